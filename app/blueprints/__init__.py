@@ -1,0 +1,18 @@
+"""One package per audience; each holds routes and forms only, never domain logic."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def register_blueprints(app: Flask) -> None:
+    from app.blueprints.admin.routes import bp as admin
+    from app.blueprints.api import bp as api
+    from app.blueprints.auth.routes import bp as auth
+    from app.blueprints.network.routes import bp as network
+    from app.blueprints.ops.routes import bp as ops
+    from app.blueprints.portal.routes import bp as portal
+    from app.blueprints.public.routes import bp as public
+
+    for blueprint in (public, auth, portal, admin, ops, network, api):
+        app.register_blueprint(blueprint)

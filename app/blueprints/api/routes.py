@@ -1,0 +1,126 @@
+"""API routes: each validates with a schema, calls a service, commits once."""
+
+from __future__ import annotations
+
+from flask import current_app, jsonify, request
+from flask_login import current_user
+from marshmallow import Schema, ValidationError
+from sqlalchemy import select
+
+from app.blueprints.api import bp
+from app.blueprints.api.schemas import (
+    RolesSchema,
+    TokenRequestSchema,
+    TokenSchema,
+    UserCreateSchema,
+    UserPageSchema,
+    UserSchema,
+)
+from app.blueprints.api.spec import build_spec, documented
+from app.blueprints.loading import get_or_404, paginate
+from app.models.user import User
+from app.services import tokens, uow, users
+from app.services.actors import current_actor
+from app.services.errors import ValidationFailed
+from app.tenants.resolution import current_tenant
+
+
+def load(schema: Schema) -> dict:
+    """The request's JSON body validated by ``schema``, or a 422 naming each field."""
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise ValidationFailed(
+            {"_schema": ["Send a JSON object (Content-Type: application/json)."]}
+        )
+    try:
+        return schema.load(body)
+    except ValidationError as exc:
+        raise ValidationFailed(_flatten(exc.messages)) from exc
+
+
+def _flatten(messages, prefix: str = "") -> dict[str, list[str]]:
+    if isinstance(messages, list):
+        return {prefix or "_schema": [str(m) for m in messages]}
+    flat: dict[str, list[str]] = {}
+    for key, value in messages.items():
+        path = f"{prefix}.{key}" if prefix else str(key)
+        flat.update(_flatten(value, path))
+    return flat
+
+
+@bp.get("/openapi.json")
+def openapi():
+    return jsonify(build_spec(current_app))
+
+
+@bp.post("/t/<tenant_slug>/auth/token")
+@documented(
+    "Exchange e-mail and password for a bearer token",
+    body=TokenRequestSchema,
+    response=TokenSchema,
+    status=201,
+    auth=False,
+)
+def issue_token():
+    data = load(TokenRequestSchema())
+    issued = tokens.issue(current_tenant().id, data["email"], data["password"])
+    uow.commit()
+    return TokenSchema().dump(issued), 201
+
+
+@bp.delete("/t/<tenant_slug>/auth/token")
+@documented("Revoke the token this request carries", status=204)
+def revoke_token():
+    token = request.headers.get("Authorization", "").partition(" ")[2].strip()
+    tokens.revoke(token, current_actor())
+    uow.commit()
+    return "", 204
+
+
+@bp.get("/t/<tenant_slug>/me")
+@documented("The signed-in user and their roles", response=UserSchema)
+def me():
+    return UserSchema().dump(current_user.user)
+
+
+@bp.get("/t/<tenant_slug>/users")
+@documented("The district's users, a page at a time (?page=)", response=UserPageSchema)
+def users_list():
+    page = paginate(select(User).order_by(User.name))
+    return UserPageSchema().dump(
+        {"items": page.items, "page": page.page, "pages": page.pages, "total": page.total}
+    )
+
+
+@bp.post("/t/<tenant_slug>/users")
+@documented(
+    "Add a user with roles; they receive a welcome e-mail",
+    body=UserCreateSchema,
+    response=UserSchema,
+    status=201,
+)
+def user_create():
+    data = load(UserCreateSchema())
+    user = users.create_user(current_tenant().id, **data, actor=current_actor())
+    uow.commit()
+    return UserSchema().dump(user), 201
+
+
+@bp.get("/t/<tenant_slug>/users/<int:user_id>")
+@documented("One user of the district", response=UserSchema)
+def user_get(user_id: int):
+    return UserSchema().dump(get_or_404(User, user_id))
+
+
+@bp.put("/t/<tenant_slug>/users/<int:user_id>/roles")
+@documented(
+    "Replace a user's roles (removing one ends their sessions)",
+    body=RolesSchema,
+    response=UserSchema,
+)
+def user_update_roles(user_id: int):
+    user = get_or_404(User, user_id)
+    data = load(RolesSchema())
+    users.set_roles(user, data["roles"], actor=current_actor())
+    uow.commit()
+    return UserSchema().dump(user)

@@ -1,0 +1,71 @@
+"""Errors as people and programs expect them: friendly pages, or ``{"errors": {...}}``."""
+
+from __future__ import annotations
+
+from flask import Flask, g, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from app.security.enforce import Unauthenticated
+from app.services.errors import ServiceError
+
+_MESSAGES = {
+    400: "The request could not be understood.",
+    401: "Sign in first.",
+    403: "Your role does not allow this.",
+    404: "Not found.",
+    405: "This address does not accept that method.",
+    409: "That conflicts with the current state.",
+    422: "Some values are not valid.",
+    429: "Too many requests. Try again later.",
+}
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def json_errors(errors: dict[str, list[str]], status: int):
+    return jsonify({"errors": errors}), status
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(ServiceError)
+    def _service_error(exc: ServiceError):
+        if _wants_json():
+            return json_errors(exc.errors, exc.status)
+        return render_template(
+            "errors/error.html", status=exc.status, errors=exc.errors
+        ), exc.status
+
+    @app.errorhandler(Unauthenticated)
+    def _unauthenticated(exc: Unauthenticated):
+        response, status = json_errors(
+            {"auth": ["A valid bearer token is required (POST .../auth/token to get one)."]}, 401
+        )
+        response.headers["WWW-Authenticate"] = 'Bearer realm="parley"'
+        return response, status
+
+    @app.errorhandler(CSRFError)
+    def _csrf(exc: CSRFError):
+        message = (
+            "This form has expired or did not come from this site. "
+            "Go back, reload the page and try again."
+        )
+        if _wants_json():
+            return json_errors({"csrf": [message]}, 400)
+        return render_template("errors/error.html", status=400, message=message), 400
+
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException):
+        status = exc.code or 500
+        message = _MESSAGES.get(status, exc.description)
+        if _wants_json():
+            return json_errors({"_request": [message]}, status)
+        unknown_slug = g.get("unknown_tenant_slug")
+        return (
+            render_template(
+                "errors/error.html", status=status, message=message, unknown_slug=unknown_slug
+            ),
+            status,
+        )

@@ -1,0 +1,43 @@
+"""The operators' console: sign-in and the list of districts."""
+
+from __future__ import annotations
+
+from flask import Blueprint, redirect, render_template, request, session, url_for
+from flask_login import login_user, logout_user
+from sqlalchemy import select
+
+from app.blueprints.forms import LoginForm, safe_next
+from app.blueprints.loading import paginate
+from app.models.tenant import Tenant
+from app.security.identity import PlatformPrincipal
+from app.services import users
+
+bp = Blueprint("ops", __name__, url_prefix="/ops")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = users.authenticate_platform(form.email.data, form.password.data)
+        if user is None:
+            form.password.errors.append("E-mail or password is not correct.")
+        else:
+            session.clear()
+            login_user(PlatformPrincipal(user))
+            home = url_for("ops.home" if user.role == "operator" else "network.home")
+            return redirect(safe_next(request.args.get("next"), home))
+    return render_template("ops/login.html", form=form), 400 if form.errors else 200
+
+
+@bp.post("/logout")
+def logout():
+    logout_user()
+    session.clear()
+    return redirect(url_for("ops.login"))
+
+
+@bp.get("/")
+def home():
+    page = paginate(select(Tenant).order_by(Tenant.name))
+    return render_template("ops/home.html", page=page)

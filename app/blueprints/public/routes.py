@@ -1,0 +1,59 @@
+"""Pages outside any tenant: the front door and the health check."""
+
+from __future__ import annotations
+
+import re
+
+from flask import Blueprint, current_app, jsonify, redirect, render_template, request, url_for
+from sqlalchemy import text
+
+from app.extensions import db
+
+bp = Blueprint("public", __name__)
+
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
+
+
+@bp.get("/")
+def index():
+    return render_template("public/index.html")
+
+
+@bp.get("/find")
+def find_district():
+    """Go to a district's sign-in page by its short name (no list of districts is shown)."""
+    slug = (request.args.get("slug") or "").strip().lower()
+    if not _SLUG.match(slug):
+        return render_template(
+            "public/index.html", error="Enter your district's short name, e.g. boston."
+        ), 400
+    return redirect(url_for("auth.login", tenant_slug=slug))
+
+
+@bp.get("/healthz")
+def healthz():
+    """Database and (when configured) Redis status, for load balancers and operators."""
+    checks = {"database": _check_database()}
+    if current_app.config.get("REDIS_URL"):
+        checks["redis"] = _check_redis()
+    healthy = all(value == "ok" for value in checks.values())
+    return jsonify({"status": "ok" if healthy else "degraded", **checks}), 200 if healthy else 503
+
+
+def _check_database() -> str:
+    try:
+        db.session.execute(text("SELECT 1"))
+        return "ok"
+    except Exception as exc:
+        db.session.rollback()
+        return f"error: {type(exc).__name__}"
+
+
+def _check_redis() -> str:
+    from app.jobs.queues import redis_connection
+
+    try:
+        redis_connection().ping()
+        return "ok"
+    except Exception as exc:
+        return f"error: {type(exc).__name__}"

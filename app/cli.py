@@ -1,0 +1,206 @@
+"""Command-line tools: ``flask --app wsgi <group> <command>`` (see the README)."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from flask import Flask
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models.tenant import Tenant
+from app.services import uow
+from app.services.errors import ServiceError
+from app.tenants.context import all_tenants
+
+
+def _fail(exc: ServiceError) -> None:
+    for field, messages in exc.errors.items():
+        for message in messages:
+            click.echo(f"error: {field}: {message}", err=True)
+    sys.exit(1)
+
+
+def _tenant(slug: str) -> Tenant:
+    tenant = db.session.execute(select(Tenant).where(Tenant.slug == slug)).scalar_one_or_none()
+    if tenant is None:
+        click.echo(f"error: no district with the short name '{slug}'", err=True)
+        sys.exit(1)
+    return tenant
+
+
+@click.group("tenants", help="Create and list districts.")
+def tenants_cli() -> None:
+    pass
+
+
+@tenants_cli.command("create")
+@click.argument("slug")
+@click.option("--name", required=True, help="The district's name as the portal shows it.")
+@click.option("--preset", default=None, help="Start the program from a preset configuration.")
+@click.option("--primary-color", default="#1f4e79")
+@click.option("--accent-color", default="#c8102e")
+def tenants_create(
+    slug: str, name: str, preset: str | None, primary_color: str, accent_color: str
+) -> None:
+    from app.tenants.provisioning import Branding, create_tenant
+
+    try:
+        with all_tenants():
+            tenant = create_tenant(
+                slug, name, preset=preset, branding=Branding(primary_color, accent_color)
+            )
+            uow.commit()
+    except ServiceError as exc:
+        _fail(exc)
+    click.echo(f"Created {tenant.name} at /t/{tenant.slug}/")
+
+
+@tenants_cli.command("list")
+def tenants_list() -> None:
+    for tenant in db.session.execute(select(Tenant).order_by(Tenant.slug)).scalars():
+        click.echo(f"{tenant.slug:20} {tenant.status:10} {tenant.name}")
+
+
+@click.group("users", help="Manage a district's users.")
+def users_cli() -> None:
+    pass
+
+
+@users_cli.command("create")
+@click.option("--tenant", "slug", required=True)
+@click.option("--email", required=True)
+@click.option("--name", required=True)
+@click.option("--role", "roles", multiple=True, required=True, help="Repeat for several roles.")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+def users_create(slug: str, email: str, name: str, roles: tuple[str, ...], password: str) -> None:
+    from app.services import users
+
+    tenant = _tenant(slug)
+    try:
+        user = users.create_user(
+            tenant.id, email=email, name=name, roles=list(roles), password=password
+        )
+        uow.commit()
+    except ServiceError as exc:
+        _fail(exc)
+    click.echo(f"Created {user.email} in {slug} with roles {', '.join(sorted(user.roles))}")
+
+
+@click.group("ops", help="Platform accounts.")
+def ops_cli() -> None:
+    pass
+
+
+@ops_cli.command("create-operator")
+@click.option("--email", required=True)
+@click.option("--name", default="Operator")
+@click.option("--role", type=click.Choice(["operator", "network_analyst"]), default="operator")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+def create_operator(email: str, name: str, role: str, password: str) -> None:
+    from app.services import users
+
+    try:
+        user = users.create_platform_user(email, name, role, password)
+        uow.commit()
+    except ServiceError as exc:
+        _fail(exc)
+    click.echo(f"Created {role} {user.email}; sign in at /ops/login")
+
+
+@click.command("seed-demo", help="Create the demo districts and print their logins.")
+def seed_demo() -> None:
+    from app.services import demo, users
+
+    with all_tenants():
+        logins = demo.seed_demo()
+        for email, name, role in (
+            ("operator@parley.example.org", "Demo operator", "operator"),
+            ("analyst@parley.example.org", "Demo analyst", "network_analyst"),
+        ):
+            try:
+                users.create_platform_user(email, name, role, demo.DEMO_PASSWORD)
+            except ServiceError:
+                continue  # created by an earlier run
+        uow.commit()
+    click.echo("Demo districts are ready. Every account's password: " + demo.DEMO_PASSWORD)
+    current = None
+    for login in logins:
+        if login.tenant_slug != current:
+            current = login.tenant_slug
+            click.echo(f"\n  /t/{current}/login")
+        click.echo(f"    {login.role:20} {login.email}")
+    click.echo("\n  /ops/login")
+    click.echo("    operator             operator@parley.example.org")
+    click.echo("    network_analyst      analyst@parley.example.org\n")
+
+
+@click.group("audit", help="The audit trail.")
+def audit_cli() -> None:
+    pass
+
+
+@audit_cli.command("verify")
+@click.option("--tenant", "slug", required=True)
+def audit_verify(slug: str) -> None:
+    from app.services.audit import verify_chain
+
+    report = verify_chain(_tenant(slug).id)
+    if report.ok:
+        click.echo(f"ok: {report.checked} events, chain intact")
+        return
+    click.echo(
+        f"BROKEN at event {report.broken_at}: {report.reason} "
+        f"({report.checked} events verified before it)",
+        err=True,
+    )
+    sys.exit(1)
+
+
+@click.command("worker", help="Run an RQ worker on every queue (needs REDIS_URL).")
+@click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
+def worker(burst: bool) -> None:
+    from flask import current_app
+
+    from app.jobs.worker import run_worker
+
+    if not current_app.config.get("REDIS_URL"):
+        click.echo("error: set REDIS_URL; without it jobs run inline in the web process", err=True)
+        sys.exit(1)
+    run_worker(current_app._get_current_object(), burst=burst)
+
+
+@click.command("scheduler", help="Run the periodic jobs (outbox sweep, reminders).")
+def scheduler() -> None:
+    from flask import current_app
+
+    from app.jobs.periodic import run_scheduler
+
+    run_scheduler(current_app._get_current_object())
+
+
+@click.group("jobs", help="The outbox.")
+def jobs_cli() -> None:
+    pass
+
+
+@jobs_cli.command("sweep")
+def jobs_sweep() -> None:
+    from app.jobs.relay import sweep
+
+    click.echo(f"relayed {sweep()} outbox messages")
+
+
+def register_commands(app: Flask) -> None:
+    for command in (
+        tenants_cli,
+        users_cli,
+        ops_cli,
+        seed_demo,
+        audit_cli,
+        worker,
+        scheduler,
+        jobs_cli,
+    ):
+        app.cli.add_command(command)

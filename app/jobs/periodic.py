@@ -1,0 +1,48 @@
+"""Periodic work as data: each entry has a stable name, a queue and an interval.
+
+``flask --app wsgi scheduler`` registers exactly this list with RQ's cron
+scheduler, so removing an entry here removes it from the schedule.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Periodic:
+    name: str
+    func: str
+    queue: str
+    interval_seconds: int
+
+
+def sweep_outbox() -> int:
+    """Relay outbox rows that missed their after-commit relay (e.g. Redis was down)."""
+    from app.jobs.relay import sweep
+    from app.jobs.worker import worker_app
+
+    with worker_app().app_context():
+        return sweep()
+
+
+SCHEDULE: tuple[Periodic, ...] = (
+    Periodic("outbox-sweep", "app.jobs.periodic.sweep_outbox", "default", 60),
+)
+
+
+def run_scheduler(app) -> None:
+    """Start RQ's cron scheduler with ``SCHEDULE`` (blocks)."""
+    import importlib
+
+    from rq.cron import CronScheduler
+
+    from app.jobs.queues import redis_connection
+
+    with app.app_context():
+        scheduler = CronScheduler(connection=redis_connection(), name="parley-scheduler")
+        for entry in SCHEDULE:
+            module, _, attr = entry.func.rpartition(".")
+            func = getattr(importlib.import_module(module), attr)
+            scheduler.register(func, entry.queue, interval=entry.interval_seconds, name=entry.name)
+        scheduler.start()

@@ -1,0 +1,13 @@
+"""The jobs the outbox may ask for, by name. A closed list: no dotted paths from data."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from app.jobs import mail
+
+JobHandler = Callable[[dict, str], None]
+
+JOBS: dict[str, JobHandler] = {
+    "mail.welcome": mail.send_welcome,
+}

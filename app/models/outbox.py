@@ -1,0 +1,50 @@
+"""Outbox rows: the notifications and jobs a state change causes, committed with it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.extensions import db
+from app.models.base import UTCDateTime, utcnow
+
+OUTBOX_STATUSES = ("pending", "enqueued", "done", "failed")
+
+
+class OutboxMessage(db.Model):
+    """A job to run after commit. Its id is the RQ job id, so the row outlives the queue.
+
+    Not tenant-scoped: the relay is a platform process that reads every tenant's
+    rows. The payload holds ids only, never personnel data; the job sets the
+    tenant from ``tenant_id`` before it touches anything.
+    """
+
+    __tablename__ = "outbox_messages"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    tenant_id: Mapped[int | None] = mapped_column(
+        ForeignKey("tenants.id", ondelete="CASCADE"), index=True
+    )
+    job: Mapped[str] = mapped_column(String(120))
+    queue: Mapped[str] = mapped_column(String(40), default="default")
+    payload: Mapped[dict] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(20), default="pending", index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    enqueued_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class SentMail(db.Model):
+    """Which outbox message already sent its mail: the guard against a second send."""
+
+    __tablename__ = "sent_mails"
+
+    outbox_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    tenant_id: Mapped[int | None] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    recipient: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(String(300))
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

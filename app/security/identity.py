@@ -1,0 +1,103 @@
+"""Who is calling: session users (HTML) and bearer tokens (API), bound to their tenant.
+
+A session remembers the tenant it signed in to and the user's session version;
+on any other tenant's URL, or after the version changes, it is worth nothing.
+API requests ignore the session cookie entirely and read only the bearer token.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, request
+from flask_login import UserMixin
+from sqlalchemy import select
+
+from app.extensions import db, login_manager
+from app.models.user import PlatformUser, User
+from app.tenants.context import current_tenant_id
+
+
+class TenantPrincipal(UserMixin):
+    """A tenant user as Flask-Login sees it; the id carries tenant and session version."""
+
+    def __init__(self, user: User) -> None:
+        self.user = user
+
+    def get_id(self) -> str:
+        return f"u:{self.user.tenant_id}:{self.user.id}:{self.user.session_version}"
+
+    @property
+    def roles(self) -> frozenset[str]:
+        return self.user.roles
+
+    @property
+    def is_platform(self) -> bool:
+        return False
+
+    @property
+    def display_name(self) -> str:
+        return self.user.name
+
+
+class PlatformPrincipal(UserMixin):
+    def __init__(self, user: PlatformUser) -> None:
+        self.user = user
+
+    def get_id(self) -> str:
+        return f"p:{self.user.id}:{self.user.session_version}"
+
+    @property
+    def roles(self) -> frozenset[str]:
+        return self.user.roles
+
+    @property
+    def is_platform(self) -> bool:
+        return True
+
+    @property
+    def display_name(self) -> str:
+        return self.user.name
+
+
+def init_app(app: Flask) -> None:
+    login_manager.init_app(app)
+    login_manager.session_protection = "basic"
+    login_manager.user_loader(_load_from_session)
+    login_manager.request_loader(_load_from_bearer)
+
+
+def _is_api_request() -> bool:
+    return request.path.startswith("/api/")
+
+
+def _load_from_session(user_id: str):
+    if _is_api_request():
+        return None
+    kind, *parts = user_id.split(":")
+    if kind == "u" and len(parts) == 3:
+        tenant_id, uid, version = (int(p) for p in parts)
+        if tenant_id != current_tenant_id():
+            return None
+        user = db.session.execute(select(User).where(User.id == uid)).scalar_one_or_none()
+        if user is None or not user.active or user.session_version != version:
+            return None
+        return TenantPrincipal(user)
+    if kind == "p" and len(parts) == 2:
+        uid, version = (int(p) for p in parts)
+        user = db.session.get(PlatformUser, uid)
+        if user is None or not user.active or user.session_version != version:
+            return None
+        return PlatformPrincipal(user)
+    return None
+
+
+def _load_from_bearer(req):
+    if not _is_api_request():
+        return None
+    header = req.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        return None
+    from app.services.tokens import user_for_token
+
+    user = user_for_token(token.strip())
+    return TenantPrincipal(user) if user else None

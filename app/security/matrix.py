@@ -1,0 +1,86 @@
+"""The authorization matrix: every endpoint, who may call it, and whether it writes.
+
+This table is the single place that says who may do what. ``enforce`` reads it
+before every request; an endpoint missing here is refused, and a test walks
+``app.url_map`` to prove every route is listed. ``writes`` marks endpoints whose
+unsafe methods (POST, PUT, PATCH, DELETE) change data, so rules such as "a
+lapsed tenant is read-only" apply to all of them at once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from app.security.roles import TENANT_ROLE_KEYS
+
+PUBLIC = "public"
+TENANT_PUBLIC = "tenant_public"
+TENANT = "tenant"
+PLATFORM = "platform"
+
+
+@dataclass(frozen=True)
+class Rule:
+    audience: str
+    roles: frozenset[str] = field(default_factory=frozenset)
+    writes: bool = False
+
+
+def _public() -> Rule:
+    return Rule(PUBLIC)
+
+
+def _tenant_public(*, writes: bool = False) -> Rule:
+    return Rule(TENANT_PUBLIC, writes=writes)
+
+
+def _tenant(*roles: str, writes: bool = False) -> Rule:
+    return Rule(TENANT, frozenset(roles) or TENANT_ROLE_KEYS, writes)
+
+
+def _platform(*roles: str, writes: bool = False) -> Rule:
+    return Rule(PLATFORM, frozenset(roles), writes)
+
+
+ANY_ROLE: tuple[str, ...] = ()
+ADMIN = ("program_admin",)
+
+MATRIX: dict[str, Rule] = {
+    # Public pages and machine endpoints.
+    "static": _public(),
+    "public.index": _public(),
+    "public.find_district": _public(),
+    "public.healthz": _public(),
+    "api.openapi": _public(),
+    # A tenant's own public pages: sign-in and the theme.
+    "auth.login": _tenant_public(),
+    "auth.theme_css": _tenant_public(),
+    "api.issue_token": _tenant_public(),
+    # Every signed-in tenant user.
+    "auth.logout": _tenant(*ANY_ROLE),
+    "portal.home": _tenant(*ANY_ROLE),
+    "api.me": _tenant(*ANY_ROLE),
+    "api.revoke_token": _tenant(*ANY_ROLE),
+    # Program administration.
+    "admin.users_index": _tenant(*ADMIN),
+    "admin.user_new": _tenant(*ADMIN, writes=True),
+    "admin.user_detail": _tenant(*ADMIN, writes=True),
+    "admin.audit": _tenant(*ADMIN),
+    "api.users_list": _tenant(*ADMIN),
+    "api.user_create": _tenant(*ADMIN, writes=True),
+    "api.user_get": _tenant(*ADMIN),
+    "api.user_update_roles": _tenant(*ADMIN, writes=True),
+    # The platform.
+    "ops.login": _public(),
+    "ops.logout": _platform("operator", "network_analyst"),
+    "ops.home": _platform("operator"),
+    "network.home": _platform("network_analyst", "operator"),
+}
+
+
+def rule_for(endpoint: str) -> Rule | None:
+    return MATRIX.get(endpoint)
+
+
+def is_write(rule: Rule, method: str) -> bool:
+    return rule.writes and method not in {"GET", "HEAD", "OPTIONS"}

@@ -1,0 +1,89 @@
+"""The demo districts ``make run`` starts with: a user for every role in each."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models.tenant import Tenant
+from app.security.roles import TENANT_ROLES
+from app.services import users
+from app.services.errors import Conflict
+from app.tenants.provisioning import Branding, create_tenant
+
+DEMO_PASSWORD = "parley-demo-password"
+
+
+@dataclass(frozen=True)
+class DemoDistrict:
+    slug: str
+    name: str
+    preset: str
+    branding: Branding
+    domain: str
+
+
+DEMO_DISTRICTS: tuple[DemoDistrict, ...] = (
+    DemoDistrict(
+        "boston",
+        "Boston Public Schools: Educator Supports Program",
+        "boston_esp",
+        Branding(
+            "#00447c",
+            "#fdb913",
+            welcome_text="Coaching and evaluation that feels fair, transparent and humane.",
+        ),
+        "boston.example.org",
+    ),
+    DemoDistrict(
+        "toledo",
+        "Toledo Public Schools: Peer Assistance and Review",
+        "toledo",
+        Branding("#5b2c6f", "#e67e22", welcome_text="Peer review since 1981."),
+        "toledo.example.org",
+    ),
+    DemoDistrict(
+        "rochester",
+        "Rochester City School District: Career in Teaching",
+        "rochester",
+        Branding("#0b6e4f", "#f2c14e", welcome_text="Intern and intervention support."),
+        "rochester.example.org",
+    ),
+)
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    tenant_slug: str
+    role: str
+    email: str
+
+
+def seed_demo() -> list[DemoLogin]:
+    """Create the demo districts and users; safe to run twice (existing ones are kept)."""
+    logins: list[DemoLogin] = []
+    for district in DEMO_DISTRICTS:
+        tenant = db.session.execute(
+            select(Tenant).where(Tenant.slug == district.slug)
+        ).scalar_one_or_none()
+        if tenant is None:
+            tenant = create_tenant(
+                district.slug, district.name, branding=district.branding, preset=district.preset
+            )
+        for role in TENANT_ROLES:
+            email = f"{role.key.replace('_', '.')}@{district.domain}"
+            logins.append(DemoLogin(district.slug, role.key, email))
+            try:
+                users.create_user(
+                    tenant.id,
+                    email=email,
+                    name=f"Demo {role.label}",
+                    roles=[role.key],
+                    password=DEMO_PASSWORD,
+                    send_welcome=False,
+                )
+            except Conflict:
+                continue
+    return logins

@@ -1,0 +1,141 @@
+"""Tenant users and their roles; platform users."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.jobs import outbox
+from app.models.base import utcnow
+from app.models.user import PlatformUser, RoleGrant, User
+from app.security.passwords import MIN_PASSWORD_LENGTH, hash_password, verify_password
+from app.security.roles import PLATFORM_ROLE_KEYS, TENANT_ROLE_KEYS
+from app.services import audit
+from app.services.actors import Actor
+from app.services.errors import Conflict, ValidationFailed
+from app.tenants.context import tenant_scope
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def _check_password(password: str | None) -> dict[str, list[str]]:
+    if password is not None and len(password) < MIN_PASSWORD_LENGTH:
+        return {"password": [f"Use at least {MIN_PASSWORD_LENGTH} characters."]}
+    return {}
+
+
+def _check_roles(roles: list[str], allowed: frozenset[str]) -> dict[str, list[str]]:
+    unknown = sorted(set(roles) - allowed)
+    if not roles:
+        return {"roles": ["Choose at least one role."]}
+    if unknown:
+        return {"roles": [f"Unknown role: {', '.join(unknown)}."]}
+    return {}
+
+
+def create_user(
+    tenant_id: int,
+    *,
+    email: str,
+    name: str,
+    roles: list[str],
+    password: str | None = None,
+    actor: Actor | None = None,
+    send_welcome: bool = True,
+) -> User:
+    """Add a person to a district with roles; the welcome e-mail commits with the row."""
+    email = normalise_email(email)
+    errors = {**_check_password(password), **_check_roles(roles, TENANT_ROLE_KEYS)}
+    if not name.strip():
+        errors["name"] = ["Enter the person's name."]
+    if errors:
+        raise ValidationFailed(errors)
+    with tenant_scope(tenant_id):
+        exists = db.session.execute(
+            select(func.count()).select_from(User).where(User.email == email)
+        ).scalar_one()
+        if exists:
+            raise Conflict({"email": [f"{email} already has an account in this district."]})
+        user = User(
+            tenant_id=tenant_id,
+            email=email,
+            name=name.strip(),
+            password_hash=hash_password(password) if password else None,
+        )
+        user.role_grants = [RoleGrant(tenant_id=tenant_id, role=r) for r in sorted(set(roles))]
+        db.session.add(user)
+        db.session.flush()
+        audit.record(
+            tenant_id,
+            "user.created",
+            "user",
+            user.id,
+            after={"email": email, "roles": sorted(set(roles))},
+            actor=actor,
+        )
+        if send_welcome:
+            outbox.add("mail.welcome", {"user_id": user.id}, tenant_id=tenant_id, queue="mail")
+    return user
+
+
+def set_roles(user: User, roles: list[str], actor: Actor | None = None) -> User:
+    """Replace a user's roles. Removing a role ends the user's sessions and tokens."""
+    errors = _check_roles(roles, TENANT_ROLE_KEYS)
+    if errors:
+        raise ValidationFailed(errors)
+    before = sorted(user.roles)
+    wanted = set(roles)
+    if wanted == set(before):
+        return user
+    user.role_grants = [g for g in user.role_grants if g.role in wanted] + [
+        RoleGrant(tenant_id=user.tenant_id, role=r) for r in sorted(wanted - set(before))
+    ]
+    if set(before) - wanted:
+        user.session_version += 1
+    db.session.flush()
+    audit.record(
+        user.tenant_id,
+        "user.roles_changed",
+        "user",
+        user.id,
+        before={"roles": before},
+        after={"roles": sorted(wanted)},
+        actor=actor,
+    )
+    return user
+
+
+def authenticate(tenant_id: int, email: str, password: str) -> User | None:
+    """The active user of this tenant with this e-mail and password, else None."""
+    with tenant_scope(tenant_id):
+        user = db.session.execute(
+            select(User).where(User.email == normalise_email(email))
+        ).scalar_one_or_none()
+        ok = verify_password(user.password_hash if user else None, password)
+        if not ok or user is None or not user.active:
+            return None
+        user.last_login_at = utcnow()
+        return user
+
+
+def create_platform_user(email: str, name: str, role: str, password: str) -> PlatformUser:
+    errors = {**_check_password(password), **_check_roles([role], PLATFORM_ROLE_KEYS)}
+    email = normalise_email(email)
+    if db.session.execute(select(PlatformUser).where(PlatformUser.email == email)).first():
+        errors["email"] = [f"{email} already has a platform account."]
+    if errors:
+        raise ValidationFailed(errors)
+    user = PlatformUser(email=email, name=name, role=role, password_hash=hash_password(password))
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def authenticate_platform(email: str, password: str) -> PlatformUser | None:
+    user = db.session.execute(
+        select(PlatformUser).where(PlatformUser.email == normalise_email(email))
+    ).scalar_one_or_none()
+    ok = verify_password(user.password_hash if user else None, password)
+    return user if ok and user is not None and user.active else None

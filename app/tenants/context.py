@@ -1,0 +1,81 @@
+"""The ambient tenant: who the current request, command or job works for.
+
+One context variable holds the scope. It is set once (from the URL, the CLI
+``--tenant`` option or the job's outbox row) and read by the scoping events,
+so no query has to remember the tenant by hand. With nothing set the scope is
+empty and scoped queries return nothing: the layer fails closed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Scope:
+    tenant_id: int | None = None
+    #: Platform work (operators' pages, the outbox relay, migrations of data) across tenants.
+    all_tenants: bool = False
+
+
+_EMPTY = Scope()
+_scope: ContextVar[Scope] = ContextVar("parley_tenant_scope", default=_EMPTY)
+
+
+def current_scope() -> Scope:
+    return _scope.get()
+
+
+def current_tenant_id() -> int | None:
+    return _scope.get().tenant_id
+
+
+def _activate(scope: Scope):
+    token = _scope.set(scope)
+    _sync_database_setting()
+    return token
+
+
+def _restore(token) -> None:
+    _scope.reset(token)
+    _sync_database_setting()
+
+
+@contextmanager
+def tenant_scope(tenant_id: int) -> Iterator[Scope]:
+    """Run the block as ``tenant_id``: queries see only its rows, writes must be its own."""
+    token = _activate(Scope(tenant_id=tenant_id))
+    try:
+        yield _scope.get()
+    finally:
+        _restore(token)
+
+
+@contextmanager
+def all_tenants() -> Iterator[Scope]:
+    """Run the block across tenants. Only platform code (relay, ops, CLI) may ask for this."""
+    token = _activate(Scope(all_tenants=True))
+    try:
+        yield _scope.get()
+    finally:
+        _restore(token)
+
+
+def enter_request_scope(tenant_id: int):
+    """Set the scope for the rest of a request; ``leave_request_scope`` undoes it."""
+    return _activate(Scope(tenant_id=tenant_id))
+
+
+def leave_request_scope(token) -> None:
+    """Undo ``enter_request_scope``; the request's session is discarded right after."""
+    _scope.reset(token)
+
+
+def _sync_database_setting() -> None:
+    # Imported late: the context is used by code that runs before the app exists.
+    from app.tenants.rls import sync_current_transaction
+
+    sync_current_transaction()

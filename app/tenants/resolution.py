@@ -1,0 +1,56 @@
+"""From the URL to the tenant: ``/t/<slug>/...`` and ``/api/v1/t/<slug>/...``.
+
+The slug is taken out of the view arguments before any view runs, so views
+never see it and never look a tenant up themselves. ``url_for`` puts it back
+for the current tenant, so templates don't pass it either.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, abort, g
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models.tenant import Tenant
+from app.tenants.context import enter_request_scope, leave_request_scope
+
+SLUG_ARG = "tenant_slug"
+
+
+def current_tenant() -> Tenant | None:
+    """The tenant of this request, or None on platform and public pages."""
+    return g.get("tenant")
+
+
+def init_app(app: Flask) -> None:
+    app.url_value_preprocessor(_resolve)
+    app.url_defaults(_add_slug)
+    app.teardown_request(_leave)
+
+
+def _resolve(endpoint: str | None, values: dict | None) -> None:
+    if not values or SLUG_ARG not in values:
+        return
+    slug = values.pop(SLUG_ARG)
+    tenant = db.session.execute(select(Tenant).where(Tenant.slug == slug)).scalar_one_or_none()
+    if tenant is None or not tenant.is_open:
+        g.unknown_tenant_slug = slug
+        abort(404, description="tenant")
+    g.tenant = tenant
+    g.tenant_scope_token = enter_request_scope(tenant.id)
+
+
+def _add_slug(endpoint: str, values: dict) -> None:
+    tenant = g.get("tenant")
+    if tenant is None or SLUG_ARG in values:
+        return
+    from flask import current_app
+
+    if current_app.url_map.is_endpoint_expecting(endpoint, SLUG_ARG):
+        values[SLUG_ARG] = tenant.slug
+
+
+def _leave(exc: BaseException | None) -> None:
+    token = g.pop("tenant_scope_token", None)
+    if token is not None:
+        leave_request_scope(token)

@@ -1,0 +1,109 @@
+"""PostgreSQL row-level security: the second wall behind the ORM scoping.
+
+Every transaction carries the scope in two transaction-local settings
+(``set_config(..., true)``), so a pooled connection never carries a tenant
+over. The policies (created by the migrations, see ``policy_sql``) admit a row
+only when its ``tenant_id`` equals ``app.tenant_id``, or when platform code
+asked for all tenants. With neither set, they match nothing.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import event, text
+from sqlalchemy.orm import Session
+
+from app.tenants.context import current_scope
+
+_SET_SCOPE = text(
+    "SELECT set_config('app.tenant_id', :tenant_id, true), "
+    "set_config('app.all_tenants', :all_tenants, true)"
+)
+
+
+def _scope_params() -> dict[str, str]:
+    scope = current_scope()
+    return {
+        "tenant_id": "" if scope.tenant_id is None else str(scope.tenant_id),
+        "all_tenants": "on" if scope.all_tenants else "off",
+    }
+
+
+@event.listens_for(Session, "after_begin")
+def _set_scope_on_begin(session: Session, transaction, connection) -> None:
+    if connection.dialect.name == "postgresql":
+        connection.execute(_SET_SCOPE, _scope_params())
+
+
+def sync_current_transaction() -> None:
+    """Re-send the scope when it changes inside an open transaction."""
+    from flask import has_app_context
+
+    if not has_app_context():
+        return
+    from app.extensions import db
+
+    session = db.session()
+    if not session.in_transaction():
+        return
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        connection.execute(_SET_SCOPE, _scope_params())
+
+
+def policy_sql(table: str) -> list[str]:
+    """The statements that put ``table`` behind the tenant policy (used by migrations)."""
+    predicate = (
+        "(tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::int "
+        "OR current_setting('app.all_tenants', true) = 'on')"
+    )
+    return [
+        f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY",
+        f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY",
+        f"DROP POLICY IF EXISTS tenant_isolation ON {table}",
+        f"CREATE POLICY tenant_isolation ON {table} USING {predicate} WITH CHECK {predicate}",
+    ]
+
+
+def app_role_name() -> str:
+    """The role the app connects as (migrations grant it what it needs, and no more)."""
+    import os
+
+    return os.environ.get("PARLEY_DB_APP_ROLE", "parley_app")
+
+
+def app_role_sql(role: str) -> list[str]:
+    """Create the app's login role if missing, NOSUPERUSER NOBYPASSRLS, with DML rights only."""
+    return [
+        f"""DO $$ BEGIN
+            IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{role}') THEN
+                CREATE ROLE {role} LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE;
+            END IF;
+        END $$""",
+        f"GRANT USAGE ON SCHEMA public TO {role}",
+        f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role}",
+        f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {role}",
+        f"ALTER DEFAULT PRIVILEGES IN SCHEMA public "
+        f"GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO {role}",
+        f"ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT USAGE, SELECT ON SEQUENCES TO {role}",
+    ]
+
+
+def protect_tables(op, tables: list[str]) -> None:
+    """From a migration: put ``tables`` behind the tenant policy (PostgreSQL only).
+
+    Every migration that creates a table with ``tenant_id`` calls this; a test
+    checks that no such table is left without row-level security.
+    """
+    if op.get_bind().dialect.name != "postgresql":
+        return
+    for table in tables:
+        for statement in policy_sql(table):
+            op.execute(statement)
+
+
+def grant_app_role(op) -> None:
+    """From a migration: (re)create the app's role and its grants (PostgreSQL only)."""
+    if op.get_bind().dialect.name != "postgresql":
+        return
+    for statement in app_role_sql(app_role_name()):
+        op.execute(statement)

@@ -1,0 +1,147 @@
+"""Settings classes, chosen by ``PARLEY_ENV`` and overridden by environment variables.
+
+Each deployment differs only in its environment: the classes hold safe defaults,
+``load_settings`` applies the variables on top so nothing secret lives in code.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+_ROOT = Path(__file__).resolve().parent.parent
+_INSTANCE = _ROOT / "instance"
+
+#: Values that mean "nobody chose a secret": production refuses them.
+_PLACEHOLDER_SECRETS = {"", "dev", "change-me", "development-only-secret"}
+
+
+class ConfigurationError(RuntimeError):
+    """Raised when the settings cannot run safely; the message says what to set."""
+
+
+class Base:
+    SECRET_KEY = "development-only-secret"
+    SQLALCHEMY_DATABASE_URI = f"sqlite:///{_INSTANCE / 'parley.sqlite3'}"
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    #: Migrations run as the owner of the schema; the app may connect as a weaker role.
+    MIGRATION_DATABASE_URL: str | None = None
+    REDIS_URL: str | None = None
+    RQ_QUEUES = ("default", "mail", "exports")
+    MAIL_SERVER = "127.0.0.1"
+    MAIL_PORT = 8025
+    MAIL_USE_TLS = False
+    MAIL_USERNAME: str | None = None
+    MAIL_PASSWORD: str | None = None
+    MAIL_DEFAULT_SENDER = "Parley <no-reply@parley.local>"
+    #: Without an SMTP server (the embedded default) mail is written to this folder.
+    MAIL_SUPPRESS_SEND = False
+    MAIL_OUTBOX_DIR: str | None = None
+    STRIPE_SECRET_KEY: str | None = None
+    STRIPE_WEBHOOK_SECRET: str | None = None
+    STRIPE_API_BASE: str | None = None
+    API_TOKEN_TTL_HOURS = 12
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    WTF_CSRF_TIME_LIMIT = None
+    PUBLIC_BASE_URL = "http://127.0.0.1:5000"
+    PAGE_SIZE = 50
+
+
+class Development(Base):
+    ENV_NAME = "development"
+    MAIL_SUPPRESS_SEND = True
+    MAIL_OUTBOX_DIR = str(_INSTANCE / "mail")
+
+
+class Testing(Base):
+    ENV_NAME = "testing"
+    TESTING = True
+    SECRET_KEY = "testing-secret"
+    WTF_CSRF_ENABLED = True
+    SQLALCHEMY_DATABASE_URI = "sqlite://"
+    MAIL_SUPPRESS_SEND = True
+
+
+class Production(Base):
+    ENV_NAME = "production"
+    SECRET_KEY = ""
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_SECURE = True
+
+
+_CLASSES = {"development": Development, "testing": Testing, "production": Production}
+
+_STRING_VARS = (
+    "SECRET_KEY",
+    "REDIS_URL",
+    "MIGRATION_DATABASE_URL",
+    "MAIL_SERVER",
+    "MAIL_USERNAME",
+    "MAIL_PASSWORD",
+    "MAIL_DEFAULT_SENDER",
+    "MAIL_OUTBOX_DIR",
+    "STRIPE_SECRET_KEY",
+    "STRIPE_WEBHOOK_SECRET",
+    "STRIPE_API_BASE",
+    "PUBLIC_BASE_URL",
+)
+_INT_VARS = ("MAIL_PORT", "API_TOKEN_TTL_HOURS")
+_BOOL_VARS = ("MAIL_USE_TLS", "MAIL_SUPPRESS_SEND")
+
+
+def _as_bool(value: str) -> bool:
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def load_settings(env_name: str | None = None, overrides: dict | None = None) -> dict:
+    """Return the settings for ``env_name`` (default ``PARLEY_ENV``) with env vars applied.
+
+    ``overrides`` win over everything; tests use them instead of mutating ``os.environ``.
+    """
+    name = (env_name or os.environ.get("PARLEY_ENV") or "development").lower()
+    if name not in _CLASSES:
+        raise ConfigurationError(
+            f"PARLEY_ENV={name!r} is not one of {', '.join(sorted(_CLASSES))}."
+        )
+    cls = _CLASSES[name]
+    settings = {key: getattr(cls, key) for key in dir(cls) if key.isupper()}
+    if os.environ.get("DATABASE_URL"):
+        settings["SQLALCHEMY_DATABASE_URI"] = _normalise_db_url(os.environ["DATABASE_URL"])
+    for key in _STRING_VARS:
+        if key in os.environ:
+            settings[key] = os.environ[key] or None
+    for key in _INT_VARS:
+        if os.environ.get(key):
+            settings[key] = int(os.environ[key])
+    for key in _BOOL_VARS:
+        if key in os.environ:
+            settings[key] = _as_bool(os.environ[key])
+    settings.update(overrides or {})
+    if settings.get("MIGRATION_DATABASE_URL"):
+        settings["MIGRATION_DATABASE_URL"] = _normalise_db_url(settings["MIGRATION_DATABASE_URL"])
+    _check(name, settings)
+    return settings
+
+
+def _normalise_db_url(url: str) -> str:
+    """Accept the ``postgres://`` and ``postgresql://`` forms hosts hand out; use psycopg 3."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def _check(name: str, settings: dict) -> None:
+    if name != "production":
+        return
+    secret = settings.get("SECRET_KEY") or ""
+    if secret in _PLACEHOLDER_SECRETS or len(secret) < 32:
+        raise ConfigurationError(
+            "Production needs SECRET_KEY set to a random value of at least 32 characters "
+            "(for example: python -c 'import secrets; print(secrets.token_hex(32))'). "
+            "Sessions and CSRF tokens are signed with it, so a guessable one lets anyone "
+            "forge a login."
+        )
+    if settings["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        raise ConfigurationError("Production needs DATABASE_URL pointing at PostgreSQL.")
