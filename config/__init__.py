@@ -46,6 +46,7 @@ class Base:
     WTF_CSRF_TIME_LIMIT = None
     PUBLIC_BASE_URL = "http://127.0.0.1:5000"
     PAGE_SIZE = 50
+    PASSWORD_HASHER = "strong"
 
 
 class Development(Base):
@@ -60,6 +61,7 @@ class Testing(Base):
     SECRET_KEY = "testing-secret"
     WTF_CSRF_ENABLED = True
     SQLALCHEMY_DATABASE_URI = "sqlite://"
+    PASSWORD_HASHER = "fast"
     MAIL_SUPPRESS_SEND = True
 
 

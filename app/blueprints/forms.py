@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, SelectMultipleField, StringField, widgets
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional
 
 from app.security.passwords import MIN_PASSWORD_LENGTH
@@ -22,8 +23,8 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = widgets.CheckboxInput()
 
 
-def _role_choices() -> list[tuple[str, str]]:
-    return [(role.key, role.label) for role in TENANT_ROLES]
+def _role_choices() -> list[SelectChoice]:
+    return [SelectChoice(role.key, role.label) for role in TENANT_ROLES]
 
 
 class UserForm(FlaskForm):

@@ -7,7 +7,7 @@ API requests ignore the session cookie entirely and read only the bearer token.
 
 from __future__ import annotations
 
-from flask import Flask, request
+from flask import Flask, g, request
 from flask_login import UserMixin
 from sqlalchemy import select
 
@@ -63,6 +63,12 @@ def init_app(app: Flask) -> None:
     login_manager.session_protection = "basic"
     login_manager.user_loader(_load_from_session)
     login_manager.request_loader(_load_from_bearer)
+    app.before_request(_forget_cached_user)
+
+
+def _forget_cached_user() -> None:
+    """Identify every request afresh, even when an app context spans several requests."""
+    g.pop("_login_user", None)
 
 
 def _is_api_request() -> bool:

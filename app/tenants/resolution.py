@@ -51,6 +51,8 @@ def _add_slug(endpoint: str, values: dict) -> None:
 
 
 def _leave(exc: BaseException | None) -> None:
+    # g can outlive a request (an app context pushed around several): forget the tenant.
+    g.pop("tenant", None)
     token = g.pop("tenant_scope_token", None)
     if token is not None:
         leave_request_scope(token)

@@ -74,10 +74,12 @@ def app_role_name() -> str:
 def app_role_sql(role: str) -> list[str]:
     """Create the app's login role if missing, NOSUPERUSER NOBYPASSRLS, with DML rights only."""
     return [
+        # Roles are cluster-wide: another database's migration may create it at the same time.
         f"""DO $$ BEGIN
             IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{role}') THEN
                 CREATE ROLE {role} LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE;
             END IF;
+        EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
         END $$""",
         f"GRANT USAGE ON SCHEMA public TO {role}",
         f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role}",

@@ -1,0 +1,154 @@
+"""Test fixtures: a real PostgreSQL database and Redis per xdist worker.
+
+The schema is built by the migrations (never ``create_all``), as the owner;
+the app connects as the migrations' NOSUPERUSER NOBYPASSRLS role, so row-level
+security is live in every test. Each test starts from empty tables.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+
+import pytest
+import redis
+from flask import Flask
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from app import create_app
+from app.extensions import db
+from app.tenants.rls import app_role_name
+
+pytest_plugins = ["tests.factories"]
+
+DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+DEFAULT_REDIS = "redis://127.0.0.1:6379/0"
+
+
+def _worker_index() -> int:
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    return int(re.sub(r"\D", "", worker) or 0)
+
+
+def _admin_url() -> str:
+    url = os.environ.get("TEST_DATABASE_URL") or DEFAULT_PG
+    return url.replace("postgresql://", "postgresql+psycopg://", 1) if "+" not in url else url
+
+
+@pytest.fixture(scope="session")
+def database_urls() -> dict[str, str]:
+    """Create this worker's database and return the owner's and the app's URLs."""
+    admin = make_url(_admin_url())
+    name = f"parley_test_{_worker_index()}"
+    try:
+        engine = create_engine(admin, isolation_level="AUTOCOMMIT")
+        with engine.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        engine.dispose()
+    except Exception as exc:
+        pytest.fail(
+            f"PostgreSQL is required at {admin.render_as_string()} "
+            f"(set TEST_DATABASE_URL, or start it: pg_ctlcluster ... main start): {exc}",
+            pytrace=False,
+        )
+    owner = admin.set(database=name)
+    app_user = owner.set(username=app_role_name(), password=None)
+    return {
+        "owner": owner.render_as_string(hide_password=False),
+        "app": app_user.render_as_string(hide_password=False),
+    }
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """This worker's own Redis database, so parallel workers never share queues."""
+    base = os.environ.get("REDIS_URL") or DEFAULT_REDIS
+    url = re.sub(r"/\d*$", "", base) + f"/{1 + _worker_index()}"
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
+    except Exception as exc:
+        pytest.fail(
+            f"Redis is required at {url} (set REDIS_URL, or start redis-server): {exc}",
+            pytrace=False,
+        )
+    return url
+
+
+def make_app(database_urls: dict[str, str], **overrides) -> Flask:
+    settings = {
+        "SQLALCHEMY_DATABASE_URI": database_urls["app"],
+        "MIGRATION_DATABASE_URL": database_urls["owner"],
+        "REDIS_URL": None,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    }
+    settings.update(overrides)
+    return create_app("testing", settings)
+
+
+@pytest.fixture(scope="session")
+def migrated(database_urls) -> dict[str, str]:
+    """Run every migration once per worker, as the owner."""
+    from flask_migrate import upgrade
+
+    app = make_app(database_urls)
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+    return database_urls
+
+
+@pytest.fixture(scope="session")
+def app(migrated) -> Flask:
+    return make_app(migrated)
+
+
+@pytest.fixture
+def ctx(app) -> Iterator[None]:
+    """An app context for factories and services called directly from a test."""
+    with app.app_context():
+        yield
+        db.session.remove()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture(autouse=True)
+def _empty_tables(request) -> Iterator[None]:
+    """Start each database test from empty tables (truncated as the owner)."""
+    yield
+    if "migrated" not in request.fixturenames:
+        return
+    urls = request.getfixturevalue("migrated")
+    engine = _owner_engine(urls["owner"])
+    with engine.begin() as conn:
+        tables = [
+            row[0]
+            for row in conn.execute(
+                text(
+                    "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+                    "AND tablename <> 'alembic_version'"
+                )
+            )
+        ]
+        conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+
+
+_ENGINES: dict[str, object] = {}
+
+
+def _owner_engine(url: str):
+    if url not in _ENGINES:
+        _ENGINES[url] = create_engine(url)
+    return _ENGINES[url]
+
+
+@pytest.fixture
+def owner_engine(migrated):
+    """A connection as the schema owner, for tests that inspect the database itself."""
+    return _owner_engine(migrated["owner"])

@@ -1,0 +1,93 @@
+"""Factories that read like the product: a district, a person with roles, a signed-in client."""
+
+from __future__ import annotations
+
+import re
+from itertools import count
+
+import pytest
+
+from app.extensions import db
+from app.models.tenant import Tenant
+from app.models.user import User
+from app.services import uow, users
+from app.tenants.context import all_tenants, tenant_scope
+from app.tenants.provisioning import Branding, create_tenant
+
+PASSWORD = "correct horse battery"
+_serial = count(1)
+
+_CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|'
+                   r'name="csrf_token" value="([^"]+)"')
+
+
+def snapshot(row, tenant_id: int):
+    """Load ``row`` under its tenant and detach it, so a test can read it anywhere."""
+    with tenant_scope(tenant_id):
+        db.session.refresh(row)
+        for relation in ("role_grants",):
+            if hasattr(row, relation):
+                getattr(row, relation)
+        db.session.expunge(row)
+    return row
+
+
+def csrf_token(html: str) -> str:
+    match = _CSRF.search(html)
+    assert match, "the page has no CSRF token"
+    return match.group(1) or match.group(2)
+
+
+@pytest.fixture
+def make_tenant(app):
+    def _make(slug: str | None = None, name: str | None = None, **branding) -> Tenant:
+        slug = slug or f"district-{next(_serial)}"
+        with app.app_context(), all_tenants():
+            tenant = create_tenant(
+                slug, name or f"{slug.title()} Public Schools", branding=Branding(**branding)
+            )
+            uow.commit()
+            db.session.refresh(tenant)
+            db.session.expunge(tenant)
+        return tenant
+
+    return _make
+
+
+@pytest.fixture
+def make_user(app):
+    def _make(
+        tenant: Tenant, *roles: str, email: str | None = None, password: str = PASSWORD
+    ) -> User:
+        email = email or f"person{next(_serial)}@{tenant.slug}.example.org"
+        with app.app_context():
+            user = users.create_user(
+                tenant.id,
+                email=email,
+                name=f"Person {email.split('@')[0]}",
+                roles=list(roles or ("teacher",)),
+                password=password,
+                send_welcome=False,
+            )
+            uow.commit()
+            return snapshot(user, tenant.id)
+
+    return _make
+
+
+def login(client, tenant: Tenant, user: User, password: str = PASSWORD):
+    page = client.get(f"/t/{tenant.slug}/login")
+    response = client.post(
+        f"/t/{tenant.slug}/login",
+        data={"email": user.email, "password": password, "csrf_token": csrf_token(page.text)},
+    )
+    assert response.status_code == 302, response.text
+    return response
+
+
+def api_token(client, tenant: Tenant, user: User, password: str = PASSWORD) -> str:
+    response = client.post(
+        f"/api/v1/t/{tenant.slug}/auth/token", json={"email": user.email, "password": password}
+    )
+    assert response.status_code == 201, response.text
+    return response.json["token"]
