@@ -12,7 +12,7 @@ from app.extensions import db
 from app.models.tenant import Tenant
 from app.services import uow
 from app.services.errors import ServiceError
-from app.tenants.context import all_tenants
+from app.tenants.context import all_tenants, tenant_scope
 
 
 def _fail(exc: ServiceError) -> None:
@@ -78,14 +78,15 @@ def users_create(slug: str, email: str, name: str, roles: tuple[str, ...], passw
     from app.services import users
 
     tenant = _tenant(slug)
-    try:
-        user = users.create_user(
-            tenant.id, email=email, name=name, roles=list(roles), password=password
-        )
-        uow.commit()
-    except ServiceError as exc:
-        _fail(exc)
-    click.echo(f"Created {user.email} in {slug} with roles {', '.join(sorted(user.roles))}")
+    with tenant_scope(tenant.id):
+        try:
+            user = users.create_user(
+                tenant.id, email=email, name=name, roles=list(roles), password=password
+            )
+            uow.commit()
+        except ServiceError as exc:
+            _fail(exc)
+        click.echo(f"Created {user.email} in {slug} with roles {', '.join(sorted(user.roles))}")
 
 
 @click.group("ops", help="Platform accounts.")

@@ -17,8 +17,10 @@ from app.tenants.provisioning import Branding, create_tenant
 PASSWORD = "correct horse battery"
 _serial = count(1)
 
-_CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|'
-                   r'name="csrf_token" value="([^"]+)"')
+_CSRF = re.compile(
+    r'name="csrf_token" type="hidden" value="([^"]+)"|'
+    r'name="csrf_token" value="([^"]+)"'
+)
 
 
 def snapshot(row, tenant_id: int):

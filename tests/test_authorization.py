@@ -42,8 +42,10 @@ def _tenant_calls(app):
 @pytest.fixture
 def district(make_tenant, make_user):
     tenant = make_tenant("matrix", "Matrix Public Schools")
-    people = {role: make_user(tenant, role, email=f"{role}@matrix.example.org")
-              for role in sorted(TENANT_ROLE_KEYS)}
+    people = {
+        role: make_user(tenant, role, email=f"{role}@matrix.example.org")
+        for role in sorted(TENANT_ROLE_KEYS)
+    }
     return tenant, people
 
 
@@ -59,8 +61,9 @@ def test_tenant_routes_admit_exactly_the_roles_the_matrix_lists(open_app, distri
         rule = MATRIX[call.endpoint]
         values = {"tenant_slug": tenant.slug, **ids_in(open_app, tenant.id, object_args(call.rule))}
         url = call.url(open_app, values)
-        response = client.open(url, method=call.method, json={},
-                               headers={"Authorization": f"Bearer {token}"})
+        response = client.open(
+            url, method=call.method, json={}, headers={"Authorization": f"Bearer {token}"}
+        )
         where = f"{call.method} {url} as {role}"
         if role in rule.roles:
             assert response.status_code not in (401, 403), where
@@ -103,8 +106,9 @@ def test_platform_routes_admit_exactly_their_roles(open_app, role):
         users.create_platform_user(f"{role}@parley.example.org", role, role, PASSWORD)
         commit()
     client = open_app.test_client()
-    page = client.post("/ops/login", data={"email": f"{role}@parley.example.org",
-                                           "password": PASSWORD})
+    page = client.post(
+        "/ops/login", data={"email": f"{role}@parley.example.org", "password": PASSWORD}
+    )
     assert page.status_code == 302
     for call in calls(open_app):
         rule = MATRIX[call.endpoint]
@@ -136,6 +140,8 @@ def test_public_routes_need_no_sign_in(open_app, district):
         rule = MATRIX[call.endpoint]
         if rule.audience not in (PUBLIC, TENANT_PUBLIC) or call.method != "GET":
             continue
-        url = call.url(open_app, {"tenant_slug": tenant.slug} if "tenant_slug" in call.rule.arguments else {})
+        url = call.url(
+            open_app, {"tenant_slug": tenant.slug} if "tenant_slug" in call.rule.arguments else {}
+        )
         response = client.get(url)
         assert response.status_code in (200, 400), f"{url} gave {response.status_code}"

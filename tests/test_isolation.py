@@ -21,7 +21,9 @@ def two_districts(make_tenant, make_user):
     a = make_tenant("alpha", "Alpha Unified")
     b = make_tenant("bravo", "Bravo County Schools")
     everyone_a = make_user(a, *sorted(TENANT_ROLE_KEYS), email="all.roles@alpha.example.org")
-    secret_b = make_user(b, "teacher", "program_admin", email="confidential.teacher@bravo.example.org")
+    secret_b = make_user(
+        b, "teacher", "program_admin", email="confidential.teacher@bravo.example.org"
+    )
     return a, b, everyone_a, secret_b
 
 

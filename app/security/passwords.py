@@ -18,6 +18,7 @@ def _hasher() -> PasswordHasher:
         return _FAST
     return _STRONG
 
+
 MIN_PASSWORD_LENGTH = 10
 
 

@@ -50,6 +50,7 @@ def tenant_scope(tenant_id: int) -> Iterator[Scope]:
     token = _activate(Scope(tenant_id=tenant_id))
     try:
         yield _scope.get()
+        _flush_pending()
     finally:
         _restore(token)
 
@@ -60,6 +61,7 @@ def all_tenants() -> Iterator[Scope]:
     token = _activate(Scope(all_tenants=True))
     try:
         yield _scope.get()
+        _flush_pending()
     finally:
         _restore(token)
 
@@ -72,6 +74,19 @@ def enter_request_scope(tenant_id: int):
 def leave_request_scope(token) -> None:
     """Undo ``enter_request_scope``; the request's session is discarded right after."""
     _scope.reset(token)
+
+
+def _flush_pending() -> None:
+    """Writes made under a scope are flushed under it, where the guard and RLS expect them."""
+    from flask import has_app_context
+
+    if not has_app_context():
+        return
+    from app.extensions import db
+
+    session = db.session()
+    if session.new or session.dirty or session.deleted:
+        session.flush()
 
 
 def _sync_database_setting() -> None:

@@ -1,0 +1,132 @@
+"""Jobs: the outbox commits with the change, a real RQ worker sends real mail, nothing is lost."""
+
+from __future__ import annotations
+
+import pytest
+from rq import SimpleWorker
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.jobs.queues import queue, redis_connection
+from app.jobs.relay import sweep
+from app.models.outbox import OutboxMessage, SentMail
+from app.services import users
+from app.services.uow import commit, rollback
+from app.tenants.context import all_tenants
+from tests.conftest import make_app
+
+
+@pytest.fixture
+def mail_app(migrated, redis_url, smtp_server):
+    port, _ = smtp_server
+    app = make_app(migrated, REDIS_URL=redis_url, MAIL_SUPPRESS_SEND=False, MAIL_PORT=port)
+    with app.app_context():
+        redis_connection().flushdb()
+    return app
+
+
+def _work(app) -> None:
+    """A real RQ worker, in-process, until the queues are empty."""
+    with app.app_context():
+        connection = redis_connection()
+        queues = [queue(name, connection) for name in app.config["RQ_QUEUES"]]
+        SimpleWorker(queues, connection=connection).work(burst=True)
+
+
+def _outbox(app) -> list[OutboxMessage]:
+    with app.app_context(), all_tenants():
+        rows = db.session.execute(select(OutboxMessage)).scalars().all()
+        db.session.expunge_all()
+        return rows
+
+
+def _add_user(app, tenant, email="new.ct@alpha.example.org"):
+    with app.app_context():
+        users.create_user(tenant.id, email=email, name="New CT", roles=["consulting_teacher"])
+        commit()
+
+
+def test_welcome_mail_reaches_smtp_through_an_rq_worker(mail_app, make_tenant, smtp_server):
+    _, inbox = smtp_server
+    tenant = make_tenant("alpha", "Alpha Unified")
+    _add_user(mail_app, tenant)
+    [row] = _outbox(mail_app)
+    assert row.status == "enqueued"
+    _work(mail_app)
+    assert len(inbox) == 1
+    assert inbox[0]["To"] == "new.ct@alpha.example.org"
+    assert "Alpha Unified" in inbox[0]["Subject"]
+    assert "/t/alpha/login" in inbox[0].get_payload()
+    [row] = _outbox(mail_app)
+    assert row.status == "done"
+
+
+def test_a_rolled_back_change_sends_nothing(mail_app, make_tenant, smtp_server):
+    _, inbox = smtp_server
+    tenant = make_tenant("alpha")
+    with mail_app.app_context():
+        users.create_user(tenant.id, email="x@alpha.example.org", name="X", roles=["teacher"])
+        rollback()
+    _work(mail_app)
+    assert inbox == []
+    assert _outbox(mail_app) == []
+
+
+def test_with_redis_down_the_outbox_keeps_the_message_until_it_is_back(
+    migrated, mail_app, make_tenant, smtp_server
+):
+    _, inbox = smtp_server
+    tenant = make_tenant("alpha")
+    down = make_app(
+        migrated,
+        REDIS_URL="redis://127.0.0.1:1/0",
+        MAIL_SUPPRESS_SEND=False,
+        MAIL_PORT=smtp_server[0],
+    )
+    _add_user(down, tenant)  # the commit succeeds although Redis is unreachable
+    [row] = _outbox(down)
+    assert row.status == "pending"
+
+    with mail_app.app_context():
+        assert sweep() == 1
+    _work(mail_app)
+    with mail_app.app_context():
+        assert sweep() == 0  # nothing pending: no second hand-over
+    _work(mail_app)
+    assert len(inbox) == 1
+    assert _outbox(mail_app)[0].status == "done"
+
+
+def test_a_job_delivered_twice_sends_once(mail_app, make_tenant, smtp_server):
+    """RQ delivers at least once: running the same message again must not re-send."""
+    from app.jobs.runner import run_message
+
+    _, inbox = smtp_server
+    tenant = make_tenant("alpha")
+    _add_user(mail_app, tenant)
+    [row] = _outbox(mail_app)
+    _work(mail_app)
+    with mail_app.app_context():
+        assert run_message(row.id) == "already done"
+        with all_tenants():
+            assert db.session.execute(select(func.count()).select_from(SentMail)).scalar() == 1
+    assert len(inbox) == 1
+
+
+def test_without_redis_jobs_run_inline_after_commit(migrated, make_tenant, smtp_server):
+    port, inbox = smtp_server
+    inline = make_app(migrated, REDIS_URL=None, MAIL_SUPPRESS_SEND=False, MAIL_PORT=port)
+    tenant = make_tenant("alpha")
+    _add_user(inline, tenant)
+    assert len(inbox) == 1
+    assert _outbox(inline)[0].status == "done"
+
+
+def test_a_failing_job_keeps_its_error_and_stays_retryable(migrated, make_tenant):
+    closed_smtp = make_app(migrated, REDIS_URL=None, MAIL_SUPPRESS_SEND=False, MAIL_PORT=1)
+    tenant = make_tenant("alpha")
+    _add_user(closed_smtp, tenant)
+    [row] = _outbox(closed_smtp)
+    assert row.status == "pending"
+    assert row.attempts == 1
+    assert "ConnectionRefusedError" in row.last_error

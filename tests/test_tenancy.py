@@ -1,0 +1,148 @@
+"""The tenant layer: resolution, automatic scoping, the write guard, and PostgreSQL RLS."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import DBAPIError
+
+from app.extensions import db
+from app.models.base import tenant_scoped_tables
+from app.models.tenant import Tenant
+from app.models.user import User
+from app.tenants.context import all_tenants, tenant_scope
+from app.tenants.rls import app_role_name
+from app.tenants.scoping import CrossTenantWrite
+
+
+@pytest.fixture
+def pair(make_tenant, make_user):
+    a, b = make_tenant("alpha"), make_tenant("bravo")
+    return a, b, make_user(a, "teacher"), make_user(b, "teacher")
+
+
+def test_unknown_district_gets_a_friendly_404(client):
+    response = client.get("/t/atlantis/login")
+    assert response.status_code == 404
+    assert "No district here" in response.text
+
+
+def test_suspended_district_is_closed(app, client, make_tenant):
+    tenant = make_tenant("closing")
+    with app.app_context():
+        db.session.get(Tenant, tenant.id).status = "suspended"
+        db.session.commit()
+    assert client.get("/t/closing/login").status_code == 404
+
+
+def test_orm_queries_see_only_the_current_tenant(app, pair):
+    a, _b, user_a, _user_b = pair
+    with app.app_context():
+        with tenant_scope(a.id):
+            emails = db.session.execute(select(User.email)).scalars().all()
+            joined = db.session.execute(
+                select(func.count()).select_from(User).join(Tenant, Tenant.id == User.tenant_id)
+            ).scalar()
+        assert emails == [user_a.email]
+        assert joined == 1
+        with all_tenants():
+            assert db.session.execute(select(func.count(User.id))).scalar() == 2
+
+
+def test_with_no_tenant_in_scope_scoped_queries_find_nothing(app, pair):
+    with app.app_context():
+        assert db.session.execute(select(User)).scalars().all() == []
+
+
+def test_writing_another_tenants_row_raises(app, pair):
+    a, b, _, _user_b = pair
+    with app.app_context(), tenant_scope(a.id):
+        db.session.add(User(tenant_id=b.id, email="x@bravo.example.org", name="X"))
+        with pytest.raises(CrossTenantWrite):
+            db.session.flush()
+        db.session.rollback()
+
+
+def test_new_rows_take_the_current_tenant(app, pair):
+    a, *_ = pair
+    with app.app_context(), tenant_scope(a.id):
+        user = User(email="new@alpha.example.org", name="New")
+        db.session.add(user)
+        db.session.flush()
+        assert user.tenant_id == a.id
+        db.session.rollback()
+
+
+def test_rls_hides_other_tenants_rows_from_raw_sql(app, pair):
+    """The second wall: SQL that bypasses the ORM filter still sees one tenant only."""
+    a, _b, user_a, _user_b = pair
+    with app.app_context(), tenant_scope(a.id):
+        rows = db.session.execute(text("SELECT email FROM users")).scalars().all()
+        assert rows == [user_a.email]
+        db.session.rollback()
+
+
+def test_rls_refuses_a_raw_write_of_another_tenants_row(app, pair):
+    a, b, *_ = pair
+    with app.app_context(), tenant_scope(a.id):
+        with pytest.raises(DBAPIError, match="row-level security"):
+            db.session.execute(
+                text(
+                    "INSERT INTO users (tenant_id, email, name, active, session_version, "
+                    "created_at) VALUES (:t, 'intruder@bravo.example.org', 'I', true, 1, now())"
+                ),
+                {"t": b.id},
+            )
+        db.session.rollback()
+
+
+def test_rls_raw_update_cannot_touch_another_tenants_rows(app, pair):
+    a, b, _, _user_b = pair
+    with app.app_context():
+        with tenant_scope(a.id):
+            result = db.session.execute(text("UPDATE users SET name = 'hacked'"))
+            db.session.commit()
+            assert result.rowcount == 1
+        with tenant_scope(b.id):
+            name = db.session.execute(text("SELECT name FROM users")).scalar_one()
+        assert name != "hacked"
+
+
+def test_rls_with_no_tenant_set_matches_nothing(app, pair):
+    with app.app_context():
+        assert db.session.execute(text("SELECT count(*) FROM users")).scalar() == 0
+
+
+def test_every_tenant_table_is_behind_forced_rls(app, owner_engine):
+    with app.app_context():
+        expected = tenant_scoped_tables(db.metadata)
+    with owner_engine.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT relname FROM pg_class WHERE relkind = 'r' "
+                "AND relrowsecurity AND relforcerowsecurity"
+            )
+        ).scalars()
+        protected = set(rows)
+    assert expected and set(expected) <= protected, set(expected) - protected
+
+
+def test_the_app_connects_as_a_role_that_cannot_bypass_rls(app):
+    with app.app_context():
+        row = db.session.execute(
+            text(
+                "SELECT current_user, rolsuper, rolbypassrls FROM pg_roles "
+                "WHERE rolname = current_user"
+            )
+        ).one()
+    assert row == (app_role_name(), False, False)
+
+
+def test_a_pooled_connection_never_carries_a_tenant_over(app, pair):
+    a, *_ = pair
+    with app.app_context():
+        with tenant_scope(a.id):
+            assert db.session.execute(text("SELECT count(*) FROM users")).scalar() == 1
+            db.session.commit()
+        setting = db.session.execute(text("SELECT current_setting('app.tenant_id', true)")).scalar()
+        assert setting in ("", None)
