@@ -38,10 +38,11 @@ def _admin_url() -> str:
 
 
 @pytest.fixture(scope="session")
-def database_urls() -> dict[str, str]:
+def database_urls() -> Iterator[dict[str, str]]:
     """Create this worker's database and return the owner's and the app's URLs."""
     admin = make_url(_admin_url())
-    name = f"parley_test_{_worker_index()}"
+    # One database per test process, so parallel workers (and parallel runs) never meet.
+    name = f"parley_test_{_worker_index()}_{os.getpid()}"
     try:
         engine = create_engine(admin, isolation_level="AUTOCOMMIT")
         with engine.connect() as conn:
@@ -56,10 +57,16 @@ def database_urls() -> dict[str, str]:
         )
     owner = admin.set(database=name)
     app_user = owner.set(username=app_role_name(), password=None)
-    return {
+    yield {
         "owner": owner.render_as_string(hide_password=False),
         "app": app_user.render_as_string(hide_password=False),
     }
+    for engine in _ENGINES.values():
+        engine.dispose()
+    engine = create_engine(admin, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    engine.dispose()
 
 
 @pytest.fixture(scope="session")
