@@ -1,0 +1,61 @@
+"""A case: one teacher in one track for one cycle, moved only by the workflow engine."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Date, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+from app.models.base import TenantScoped, UTCDateTime, utcnow
+from app.models.user import User
+from app.models.workflow import WorkflowVersion
+
+
+class Case(TenantScoped, db.Model):
+    __tablename__ = "cases"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workflow_version_id: Mapped[int] = mapped_column(
+        ForeignKey("workflow_versions.id"), index=True
+    )
+    track_key: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(64), index=True)
+    state_entered_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    teacher_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    ct_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    principal_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    school: Mapped[str | None] = mapped_column(String(200))
+    enrolled_on: Mapped[date] = mapped_column(Date)
+    latest_rating: Mapped[str | None] = mapped_column(String(64))
+    recommended_rating: Mapped[str | None] = mapped_column(String(64))
+    final_rating: Mapped[str | None] = mapped_column(String(64))
+    outcome: Mapped[str | None] = mapped_column(String(64))
+    report_group: Mapped[str | None] = mapped_column(String(64))
+    panel_review_open: Mapped[bool] = mapped_column(default=False)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    notes: Mapped[str | None] = mapped_column(Text)
+
+    workflow_version: Mapped[WorkflowVersion] = relationship(lazy="joined")
+    teacher: Mapped[User] = relationship(foreign_keys=[teacher_id], lazy="joined")
+    ct: Mapped[User | None] = relationship(foreign_keys=[ct_id], lazy="joined")
+    principal: Mapped[User | None] = relationship(foreign_keys=[principal_id], lazy="joined")
+    deadlines: Mapped[list[CaseDeadline]] = relationship(
+        back_populates="case", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+
+class CaseDeadline(TenantScoped, db.Model):
+    """A dated obligation scheduled by the workflow (e.g. the recommendation's due date)."""
+
+    __tablename__ = "case_deadlines"
+    __table_args__ = (UniqueConstraint("case_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    key: Mapped[str] = mapped_column(String(64))
+    due_on: Mapped[date] = mapped_column(Date)
+
+    case: Mapped[Case] = relationship(back_populates="deadlines")

@@ -1,0 +1,96 @@
+"""The public entry points: read a document, validate it, build its config."""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+from marshmallow import ValidationError
+
+from app.workflows import paths
+from app.workflows.build import build_config
+from app.workflows.model import ProgramConfig
+from app.workflows.schema import DocumentSchema
+from app.workflows.semantics import build_index, check_document
+
+
+class DocumentError(ValueError):
+    """The text is not YAML or JSON, or not a mapping at the top."""
+
+
+class DocumentLoader(yaml.SafeLoader):
+    """YAML with only true/false as booleans.
+
+    YAML 1.1 reads ``on``, ``off``, ``yes`` and ``no`` as booleans, which would
+    turn a notification's ``on:`` key into ``True``.
+    """
+
+
+DocumentLoader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+DocumentLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+
+
+def load_document(source: str | bytes | Mapping[str, Any]) -> dict[str, Any]:
+    """Read a document from YAML or JSON text, or copy an already-parsed mapping."""
+    if isinstance(source, Mapping):
+        return copy.deepcopy(dict(source))
+    text = source.decode("utf-8") if isinstance(source, bytes) else source
+    try:
+        data = yaml.load(text, Loader=DocumentLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        raise DocumentError(f"{where}{getattr(exc, 'problem', None) or exc}") from exc
+    if not isinstance(data, Mapping):
+        raise DocumentError("the document must be a mapping of keys to values")
+    return dict(data)
+
+
+def dump_document(document: Mapping[str, Any]) -> str:
+    """JSON text for storing a document version; keys keep their order."""
+    return json.dumps(document, indent=2, ensure_ascii=False, default=str)
+
+
+@dataclass(frozen=True)
+class ValidationResult:
+    """``errors`` maps a path (``tracks.par.transitions[3].to``) to messages."""
+
+    errors: dict[str, list[str]] = field(default_factory=dict)
+    config: ProgramConfig | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def messages(self) -> list[str]:
+        """One ``path: message`` line per problem, as an editor would list them."""
+        return [f"{path}: {message}" for path, items in self.errors.items() for message in items]
+
+
+def validate(document: Mapping[str, Any]) -> ValidationResult:
+    """Check structure and meaning together, and build the config if both pass."""
+    if not isinstance(document, Mapping):
+        return ValidationResult({"(document)": ["must be a mapping of keys to values"]})
+    schema = DocumentSchema()
+    errors: paths.Errors = {}
+    loaded: dict[str, Any] = {}
+    try:
+        loaded = schema.load(dict(document))
+    except ValidationError as exc:
+        errors = paths.flatten(exc.messages, schema)
+    for path, messages in check_document(document).items():
+        for message in messages:
+            paths.add(errors, path, message)
+    if errors:
+        return ValidationResult(errors)
+    return ValidationResult({}, build_config(loaded, build_index(document)))

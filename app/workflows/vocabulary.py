@@ -1,0 +1,124 @@
+"""Closed vocabularies shared by the schema, the engine and the reference.
+
+The product fixes these words so that templates, reports and authorization can
+rely on them; a district chooses among them but never adds to them.
+"""
+
+from __future__ import annotations
+
+from types import MappingProxyType
+
+ROLES = MappingProxyType(
+    {
+        "program_admin": "a program administrator",
+        "coordinator": "a coordinator",
+        "committee_member": "a committee member",
+        "consulting_teacher": "a consulting teacher",
+        "teacher": "a teacher",
+        "principal": "a principal",
+        "panel_member": "a panel member",
+        "final_authority": "the final authority",
+    }
+)
+"""Tenant roles (DESIGN.md §2); a person may hold several."""
+
+RELATIONS = MappingProxyType(
+    {
+        "assigned_ct": "the case's consulting teacher",
+        "case_teacher": "the teacher the case is about",
+        "case_principal": "the principal of the case's school",
+        "panel_chair": "the chair of the panel session reviewing the case",
+        "seated_panelist": "a panel member seated (and not recused) for the case",
+    }
+)
+"""How a person stands to one case; the service layer works these out per case."""
+
+# Roles that exist in every school but must not act on every case: listing them
+# as actors would let any teacher move any colleague's case.
+NARROW_ROLES = MappingProxyType(
+    {
+        "teacher": "case_teacher",
+        "principal": "case_principal",
+        "consulting_teacher": "assigned_ct",
+        "panel_member": "seated_panelist",
+    }
+)
+
+TRACK_KINDS = ("assistance", "review", "induction")
+
+SHARED_ITEMS = MappingProxyType(
+    {
+        "participation": "that the teacher takes part in the program",
+        "goals": "the teacher's goals",
+        "visits_summary": "dates and kinds of visits, without notes",
+        "status_reports": "the consulting teacher's status reports",
+        "evidence": "evidence gathered for the evaluation",
+        "recommendation": "the consulting teacher's recommendation",
+    }
+)
+"""What a track may show the principal."""
+
+# Assistance is confidential coaching: nothing that could feed an evaluation.
+ASSISTANCE_SHAREABLE = frozenset({"participation"})
+
+BALLOT_WORDS = MappingProxyType(
+    {
+        "affirm": "affirm the consulting teacher's recommendation",
+        "reject": "reject the consulting teacher's recommendation",
+        "uphold": "uphold the recommendation",
+        "renew": "renew the teacher's contract",
+        "non_renew": "do not renew the teacher's contract",
+        "extend": "extend support for another cycle",
+    }
+)
+"""Ballot options that are not rating levels."""
+
+DECISION_KINDS = ("majority", "supermajority", "unanimity")
+DECISION_BASES = ("present", "seats")
+CHAIR_MODES = ("alternating", "co_chairs")
+TIE_RULES = MappingProxyType(
+    {
+        "chair_casting_vote": "the chair casts the deciding vote",
+        "ct_recommendation_stands": "the consulting teacher's recommendation stands",
+        "defer": "the case is deferred to the next session",
+    }
+)
+RECUSAL_RULES = MappingProxyType(
+    {
+        "same_school": "members who work in the teacher's school",
+        "supervised_teacher": "members who supervise or evaluate the teacher",
+        "declared_conflict": "members who declare a conflict of interest",
+    }
+)
+DEADLINE_ANCHORS = ("cycle_start", "cycle_end", "enrolled_on", "state_entered")
+VISIT_FIELDS = MappingProxyType(
+    {
+        "date": "the day of the visit",
+        "duration_minutes": "how long it lasted",
+        "focus_standards": "the rubric standards it focused on",
+        "notes": "what the consulting teacher saw and discussed",
+        "next_steps": "what teacher and consulting teacher agreed to do next",
+        "attendees": "who else was present",
+        "artifacts": "lesson plans or student work attached",
+    }
+)
+WORDING_KEYS = MappingProxyType(
+    {
+        "welcome": "the portal's welcome paragraph",
+        "enrollment_intro": "shown above the enrollment form",
+        "enrollment_done": "shown after an enrollment form is sent",
+        "ct_title": "what the program calls a consulting teacher",
+        "panel_title": "what the program calls its panel",
+        "confidentiality": "the promise made to teachers about their data",
+    }
+)
+RATING_SOURCES = ("ct_recommendation", "panel", "final_authority")
+DEFAULT_SURVEY_SCALE = ("strongly_agree", "agree", "disagree", "strongly_disagree")
+
+
+def actor_words(names: frozenset[str] | tuple[str, ...]) -> str:
+    """Say who may act in plain words, e.g. "a coordinator or the case's consulting teacher"."""
+    words = [ROLES.get(n) or RELATIONS.get(n) or n for n in sorted(names)]
+    if len(words) <= 1:
+        return "".join(words)
+    return ", ".join(words[:-1]) + " or " + words[-1]
