@@ -17,9 +17,7 @@ class Case(TenantScoped, db.Model):
     __tablename__ = "cases"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    workflow_version_id: Mapped[int] = mapped_column(
-        ForeignKey("workflow_versions.id"), index=True
-    )
+    workflow_version_id: Mapped[int] = mapped_column(ForeignKey("workflow_versions.id"), index=True)
     track_key: Mapped[str] = mapped_column(String(64))
     state: Mapped[str] = mapped_column(String(64), index=True)
     state_entered_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

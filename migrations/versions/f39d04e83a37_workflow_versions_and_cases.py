@@ -6,12 +6,11 @@ Create Date: 2026-11-23 14:49:05.914536
 
 """
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
-import app.models.base  # noqa: F401 - custom column types
+import app.models.base
 from app.tenants import rls
-
 
 # revision identifiers, used by Alembic.
 revision = "f39d04e83a37"
