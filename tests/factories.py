@@ -42,11 +42,16 @@ def csrf_token(html: str) -> str:
 
 @pytest.fixture
 def make_tenant(app):
-    def _make(slug: str | None = None, name: str | None = None, **branding) -> Tenant:
+    def _make(
+        slug: str | None = None, name: str | None = None, preset: str | None = None, **branding
+    ) -> Tenant:
         slug = slug or f"district-{next(_serial)}"
         with app.app_context(), all_tenants():
             tenant = create_tenant(
-                slug, name or f"{slug.title()} Public Schools", branding=Branding(**branding)
+                slug,
+                name or f"{slug.title()} Public Schools",
+                branding=Branding(**branding),
+                preset=preset,
             )
             uow.commit()
             db.session.refresh(tenant)
@@ -93,3 +98,28 @@ def api_token(client, tenant: Tenant, user: User, password: str = PASSWORD) -> s
     )
     assert response.status_code == 201, response.text
     return response.json["token"]
+
+
+@pytest.fixture
+def make_case(app):
+    """A case for ``teacher`` in ``track`` under the district's latest published version."""
+
+    def _make(tenant: Tenant, teacher: User, track: str, **fields):
+        from app.models.case import Case
+        from app.services import cases
+
+        with app.app_context(), tenant_scope(tenant.id):
+            case = cases.open_case(
+                tenant.id,
+                teacher=db.session.get(User, teacher.id),
+                track_key=track,
+                school=fields.pop("school", "Lincoln Elementary"),
+                latest_rating=fields.pop("latest_rating", None),
+            )
+            for key, value in fields.items():
+                setattr(case, key, value)
+            uow.commit()
+            case = db.session.get(Case, case.id)
+            return snapshot(case, tenant.id)
+
+    return _make

@@ -1,7 +1,9 @@
-"""Walking the URL map: which routes exist, which object ids they take, how to call them.
+"""Walking the URL map: which routes exist, what their arguments name, how to call them.
 
-Id arguments are named ``<model>_id`` after a tenant-scoped model (``user_id``
-is a ``User``), so a new route is walked without editing the tests.
+Id arguments are named ``<model>_id`` after a tenant-scoped model (``case_id``
+is a ``Case``); any other argument must be listed in ``NATURAL_KEYS``. So a
+new route is walked without editing the tests, and an argument the walk cannot
+fill fails loudly instead of being skipped.
 """
 
 from __future__ import annotations
@@ -19,7 +21,14 @@ from app.security.identity import TenantPrincipal
 from app.tenants.context import tenant_scope
 from app.tenants.resolution import SLUG_ARG
 
-UNSAFE = ("POST", "PUT", "PATCH", "DELETE")
+#: Arguments that are keys inside a tenant rather than row ids, and what they mean.
+NATURAL_KEYS = {
+    "number": "a published workflow version number",
+    "a": "a published workflow version number",
+    "b": "a published workflow version number",
+    "track": "a track key of the program",
+    "action": "a workflow action key",
+}
 
 
 def _snake(name: str) -> str:
@@ -69,13 +78,24 @@ def object_args(rule: Rule) -> list[str]:
     return sorted(arg for arg in rule.arguments if arg != SLUG_ARG)
 
 
-def ids_in(app: Flask, tenant_id: int, args: list[str]) -> dict[str, int]:
-    """One existing object of ``tenant_id`` for each id argument (fails when none is seeded)."""
+def values_in(app: Flask, tenant_id: int, args: list[str], natural: dict) -> dict:
+    """Values for a route's arguments taken from ``tenant_id``'s own data.
+
+    Id arguments get an existing row of that tenant (the walk fails when none is
+    seeded); natural keys come from ``natural``, which the test fills per tenant.
+    """
     models = id_models()
     values = {}
     with app.app_context(), tenant_scope(tenant_id):
         for arg in args:
-            assert arg in models, f"route argument {arg!r} names no tenant-scoped model"
+            if arg in NATURAL_KEYS:
+                assert arg in natural, f"the walk has no value for {arg!r} ({NATURAL_KEYS[arg]})"
+                values[arg] = natural[arg]
+                continue
+            assert arg in models, (
+                f"route argument {arg!r} names no tenant-scoped model; name ids <model>_id "
+                f"or add it to NATURAL_KEYS"
+            )
             model = models[arg]
             row_id = db.session.execute(select(model.id).order_by(model.id).limit(1)).scalar()
             assert row_id is not None, f"seed a {model.__name__} in tenant {tenant_id}"

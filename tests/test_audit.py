@@ -81,3 +81,20 @@ def test_audit_verify_command(app, make_tenant, make_user, owner_engine):
         broken = runner.invoke(app.cli, ["audit", "verify", "--tenant", "alpha"])
     assert broken.exit_code == 1
     assert "BROKEN at event 1" in broken.output
+
+
+def test_the_chain_verifies_when_the_database_answers_in_another_time_zone(
+    migrated, make_tenant, make_user
+):
+    from tests.conftest import make_app
+
+    tenant = make_tenant("alpha")
+    make_user(tenant, "teacher")
+    eastern = make_app(
+        migrated,
+        SQLALCHEMY_ENGINE_OPTIONS={"connect_args": {"options": "-c timezone=America/New_York"}},
+    )
+    with eastern.app_context():
+        assert db.session.execute(text("SHOW timezone")).scalar() == "America/New_York"
+        assert verify_chain(tenant.id).ok
+        db.engine.dispose()

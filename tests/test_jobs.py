@@ -97,8 +97,12 @@ def test_with_redis_down_the_outbox_keeps_the_message_until_it_is_back(
     assert _outbox(mail_app)[0].status == "done"
 
 
-def test_a_job_delivered_twice_sends_once(mail_app, make_tenant, smtp_server):
-    """RQ delivers at least once: running the same message again must not re-send."""
+def test_a_job_delivered_again_after_it_ran_sends_nothing_more(
+    mail_app, make_tenant, smtp_server, owner_engine
+):
+    """RQ delivers at least once: even a row put back to "enqueued" must not re-send."""
+    from sqlalchemy import text
+
     from app.jobs.runner import run_message
 
     _, inbox = smtp_server
@@ -106,11 +110,31 @@ def test_a_job_delivered_twice_sends_once(mail_app, make_tenant, smtp_server):
     _add_user(mail_app, tenant)
     [row] = _outbox(mail_app)
     _work(mail_app)
+    with owner_engine.begin() as conn:
+        conn.execute(text("UPDATE outbox_messages SET status = 'enqueued'"))
     with mail_app.app_context():
-        assert run_message(row.id) == "already done"
+        assert run_message(row.id) == "done"
         with all_tenants():
             assert db.session.execute(select(func.count()).select_from(SentMail)).scalar() == 1
     assert len(inbox) == 1
+
+
+def test_a_message_running_elsewhere_is_not_run_twice(
+    mail_app, make_tenant, smtp_server, owner_engine
+):
+    from sqlalchemy import text
+
+    from app.jobs.runner import run_message
+
+    _, inbox = smtp_server
+    tenant = make_tenant("alpha")
+    _add_user(mail_app, tenant)
+    [row] = _outbox(mail_app)
+    with owner_engine.begin() as conn:  # another worker has claimed it
+        conn.execute(text("UPDATE outbox_messages SET status = 'running'"))
+    with mail_app.app_context():
+        assert run_message(row.id).startswith("not runnable")
+    assert inbox == []
 
 
 def test_without_redis_jobs_run_inline_after_commit(migrated, make_tenant, smtp_server):

@@ -138,11 +138,41 @@ def test_the_app_connects_as_a_role_that_cannot_bypass_rls(app):
     assert row == (app_role_name(), False, False)
 
 
-def test_a_pooled_connection_never_carries_a_tenant_over(app, pair):
+def test_a_pooled_connection_never_carries_a_tenant_over(migrated, pair):
+    """After commit, the same pooled connection must hold no tenant setting at all."""
+    from tests.conftest import make_app
+
     a, *_ = pair
-    with app.app_context():
+    single = make_app(migrated, SQLALCHEMY_ENGINE_OPTIONS={"pool_size": 1, "max_overflow": 0})
+    with single.app_context():
         with tenant_scope(a.id):
             assert db.session.execute(text("SELECT count(*) FROM users")).scalar() == 1
             db.session.commit()
-        setting = db.session.execute(text("SELECT current_setting('app.tenant_id', true)")).scalar()
-        assert setting in ("", None)
+        db.session.close()
+        with db.engine.connect() as raw:  # no ORM session: nothing sets the scope again
+            setting = raw.execute(text("SELECT current_setting('app.tenant_id', true)")).scalar()
+        db.engine.dispose()
+    assert setting in ("", None)
+
+
+def test_session_get_does_not_hand_out_another_tenants_cached_row(app, pair):
+    a, b, _, user_b = pair
+    with app.app_context():
+        with tenant_scope(b.id):
+            cached = db.session.get(User, user_b.id)
+            assert cached is not None
+        with tenant_scope(a.id):
+            assert db.session.get(User, user_b.id) is None
+        db.session.rollback()
+
+
+def test_a_failed_scope_switch_leaves_no_scope_behind(app):
+    from app.tenants.context import current_scope
+
+    with app.app_context():
+        with pytest.raises(DBAPIError):
+            db.session.execute(text("SELECT 1/0"))
+        with pytest.raises(DBAPIError), all_tenants():
+            pass
+        assert current_scope().all_tenants is False
+        db.session.rollback()

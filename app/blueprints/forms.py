@@ -5,12 +5,23 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, SelectMultipleField, StringField, widgets
+from wtforms import (
+    DecimalField,
+    EmailField,
+    IntegerField,
+    PasswordField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+    widgets,
+)
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Email, Length, Optional
+from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
 
 from app.security.passwords import MIN_PASSWORD_LENGTH
 from app.security.roles import TENANT_ROLES
+from app.workflows import vocabulary
 
 
 class LoginForm(FlaskForm):
@@ -52,3 +63,88 @@ def safe_next(target: str | None, fallback: str) -> str:
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return fallback
     return target
+
+
+class ActionForm(FlaskForm):
+    """One workflow action; the engine checks the chosen outcome or rating."""
+
+    outcome = StringField("Outcome", validators=[Optional(), Length(max=64)])
+    rating = StringField("Rating", validators=[Optional(), Length(max=64)])
+
+    def payload(self) -> dict[str, str]:
+        return {
+            k: v for k, v in (("outcome", self.outcome.data), ("rating", self.rating.data)) if v
+        }
+
+
+_LINES_HELP = "One per line, parts separated by '|'."
+
+
+class WorkflowCommonForm(FlaskForm):
+    """The common parts of the program configuration, edited without YAML."""
+
+    program_name = StringField("Program name", validators=[DataRequired(), Length(max=200)])
+    rating_scale = TextAreaField(
+        "Rating scale",
+        description=f"Highest first: key | label | meets standard (yes/no). {_LINES_HELP}",
+        render_kw={"rows": 5},
+    )
+    outcomes = TextAreaField(
+        "Outcomes", description=f"key | label | report group. {_LINES_HELP}", render_kw={"rows": 6}
+    )
+    visit_types = TextAreaField(
+        "Visit types",
+        description=f"key | label | fields, comma separated. {_LINES_HELP}",
+        render_kw={"rows": 5},
+    )
+    quorum = IntegerField("Panel quorum", validators=[Optional(), NumberRange(min=1)])
+    decision_kind = SelectField(
+        "Decision rule",
+        choices=[SelectChoice(k, k.capitalize()) for k in vocabulary.DECISION_KINDS],
+    )
+    at_least = IntegerField(
+        "Supermajority: at least this many seats",
+        validators=[Optional(), NumberRange(min=1)],
+    )
+    fraction = DecimalField(
+        "Supermajority: or this fraction", places=3, validators=[Optional(), NumberRange(0, 1)]
+    )
+    fraction_of = SelectField(
+        "Fraction of", choices=[SelectChoice(k, k) for k in vocabulary.DECISION_BASES]
+    )
+    per_constituency_minimum = IntegerField(
+        "At least this many votes from each side",
+        validators=[Optional(), NumberRange(min=1)],
+    )
+    tie_rule = SelectField(
+        "When no option carries",
+        choices=[SelectChoice(k, text) for k, text in vocabulary.TIE_RULES.items()],
+    )
+
+
+class WorkflowYamlForm(FlaskForm):
+    text = TextAreaField("Configuration (YAML)", render_kw={"rows": 30, "spellcheck": "false"})
+
+
+class PublishForm(FlaskForm):
+    note = StringField("What changed (optional)", validators=[Optional(), Length(max=500)])
+
+
+def _yes_no() -> list[SelectChoice]:
+    return [SelectChoice("yes", "Yes"), SelectChoice("no", "No")]
+
+
+class DryRunForm(FlaskForm):
+    class Meta:
+        csrf = False  # a read-only preview submitted with GET
+
+    track = SelectField("Track")
+    actions = StringField(
+        "Actions", description="Action keys in order, separated by commas or spaces."
+    )
+    visits = IntegerField("Visits logged", default=0, validators=[Optional(), NumberRange(min=0)])
+    months = DecimalField("Months of support", default=0, validators=[Optional()])
+    has_recommendation = SelectField("CT recommendation made", choices=_yes_no(), default="no")
+    ct_assigned = SelectField("CT assigned", choices=_yes_no())
+    consensus = SelectField("Committee consensus", choices=_yes_no())
+    panel_decided = SelectField("Panel decided", choices=_yes_no())

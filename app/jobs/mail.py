@@ -6,20 +6,27 @@ from flask import render_template
 from sqlalchemy import select
 
 from app.extensions import db
+from app.models.case import Case
 from app.models.outbox import SentMail
 from app.models.tenant import Tenant
 from app.models.user import User
 from app.services import mailer
+from app.services.recipients import recipients
 
 
-def _already_sent(message_id: str) -> bool:
-    return db.session.get(SentMail, message_id) is not None
+def _send_once(message_id: str, tenant: Tenant, to: str, subject: str, body: str) -> None:
+    """Send unless this message already reached ``to``; record it in the job's transaction."""
+    if db.session.get(SentMail, (message_id, to)) is not None:
+        return
+    mailer.send(mailer.build_message(to, subject, body))
+    db.session.add(
+        SentMail(outbox_id=message_id, tenant_id=tenant.id, recipient=to, subject=subject)
+    )
+    db.session.flush()
 
 
 def send_welcome(payload: dict, message_id: str) -> None:
     """Welcome a new user to their district's portal, with the sign-in address."""
-    if _already_sent(message_id):
-        return
     user = db.session.execute(
         select(User).where(User.id == payload["user_id"])
     ).scalar_one_or_none()
@@ -28,8 +35,22 @@ def send_welcome(payload: dict, message_id: str) -> None:
     tenant = db.session.get(Tenant, user.tenant_id)
     subject = f"Welcome to {tenant.name} on Parley"
     body = render_template("mail/welcome.txt", user=user, tenant=tenant)
-    mailer.send(mailer.build_message(user.email, subject, body))
-    db.session.add(
-        SentMail(outbox_id=message_id, tenant_id=tenant.id, recipient=user.email, subject=subject)
-    )
-    db.session.flush()
+    _send_once(message_id, tenant, user.email, subject, body)
+
+
+def send_case_notice(payload: dict, message_id: str) -> None:
+    """Tell the people a transition concerns that their case changed (never the content).
+
+    Evaluation details stay in the portal; the e-mail names the step and links there.
+    """
+    case = db.session.execute(
+        select(Case).where(Case.id == payload["case_id"])
+    ).scalar_one_or_none()
+    if case is None:
+        return
+    tenant = db.session.get(Tenant, case.tenant_id)
+    step = payload["template"].replace("_", " ").capitalize()
+    subject = f"{tenant.name}: {step}"
+    for person in recipients(case, payload["to"]):
+        body = render_template("mail/case_notice.txt", user=person, tenant=tenant, step=step)
+        _send_once(message_id, tenant, person.email, subject, body)

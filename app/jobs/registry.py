@@ -10,4 +10,5 @@ JobHandler = Callable[[dict, str], None]
 
 JOBS: dict[str, JobHandler] = {
     "mail.welcome": mail.send_welcome,
+    "mail.case_notice": mail.send_case_notice,
 }

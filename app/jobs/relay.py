@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 
 from app.extensions import db
 from app.models.base import utcnow
@@ -73,9 +73,22 @@ def _run_inline(ids: list[str] | None, limit: int) -> int:
 
 def sweep() -> int:
     """Relay rows the after-commit relay missed, and re-hand rows whose job was lost."""
+    _release_stalled()
     if current_app.config.get("REDIS_URL"):
         _requeue_lost()
     return relay()
+
+
+def _release_stalled() -> None:
+    """A run that started long ago and never finished died with its worker: run it again."""
+    cutoff = utcnow() - STALE_AFTER
+    with all_tenants():
+        db.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.status == "running", OutboxMessage.started_at < cutoff)
+            .values(status="pending")
+        )
+        db.session.commit()
 
 
 def _requeue_lost() -> None:

@@ -1,12 +1,15 @@
 """Running one outbox message: the entry point of every RQ job.
 
-Idempotent because RQ delivers at least once: a message already done is
-skipped, and each handler guards its own side effect (mail records what it sent).
+Idempotent because RQ delivers at least once: a run first claims its row
+(pending/enqueued -> running) in one UPDATE, so a second delivery of the same
+message finds it taken and stops; each handler also guards its own side effect
+(mail records what it sent to whom).
 """
 
 from __future__ import annotations
 
 from flask import current_app, has_app_context
+from sqlalchemy import update
 
 from app.extensions import db
 from app.models.base import utcnow
@@ -26,15 +29,10 @@ def run_message(message_id: str) -> str:
             return run_message(message_id)
     from app.jobs.registry import JOBS
 
-    with all_tenants():
-        message = db.session.get(OutboxMessage, message_id)
-        if message is None:
-            return "missing"
-        if message.status == "done":
-            return "already done"
-        message.attempts += 1
-        job, payload, tenant_id = message.job, dict(message.payload), message.tenant_id
-        db.session.commit()
+    claimed = _claim(message_id)
+    if claimed is None:
+        return "not runnable (done, running elsewhere, or missing)"
+    job, payload, tenant_id = claimed
     try:
         if tenant_id is None:
             with all_tenants():
@@ -51,6 +49,22 @@ def run_message(message_id: str) -> str:
     return "done"
 
 
+def _claim(message_id: str) -> tuple[str, dict, int | None] | None:
+    """Mark the message running, atomically: a second delivery finds it taken and stops."""
+    with all_tenants():
+        claimed = db.session.execute(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.id == message_id,
+                OutboxMessage.status.in_(("pending", "enqueued")),
+            )
+            .values(status="running", attempts=OutboxMessage.attempts + 1, started_at=utcnow())
+            .returning(OutboxMessage.job, OutboxMessage.payload, OutboxMessage.tenant_id)
+        ).first()
+        db.session.commit()
+    return None if claimed is None else (claimed[0], dict(claimed[1]), claimed[2])
+
+
 def _finish(message_id: str, error: str | None) -> None:
     with all_tenants():
         message = db.session.get(OutboxMessage, message_id)
@@ -60,6 +74,7 @@ def _finish(message_id: str, error: str | None) -> None:
             message.last_error = None
         else:
             message.last_error = error[:2000]
-            if message.attempts >= MAX_ATTEMPTS:
-                message.status = "failed"
+            # Runnable again: RQ's retry runs "enqueued" rows; inline mode's sweep, "pending" ones.
+            retry_status = "enqueued" if current_app.config.get("REDIS_URL") else "pending"
+            message.status = "failed" if message.attempts >= MAX_ATTEMPTS else retry_status
         db.session.commit()

@@ -31,9 +31,12 @@ class UTCDateTime(TypeDecorator):
         return value.astimezone(UTC)
 
     def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
-        if value is not None and value.tzinfo is None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
-        return value
+        # The server may answer in its session's zone; hashes and comparisons need UTC.
+        return value.astimezone(UTC)
 
 
 class TenantScoped:

@@ -28,6 +28,7 @@ class Case(TenantScoped, db.Model):
     enrolled_on: Mapped[date] = mapped_column(Date)
     latest_rating: Mapped[str | None] = mapped_column(String(64))
     recommended_rating: Mapped[str | None] = mapped_column(String(64))
+    panel_rating: Mapped[str | None] = mapped_column(String(64))
     final_rating: Mapped[str | None] = mapped_column(String(64))
     outcome: Mapped[str | None] = mapped_column(String(64))
     report_group: Mapped[str | None] = mapped_column(String(64))

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from app.extensions import db
 from app.models.base import UTCDateTime, utcnow
 
-OUTBOX_STATUSES = ("pending", "enqueued", "done", "failed")
+OUTBOX_STATUSES = ("pending", "enqueued", "running", "done", "failed")
 
 
 class OutboxMessage(db.Model):
@@ -34,17 +34,18 @@ class OutboxMessage(db.Model):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     enqueued_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_error: Mapped[str | None] = mapped_column(Text)
 
 
 class SentMail(db.Model):
-    """Which outbox message already sent its mail: the guard against a second send."""
+    """Which outbox message already sent its mail to whom: the guard against a second send."""
 
     __tablename__ = "sent_mails"
 
     outbox_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    recipient: Mapped[str] = mapped_column(String(254), primary_key=True)
     tenant_id: Mapped[int | None] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
-    recipient: Mapped[str] = mapped_column(String(254))
     subject: Mapped[str] = mapped_column(String(300))
     sent_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -35,13 +35,24 @@ def current_tenant_id() -> int | None:
 
 def _activate(scope: Scope):
     token = _scope.set(scope)
-    _sync_database_setting()
+    try:
+        _sync_database_setting()
+    except BaseException:
+        # Never leave a scope behind that nobody will reset (threads are reused).
+        _scope.reset(token)
+        raise
     return token
 
 
 def _restore(token) -> None:
     _scope.reset(token)
-    _sync_database_setting()
+    try:
+        _sync_database_setting()
+    except Exception:
+        # The transaction is unusable anyway; the next one starts with the right setting.
+        from app.extensions import db
+
+        db.session.rollback()
 
 
 @contextmanager
@@ -72,8 +83,8 @@ def enter_request_scope(tenant_id: int):
 
 
 def leave_request_scope(token) -> None:
-    """Undo ``enter_request_scope``; the request's session is discarded right after."""
-    _scope.reset(token)
+    """Undo ``enter_request_scope``."""
+    _restore(token)
 
 
 def _flush_pending() -> None:

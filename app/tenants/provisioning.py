@@ -81,4 +81,12 @@ def create_tenant(
         after={"slug": slug, "name": tenant.name, "preset": preset},
         actor=actor or Actor.system("provisioning"),
     )
+    if preset:
+        from app.services import workflow_config
+        from app.tenants.context import tenant_scope
+
+        with tenant_scope(tenant.id):
+            workflow_config.start_from_preset(
+                tenant.id, preset, actor or Actor.system("provisioning")
+            )
     return tenant

@@ -104,8 +104,13 @@ def protect_tables(op, tables: list[str]) -> None:
 
 
 def grant_app_role(op) -> None:
-    """From a migration: (re)create the app's role and its grants (PostgreSQL only)."""
+    """From a migration: (re)create the app's role and its grants (PostgreSQL only).
+
+    The audit trail stays append-only for the app whenever the grants are renewed.
+    """
     if op.get_bind().dialect.name != "postgresql":
         return
-    for statement in app_role_sql(app_role_name()):
+    role = app_role_name()
+    for statement in app_role_sql(role):
         op.execute(statement)
+    op.execute(f"REVOKE UPDATE, DELETE, TRUNCATE ON audit_events FROM {role}")

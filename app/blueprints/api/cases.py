@@ -1,0 +1,91 @@
+"""Case endpoints: the same services as the case pages."""
+
+from __future__ import annotations
+
+from flask import abort
+from flask_login import current_user
+
+from app.blueprints.api import bp
+from app.blueprints.api.helpers import load
+from app.blueprints.api.schemas import (
+    ActionRequestSchema,
+    CaseDetailSchema,
+    CaseOpenSchema,
+    CasePageSchema,
+)
+from app.blueprints.api.spec import documented
+from app.blueprints.loading import get_or_404, paginate
+from app.models.case import Case
+from app.models.user import User
+from app.services import case_access, cases, uow
+from app.services.actors import current_actor
+from app.services.errors import NotFound
+from app.tenants.resolution import current_tenant
+
+
+def _case(case_id: int) -> Case:
+    try:
+        return case_access.visible_case(case_id, current_user.user)
+    except NotFound:
+        abort(404)
+
+
+def _detail(case: Case) -> dict:
+    body = CaseDetailSchema().dump(case)
+    body["actions"] = CaseDetailSchema().dump({"actions": cases.options(case, current_user.user)})[
+        "actions"
+    ]
+    return body
+
+
+@bp.get("/t/<tenant_slug>/cases")
+@documented("The cases you may see, newest first, a page at a time", response=CasePageSchema)
+def cases_list():
+    page = paginate(case_access.visible_cases(current_user.user).order_by(Case.id.desc()))
+    return CasePageSchema().dump(
+        {"items": page.items, "page": page.page, "pages": page.pages, "total": page.total}
+    )
+
+
+@bp.post("/t/<tenant_slug>/cases")
+@documented(
+    "Open a case for a teacher in a track",
+    body=CaseOpenSchema,
+    response=CaseDetailSchema,
+    status=201,
+)
+def case_open():
+    data = load(CaseOpenSchema())
+    teacher = get_or_404(User, data["teacher_id"])
+    principal = get_or_404(User, data["principal_id"]) if data["principal_id"] else None
+    case = cases.open_case(
+        current_tenant().id,
+        teacher=teacher,
+        track_key=data["track"],
+        school=data["school"],
+        latest_rating=data["latest_rating"],
+        principal=principal,
+        actor=current_actor(),
+    )
+    uow.commit()
+    return _detail(case), 201
+
+
+@bp.get("/t/<tenant_slug>/cases/<int:case_id>")
+@documented("One case, with the actions you may take on it", response=CaseDetailSchema)
+def case_get(case_id: int):
+    return _detail(_case(case_id))
+
+
+@bp.post("/t/<tenant_slug>/cases/<int:case_id>/actions")
+@documented(
+    "Take a workflow action; 409 lists every reason it is refused",
+    body=ActionRequestSchema,
+    response=CaseDetailSchema,
+)
+def case_act(case_id: int):
+    case = _case(case_id)
+    data = load(ActionRequestSchema())
+    cases.apply(case, data["action"], current_user.user, data["payload"])
+    uow.commit()
+    return _detail(case)

@@ -1,0 +1,102 @@
+"""The program configuration over the API: draft, validate, publish, versions, diff."""
+
+from __future__ import annotations
+
+from app.blueprints.api import bp
+from app.blueprints.api.helpers import load
+from app.blueprints.api.schemas import (
+    DiffSchema,
+    PublishSchema,
+    ValidationReportSchema,
+    WorkflowDocumentSchema,
+    WorkflowVersionListSchema,
+    WorkflowVersionSchema,
+)
+from app.blueprints.api.spec import documented
+from app.services import uow
+from app.services import workflow_config as configs
+from app.services.actors import current_actor
+from app.services.errors import NotFound, ValidationFailed
+from app.tenants.resolution import current_tenant
+from app.workflows import describe_change, validate
+
+
+def _document() -> dict:
+    data = load(WorkflowDocumentSchema())
+    if (data["document"] is None) == (data["text"] is None):
+        raise ValidationFailed({"_schema": ["Send either 'document' (an object) or 'text'."]})
+    return configs.parse(data["text"] if data["text"] is not None else data["document"])
+
+
+@bp.get("/t/<tenant_slug>/workflow/draft")
+@documented(
+    "The draft configuration (the latest version when there is no draft)",
+    response=WorkflowVersionSchema,
+)
+def workflow_draft_get():
+    row = configs.draft(current_tenant().id) or configs.latest_published(current_tenant().id)
+    if row is None:
+        raise NotFound({"draft": ["This district has no configuration yet."]})
+    return WorkflowVersionSchema().dump(row)
+
+
+@bp.put("/t/<tenant_slug>/workflow/draft")
+@documented(
+    "Replace the draft; 422 lists every error by path and nothing is saved",
+    body=WorkflowDocumentSchema,
+    response=WorkflowVersionSchema,
+)
+def workflow_draft_put():
+    row = configs.save_draft(current_tenant().id, _document(), current_actor())
+    uow.commit()
+    return WorkflowVersionSchema().dump(row)
+
+
+@bp.post("/t/<tenant_slug>/workflow/draft/validate")
+@documented(
+    "Check a document without saving it",
+    body=WorkflowDocumentSchema,
+    response=ValidationReportSchema,
+)
+def workflow_draft_validate():
+    result = validate(_document())
+    return ValidationReportSchema().dump({"ok": result.ok, "errors": result.errors}), (
+        200 if result.ok else 422
+    )
+
+
+@bp.post("/t/<tenant_slug>/workflow/publish")
+@documented(
+    "Publish the draft as the next version",
+    body=PublishSchema,
+    response=WorkflowVersionSchema,
+    status=201,
+)
+def workflow_publish():
+    data = load(PublishSchema())
+    row = configs.publish(current_tenant().id, current_actor(), data["note"])
+    uow.commit()
+    return WorkflowVersionSchema().dump(row), 201
+
+
+@bp.get("/t/<tenant_slug>/workflow/versions")
+@documented("Published versions, newest first", response=WorkflowVersionListSchema)
+def workflow_versions():
+    return WorkflowVersionListSchema().dump(
+        {"items": configs.published_versions(current_tenant().id)}
+    )
+
+
+@bp.get("/t/<tenant_slug>/workflow/versions/<int:number>")
+@documented("One published version", response=WorkflowVersionSchema)
+def workflow_version(number: int):
+    return WorkflowVersionSchema().dump(configs.version(current_tenant().id, number))
+
+
+@bp.get("/t/<tenant_slug>/workflow/versions/<int:a>/diff/<int:b>")
+@documented("What changed from version a to version b, in words", response=DiffSchema)
+def workflow_diff(a: int, b: int):
+    changes = configs.compare(current_tenant().id, a, b)
+    return DiffSchema().dump(
+        {"changes": [{"path": c.path, "kind": c.kind, "text": describe_change(c)} for c in changes]}
+    )

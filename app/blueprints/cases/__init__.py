@@ -1,0 +1,1 @@
+"""Case pages: the list a person may see, one case, and its actions."""

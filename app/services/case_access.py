@@ -1,0 +1,34 @@
+"""Which cases a person may see: the whole program, or only the cases they are part of.
+
+A case someone may not see is "not found" (404), never "forbidden": a 403 would
+confirm that it exists.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Select, or_, select
+
+from app.extensions import db
+from app.models.case import Case
+from app.models.user import User
+from app.services.errors import NotFound
+
+#: Roles that oversee the whole program and see every case of the district.
+PROGRAM_WIDE = frozenset({"program_admin", "coordinator", "committee_member", "final_authority"})
+
+
+def visible_cases(user: User) -> Select:
+    """The cases ``user`` may see, as a query to filter, sort and page further."""
+    query = select(Case)
+    if user.roles & PROGRAM_WIDE:
+        return query
+    return query.where(
+        or_(Case.teacher_id == user.id, Case.ct_id == user.id, Case.principal_id == user.id)
+    )
+
+
+def visible_case(case_id: int, user: User) -> Case:
+    case = db.session.execute(visible_cases(user).where(Case.id == case_id)).scalar_one_or_none()
+    if case is None:
+        raise NotFound({"case": ["Not found."]})
+    return case

@@ -1,0 +1,32 @@
+"""Who a notification's ``to`` names: relations to the case, or roles in the district."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models.case import Case
+from app.models.user import RoleGrant, User
+from app.security.roles import TENANT_ROLE_KEYS
+
+_RELATION_COLUMNS = {
+    "case_teacher": "teacher_id",
+    "assigned_ct": "ct_id",
+    "case_principal": "principal_id",
+}
+
+
+def recipients(case: Case, names: Iterable[str]) -> list[User]:
+    """Active users a notice goes to, each once, in e-mail order."""
+    names = set(names)
+    ids = {getattr(case, column) for name, column in _RELATION_COLUMNS.items() if name in names}
+    roles = names & TENANT_ROLE_KEYS
+    query = select(User).where(User.active.is_(True))
+    if roles:
+        holders = select(RoleGrant.user_id).where(RoleGrant.role.in_(roles))
+        query = query.where(User.id.in_(ids - {None}) | User.id.in_(holders))
+    else:
+        query = query.where(User.id.in_(ids - {None}))
+    return list(db.session.execute(query.order_by(User.email)).scalars())

@@ -1,0 +1,214 @@
+"""A district's program configuration: the draft, publishing, versions and their diffs.
+
+Only valid documents are stored: a draft that fails validation is refused with
+every error by path and nothing changes. Publishing freezes a copy under the
+next number; cases keep the version they started under.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.models.base import utcnow
+from app.models.workflow import DRAFT, PUBLISHED, WorkflowVersion
+from app.services import audit
+from app.services.actors import Actor, current_actor
+from app.services.errors import NotFound, ValidationFailed
+from app.workflows import (
+    ActorFacts,
+    CaseFacts,
+    Change,
+    ProgramConfig,
+    diff,
+    evaluate,
+    load_preset,
+    validate,
+)
+from app.workflows.validation import DocumentError, load_document
+
+
+def parse(source: str | dict) -> dict:
+    """A document from YAML/JSON text or a dict; unreadable text is a 422 naming the line."""
+    try:
+        return load_document(source)
+    except DocumentError as exc:
+        raise ValidationFailed({"(document)": [str(exc)]}) from exc
+
+
+def check(document: dict) -> ProgramConfig:
+    """The validated config, or a 422 with every error by path."""
+    result = validate(document)
+    if not result.ok:
+        raise ValidationFailed(result.errors)
+    return result.config
+
+
+def draft(tenant_id: int) -> WorkflowVersion | None:
+    return db.session.execute(
+        select(WorkflowVersion).where(
+            WorkflowVersion.tenant_id == tenant_id, WorkflowVersion.status == DRAFT
+        )
+    ).scalar_one_or_none()
+
+
+def save_draft(tenant_id: int, document: dict, actor: Actor | None = None) -> WorkflowVersion:
+    """Replace the draft with a valid ``document`` (flushes; the caller commits)."""
+    check(document)
+    row = draft(tenant_id)
+    before = None
+    if row is None:
+        row = WorkflowVersion(tenant_id=tenant_id, status=DRAFT, document=document)
+        db.session.add(row)
+    else:
+        before = {"changes": len(diff(row.document, document))}
+        row.document = document
+        row.updated_at = utcnow()
+    db.session.flush()
+    audit.record(
+        tenant_id,
+        "workflow.draft_saved",
+        "workflow_version",
+        row.id,
+        before=before,
+        after={"program": document.get("program", {}).get("name")},
+        actor=actor or current_actor(),
+    )
+    return row
+
+
+def publish(tenant_id: int, actor: Actor | None = None, note: str | None = None) -> WorkflowVersion:
+    """Freeze the draft as the next version; new cases start under it."""
+    row = draft(tenant_id)
+    if row is None:
+        raise ValidationFailed({"draft": ["There is no draft to publish."]})
+    check(row.document)
+    latest = latest_published(tenant_id)
+    if latest is not None and not diff(latest.document, row.document):
+        raise ValidationFailed(
+            {"draft": [f"The draft is the same as {latest.label}; change something first."]}
+        )
+    number = (
+        db.session.execute(
+            select(func.max(WorkflowVersion.number)).where(WorkflowVersion.tenant_id == tenant_id)
+        ).scalar()
+        or 0
+    ) + 1
+    version = WorkflowVersion(
+        tenant_id=tenant_id,
+        number=number,
+        status=PUBLISHED,
+        document=row.document,
+        note=note,
+        published_at=utcnow(),
+        published_by_id=actor.id if actor and actor.kind == "user" else None,
+    )
+    db.session.add(version)
+    db.session.flush()
+    changes = diff(latest.document, version.document) if latest else []
+    audit.record(
+        tenant_id,
+        "workflow.published",
+        "workflow_version",
+        version.id,
+        before={"number": latest.number} if latest else None,
+        after={"number": number, "changes": len(changes), "note": note},
+        actor=actor or current_actor(),
+    )
+    return version
+
+
+def start_from_preset(tenant_id: int, preset: str, actor: Actor | None = None) -> WorkflowVersion:
+    """A new district's first version: the preset as draft, published as version 1."""
+    try:
+        document = load_preset(preset)
+    except KeyError as exc:
+        raise ValidationFailed({"preset": [f"Unknown preset '{preset}'."]}) from exc
+    save_draft(tenant_id, document, actor)
+    return publish(tenant_id, actor, note=f"Started from the {preset} preset")
+
+
+def latest_published(tenant_id: int) -> WorkflowVersion | None:
+    return db.session.execute(
+        select(WorkflowVersion)
+        .where(WorkflowVersion.tenant_id == tenant_id, WorkflowVersion.status == PUBLISHED)
+        .order_by(WorkflowVersion.number.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+
+
+def published_versions(tenant_id: int) -> list[WorkflowVersion]:
+    return list(
+        db.session.execute(
+            select(WorkflowVersion)
+            .where(WorkflowVersion.tenant_id == tenant_id, WorkflowVersion.status == PUBLISHED)
+            .order_by(WorkflowVersion.number.desc())
+        ).scalars()
+    )
+
+
+def version(tenant_id: int, number: int) -> WorkflowVersion:
+    row = db.session.execute(
+        select(WorkflowVersion).where(
+            WorkflowVersion.tenant_id == tenant_id, WorkflowVersion.number == number
+        )
+    ).scalar_one_or_none()
+    if row is None:
+        raise NotFound({"version": [f"There is no version {number}."]})
+    return row
+
+
+def compare(tenant_id: int, a: int, b: int) -> list[Change]:
+    return diff(version(tenant_id, a).document, version(tenant_id, b).document)
+
+
+def config_of(row: WorkflowVersion) -> ProgramConfig:
+    """The engine's view of a version; published versions never change, so it is cached."""
+    if row.is_published:
+        return _published_config(row.id, row.published_at)
+    return check(row.document)
+
+
+@lru_cache(maxsize=256)
+def _published_config(version_id: int, published_at) -> ProgramConfig:
+    # Keyed by id and publication time: a published row is immutable, so this never goes stale.
+    row = db.session.execute(
+        select(WorkflowVersion).where(WorkflowVersion.id == version_id)
+    ).scalar_one()
+    return check(row.document)
+
+
+@dataclass(frozen=True)
+class DryRunStep:
+    action: str
+    from_state: str
+    to_state: str | None
+    allowed: bool
+    failures: tuple[str, ...]
+
+
+def dry_run(
+    config: ProgramConfig, track_key: str, actions: list[str], facts: CaseFacts
+) -> list[DryRunStep]:
+    """Walk a pretend case through ``actions``, as someone allowed to take every one.
+
+    The walk stops at the first refused step, showing which guards would stop a case.
+    """
+    track = config.tracks[track_key]
+    state = track.initial_state
+    steps = []
+    for action in actions:
+        transition = track.transition(state, action)
+        actor = ActorFacts(
+            roles=frozenset(transition.actors if transition else ()),
+            relations=frozenset(transition.actors if transition else ()),
+        )
+        result = evaluate(config, track_key, state, action, actor, facts)
+        steps.append(DryRunStep(action, state, result.to_state, result.allowed, result.failures))
+        if not result.allowed:
+            break
+        state = result.to_state
+    return steps

@@ -1,0 +1,80 @@
+"""Districts seeded with one of everything the routes can name, for the route walks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pytest
+
+from app.extensions import db
+from app.models.tenant import Tenant
+from app.models.user import User
+from app.security.roles import TENANT_ROLE_KEYS
+from app.services import uow
+from app.services import workflow_config as configs
+from app.tenants.context import tenant_scope
+
+
+@dataclass
+class Seeded:
+    tenant: Tenant
+    people: dict[str, User]
+    natural: dict = field(default_factory=dict)
+
+
+def _publish_again(app, tenant: Tenant, times: int) -> None:
+    with app.app_context(), tenant_scope(tenant.id):
+        for n in range(times):
+            document = dict(configs.latest_published(tenant.id).document)
+            document["program"] = {**document["program"], "name": f"Revision {n + 2}"}
+            configs.save_draft(tenant.id, document)
+            configs.publish(tenant.id, note=f"revision {n + 2}")
+        uow.commit()
+
+
+@pytest.fixture
+def seed_district(app, make_tenant, make_user, make_case):
+    """``seed_district(slug, preset, extra_versions)``: every role, a case, versions."""
+
+    def _seed(slug: str, preset: str, track: str, extra_versions: int = 0) -> Seeded:
+        tenant = make_tenant(slug, f"{slug.title()} Schools", preset=preset)
+        people = {
+            role: make_user(tenant, role, email=f"{role}@{slug}.example.org")
+            for role in sorted(TENANT_ROLE_KEYS)
+        }
+        people["all"] = make_user(
+            tenant, *sorted(TENANT_ROLE_KEYS), email=f"all@{slug}.example.org"
+        )
+        make_case(tenant, people["teacher"], track)
+        _publish_again(app, tenant, extra_versions)
+        with app.app_context(), tenant_scope(tenant.id):
+            config = configs.config_of(configs.latest_published(tenant.id))
+            first = config.tracks[track].transitions[0].key
+        last = 1 + extra_versions
+        natural = {
+            "number": last,
+            "a": max(last - 1, 1),
+            "b": last,
+            "track": track,
+            "action": first,
+        }
+        return Seeded(tenant, people, natural)
+
+    return _seed
+
+
+@pytest.fixture
+def two_districts(seed_district):
+    """Alpha (one version, induction only) and Bravo (three versions, Toledo's tracks)."""
+    alpha = seed_district("alpha", "induction_minimal", "induction")
+    bravo = seed_district("bravo", "toledo", "intervention", extra_versions=2)
+    # Values that exist only in Bravo, so Alpha's lookups must come back empty.
+    bravo.natural.update({"track": "intervention"})
+    return alpha, bravo
+
+
+def reload(app, tenant: Tenant, user: User) -> User:
+    with app.app_context(), tenant_scope(tenant.id):
+        row = db.session.get(User, user.id)
+        db.session.expunge(row)
+        return row
