@@ -93,6 +93,7 @@ MATRIX: dict[str, Rule] = {
     "api.workflow_versions": _tenant(*ADMIN),
     "api.workflow_version": _tenant(*ADMIN),
     "api.workflow_diff": _tenant(*ADMIN),
+    "api.workflow_migrate_cases": _tenant(*ADMIN, writes=True),
     # The platform.
     "ops.login": _public(),
     "ops.logout": _platform("operator", "network_analyst"),

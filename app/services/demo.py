@@ -7,10 +7,13 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from app.extensions import db
+from app.models.case import Case
 from app.models.tenant import Tenant
+from app.models.user import User
 from app.security.roles import TENANT_ROLES
-from app.services import users
+from app.services import cases, users, workflow_config
 from app.services.errors import Conflict
+from app.tenants.context import tenant_scope
 from app.tenants.provisioning import Branding, create_tenant
 
 DEMO_PASSWORD = "parley-demo-password"
@@ -86,4 +89,48 @@ def seed_demo() -> list[DemoLogin]:
                 )
             except Conflict:
                 continue
+        with tenant_scope(tenant.id):
+            _seed_cases(tenant, district)
     return logins
+
+
+def _person(domain: str, role: str) -> User:
+    email = f"{role.replace('_', '.')}@{domain}"
+    return db.session.execute(select(User).where(User.email == email)).scalar_one()
+
+
+def _seed_cases(tenant: Tenant, district: DemoDistrict) -> None:
+    """One case per track for the demo teacher; the first moved on by the coordinator."""
+    if db.session.execute(select(Case.id).limit(1)).first():
+        return
+    config = workflow_config.config_of(workflow_config.latest_published(tenant.id))
+    below = next((r.key for r in config.rating_scale if not r.meets_standard), None)
+    teacher, coordinator = (
+        _person(district.domain, "teacher"),
+        _person(district.domain, "coordinator"),
+    )
+    ct, principal = (
+        _person(district.domain, "consulting_teacher"),
+        _person(district.domain, "principal"),
+    )
+    for index, track_key in enumerate(config.tracks):
+        case = cases.open_case(
+            tenant.id,
+            teacher=teacher,
+            track_key=track_key,
+            school="Demonstration Elementary",
+            latest_rating=below,
+            principal=principal,
+        )
+        case.ct_id = ct.id
+        if index == 0:
+            _advance(case, coordinator, steps=2)
+
+
+def _advance(case: Case, actor: User, steps: int) -> None:
+    for _ in range(steps):
+        enabled = [o for o in cases.options(case, actor) if o.enabled and not o.choices]
+        forward = [o for o in enabled if o.key not in ("decline", "withdraw", "leave")]
+        if not forward:
+            return
+        cases.apply(case, forward[0].key, actor)

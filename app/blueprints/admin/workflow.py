@@ -166,9 +166,10 @@ def workflow_dry_run():
             visits_by_type={key: form.visits.data or 0 for key in config.visit_types},
             months_of_support=float(form.months.data or 0),
             has_recommendation=form.has_recommendation.data == "yes",
-            ct_assigned=form.ct_assigned.data == "yes",
-            committee_consensus=form.consensus.data == "yes",
-            panel_decided=form.panel_decided.data == "yes",
+            # Left out of the query, these default to "yes": the walk is about the guards asked.
+            ct_assigned=form.ct_assigned.data != "no",
+            committee_consensus=form.consensus.data != "no",
+            panel_decided=form.panel_decided.data != "no",
             principal_consulted=True,
             tagged_standards=frozenset(s.key for s in config.standards),
         )

@@ -165,3 +165,13 @@ class ChangeSchema(Schema):
 
 class DiffSchema(Schema):
     changes = fields.List(fields.Nested(ChangeSchema))
+
+
+class CaseMigrationSchema(Schema):
+    to_version = fields.Integer(required=True)
+    case_ids = fields.List(fields.Integer(), required=True, validate=validate.Length(min=1))
+    state_map = fields.Dict(keys=fields.String(), values=fields.String(), load_default=dict)
+
+
+class CaseListSchema(Schema):
+    items = fields.List(fields.Nested(CaseSchema))

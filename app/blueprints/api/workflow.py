@@ -5,6 +5,8 @@ from __future__ import annotations
 from app.blueprints.api import bp
 from app.blueprints.api.helpers import load
 from app.blueprints.api.schemas import (
+    CaseListSchema,
+    CaseMigrationSchema,
     DiffSchema,
     PublishSchema,
     ValidationReportSchema,
@@ -100,3 +102,22 @@ def workflow_diff(a: int, b: int):
     return DiffSchema().dump(
         {"changes": [{"path": c.path, "kind": c.kind, "text": describe_change(c)} for c in changes]}
     )
+
+
+@bp.post("/t/<tenant_slug>/workflow/migrations")
+@documented(
+    "Move chosen open cases to a published version, mapping states (all or nothing)",
+    body=CaseMigrationSchema,
+    response=CaseListSchema,
+)
+def workflow_migrate_cases():
+    data = load(CaseMigrationSchema())
+    rows = configs.migrate_cases(
+        current_tenant().id,
+        data["case_ids"],
+        data["to_version"],
+        data["state_map"],
+        current_actor(),
+    )
+    uow.commit()
+    return CaseListSchema().dump({"items": rows})
