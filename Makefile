@@ -27,15 +27,19 @@ run: $(VENV)/.runtime
 	$(FLASK) seed-demo
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
-## make test: install dev dependencies and Chromium, run the whole suite on PostgreSQL and Redis
+## make test: install dev dependencies, Chromium and Graphviz, run the whole suite on PostgreSQL and Redis
 test: $(VENV)/.dev chromium
 	PARLEY_ENV=testing $(BIN)/pytest -n auto -p no:cacheprovider $(PYTEST_ARGS)
 
+# Debian's chromium (browser tests) and graphviz (state diagrams), when missing.
 chromium:
-	@if [ ! -x /usr/bin/chromium ]; then \
-		echo "Installing Debian's chromium for the browser tests"; \
+	@missing=""; \
+	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
+	command -v dot >/dev/null || missing="$$missing graphviz"; \
+	if [ -n "$$missing" ]; then \
+		echo "Installing Debian packages:$$missing"; \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
 	fi
 
 lint: $(VENV)/.dev

@@ -77,7 +77,7 @@ def test_same_action_by_form_and_by_api_gives_same_state_audit_and_outbox(
 
     token = api_token(client, tenant, coordinator)
     response = client.post(
-        f"/api/v1/t/boston/cases/{by_api.id}/actions",
+        f"/api/v1/t/boston/cases/{by_api.id}/transitions",
         json={"action": "decline"},
         headers={"Authorization": f"Bearer {token}"},
     )
@@ -118,12 +118,12 @@ def test_a_refused_action_lists_every_reason_and_changes_nothing(app, client, bo
     token = api_token(client, tenant, people["coordinator"])
     headers = {"Authorization": f"Bearer {token}"}
     client.post(
-        f"/api/v1/t/boston/cases/{case.id}/actions",
+        f"/api/v1/t/boston/cases/{case.id}/transitions",
         json={"action": "begin_intake"},
         headers=headers,
     )
     response = client.post(
-        f"/api/v1/t/boston/cases/{case.id}/actions", json={"action": "accept"}, headers=headers
+        f"/api/v1/t/boston/cases/{case.id}/transitions", json={"action": "accept"}, headers=headers
     )
     assert response.status_code == 409
     assert any("latest rating must be one of" in m for m in response.json["errors"]["action"])
@@ -135,7 +135,7 @@ def test_a_teacher_may_not_take_the_coordinators_action(client, boston, make_cas
     case = make_case(tenant, people["teacher"], "pa")
     token = api_token(client, tenant, people["teacher"])
     response = client.post(
-        f"/api/v1/t/boston/cases/{case.id}/actions",
+        f"/api/v1/t/boston/cases/{case.id}/transitions",
         json={"action": "begin_intake"},
         headers={"Authorization": f"Bearer {token}"},
     )
@@ -148,7 +148,7 @@ def test_a_teacher_may_withdraw_their_own_request(client, boston, make_case):
     case = make_case(tenant, people["teacher"], "pa")
     token = api_token(client, tenant, people["teacher"])
     response = client.post(
-        f"/api/v1/t/boston/cases/{case.id}/actions",
+        f"/api/v1/t/boston/cases/{case.id}/transitions",
         json={"action": "withdraw"},
         headers={"Authorization": f"Bearer {token}"},
     )

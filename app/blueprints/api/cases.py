@@ -77,7 +77,7 @@ def case_get(case_id: int):
     return _detail(_case(case_id))
 
 
-@bp.post("/t/<tenant_slug>/cases/<int:case_id>/actions")
+@bp.post("/t/<tenant_slug>/cases/<int:case_id>/transitions")
 @documented(
     "Take a workflow action; 409 lists every reason it is refused",
     body=ActionRequestSchema,
