@@ -55,6 +55,21 @@ class RolesForm(FlaskForm):
     roles = MultiCheckboxField("Roles", choices=_role_choices())
 
 
+def show_errors(form, errors: dict[str, list[str]], field_for=None) -> None:
+    """Put a service's errors beside the form's fields; the rest go on top of the form.
+
+    ``field_for`` maps an error key (e.g. a configuration path) to a field name.
+    """
+    for key, messages in errors.items():
+        name = field_for(key) if field_for else key
+        field = getattr(form, name, None) if name else None
+        if field is not None and hasattr(field, "errors"):
+            prefix = f"{key}: " if field_for else ""
+            field.errors = [*field.errors, *(prefix + m for m in messages)]
+        else:
+            form.form_errors.extend(f"{key}: {m}" if field_for else m for m in messages)
+
+
 def safe_next(target: str | None, fallback: str) -> str:
     """Only same-site paths: ``next=https://evil.example`` must not redirect off site."""
     if not target:

@@ -56,25 +56,23 @@ def _restore(token) -> None:
 
 
 @contextmanager
-def tenant_scope(tenant_id: int) -> Iterator[Scope]:
+def _within(scope: Scope) -> Iterator[Scope]:
+    token = _activate(scope)
+    try:
+        yield scope
+        _flush_pending()
+    finally:
+        _restore(token)
+
+
+def tenant_scope(tenant_id: int):
     """Run the block as ``tenant_id``: queries see only its rows, writes must be its own."""
-    token = _activate(Scope(tenant_id=tenant_id))
-    try:
-        yield _scope.get()
-        _flush_pending()
-    finally:
-        _restore(token)
+    return _within(Scope(tenant_id=tenant_id))
 
 
-@contextmanager
-def all_tenants() -> Iterator[Scope]:
+def all_tenants():
     """Run the block across tenants. Only platform code (relay, ops, CLI) may ask for this."""
-    token = _activate(Scope(all_tenants=True))
-    try:
-        yield _scope.get()
-        _flush_pending()
-    finally:
-        _restore(token)
+    return _within(Scope(all_tenants=True))
 
 
 def enter_request_scope(tenant_id: int):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, url_for
 from sqlalchemy import select
 
-from app.blueprints.forms import RolesForm, UserForm
+from app.blueprints.forms import RolesForm, UserForm, show_errors
 from app.blueprints.loading import get_or_404, paginate
 from app.models.audit import AuditEvent
 from app.models.user import User
@@ -14,16 +14,6 @@ from app.services.errors import ServiceError
 from app.tenants.resolution import current_tenant
 
 bp = Blueprint("admin", __name__, url_prefix="/t/<tenant_slug>/admin")
-
-
-def _apply_errors(form, exc: ServiceError) -> None:
-    """Put a service's field errors beside the form fields (the rest on top)."""
-    for field_name, messages in exc.errors.items():
-        field = getattr(form, field_name, None)
-        target = field.errors if field is not None else form.form_errors
-        if isinstance(target, tuple):
-            target = field.errors = list(target)
-        target.extend(messages)
 
 
 @bp.get("/users")
@@ -47,7 +37,7 @@ def user_new():
             uow.commit()
         except ServiceError as exc:
             uow.rollback()
-            _apply_errors(form, exc)
+            show_errors(form, exc.errors)
         else:
             flash(f"{user.name} was added and will receive a welcome e-mail.", "success")
             return redirect(url_for("admin.user_detail", user_id=user.id))
@@ -64,7 +54,7 @@ def user_detail(user_id: int):
             uow.commit()
         except ServiceError as exc:
             uow.rollback()
-            _apply_errors(form, exc)
+            show_errors(form, exc.errors)
         else:
             flash("Roles saved.", "success")
             return redirect(url_for("admin.user_detail", user_id=user.id))

@@ -9,7 +9,13 @@ from flask import Response, abort, flash, redirect, render_template, request, ur
 from wtforms.fields.choices import SelectChoice
 
 from app.blueprints.admin.routes import bp
-from app.blueprints.forms import DryRunForm, PublishForm, WorkflowCommonForm, WorkflowYamlForm
+from app.blueprints.forms import (
+    DryRunForm,
+    PublishForm,
+    WorkflowCommonForm,
+    WorkflowYamlForm,
+    show_errors,
+)
 from app.services import diagrams, uow, workflow_editing
 from app.services import workflow_config as configs
 from app.services.errors import ServiceError, ValidationFailed
@@ -57,16 +63,6 @@ def workflow_diagram(track: str):
     return Response(diagrams.track_svg(config.tracks[track]), mimetype="image/svg+xml")
 
 
-def _show_errors(form, errors: dict[str, list[str]]) -> None:
-    for path, messages in errors.items():
-        field_name = workflow_editing.field_for(path)
-        field = getattr(form, field_name, None) if field_name else None
-        if field is not None:
-            field.errors = [*field.errors, *(f"{path}: {m}" for m in messages)]
-        else:
-            form.form_errors.extend(f"{path}: {m}" for m in messages)
-
-
 @bp.route("/workflow/edit", methods=["GET", "POST"])
 def workflow_edit():
     row = _current()
@@ -80,7 +76,7 @@ def workflow_edit():
             uow.commit()
         except ServiceError as exc:
             uow.rollback()
-            _show_errors(form, exc.errors)
+            show_errors(form, exc.errors, workflow_editing.field_for)
         else:
             flash("Draft saved. Review the changes, then publish.", "success")
             return redirect(url_for("admin.workflow"))

@@ -6,7 +6,7 @@ from flask import abort
 from flask_login import current_user
 
 from app.blueprints.api import bp
-from app.blueprints.api.helpers import load
+from app.blueprints.api.helpers import load, page_body
 from app.blueprints.api.schemas import (
     ActionRequestSchema,
     CaseDetailSchema,
@@ -42,9 +42,7 @@ def _detail(case: Case) -> dict:
 @documented("The cases you may see, newest first, a page at a time", response=CasePageSchema)
 def cases_list():
     page = paginate(case_access.visible_cases(current_user.user).order_by(Case.id.desc()))
-    return CasePageSchema().dump(
-        {"items": page.items, "page": page.page, "pages": page.pages, "total": page.total}
-    )
+    return CasePageSchema().dump(page_body(page))
 
 
 @bp.post("/t/<tenant_slug>/cases")

@@ -29,3 +29,8 @@ def _flatten(messages, prefix: str = "") -> dict[str, list[str]]:
         path = f"{prefix}.{key}" if prefix else str(key)
         flat.update(_flatten(value, path))
     return flat
+
+
+def page_body(page) -> dict:
+    """A Flask-SQLAlchemy page as the API's list envelope (dumped by a ``*PageSchema``)."""
+    return {"items": page.items, "page": page.page, "pages": page.pages, "total": page.total}

@@ -7,7 +7,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from app.blueprints.api import bp
-from app.blueprints.api.helpers import load
+from app.blueprints.api.helpers import load, page_body
 from app.blueprints.api.schemas import (
     RolesSchema,
     TokenRequestSchema,
@@ -63,9 +63,7 @@ def me():
 @documented("The district's users, a page at a time (?page=)", response=UserPageSchema)
 def users_list():
     page = paginate(select(User).order_by(User.name))
-    return UserPageSchema().dump(
-        {"items": page.items, "page": page.page, "pages": page.pages, "total": page.total}
-    )
+    return UserPageSchema().dump(page_body(page))
 
 
 @bp.post("/t/<tenant_slug>/users")
