@@ -46,6 +46,11 @@ class Base:
     WTF_CSRF_TIME_LIMIT = None
     PUBLIC_BASE_URL = "http://127.0.0.1:5000"
     PAGE_SIZE = 50
+    #: Evidence files: where they are kept (default: instance/uploads) and how large they may be.
+    UPLOAD_ROOT: str | None = None
+    MAX_EVIDENCE_BYTES = 10 * 1024 * 1024
+    #: The request limit sits a little above the file limit, so forms around the file still fit.
+    MAX_CONTENT_LENGTH = MAX_EVIDENCE_BYTES + 512 * 1024
     PASSWORD_HASHER = "strong"
 
 
@@ -87,6 +92,7 @@ _STRING_VARS = (
     "STRIPE_WEBHOOK_SECRET",
     "STRIPE_API_BASE",
     "PUBLIC_BASE_URL",
+    "UPLOAD_ROOT",
 )
 _INT_VARS = ("MAIL_PORT", "API_TOKEN_TTL_HOURS")
 _BOOL_VARS = ("MAIL_USE_TLS", "MAIL_SUPPRESS_SEND")

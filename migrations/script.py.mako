@@ -9,6 +9,7 @@ from alembic import op
 import sqlalchemy as sa
 
 import app.models.base  # noqa: F401 - custom column types
+from app.tenants import rls  # noqa: F401 - rls.protect_tables(op, [...]) for tenant tables
 ${imports if imports else ""}
 
 # revision identifiers, used by Alembic.

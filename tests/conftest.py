@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import tempfile
 from collections.abc import Iterator
 
 import pytest
@@ -25,6 +26,8 @@ pytest_plugins = ["tests.factories", "tests.mailserver", "tests.seeded"]
 
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 DEFAULT_REDIS = "redis://127.0.0.1:6379/0"
+#: Evidence files written by tests go to a folder of this process, never the repository.
+_UPLOADS = tempfile.mkdtemp(prefix="parley-uploads-")
 
 
 def _worker_index() -> int:
@@ -90,6 +93,7 @@ def make_app(database_urls: dict[str, str], **overrides) -> Flask:
         "MIGRATION_DATABASE_URL": database_urls["owner"],
         "REDIS_URL": None,
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "UPLOAD_ROOT": _UPLOADS,
     }
     settings.update(overrides)
     return create_app("testing", settings)

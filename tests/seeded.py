@@ -22,6 +22,35 @@ class Seeded:
     natural: dict = field(default_factory=dict)
 
 
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def _support_record(app, tenant: Tenant, case, people: dict[str, User]) -> None:
+    """A CT on the case, a visit, a goal and evidence with a file: rows every route can name."""
+    import io
+    from datetime import date
+
+    from app.models.case import Case
+    from app.services import assignments, roster, support
+    from app.services.actors import Actor
+
+    with app.app_context(), tenant_scope(tenant.id):
+        row = db.session.get(Case, case.id)
+        ct = db.session.get(User, people["consulting_teacher"].id)
+        coordinator = db.session.get(User, people["coordinator"].id)
+        roster.save_profile(ct, roster.ProfileInput(None, None, 12, "Elsewhere High"),
+                            Actor.system())
+        assignments.propose(row, ct, coordinator)
+        config = configs.config_of(row.workflow_version)
+        kind = next(iter(config.visit_types))
+        support.log_visit(row, ct, support.VisitInput(kind, date.today(), 45,
+                                                      notes="Bravo-only visit notes"))
+        support.add_goal(row, ct, "Plan lessons around student work")
+        support.add_evidence(row, ct, "consulting_teacher", "Lesson plan", [],
+                             (io.BytesIO(PDF), "plan.pdf"))
+        uow.commit()
+
+
 def _publish_again(app, tenant: Tenant, times: int) -> None:
     with app.app_context(), tenant_scope(tenant.id):
         for n in range(times):
@@ -45,7 +74,8 @@ def seed_district(app, make_tenant, make_user, make_case):
         people["all"] = make_user(
             tenant, *sorted(TENANT_ROLE_KEYS), email=f"all@{slug}.example.org"
         )
-        make_case(tenant, people["teacher"], track)
+        case = make_case(tenant, people["teacher"], track)
+        _support_record(app, tenant, case, people)
         _publish_again(app, tenant, extra_versions)
         with app.app_context(), tenant_scope(tenant.id):
             config = configs.config_of(configs.latest_published(tenant.id))

@@ -10,10 +10,12 @@ def register_blueprints(app: Flask) -> None:
     from app.blueprints.api import bp as api
     from app.blueprints.auth.routes import bp as auth
     from app.blueprints.cases.routes import bp as cases
+    from app.blueprints.enroll.routes import bp as enroll
     from app.blueprints.network.routes import bp as network
     from app.blueprints.ops.routes import bp as ops
     from app.blueprints.portal.routes import bp as portal
     from app.blueprints.public.routes import bp as public
+    from app.blueprints.roster.routes import bp as roster
 
-    for blueprint in (public, auth, portal, admin, cases, ops, network, api):
+    for blueprint in (public, auth, portal, admin, cases, enroll, roster, ops, network, api):
         app.register_blueprint(blueprint)

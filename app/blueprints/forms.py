@@ -80,18 +80,6 @@ def safe_next(target: str | None, fallback: str) -> str:
     return target
 
 
-class ActionForm(FlaskForm):
-    """One workflow action; the engine checks the chosen outcome or rating."""
-
-    outcome = StringField("Outcome", validators=[Optional(), Length(max=64)])
-    rating = StringField("Rating", validators=[Optional(), Length(max=64)])
-
-    def payload(self) -> dict[str, str]:
-        return {
-            k: v for k, v in (("outcome", self.outcome.data), ("rating", self.rating.data)) if v
-        }
-
-
 _LINES_HELP = "One per line, parts separated by '|'."
 
 

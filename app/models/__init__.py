@@ -1,24 +1,35 @@
 """Every model, imported here so Alembic and the tenant layer see the whole schema."""
 
+from app.models.assignment import Assignment, AssignmentReview
 from app.models.audit import AuditEvent
 from app.models.base import TenantScoped
 from app.models.case import Case, CaseDeadline
 from app.models.outbox import OutboxMessage, SentMail
+from app.models.roster import ConsultingTeacher, TrainingRecord
+from app.models.support import Evidence, Goal, Recommendation, Visit
 from app.models.tenant import Tenant
 from app.models.user import ApiToken, PlatformUser, RoleGrant, User
 from app.models.workflow import WorkflowVersion
 
 __all__ = [
     "ApiToken",
+    "Assignment",
+    "AssignmentReview",
     "AuditEvent",
     "Case",
     "CaseDeadline",
+    "ConsultingTeacher",
+    "Evidence",
+    "Goal",
     "OutboxMessage",
     "PlatformUser",
+    "Recommendation",
     "RoleGrant",
     "SentMail",
     "Tenant",
     "TenantScoped",
+    "TrainingRecord",
     "User",
+    "Visit",
     "WorkflowVersion",
 ]

@@ -25,6 +25,16 @@ class Case(TenantScoped, db.Model):
     ct_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     principal_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     school: Mapped[str | None] = mapped_column(String(200))
+    subject: Mapped[str | None] = mapped_column(String(120))
+    grade: Mapped[str | None] = mapped_column(String(40))
+    preferred_language: Mapped[str | None] = mapped_column(String(60))
+    #: The teacher's request in their own words (Boston's program began with a letter).
+    request_letter: Mapped[str | None] = mapped_column(Text)
+    #: "self", "principal" or "union": who opened the door.
+    source: Mapped[str] = mapped_column(String(20), default="self")
+    referred_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    years_of_service: Mapped[int | None] = mapped_column()
+    permanent_status: Mapped[bool | None] = mapped_column()
     enrolled_on: Mapped[date] = mapped_column(Date)
     latest_rating: Mapped[str | None] = mapped_column(String(64))
     recommended_rating: Mapped[str | None] = mapped_column(String(64))
@@ -33,6 +43,11 @@ class Case(TenantScoped, db.Model):
     outcome: Mapped[str | None] = mapped_column(String(64))
     report_group: Mapped[str | None] = mapped_column(String(64))
     panel_review_open: Mapped[bool] = mapped_column(default=False)
+    #: Set from the track when the case opens: a principal sees review-track cases only.
+    principal_can_see: Mapped[bool] = mapped_column(default=False)
+    #: The latest word from the program to the teacher (a decline reason, a question).
+    status_note: Mapped[str | None] = mapped_column(Text)
+    status_note_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     notes: Mapped[str | None] = mapped_column(Text)

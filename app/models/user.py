@@ -20,6 +20,8 @@ class User(TenantScoped, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254))
     name: Mapped[str] = mapped_column(String(200))
+    #: The school a teacher or principal works in (matches cases to their principal).
+    school: Mapped[str | None] = mapped_column(String(200))
     password_hash: Mapped[str | None] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     #: Bumped whenever sessions and tokens must end at once (disable, role removed, password).

@@ -44,6 +44,7 @@ def _platform(*roles: str, writes: bool = False) -> Rule:
 
 ANY_ROLE: tuple[str, ...] = ()
 ADMIN = ("program_admin",)
+STAFF = ("program_admin", "coordinator", "committee_member", "final_authority")
 
 MATRIX: dict[str, Rule] = {
     # Public pages and machine endpoints.
@@ -74,6 +75,26 @@ MATRIX: dict[str, Rule] = {
     "cases.index": _tenant(*ANY_ROLE),
     "cases.show": _tenant(*ANY_ROLE),
     "cases.act": _tenant(*ANY_ROLE, writes=True),
+    "cases.export_csv": _tenant(*STAFF),
+    "cases.intake": _tenant("coordinator", "program_admin"),
+    "cases.visit_new": _tenant("consulting_teacher", writes=True),
+    "cases.visit_log": _tenant("consulting_teacher", writes=True),
+    "cases.goal_new": _tenant("consulting_teacher", "teacher", "coordinator", writes=True),
+    "cases.goal_progress": _tenant("consulting_teacher", writes=True),
+    "cases.evidence_new": _tenant("consulting_teacher", "principal", writes=True),
+    "cases.evidence_file": _tenant(*ANY_ROLE),
+    "cases.recommend": _tenant("consulting_teacher", writes=True),
+    "cases.propose": _tenant("coordinator", writes=True),
+    "cases.review": _tenant("committee_member", writes=True),
+    "cases.ask": _tenant("coordinator", writes=True),
+    "cases.reopen": _tenant(*ADMIN, writes=True),
+    # Enrollment: the public form, and referrals by principals and union representatives.
+    "enroll.form": _tenant_public(writes=True),
+    "enroll.refer": _tenant("principal", "committee_member", "coordinator", writes=True),
+    # The CT roster.
+    "roster.index": _tenant("coordinator", "program_admin", "committee_member"),
+    "roster.edit": _tenant("coordinator", "program_admin", writes=True),
+    "roster.training": _tenant("coordinator", "program_admin", writes=True),
     "api.cases_list": _tenant(*ANY_ROLE),
     "api.case_get": _tenant(*ANY_ROLE),
     "api.case_act": _tenant(*ANY_ROLE, writes=True),

@@ -6,7 +6,7 @@ confirm that it exists.
 
 from __future__ import annotations
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, and_, or_, select
 
 from app.extensions import db
 from app.models.case import Case
@@ -22,9 +22,9 @@ def visible_cases(user: User) -> Select:
     query = select(Case)
     if user.roles & PROGRAM_WIDE:
         return query
-    return query.where(
-        or_(Case.teacher_id == user.id, Case.ct_id == user.id, Case.principal_id == user.id)
-    )
+    # A principal sees only review-track cases of their school, as the track shares them.
+    as_principal = and_(Case.principal_id == user.id, Case.principal_can_see.is_(True))
+    return query.where(or_(Case.teacher_id == user.id, Case.ct_id == user.id, as_principal))
 
 
 def visible_case(case_id: int, user: User) -> Case:

@@ -12,11 +12,12 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models.base import utcnow
 from app.models.case import Case, CaseDeadline
+from app.models.support import Evidence, Recommendation, Visit
 from app.models.user import User
 from app.services import audit, case_effects
 from app.services import workflow_config as configs
@@ -56,11 +57,13 @@ def open_case(
         raise ValidationFailed(
             {"track": [f"Unknown track '{track_key}' (choose {', '.join(config.tracks)})."]}
         )
+    track = config.tracks[track_key]
     case = Case(
         tenant_id=tenant_id,
         workflow_version_id=version.id,
         track_key=track_key,
-        state=config.tracks[track_key].initial_state,
+        state=track.initial_state,
+        principal_can_see=track.kind == "review" and track.principal_secondary_evaluator,
         teacher_id=teacher.id,
         principal_id=principal.id if principal else None,
         school=school,
@@ -97,21 +100,71 @@ def actor_facts(case: Case, user: User) -> ActorFacts:
 
 
 def case_facts(case: Case, payload: Mapping[str, Any] | None = None) -> CaseFacts:
-    """What the guards see. Support records (visits, evidence) feed in as they are logged."""
+    """What the guards see: the case and its support record, counted in a few queries."""
     config = configs.config_of(case.workflow_version)
     track = config.tracks[case.track_key]
-    failures = track.eligibility.failures(case.latest_rating, None, None)
+    record = support_record(case)
+    failures = track.eligibility.failures(
+        case.latest_rating, case.years_of_service, case.permanent_status
+    )
     today = date.today()
     return CaseFacts(
         today=today,
-        months_of_support=_months_between(case.enrolled_on, today),
-        has_recommendation=case.recommended_rating is not None,
+        visits_by_type=record.visits_by_type,
+        months_of_support=_months_between(record.first_visit or today, today),
+        has_recommendation=record.has_recommendation,
+        principal_consulted=record.principal_consulted,
+        tagged_standards=record.tagged_standards,
+        committee_consensus=record.committee_consensus,
         deadlines={d.key: d.due_on for d in case.deadlines},
         outcome=case.outcome,
         eligibility_failures=tuple(failures),
         ct_assigned=case.ct_id is not None,
         enrolled_on=case.enrolled_on,
         payload=dict(payload or {}),
+    )
+
+
+@dataclass(frozen=True)
+class SupportRecord:
+    visits_by_type: dict[str, int]
+    first_visit: date | None
+    has_recommendation: bool
+    principal_consulted: bool
+    tagged_standards: frozenset[str]
+    committee_consensus: bool
+
+
+def support_record(case: Case) -> SupportRecord:
+    """Counts the guards need, from the visits, evidence, recommendation and assignment."""
+    from app.services import assignments
+
+    logged = Visit.planned.is_(False)
+    by_type = dict(
+        db.session.execute(
+            select(Visit.visit_type, func.count())
+            .where(Visit.case_id == case.id, logged)
+            .group_by(Visit.visit_type)
+        ).all()
+    )
+    first, principal_visits = db.session.execute(
+        select(func.min(Visit.visited_on), func.count().filter(Visit.principal_present)).where(
+            Visit.case_id == case.id, logged
+        )
+    ).one()
+    evidence = db.session.execute(
+        select(Evidence.author_role, Evidence.standards).where(Evidence.case_id == case.id)
+    ).all()
+    recommended = db.session.execute(
+        select(func.count()).select_from(Recommendation).where(Recommendation.case_id == case.id)
+    ).scalar_one()
+    return SupportRecord(
+        visits_by_type=by_type,
+        first_visit=first,
+        has_recommendation=recommended > 0,
+        principal_consulted=principal_visits > 0 or any(r == "principal" for r, _ in evidence),
+        tagged_standards=frozenset(tag for _, tags in evidence for tag in tags or ()),
+        committee_consensus=assignments.has_consensus(case),
     )
 
 
@@ -132,6 +185,7 @@ def apply(case: Case, action: str, user: User, payload: Mapping[str, Any] | None
 
     Raises ``TransitionRefused`` listing every failed check; nothing changes then.
     """
+    ensure_open(case)
     config = configs.config_of(case.workflow_version)
     evaluation = evaluate(
         config,
@@ -144,6 +198,9 @@ def apply(case: Case, action: str, user: User, payload: Mapping[str, Any] | None
     if not evaluation.allowed:
         raise TransitionRefused({"action": list(evaluation.failures)})
     from_state = case.state
+    note = str((payload or {}).get("note") or "").strip()
+    if note:
+        set_status_note(case, note)
     case.state = evaluation.to_state
     case.state_entered_at = utcnow()
     actor = Actor("user", user.id, user.email)
@@ -162,24 +219,45 @@ def apply(case: Case, action: str, user: User, payload: Mapping[str, Any] | None
 
 
 def _safe(payload: Mapping[str, Any] | None) -> dict:
-    """Only the payload's chosen keys go into the audit trail (no free text)."""
-    return {k: v for k, v in (payload or {}).items() if k in ("outcome", "rating")}
+    """The payload's known keys go into the audit trail, nothing else a client sent."""
+    return {k: v for k, v in (payload or {}).items() if k in ("outcome", "rating", "note")}
+
+
+def set_status_note(case: Case, note: str) -> None:
+    """The latest word to the teacher (a decline reason, a question), shown on their case."""
+    case.status_note, case.status_note_at = note[:2000], utcnow()
+
+
+def ensure_open(case: Case) -> None:
+    """Closed cases are read-only: only an admin's audited reopening changes them."""
+    if case.closed_at is not None:
+        raise Conflict({"case": ["This case is closed and read-only."]})
+
+
+def reopen(case: Case, admin: User, to_state: str, reason: str) -> Case:
+    """Reopen a closed case into an open state of its track (program admin, audited)."""
+    if case.closed_at is None:
+        raise Conflict({"case": ["This case is not closed."]})
+    track = configs.config_of(case.workflow_version).tracks[case.track_key]
+    if to_state not in track.states or track.states[to_state].terminal:
+        raise ValidationFailed({"to_state": [f"Choose an open state of {track.name}."]})
+    if not reason.strip():
+        raise ValidationFailed({"reason": ["Say why the case is reopened."]})
+    before = {"state": case.state, "outcome": case.outcome}
+    case.state, case.closed_at, case.outcome, case.report_group = to_state, None, None, None
+    case.state_entered_at = utcnow()
+    db.session.flush()
+    audit.record(
+        case.tenant_id,
+        "case.reopened",
+        "case",
+        case.id,
+        before=before,
+        after={"state": to_state, "reason": reason.strip()},
+        actor=Actor("user", admin.id, admin.email),
+    )
+    return case
 
 
 def deadlines(case: Case) -> list[CaseDeadline]:
     return sorted(case.deadlines, key=lambda d: d.due_on)
-
-
-def cases_for(user: User) -> list[Case]:
-    """Cases a person is part of (their own, their caseload, their school's review cases)."""
-    return list(
-        db.session.execute(
-            select(Case)
-            .where(
-                (Case.teacher_id == user.id)
-                | (Case.ct_id == user.id)
-                | (Case.principal_id == user.id)
-            )
-            .order_by(Case.id.desc())
-        ).scalars()
-    )

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from app.extensions import db
 from app.models.case import Case
 from app.models.user import RoleGrant, User
 from app.security.roles import TENANT_ROLE_KEYS
+from app.services.people import holders
 
 _RELATION_COLUMNS = {
     "case_teacher": "teacher_id",
@@ -22,11 +23,7 @@ def recipients(case: Case, names: Iterable[str]) -> list[User]:
     """Active users a notice goes to, each once, in e-mail order."""
     names = set(names)
     ids = {getattr(case, column) for name, column in _RELATION_COLUMNS.items() if name in names}
-    roles = names & TENANT_ROLE_KEYS
-    query = select(User).where(User.active.is_(True))
-    if roles:
-        holders = select(RoleGrant.user_id).where(RoleGrant.role.in_(roles))
-        query = query.where(User.id.in_(ids - {None}) | User.id.in_(holders))
-    else:
-        query = query.where(User.id.in_(ids - {None}))
+    roles = sorted(names & TENANT_ROLE_KEYS)
+    by_role = select(RoleGrant.user_id).where(RoleGrant.role.in_(roles))
+    query = holders().where(or_(User.id.in_(ids - {None}), User.id.in_(by_role)))
     return list(db.session.execute(query.order_by(User.email)).scalars())

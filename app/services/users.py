@@ -77,7 +77,15 @@ def create_user(
         )
         if send_welcome:
             outbox.add("mail.welcome", {"user_id": user.id}, tenant_id=tenant_id, queue="mail")
+        _roster_profile(user)
     return user
+
+
+def _roster_profile(user: User) -> None:
+    if "consulting_teacher" in user.roles:
+        from app.services.roster import ensure_profile
+
+        ensure_profile(user)
 
 
 def set_roles(user: User, roles: list[str], actor: Actor | None = None) -> User:
@@ -95,6 +103,7 @@ def set_roles(user: User, roles: list[str], actor: Actor | None = None) -> User:
     if set(before) - wanted:
         user.session_version += 1
     db.session.flush()
+    _roster_profile(user)
     audit.record(
         user.tenant_id,
         "user.roles_changed",

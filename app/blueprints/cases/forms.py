@@ -1,0 +1,168 @@
+"""Forms of the case pages. Choices come from the case's own configuration."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import (
+    BooleanField,
+    DateField,
+    EmailField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
+
+from app.workflows import ProgramConfig
+
+
+def choices(pairs) -> list[SelectChoice]:
+    return [SelectChoice(key, label) for key, label in pairs]
+
+
+class EnrollmentForm(FlaskForm):
+    name = StringField("Your name", validators=[DataRequired("Enter your name."), Length(max=200)])
+    email = EmailField(
+        "Your school e-mail", validators=[DataRequired("Enter your e-mail."), Email()]
+    )
+    school = StringField("School", validators=[DataRequired("Enter your school."), Length(max=200)])
+    subject = StringField("Subject", validators=[Optional(), Length(max=120)])
+    grade = StringField("Grade", validators=[Optional(), Length(max=40)])
+    preferred_language = StringField("Preferred language", validators=[Optional(), Length(max=60)])
+    track = SelectField("What you are asking for")
+    latest_rating = SelectField("Your latest evaluation rating", validators=[Optional()])
+    years_of_service = IntegerField("Years of service", validators=[Optional(), NumberRange(0, 60)])
+    permanent_status = BooleanField("I have permanent (professional) status")
+    letter = TextAreaField(
+        "In your own words",
+        validators=[DataRequired("Tell the program what support you want."), Length(max=5000)],
+        description="What is going well, what you want help with, and anything the program "
+        "should know. Only the program's coordinator and committee read this.",
+        render_kw={"rows": 8},
+    )
+
+    def fill_choices(self, config: ProgramConfig) -> None:
+        self.track.choices = choices((k, t.name) for k, t in config.tracks.items())
+        self.latest_rating.choices = [
+            SelectChoice("", "Not rated / prefer not to say"),
+            *choices((r.key, r.label) for r in config.rating_scale),
+        ]
+
+
+class ReferralForm(EnrollmentForm):
+    name = StringField("Teacher's name", validators=[DataRequired(), Length(max=200)])
+    email = EmailField("Teacher's e-mail", validators=[DataRequired(), Email()])
+    source = SelectField(
+        "Referred by",
+        choices=choices([("principal", "The principal"), ("union", "The union representative")]),
+    )
+    letter = TextAreaField(
+        "Why you refer this teacher",
+        validators=[DataRequired(), Length(max=5000)],
+        render_kw={"rows": 6},
+    )
+
+
+class VisitForm(FlaskForm):
+    visit_type = SelectField("Type")
+    visited_on = DateField("Date", default=date.today, validators=[DataRequired()])
+    duration_minutes = IntegerField("Minutes", validators=[Optional(), NumberRange(1, 600)])
+    focus_standards = SelectMultipleField("Focus standards", validators=[Optional()])
+    notes = TextAreaField(
+        "Notes", validators=[Optional(), Length(max=10000)], render_kw={"rows": 4}
+    )
+    next_steps = TextAreaField(
+        "Next steps", validators=[Optional(), Length(max=5000)], render_kw={"rows": 2}
+    )
+    principal_present = BooleanField("The principal took part")
+    shared_with_teacher = BooleanField("Share the notes with the teacher", default=True)
+    planned = BooleanField("This is a planned meeting, not yet held")
+
+    def fill_choices(self, config: ProgramConfig) -> None:
+        self.visit_type.choices = choices((k, v.label) for k, v in config.visit_types.items())
+        self.focus_standards.choices = choices((s.key, s.label) for s in config.standards)
+
+
+class GoalForm(FlaskForm):
+    text = StringField("New goal", validators=[DataRequired("Write the goal."), Length(max=500)])
+
+
+class GoalProgressForm(FlaskForm):
+    progress = IntegerField("Progress (%)", validators=[DataRequired(), NumberRange(0, 100)])
+
+
+class EvidenceForm(FlaskForm):
+    text = TextAreaField(
+        "Evidence", validators=[Optional(), Length(max=10000)], render_kw={"rows": 3}
+    )
+    standards = SelectMultipleField("Standards", validators=[Optional()])
+    file = FileField("File (PDF, image, Word or text)")
+
+    def fill_choices(self, config: ProgramConfig) -> None:
+        self.standards.choices = choices((s.key, s.label) for s in config.standards)
+
+
+class RecommendationForm(FlaskForm):
+    rating = SelectField("Recommended rating")
+    rationale = TextAreaField(
+        "Rationale", validators=[DataRequired(), Length(min=20, max=10000)], render_kw={"rows": 6}
+    )
+    evidence_ids = SelectMultipleField("Evidence it rests on", coerce=int, validators=[Optional()])
+
+
+class ProposeForm(FlaskForm):
+    ct_id = SelectField("Consulting teacher", coerce=int)
+    reason = StringField("Why this CT (optional)", validators=[Optional(), Length(max=500)])
+
+
+class ReviewForm(FlaskForm):
+    decision = SelectField(
+        "Your answer", choices=choices([("approve", "Approve"), ("object", "Object")])
+    )
+    comment = StringField("Comment", validators=[Optional(), Length(max=1000)])
+
+
+class InformationRequestForm(FlaskForm):
+    question = TextAreaField(
+        "Question for the teacher", validators=[DataRequired(), Length(max=2000)]
+    )
+
+
+class ReopenForm(FlaskForm):
+    to_state = SelectField("Reopen into")
+    reason = StringField("Reason", validators=[DataRequired(), Length(max=500)])
+
+
+class CaseFilterForm(FlaskForm):
+    class Meta:
+        csrf = False  # a GET form that only narrows a list
+
+    track = SelectField("Track", validators=[Optional()])
+    state = StringField("State", validators=[Optional(), Length(max=64)])
+    ct_id = SelectField(
+        "Consulting teacher", coerce=lambda v: int(v) if v else None, validators=[Optional()]
+    )
+    school = StringField("School", validators=[Optional(), Length(max=200)])
+    year = IntegerField("Year enrolled", validators=[Optional(), NumberRange(2000, 2100)])
+
+
+class ActionForm(FlaskForm):
+    """One workflow action; the engine checks the chosen outcome or rating."""
+
+    outcome = StringField("Outcome", validators=[Optional(), Length(max=64)])
+    rating = StringField("Rating", validators=[Optional(), Length(max=64)])
+    note = StringField("Note to the teacher", validators=[Optional(), Length(max=2000)])
+
+    def payload(self) -> dict[str, str]:
+        pairs = (
+            ("outcome", self.outcome.data),
+            ("rating", self.rating.data),
+            ("note", self.note.data),
+        )
+        return {k: v for k, v in pairs if v}

@@ -1,0 +1,81 @@
+"""The case page: what this reader may see of the case, and the forms they may use."""
+
+from __future__ import annotations
+
+from flask import render_template
+from flask_login import current_user
+
+from app.blueprints.cases.forms import (
+    ActionForm,
+    EvidenceForm,
+    GoalForm,
+    InformationRequestForm,
+    ProposeForm,
+    RecommendationForm,
+    ReopenForm,
+    ReviewForm,
+    VisitForm,
+    choices,
+)
+from app.models.case import Case
+from app.services import assignments, case_lists, cases, roster, support
+from app.services import workflow_config as configs
+from app.services.case_permissions import sections
+
+
+def render_case(case: Case, status: int = 200, **forms):
+    user = current_user.user
+    config = configs.config_of(case.workflow_version)
+    track = config.tracks[case.track_key]
+    seen = sections(case, user, track.shared_with_principal)
+    relations = cases.relations(case, user)
+    is_ct = "assigned_ct" in relations
+    visit_form = forms.get("visit_form") or VisitForm()
+    visit_form.fill_choices(config)
+    evidence_form = forms.get("evidence_form") or EvidenceForm()
+    evidence_form.fill_choices(config)
+    evidence = support.evidence(case) if seen.evidence else []
+    rec_form = forms.get("recommendation_form") or RecommendationForm()
+    rec_form.rating.choices = choices(
+        (o, o.replace("_", " ").capitalize()) for o in track.ballot_options
+    ) or choices((r.key, r.label) for r in config.rating_scale)
+    rec_form.evidence_ids.choices = choices(
+        (e.id, (e.text or e.file_name or "")[:60]) for e in evidence
+    )
+    propose_form = forms.get("propose_form") or ProposeForm()
+    suggestions = roster.suggestions(case) if "coordinator" in user.roles else []
+    propose_form.ct_id.choices = choices((s.ct_id, s.name) for s in suggestions if s.eligible)
+    reopen_form = forms.get("reopen_form") or ReopenForm()
+    reopen_form.to_state.choices = choices(
+        (k, s.label) for k, s in track.states.items() if not s.terminal
+    )
+    return render_template(
+        "cases/show.html",
+        case=case,
+        config=config,
+        track=track,
+        seen=seen,
+        is_ct=is_ct,
+        is_principal="case_principal" in relations,
+        actions=cases.options(case, user),
+        deadlines=cases.deadlines(case),
+        next_deadline=case_lists.next_deadline(case),
+        visits=support.visits(case, for_teacher=not (seen.evidence or is_ct))
+        if (seen.visit_summary or seen.visit_notes)
+        else [],
+        goals=support.goals(case) if seen.goals else [],
+        evidence=evidence,
+        recommendation=support.recommendation(case) if seen.recommendation else None,
+        history=assignments.history(case) if seen.assignment else [],
+        pending=assignments.pending(case) if seen.assignment else None,
+        suggestions=suggestions,
+        action_form=forms.get("action_form") or ActionForm(),
+        visit_form=visit_form,
+        goal_form=forms.get("goal_form") or GoalForm(),
+        evidence_form=evidence_form,
+        recommendation_form=rec_form,
+        propose_form=propose_form,
+        review_form=forms.get("review_form") or ReviewForm(),
+        info_form=forms.get("info_form") or InformationRequestForm(),
+        reopen_form=reopen_form,
+    ), status

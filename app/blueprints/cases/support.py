@@ -1,0 +1,218 @@
+"""Support on a case: visits, goals, evidence and the recommendation."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, send_file, url_for
+from flask_login import current_user
+
+from app.blueprints.cases.forms import (
+    EvidenceForm,
+    GoalForm,
+    GoalProgressForm,
+    RecommendationForm,
+    VisitForm,
+    choices,
+)
+from app.blueprints.cases.page import render_case
+from app.blueprints.cases.routes import bp, case_or_404
+from app.blueprints.forms import show_errors
+from app.blueprints.loading import get_or_404
+from app.models.support import Evidence, Goal, Visit
+from app.services import support, uow
+from app.services import workflow_config as configs
+from app.services.case_permissions import require
+from app.services.errors import NotFound, ServiceError
+
+
+def _done(case_id: int, message: str):
+    flash(message, "success")
+    return redirect(url_for("cases.show", case_id=case_id))
+
+
+def _visit_input(form: VisitForm) -> support.VisitInput:
+    return support.VisitInput(
+        visit_type=form.visit_type.data,
+        visited_on=form.visited_on.data,
+        duration_minutes=form.duration_minutes.data,
+        focus_standards=tuple(form.focus_standards.data or ()),
+        notes=form.notes.data or None,
+        next_steps=form.next_steps.data or None,
+        principal_present=form.principal_present.data,
+        shared_with_teacher=form.shared_with_teacher.data,
+        planned=form.planned.data,
+    )
+
+
+@bp.post("/<int:case_id>/visits")
+def visit_new(case_id: int):
+    case = case_or_404(case_id)
+    form = VisitForm()
+    form.fill_choices(configs.config_of(case.workflow_version))
+    if form.validate_on_submit():
+        try:
+            require(case, current_user.user, relations=("assigned_ct",), what="log visits")
+            support.log_visit(case, current_user.user, _visit_input(form))
+            uow.commit()
+            return _done(case_id, "Visit saved.")
+        except ServiceError as exc:
+            uow.rollback()
+            show_errors(form, exc.errors)
+            return render_case(case_or_404(case_id), exc.status, visit_form=form)
+    return render_case(case, 400, visit_form=form)
+
+
+@bp.post("/<int:case_id>/visits/<int:visit_id>/log")
+def visit_log(case_id: int, visit_id: int):
+    case = case_or_404(case_id)
+    visit = _child(Visit, visit_id, case_id)
+    form = VisitForm()
+    form.fill_choices(configs.config_of(case.workflow_version))
+    if form.validate_on_submit():
+        try:
+            require(case, current_user.user, relations=("assigned_ct",), what="log visits")
+            support.complete_visit(visit, case, current_user.user, _visit_input(form))
+            uow.commit()
+            return _done(case_id, "Meeting logged.")
+        except ServiceError as exc:
+            uow.rollback()
+            show_errors(form, exc.errors)
+            return render_case(case_or_404(case_id), exc.status, visit_form=form)
+    return render_case(case, 400, visit_form=form)
+
+
+def _child(model, child_id: int, case_id: int):
+    """A row named by the URL that must belong to the URL's case (404 otherwise)."""
+    row = get_or_404(model, child_id)
+    if row.case_id != case_id:
+        raise NotFound({"_schema": ["Not found."]})
+    return row
+
+
+@bp.post("/<int:case_id>/goals")
+def goal_new(case_id: int):
+    case = case_or_404(case_id)
+    form = GoalForm()
+    if form.validate_on_submit():
+        try:
+            require(
+                case,
+                current_user.user,
+                relations=("assigned_ct", "case_teacher"),
+                roles=("coordinator",),
+                what="set goals",
+            )
+            support.add_goal(case, current_user.user, form.text.data)
+            uow.commit()
+            return _done(case_id, "Goal added.")
+        except ServiceError as exc:
+            uow.rollback()
+            show_errors(form, exc.errors)
+            return render_case(case_or_404(case_id), exc.status, goal_form=form)
+    return render_case(case, 400, goal_form=form)
+
+
+@bp.post("/<int:case_id>/goals/<int:goal_id>")
+def goal_progress(case_id: int, goal_id: int):
+    case = case_or_404(case_id)
+    goal = _child(Goal, goal_id, case_id)
+    form = GoalProgressForm()
+    if form.validate_on_submit():
+        try:
+            require(case, current_user.user, relations=("assigned_ct",), what="record progress")
+            support.set_goal_progress(goal, case, current_user.user, form.progress.data)
+            uow.commit()
+            return _done(case_id, "Progress saved.")
+        except ServiceError as exc:
+            uow.rollback()
+            flash(" ".join(m for ms in exc.errors.values() for m in ms), "error")
+    return redirect(url_for("cases.show", case_id=case_id))
+
+
+@bp.post("/<int:case_id>/evidence")
+def evidence_new(case_id: int):
+    case = case_or_404(case_id)
+    form = EvidenceForm()
+    form.fill_choices(configs.config_of(case.workflow_version))
+    if form.validate_on_submit():
+        upload = form.file.data
+        try:
+            require(
+                case,
+                current_user.user,
+                relations=("assigned_ct", "case_principal"),
+                what="add evidence",
+            )
+            role = (
+                "principal"
+                if "principal" in current_user.user.roles
+                and (case.principal_id == current_user.user.id)
+                else "consulting_teacher"
+            )
+            support.add_evidence(
+                case,
+                current_user.user,
+                role,
+                form.text.data,
+                form.standards.data or [],
+                (upload.stream, upload.filename) if upload and upload.filename else None,
+            )
+            uow.commit()
+            return _done(case_id, "Evidence added.")
+        except ServiceError as exc:
+            uow.rollback()
+            show_errors(form, exc.errors)
+            return render_case(case_or_404(case_id), exc.status, evidence_form=form)
+    return render_case(case, 400, evidence_form=form)
+
+
+@bp.get("/<int:case_id>/evidence/<int:evidence_id>/file")
+def evidence_file(case_id: int, evidence_id: int):
+    from flask import current_app
+
+    from app.services.case_permissions import sections
+    from app.services.storage import storage_for
+
+    case = case_or_404(case_id)
+    item = _child(Evidence, evidence_id, case_id)
+    track = configs.config_of(case.workflow_version).tracks[case.track_key]
+    if not sections(case, current_user.user, track.shared_with_principal).evidence:
+        raise NotFound({"_schema": ["Not found."]})
+    if not item.file_key:
+        raise NotFound({"_schema": ["Not found."]})
+    stream = storage_for(current_app).open(case.tenant_id, item.file_key)
+    response = send_file(
+        stream,
+        mimetype=item.file_type,
+        as_attachment=True,
+        download_name=item.file_name or "evidence",
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@bp.post("/<int:case_id>/recommendation")
+def recommend(case_id: int):
+    case = case_or_404(case_id)
+    form = RecommendationForm()
+    config = configs.config_of(case.workflow_version)
+    track = config.tracks[case.track_key]
+    options = list(track.ballot_options) or [r.key for r in config.rating_scale]
+    form.rating.choices = choices((o, o) for o in options)
+    form.evidence_ids.choices = choices((e.id, str(e.id)) for e in support.evidence(case))
+    if form.validate_on_submit():
+        try:
+            require(case, current_user.user, relations=("assigned_ct",), what="recommend")
+            support.submit_recommendation(
+                case,
+                current_user.user,
+                form.rating.data,
+                form.rationale.data,
+                form.evidence_ids.data or [],
+            )
+            uow.commit()
+            return _done(case_id, "Recommendation submitted.")
+        except ServiceError as exc:
+            uow.rollback()
+            show_errors(form, exc.errors)
+            return render_case(case_or_404(case_id), exc.status, recommendation_form=form)
+    return render_case(case, 400, recommendation_form=form)

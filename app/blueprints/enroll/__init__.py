@@ -1,0 +1,1 @@
+"""The enrollment doors: the public form and referrals."""

@@ -1,0 +1,1 @@
+"""The consulting-teacher roster pages."""

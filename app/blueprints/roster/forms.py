@@ -1,0 +1,37 @@
+"""Roster forms: lists are typed comma-separated."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import DateField, DecimalField, IntegerField, StringField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+
+def split(text: str | None) -> tuple[str, ...]:
+    return tuple(part.strip() for part in (text or "").split(",") if part.strip())
+
+
+class ProfileForm(FlaskForm):
+    term_start = DateField("Term starts", validators=[Optional()])
+    term_end = DateField("Term ends", validators=[Optional()])
+    caseload_limit = IntegerField(
+        "Caseload limit",
+        default=12,
+        validators=[DataRequired(), NumberRange(1, 40)],
+        description="Evaluative cases count as their track's weight.",
+    )
+    home_school = StringField(
+        "Home school",
+        validators=[Optional(), Length(max=200)],
+        description="Teachers from this school are not suggested.",
+    )
+    schools = StringField("Schools served", description="Comma separated.")
+    subjects = StringField("Subjects", description="Comma separated.")
+    grades = StringField("Grades", description="Comma separated.")
+    languages = StringField("Languages", description="Comma separated.")
+
+
+class TrainingForm(FlaskForm):
+    workshop = StringField("Workshop", validators=[DataRequired(), Length(max=200)])
+    attended_on = DateField("Date", validators=[DataRequired()])
+    hours = DecimalField("Hours", places=1, validators=[DataRequired(), NumberRange(0.5, 200)])

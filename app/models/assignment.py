@@ -1,0 +1,54 @@
+"""Who coaches a case: proposals, the committee's reviews, and the history of assignments."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+from app.models.base import TenantScoped, UTCDateTime, utcnow
+from app.models.user import User
+
+#: proposed -> active (consensus or coordinator alone) -> ended (reassignment or closing);
+#: proposed -> withdrawn (the coordinator proposes someone else).
+ASSIGNMENT_STATUSES = ("proposed", "active", "ended", "withdrawn")
+
+
+class Assignment(TenantScoped, db.Model):
+    __tablename__ = "assignments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    ct_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    proposed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    status: Mapped[str] = mapped_column(String(20), default="proposed")
+    reason: Mapped[str | None] = mapped_column(Text)
+    proposed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    ct: Mapped[User] = relationship(foreign_keys=[ct_id], lazy="joined")
+    reviews: Mapped[list[AssignmentReview]] = relationship(
+        back_populates="assignment", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+
+class AssignmentReview(TenantScoped, db.Model):
+    """A committee member's answer to a proposed assignment."""
+
+    __tablename__ = "assignment_reviews"
+    __table_args__ = (UniqueConstraint("assignment_id", "member_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assignment_id: Mapped[int] = mapped_column(
+        ForeignKey("assignments.id", ondelete="CASCADE"), index=True
+    )
+    member_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    approve: Mapped[bool] = mapped_column()
+    comment: Mapped[str | None] = mapped_column(Text)
+    answered_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    assignment: Mapped[Assignment] = relationship(back_populates="reviews")
+    member: Mapped[User] = relationship(lazy="joined")

@@ -1,0 +1,197 @@
+"""Lists of cases as each role needs them, each in a fixed number of queries.
+
+Filters apply on top of the visibility rule (``case_access.visible_cases``), so
+no list can show a case its reader may not see.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import selectinload
+
+from app.extensions import db
+from app.models.case import Case, CaseDeadline
+from app.models.support import Visit
+from app.models.user import User
+from app.services.case_access import visible_cases
+
+
+@dataclass(frozen=True)
+class CaseFilters:
+    track: str | None = None
+    state: str | None = None
+    ct_id: int | None = None
+    school: str | None = None
+    year: int | None = None  # the calendar year the case was enrolled in
+    open_only: bool = False
+
+
+def filtered(user: User, filters: CaseFilters) -> Select:
+    query = visible_cases(user).options(selectinload(Case.deadlines))
+    if filters.track:
+        query = query.where(Case.track_key == filters.track)
+    if filters.state:
+        query = query.where(Case.state == filters.state)
+    if filters.ct_id:
+        query = query.where(Case.ct_id == filters.ct_id)
+    if filters.school:
+        query = query.where(Case.school == filters.school)
+    if filters.year:
+        query = query.where(
+            Case.enrolled_on >= date(filters.year, 1, 1),
+            Case.enrolled_on <= date(filters.year, 12, 31),
+        )
+    if filters.open_only:
+        query = query.where(Case.closed_at.is_(None))
+    return query.order_by(Case.id.desc())
+
+
+def next_deadline(case: Case) -> CaseDeadline | None:
+    upcoming = [d for d in case.deadlines if d.due_on >= date.today()]
+    return min(upcoming, key=lambda d: d.due_on, default=None)
+
+
+CSV_COLUMNS = (
+    "id",
+    "teacher",
+    "track",
+    "state",
+    "school",
+    "consulting_teacher",
+    "enrolled_on",
+    "outcome",
+    "next_deadline",
+)
+
+
+def csv_rows(cases: Iterable[Case]) -> Iterator[str]:
+    """The list as CSV, a line at a time (streams any length without holding it)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(CSV_COLUMNS)
+    yield buffer.getvalue()
+    for case in cases:
+        buffer.seek(0)
+        buffer.truncate()
+        deadline = next_deadline(case)
+        writer.writerow(
+            [
+                case.id,
+                case.teacher.name,
+                case.track_key,
+                case.state,
+                case.school or "",
+                case.ct.name if case.ct else "",
+                case.enrolled_on.isoformat(),
+                case.outcome or "",
+                deadline.due_on.isoformat() if deadline else "",
+            ]
+        )
+        yield buffer.getvalue()
+
+
+@dataclass(frozen=True)
+class CtDay:
+    today: list[Visit]
+    this_week: list[Visit]
+    overdue: list[Visit]
+
+
+def ct_day(ct: User, today: date | None = None) -> CtDay:
+    """A CT's day: today's and this week's visits across the caseload, and overdue logs."""
+    today = today or date.today()
+    week_end = today + timedelta(days=6 - today.weekday())
+    rows = list(
+        db.session.execute(
+            select(Visit)
+            .join(Case, Case.id == Visit.case_id)
+            .where(Case.ct_id == ct.id, Case.closed_at.is_(None), Visit.planned.is_(True))
+            .order_by(Visit.visited_on)
+        ).scalars()
+    )
+    return CtDay(
+        today=[v for v in rows if v.visited_on == today],
+        this_week=[v for v in rows if today < v.visited_on <= week_end],
+        overdue=[v for v in rows if v.visited_on < today],
+    )
+
+
+def visit_counts(case_ids: list[int]) -> dict[int, int]:
+    """Logged visits per case, for a whole page of cases in one query."""
+    if not case_ids:
+        return {}
+    return dict(
+        db.session.execute(
+            select(Visit.case_id, func.count())
+            .where(Visit.case_id.in_(case_ids), Visit.planned.is_(False))
+            .group_by(Visit.case_id)
+        ).all()
+    )
+
+
+def _intake_states() -> set[str]:
+    """States where a request waits for intake, in every version cases still use."""
+    from app.models.workflow import WorkflowVersion
+    from app.services import workflow_config as configs
+
+    used = select(Case.workflow_version_id).where(Case.closed_at.is_(None)).distinct()
+    states: set[str] = set()
+    for version in db.session.execute(
+        select(WorkflowVersion).where(WorkflowVersion.id.in_(used))
+    ).scalars():
+        for track in configs.config_of(version).tracks.values():
+            states.add(track.initial_state)
+            states.update(
+                s
+                for t in track.transitions
+                if any(g.name == "eligible" for g in t.guards)
+                for s in t.sources
+            )
+    return states
+
+
+def intake_queue() -> Select:
+    """Open requests without a CT, in the states where intake happens, oldest first."""
+    return (
+        select(Case)
+        .where(Case.closed_at.is_(None), Case.ct_id.is_(None), Case.state.in_(_intake_states()))
+        .order_by(Case.enrolled_on, Case.id)
+    )
+
+
+def eligibility_reasons(rows: Iterable[Case]) -> dict[int, list[str]]:
+    """Why each case's track would not take it (empty when eligible)."""
+    from app.services import workflow_config as configs
+
+    reasons = {}
+    for case in rows:
+        track = configs.config_of(case.workflow_version).tracks[case.track_key]
+        failures = track.eligibility.failures(
+            case.latest_rating, case.years_of_service, case.permanent_status
+        )
+        reasons[case.id] = [f"{track.name}: {failure}" for failure in failures]
+    return reasons
+
+
+def in_batches(query: Select, batch: int = 500) -> Iterator[Case]:
+    """Every case of ``query`` (ordered by id, newest first), ``batch`` rows at a time.
+
+    Keyset batches keep memory flat for any length without holding a cursor open
+    across a streamed response.
+    """
+    last_id: int | None = None
+    while True:
+        page = query if last_id is None else query.where(Case.id < last_id)
+        rows = list(db.session.execute(page.limit(batch)).unique().scalars())
+        yield from rows
+        if len(rows) < batch:
+            return
+        last_id = rows[-1].id
+        for row in rows:  # done with them: let the session forget this batch
+            db.session.expunge(row)

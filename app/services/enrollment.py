@@ -1,0 +1,151 @@
+"""The front door: a teacher's own request, or a referral by a principal or the union.
+
+Enrolling opens a case in the first state of the requested track; eligibility is
+not a gate here but is shown at intake, with the track's reason, so the
+coordinator decides with the rule in view.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from app.extensions import db
+from app.jobs import outbox
+from app.models.case import Case
+from app.models.user import RoleGrant, User
+from app.services import audit, cases, users
+from app.services import workflow_config as configs
+from app.services.actors import Actor
+from app.services.errors import ValidationFailed
+from app.services.people import holders
+
+SOURCES = ("self", "principal", "union")
+
+
+@dataclass(frozen=True)
+class EnrollmentRequest:
+    name: str
+    email: str
+    school: str
+    track: str
+    letter: str
+    subject: str | None = None
+    grade: str | None = None
+    preferred_language: str | None = None
+    latest_rating: str | None = None
+    years_of_service: int | None = None
+    permanent_status: bool | None = None
+    source: str = "self"
+
+
+def _check(tenant_id: int, request: EnrollmentRequest) -> None:
+    config = configs.config_of(_current_version(tenant_id))
+    errors: dict[str, list[str]] = {}
+    if request.track not in config.tracks:
+        errors["track"] = [f"Choose one of: {', '.join(t.name for t in config.tracks.values())}."]
+    ratings = {r.key for r in config.rating_scale}
+    if request.latest_rating and request.latest_rating not in ratings:
+        errors["latest_rating"] = ["Choose a rating from the district's scale."]
+    if request.source not in SOURCES:
+        errors["source"] = [f"Use one of: {', '.join(SOURCES)}."]
+    if not request.letter.strip():
+        errors["letter"] = ["Tell the program in your own words what support you want."]
+    if not request.school.strip():
+        errors["school"] = ["Enter the school."]
+    if errors:
+        raise ValidationFailed(errors)
+
+
+def _current_version(tenant_id: int):
+    version = configs.latest_published(tenant_id)
+    if version is None:
+        raise ValidationFailed({"track": ["The program is not open for enrollment yet."]})
+    return version
+
+
+def _teacher(tenant_id: int, request: EnrollmentRequest) -> User:
+    """The teacher's account, created without a password when it is new."""
+    email = users.normalise_email(request.email)
+    teacher = db.session.execute(select(User).where(User.email == email)).scalar_one_or_none()
+    if teacher is None:
+        return users.create_user(
+            tenant_id, email=email, name=request.name, roles=["teacher"], send_welcome=False
+        )
+    if "teacher" not in teacher.roles:
+        teacher.role_grants.append(RoleGrant(tenant_id=tenant_id, role="teacher"))
+    teacher.school = teacher.school or request.school
+    return teacher
+
+
+def _school_principal(school: str) -> User | None:
+    return db.session.execute(
+        holders("principal").where(User.school == school).order_by(User.id).limit(1)
+    ).scalar_one_or_none()
+
+
+def enroll(tenant_id: int, request: EnrollmentRequest, referred_by: User | None = None) -> Case:
+    """Open a case for the request (flushes); the teacher and coordinators are told."""
+    _check(tenant_id, request)
+    teacher = _teacher(tenant_id, request)
+    teacher.school = request.school
+    db.session.flush()
+    actor = (
+        Actor("user", referred_by.id, referred_by.email)
+        if referred_by
+        else Actor("system", None, f"enrollment form ({users.normalise_email(request.email)})")
+    )
+    case = cases.open_case(
+        tenant_id,
+        teacher=teacher,
+        track_key=request.track,
+        school=request.school,
+        latest_rating=request.latest_rating,
+        principal=_school_principal(request.school),
+        actor=actor,
+    )
+    case.subject, case.grade = request.subject, request.grade
+    case.preferred_language = request.preferred_language
+    case.request_letter = request.letter.strip()
+    case.years_of_service, case.permanent_status = (
+        request.years_of_service,
+        request.permanent_status,
+    )
+    case.source = request.source
+    case.referred_by_id = referred_by.id if referred_by else None
+    db.session.flush()
+    outbox.add(
+        "mail.case_notice",
+        {
+            "case_id": case.id,
+            "template": "enrollment_received",
+            "to": ["case_teacher", "coordinator"],
+        },
+        tenant_id=tenant_id,
+        queue="mail",
+    )
+    return case
+
+
+def request_information(case: Case, coordinator: User, question: str) -> Case:
+    """Ask the teacher for more before deciding; the question shows on their case page."""
+    cases.ensure_open(case)
+    if not question.strip():
+        raise ValidationFailed({"question": ["Write the question for the teacher."]})
+    cases.set_status_note(case, question.strip())
+    outbox.add(
+        "mail.case_notice",
+        {"case_id": case.id, "template": "information_requested", "to": ["case_teacher"]},
+        tenant_id=case.tenant_id,
+        queue="mail",
+    )
+    audit.record(
+        case.tenant_id,
+        "case.information_requested",
+        "case",
+        case.id,
+        after={"question": question.strip()},
+        actor=Actor("user", coordinator.id, coordinator.email),
+    )
+    return case

@@ -1,0 +1,166 @@
+"""The CT roster: profiles, training, caseloads, and ranked suggestions for a case."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.models.case import Case
+from app.models.roster import ConsultingTeacher, TrainingRecord
+from app.models.user import User
+from app.services import audit
+from app.services import workflow_config as configs
+from app.services.actors import Actor
+from app.services.assignment_ranking import CaseProfile, CtProfile, Suggestion, rank
+from app.services.errors import ValidationFailed
+
+
+@dataclass(frozen=True)
+class ProfileInput:
+    term_start: date | None
+    term_end: date | None
+    caseload_limit: int
+    home_school: str | None
+    schools: tuple[str, ...] = ()
+    subjects: tuple[str, ...] = ()
+    grades: tuple[str, ...] = ()
+    languages: tuple[str, ...] = ()
+
+
+def profiles() -> list[ConsultingTeacher]:
+    return list(
+        db.session.execute(
+            select(ConsultingTeacher).join(ConsultingTeacher.user).order_by(User.name)
+        ).scalars()
+    )
+
+
+def profile_for(user: User) -> ConsultingTeacher | None:
+    return db.session.execute(
+        select(ConsultingTeacher).where(ConsultingTeacher.user_id == user.id)
+    ).scalar_one_or_none()
+
+
+def ensure_profile(user: User) -> ConsultingTeacher:
+    """Every consulting teacher has a roster profile from the day they get the role."""
+    row = profile_for(user)
+    if row is None:
+        row = ConsultingTeacher(tenant_id=user.tenant_id, user_id=user.id)
+        db.session.add(row)
+        db.session.flush()
+    return row
+
+
+def save_profile(user: User, data: ProfileInput, actor: Actor) -> ConsultingTeacher:
+    """Create or update a CT's profile; the person must hold the consulting-teacher role."""
+    errors: dict[str, list[str]] = {}
+    if "consulting_teacher" not in user.roles:
+        errors["user_id"] = [f"{user.name} does not hold the consulting-teacher role."]
+    if not 1 <= data.caseload_limit <= 40:
+        errors["caseload_limit"] = ["Give a caseload limit between 1 and 40."]
+    if data.term_start and data.term_end and data.term_end < data.term_start:
+        errors["term_end"] = ["The term cannot end before it starts."]
+    if errors:
+        raise ValidationFailed(errors)
+    row = profile_for(user)
+    if row is None:
+        row = ConsultingTeacher(tenant_id=user.tenant_id, user_id=user.id)
+        db.session.add(row)
+    for field in ("term_start", "term_end", "caseload_limit", "home_school"):
+        setattr(row, field, getattr(data, field))
+    for field in ("schools", "subjects", "grades", "languages"):
+        setattr(row, field, sorted({v.strip() for v in getattr(data, field) if v.strip()}))
+    db.session.flush()
+    audit.record(
+        user.tenant_id,
+        "roster.saved",
+        "consulting_teacher",
+        row.id,
+        after={"user_id": user.id, "caseload_limit": row.caseload_limit},
+        actor=actor,
+    )
+    return row
+
+
+def add_training(
+    row: ConsultingTeacher, workshop: str, attended_on: date, hours: float, actor: Actor
+) -> TrainingRecord:
+    if not workshop.strip():
+        raise ValidationFailed({"workshop": ["Name the workshop."]})
+    if not 0 < hours <= 200:
+        raise ValidationFailed({"hours": ["Give the hours, between 0 and 200."]})
+    record = TrainingRecord(
+        tenant_id=row.tenant_id,
+        consulting_teacher=row,
+        workshop=workshop.strip(),
+        attended_on=attended_on,
+        hours=Decimal(str(hours)),
+    )
+    db.session.add(record)
+    db.session.flush()
+    audit.record(
+        row.tenant_id,
+        "roster.training_added",
+        "consulting_teacher",
+        row.id,
+        after={"workshop": record.workshop, "hours": float(record.hours)},
+        actor=actor,
+    )
+    return record
+
+
+def loads() -> dict[int, int]:
+    """Each CT's current load: the caseload weights of their open cases, in one query per
+    published version in use (weights live in each case's own configuration)."""
+    rows = db.session.execute(
+        select(Case.ct_id, Case.workflow_version_id, Case.track_key, func.count())
+        .where(Case.ct_id.is_not(None), Case.closed_at.is_(None))
+        .group_by(Case.ct_id, Case.workflow_version_id, Case.track_key)
+    ).all()
+    total: dict[int, int] = {}
+    for ct_id, version_id, track_key, count in rows:
+        weight = _weight(version_id, track_key)
+        total[ct_id] = total.get(ct_id, 0) + weight * count
+    return total
+
+
+def _weight(version_id: int, track_key: str) -> int:
+    from app.models.workflow import WorkflowVersion
+
+    version = db.session.get(WorkflowVersion, version_id)
+    return configs.config_of(version).tracks[track_key].caseload_weight
+
+
+def suggestions(case: Case) -> list[Suggestion]:
+    """Every CT on the roster, ranked for this case, with the reasons shown."""
+    today = date.today()
+    current = loads()
+    weight = configs.config_of(case.workflow_version).tracks[case.track_key].caseload_weight
+    profile = CaseProfile(
+        school=case.school,
+        subject=case.subject,
+        grade=case.grade,
+        language=case.preferred_language,
+        track_weight=weight,
+    )
+    cts = [
+        CtProfile(
+            ct_id=row.user_id,
+            name=row.user.name,
+            caseload_limit=row.caseload_limit,
+            current_load=current.get(row.user_id, 0),
+            schools=frozenset(row.schools),
+            subjects=frozenset(row.subjects),
+            grades=frozenset(row.grades),
+            languages=frozenset(row.languages),
+            term_active=row.in_term(today),
+            home_school=row.home_school,
+        )
+        for row in profiles()
+        if row.user.active and "consulting_teacher" in row.user.roles
+    ]
+    return rank(profile, cts)

@@ -1,0 +1,345 @@
+"""The support record: visits (logged and planned), goals, evidence, the recommendation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import BinaryIO
+
+from sqlalchemy import select
+
+from app.extensions import db
+from app.jobs import outbox
+from app.models.base import utcnow
+from app.models.case import Case
+from app.models.support import Evidence, Goal, Recommendation, Visit
+from app.models.user import User
+from app.services import audit
+from app.services import workflow_config as configs
+from app.services.actors import Actor
+from app.services.cases import ensure_open
+from app.services.errors import Conflict, ValidationFailed
+
+#: How far ahead the introduction meeting is put on the calendar when a CT is assigned.
+INTRODUCTION_AFTER = timedelta(days=7)
+
+
+def _actor(user: User) -> Actor:
+    return Actor("user", user.id, user.email)
+
+
+@dataclass(frozen=True)
+class VisitInput:
+    visit_type: str
+    visited_on: date
+    duration_minutes: int | None = None
+    focus_standards: tuple[str, ...] = ()
+    notes: str | None = None
+    next_steps: str | None = None
+    principal_present: bool = False
+    shared_with_teacher: bool = True
+    planned: bool = False
+
+
+def _check_visit(case: Case, data: VisitInput) -> None:
+    config = configs.config_of(case.workflow_version)
+    errors: dict[str, list[str]] = {}
+    if data.visit_type not in config.visit_types:
+        known = ", ".join(v.label for v in config.visit_types.values())
+        errors["visit_type"] = [f"Choose a visit type ({known})."]
+    unknown = sorted(set(data.focus_standards) - {s.key for s in config.standards})
+    if unknown:
+        errors["focus_standards"] = [f"Unknown standard: {', '.join(unknown)}."]
+    if data.duration_minutes is not None and not 0 < data.duration_minutes <= 600:
+        errors["duration_minutes"] = ["Give the length in minutes, between 1 and 600."]
+    if not data.planned and data.visited_on > date.today():
+        errors["visited_on"] = ["A logged visit cannot be in the future; plan it instead."]
+    if errors:
+        raise ValidationFailed(errors)
+
+
+def log_visit(case: Case, author: User, data: VisitInput) -> Visit:
+    ensure_open(case)
+    _check_visit(case, data)
+    visit = Visit(
+        tenant_id=case.tenant_id,
+        case_id=case.id,
+        author_id=author.id,
+        visit_type=data.visit_type,
+        visited_on=data.visited_on,
+        duration_minutes=data.duration_minutes,
+        focus_standards=list(data.focus_standards),
+        notes=data.notes,
+        next_steps=data.next_steps,
+        principal_present=data.principal_present,
+        shared_with_teacher=data.shared_with_teacher,
+        planned=data.planned,
+    )
+    db.session.add(visit)
+    db.session.flush()
+    audit.record(
+        case.tenant_id,
+        "visit.planned" if data.planned else "visit.logged",
+        "case",
+        case.id,
+        after={"visit_id": visit.id, "type": data.visit_type, "on": data.visited_on.isoformat()},
+        actor=_actor(author),
+    )
+    return visit
+
+
+def complete_visit(visit: Visit, case: Case, author: User, data: VisitInput) -> Visit:
+    """Log a planned meeting once it happened (type, date and notes as it went)."""
+    ensure_open(case)
+    if not visit.planned:
+        raise Conflict({"visit": ["This visit is already logged."]})
+    _check_visit(case, data)
+    for field in (
+        "visit_type",
+        "visited_on",
+        "duration_minutes",
+        "notes",
+        "next_steps",
+        "principal_present",
+        "shared_with_teacher",
+    ):
+        setattr(visit, field, getattr(data, field))
+    visit.focus_standards, visit.planned, visit.author_id = (
+        list(data.focus_standards),
+        False,
+        author.id,
+    )
+    db.session.flush()
+    audit.record(
+        case.tenant_id,
+        "visit.logged",
+        "case",
+        case.id,
+        after={"visit_id": visit.id, "type": visit.visit_type},
+        actor=_actor(author),
+    )
+    return visit
+
+
+def schedule_introduction(case: Case, by: User) -> Visit:
+    """Put the introduction meeting (teacher, principal, CT) on the calendar."""
+    config = configs.config_of(case.workflow_version)
+    kind = (
+        "introduction" if "introduction" in config.visit_types else next(iter(config.visit_types))
+    )
+    visit = log_visit(
+        case,
+        by,
+        VisitInput(
+            kind,
+            date.today() + INTRODUCTION_AFTER,
+            planned=True,
+            principal_present=case.principal_id is not None,
+        ),
+    )
+    outbox.add(
+        "mail.case_notice",
+        {
+            "case_id": case.id,
+            "template": "introduction_scheduled",
+            "to": ["assigned_ct", "case_teacher", "case_principal"],
+        },
+        tenant_id=case.tenant_id,
+        queue="mail",
+    )
+    return visit
+
+
+def visits(case: Case, *, for_teacher: bool = False) -> list[Visit]:
+    query = select(Visit).where(Visit.case_id == case.id).order_by(Visit.visited_on.desc())
+    rows = list(db.session.execute(query).scalars())
+    if for_teacher:
+        for visit in rows:  # the date and kind always show; notes only when shared
+            if not visit.shared_with_teacher:
+                db.session.expunge(visit)
+                visit.notes = visit.next_steps = None
+    return rows
+
+
+def add_goal(case: Case, author: User, text: str) -> Goal:
+    ensure_open(case)
+    if not text.strip():
+        raise ValidationFailed({"text": ["Write the goal."]})
+    goal = Goal(tenant_id=case.tenant_id, case_id=case.id, text=text.strip())
+    db.session.add(goal)
+    db.session.flush()
+    audit.record(
+        case.tenant_id,
+        "goal.added",
+        "case",
+        case.id,
+        after={"goal_id": goal.id},
+        actor=_actor(author),
+    )
+    return goal
+
+
+def set_goal_progress(goal: Goal, case: Case, author: User, progress: int) -> Goal:
+    ensure_open(case)
+    if not 0 <= progress <= 100:
+        raise ValidationFailed({"progress": ["Give progress as a percentage from 0 to 100."]})
+    before = goal.progress
+    goal.progress, goal.updated_at = progress, utcnow()
+    db.session.flush()
+    audit.record(
+        case.tenant_id,
+        "goal.progress",
+        "case",
+        case.id,
+        before={"goal_id": goal.id, "progress": before},
+        after={"goal_id": goal.id, "progress": progress},
+        actor=_actor(author),
+    )
+    return goal
+
+
+def goals(case: Case) -> list[Goal]:
+    return list(
+        db.session.execute(select(Goal).where(Goal.case_id == case.id).order_by(Goal.id)).scalars()
+    )
+
+
+def add_evidence(
+    case: Case,
+    author: User,
+    role: str,
+    text: str | None,
+    standards: list[str],
+    upload: tuple[BinaryIO, str] | None = None,
+) -> Evidence:
+    """Evidence tagged to standards: text, a file (stored per tenant), or both."""
+    from flask import current_app
+
+    from app.services.storage import max_upload_bytes, storage_for
+
+    ensure_open(case)
+    config = configs.config_of(case.workflow_version)
+    errors: dict[str, list[str]] = {}
+    unknown = sorted(set(standards) - {s.key for s in config.standards})
+    if unknown:
+        errors["standards"] = [f"Unknown standard: {', '.join(unknown)}."]
+    if not (text or "").strip() and upload is None:
+        errors["text"] = ["Describe the evidence or attach a file."]
+    if errors:
+        raise ValidationFailed(errors)
+    evidence = Evidence(
+        tenant_id=case.tenant_id,
+        case_id=case.id,
+        author_id=author.id,
+        author_role=role,
+        text=(text or "").strip() or None,
+        standards=sorted(set(standards)),
+    )
+    if upload is not None:
+        stream, name = upload
+        stored = storage_for(current_app).save(
+            case.tenant_id, stream, name, max_upload_bytes(current_app)
+        )
+        evidence.file_key, evidence.file_name = stored.key, stored.original_name
+        evidence.file_type, evidence.file_size = stored.content_type, stored.size
+        evidence.file_sha256 = stored.sha256
+    db.session.add(evidence)
+    db.session.flush()
+    audit.record(
+        case.tenant_id,
+        "evidence.added",
+        "case",
+        case.id,
+        after={
+            "evidence_id": evidence.id,
+            "standards": evidence.standards,
+            "file_sha256": evidence.file_sha256,
+        },
+        actor=_actor(author),
+    )
+    return evidence
+
+
+def evidence(case: Case) -> list[Evidence]:
+    return list(
+        db.session.execute(
+            select(Evidence).where(Evidence.case_id == case.id).order_by(Evidence.id.desc())
+        ).scalars()
+    )
+
+
+def recommend(
+    case: Case, ct: User, rating: str, rationale: str, evidence_ids: list[int]
+) -> Recommendation:
+    """Record the CT's end-of-cycle recommendation (the transition follows separately)."""
+    ensure_open(case)
+    config = configs.config_of(case.workflow_version)
+    track = config.tracks[case.track_key]
+    allowed = list(track.ballot_options) or [r.key for r in config.rating_scale]
+    errors: dict[str, list[str]] = {}
+    if rating not in allowed:
+        errors["rating"] = [f"Choose one of: {', '.join(allowed)}."]
+    if len(rationale.strip()) < 20:
+        errors["rationale"] = ["Explain the recommendation (at least a few sentences)."]
+    own = {e.id for e in evidence(case)}
+    if set(evidence_ids) - own:
+        errors["evidence_ids"] = ["Link only evidence of this case."]
+    if errors:
+        raise ValidationFailed(errors)
+    row = Recommendation(
+        tenant_id=case.tenant_id,
+        case_id=case.id,
+        author_id=ct.id,
+        rating=rating,
+        rationale=rationale.strip(),
+        evidence_ids=sorted(set(evidence_ids)),
+    )
+    db.session.add(row)
+    db.session.flush()
+    audit.record(
+        case.tenant_id,
+        "recommendation.submitted",
+        "case",
+        case.id,
+        after={"recommendation_id": row.id, "rating": rating},
+        actor=_actor(ct),
+    )
+    return row
+
+
+def recommendation(case: Case) -> Recommendation | None:
+    return db.session.execute(
+        select(Recommendation)
+        .where(Recommendation.case_id == case.id)
+        .order_by(Recommendation.id.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+
+
+def submit_recommendation(
+    case: Case, ct: User, rating: str, rationale: str, evidence_ids: list[int]
+):
+    """Record the recommendation and take the track's step that sends it to the panel.
+
+    The step is found in the configuration, not by name: the action from the current
+    state that opens panel review or records the CT's rating.
+    """
+    from app.services import cases
+
+    row = recommend(case, ct, rating, rationale, evidence_ids)
+    track = configs.config_of(case.workflow_version).tracks[case.track_key]
+    step = next(
+        (
+            t
+            for t in track.transitions_from(case.state)
+            if any(
+                e.name == "open_panel_review"
+                or (e.name == "record_rating" and e.params.get("source") == "ct_recommendation")
+                for e in t.effects
+            )
+        ),
+        None,
+    )
+    if step is not None:
+        cases.apply(case, step.key, ct, {"rating": rating})
+    return row
