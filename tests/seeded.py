@@ -38,16 +38,19 @@ def _support_record(app, tenant: Tenant, case, people: dict[str, User]) -> None:
         row = db.session.get(Case, case.id)
         ct = db.session.get(User, people["consulting_teacher"].id)
         coordinator = db.session.get(User, people["coordinator"].id)
-        roster.save_profile(ct, roster.ProfileInput(None, None, 12, "Elsewhere High"),
-                            Actor.system())
+        roster.save_profile(
+            ct, roster.ProfileInput(None, None, 12, "Elsewhere High"), Actor.system()
+        )
         assignments.propose(row, ct, coordinator)
         config = configs.config_of(row.workflow_version)
         kind = next(iter(config.visit_types))
-        support.log_visit(row, ct, support.VisitInput(kind, date.today(), 45,
-                                                      notes="Bravo-only visit notes"))
+        support.log_visit(
+            row, ct, support.VisitInput(kind, date.today(), 45, notes="Bravo-only visit notes")
+        )
         support.add_goal(row, ct, "Plan lessons around student work")
-        support.add_evidence(row, ct, "consulting_teacher", "Lesson plan", [],
-                             (io.BytesIO(PDF), "plan.pdf"))
+        support.add_evidence(
+            row, ct, "consulting_teacher", "Lesson plan", [], (io.BytesIO(PDF), "plan.pdf")
+        )
         uow.commit()
 
 
