@@ -6,10 +6,11 @@ from flask import abort
 from flask_login import current_user
 
 from app.blueprints.api import bp
-from app.blueprints.api.helpers import load, page_body
+from app.blueprints.api.helpers import load, load_args, page_body
 from app.blueprints.api.schemas import (
     ActionRequestSchema,
     CaseDetailSchema,
+    CaseFilterSchema,
     CaseOpenSchema,
     CasePageSchema,
 )
@@ -17,7 +18,7 @@ from app.blueprints.api.spec import documented
 from app.blueprints.loading import get_or_404, paginate
 from app.models.case import Case
 from app.models.user import User
-from app.services import case_access, cases, uow
+from app.services import case_access, case_lists, cases, uow
 from app.services.actors import current_actor
 from app.services.errors import NotFound
 from app.tenants.resolution import current_tenant
@@ -39,9 +40,14 @@ def _detail(case: Case) -> dict:
 
 
 @bp.get("/t/<tenant_slug>/cases")
-@documented("The cases you may see, newest first, a page at a time", response=CasePageSchema)
+@documented(
+    "The cases you may see, newest first, a page at a time; filters: track, state, ct_id, "
+    "school, year (enrolled), open",
+    response=CasePageSchema,
+)
 def cases_list():
-    page = paginate(case_access.visible_cases(current_user.user).order_by(Case.id.desc()))
+    args = load_args(CaseFilterSchema())
+    page = paginate(case_lists.filtered(current_user.user, case_lists.CaseFilters(**args)))
     return CasePageSchema().dump(page_body(page))
 
 

@@ -21,6 +21,14 @@ def load(schema: Schema) -> dict:
         raise ValidationFailed(_flatten(exc.messages)) from exc
 
 
+def load_args(schema: Schema) -> dict:
+    """The query string validated by ``schema`` (unknown arguments such as ``page`` pass)."""
+    try:
+        return schema.load(request.args, unknown="exclude")
+    except ValidationError as exc:
+        raise ValidationFailed(_flatten(exc.messages)) from exc
+
+
 def _flatten(messages, prefix: str = "") -> dict[str, list[str]]:
     if isinstance(messages, list):
         return {prefix or "_schema": [str(m) for m in messages]}

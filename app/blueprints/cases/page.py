@@ -60,7 +60,7 @@ def render_case(case: Case, status: int = 200, **forms):
         actions=cases.options(case, user),
         deadlines=cases.deadlines(case),
         next_deadline=case_lists.next_deadline(case),
-        visits=support.visits(case, for_teacher=not (seen.evidence or is_ct))
+        visits=support.visits(case, for_teacher=not seen.evidence)
         if (seen.visit_summary or seen.visit_notes)
         else [],
         goals=support.goals(case) if seen.goals else [],

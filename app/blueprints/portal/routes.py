@@ -6,6 +6,7 @@ from flask import Blueprint, render_template
 from flask_login import current_user
 
 from app.security.roles import TENANT_ROLES
+from app.services import case_lists, portal
 
 bp = Blueprint("portal", __name__, url_prefix="/t/<tenant_slug>")
 
@@ -13,4 +14,9 @@ bp = Blueprint("portal", __name__, url_prefix="/t/<tenant_slug>")
 @bp.get("/")
 def home():
     held = [role for role in TENANT_ROLES if role.key in current_user.roles]
-    return render_template("portal/home.html", roles=held)
+    return render_template(
+        "portal/home.html",
+        roles=held,
+        home=portal.home_for(current_user.user),
+        next_deadline=case_lists.next_deadline,
+    )

@@ -1,0 +1,218 @@
+"""Enrollment, roster, assignment and support records over the API (the services of the pages)."""
+
+from __future__ import annotations
+
+from flask import abort, request
+from flask_login import current_user
+
+from app.blueprints.api import bp
+from app.blueprints.api.cases import _case, _detail
+from app.blueprints.api.helpers import load
+from app.blueprints.api.schemas import (
+    AssignmentOverviewSchema,
+    AssignmentSchema,
+    CaseDetailSchema,
+    ConsultingTeacherListSchema,
+    EnrollmentSchema,
+    EvidenceListSchema,
+    EvidenceSchema,
+    GoalInSchema,
+    GoalSchema,
+    ProposeSchema,
+    RecommendationInSchema,
+    RecommendationSchema,
+    ReviewInSchema,
+    VisitInSchema,
+    VisitListSchema,
+    VisitSchema,
+)
+from app.blueprints.api.spec import documented
+from app.blueprints.loading import get_or_404
+from app.models.assignment import Assignment
+from app.models.user import User
+from app.services import assignments, enrollment, roster, support, uow
+from app.services import workflow_config as configs
+from app.services.case_permissions import require, sections
+from app.tenants.resolution import current_tenant
+
+
+def _sections(case):
+    track = configs.config_of(case.workflow_version).tracks[case.track_key]
+    return sections(case, current_user.user, track.shared_with_principal)
+
+
+@bp.post("/t/<tenant_slug>/enrollments")
+@documented(
+    "Enrol a teacher (a referral when a principal or union representative sends it)",
+    body=EnrollmentSchema,
+    response=CaseDetailSchema,
+    status=201,
+)
+def enrollment_create():
+    data = load(EnrollmentSchema())
+    case = enrollment.enroll(
+        current_tenant().id, enrollment.EnrollmentRequest(**data), referred_by=current_user.user
+    )
+    uow.commit()
+    return _detail(case), 201
+
+
+@bp.get("/t/<tenant_slug>/consulting-teachers")
+@documented("The CT roster with current loads and training", response=ConsultingTeacherListSchema)
+def consulting_teachers():
+    loads = roster.loads()
+    items = []
+    for row in roster.profiles():
+        body = ConsultingTeacherListSchema().dump({"items": [row]})["items"][0]
+        body["load"] = loads.get(row.user_id, 0)
+        items.append(body)
+    return {"items": items}
+
+
+@bp.get("/t/<tenant_slug>/cases/<int:case_id>/visits")
+@documented("The case's visits as the caller may see them", response=VisitListSchema)
+def visits_list(case_id: int):
+    case = _case(case_id)
+    seen = _sections(case)
+    if not seen.visit_summary:
+        abort(404)
+    rows = support.visits(case, for_teacher=not seen.evidence)
+    body = VisitListSchema().dump({"items": rows})
+    if not seen.visit_notes:
+        for item in body["items"]:
+            item["notes"] = item["next_steps"] = None
+    return body
+
+
+@bp.post("/t/<tenant_slug>/cases/<int:case_id>/visits")
+@documented(
+    "Log a visit (or plan a meeting); the assigned CT only",
+    body=VisitInSchema,
+    response=VisitSchema,
+    status=201,
+)
+def visit_create(case_id: int):
+    case = _case(case_id)
+    data = load(VisitInSchema())
+    require(case, current_user.user, relations=("assigned_ct",), what="log visits")
+    data["focus_standards"] = tuple(data["focus_standards"])
+    visit = support.log_visit(case, current_user.user, support.VisitInput(**data))
+    uow.commit()
+    return VisitSchema().dump(visit), 201
+
+
+@bp.get("/t/<tenant_slug>/cases/<int:case_id>/evidence")
+@documented("The case's evidence (never shown to the teacher)", response=EvidenceListSchema)
+def evidence_list(case_id: int):
+    case = _case(case_id)
+    if not _sections(case).evidence:
+        abort(404)
+    return EvidenceListSchema().dump({"items": support.evidence(case)})
+
+
+@bp.post("/t/<tenant_slug>/cases/<int:case_id>/evidence")
+@documented(
+    "Add evidence: multipart fields text, standards (repeated) and an optional file",
+    response=EvidenceSchema,
+    status=201,
+)
+def evidence_create(case_id: int):
+    case = _case(case_id)
+    require(
+        case, current_user.user, relations=("assigned_ct", "case_principal"), what="add evidence"
+    )
+    upload = request.files.get("file")
+    role = "principal" if case.principal_id == current_user.user.id else "consulting_teacher"
+    item = support.add_evidence(
+        case,
+        current_user.user,
+        role,
+        request.form.get("text"),
+        request.form.getlist("standards"),
+        (upload.stream, upload.filename) if upload and upload.filename else None,
+    )
+    uow.commit()
+    return EvidenceSchema().dump(item), 201
+
+
+@bp.post("/t/<tenant_slug>/cases/<int:case_id>/goals")
+@documented("Add a goal", body=GoalInSchema, response=GoalSchema, status=201)
+def goal_create(case_id: int):
+    case = _case(case_id)
+    data = load(GoalInSchema())
+    require(
+        case,
+        current_user.user,
+        relations=("assigned_ct", "case_teacher"),
+        roles=("coordinator",),
+        what="set goals",
+    )
+    goal = support.add_goal(case, current_user.user, data["text"])
+    uow.commit()
+    return GoalSchema().dump(goal), 201
+
+
+@bp.post("/t/<tenant_slug>/cases/<int:case_id>/recommendation")
+@documented(
+    "Submit the CT's recommendation; the case moves on to panel review",
+    body=RecommendationInSchema,
+    response=RecommendationSchema,
+    status=201,
+)
+def recommendation_create(case_id: int):
+    case = _case(case_id)
+    data = load(RecommendationInSchema())
+    require(case, current_user.user, relations=("assigned_ct",), what="recommend")
+    row = support.submit_recommendation(
+        case, current_user.user, data["rating"], data["rationale"], data["evidence_ids"]
+    )
+    uow.commit()
+    return RecommendationSchema().dump(row), 201
+
+
+@bp.get("/t/<tenant_slug>/cases/<int:case_id>/assignment")
+@documented("Assignment history and ranked CT suggestions", response=AssignmentOverviewSchema)
+def assignment_get(case_id: int):
+    case = _case(case_id)
+    if not _sections(case).assignment:
+        abort(404)
+    suggestions = roster.suggestions(case) if "coordinator" in current_user.roles else []
+    return AssignmentOverviewSchema().dump(
+        {"history": assignments.history(case), "suggestions": suggestions}
+    )
+
+
+@bp.post("/t/<tenant_slug>/cases/<int:case_id>/assignment")
+@documented(
+    "Propose (or reassign) a CT; waits for the committee where the track says so",
+    body=ProposeSchema,
+    response=AssignmentSchema,
+    status=201,
+)
+def assignment_propose(case_id: int):
+    case = _case(case_id)
+    data = load(ProposeSchema())
+    require(case, current_user.user, roles=("coordinator",), what="assign a CT")
+    made = assignments.propose(
+        case, get_or_404(User, data["ct_id"]), current_user.user, data["reason"]
+    )
+    uow.commit()
+    return AssignmentSchema().dump(made), 201
+
+
+@bp.post("/t/<tenant_slug>/cases/<int:case_id>/assignment/<int:assignment_id>/reviews")
+@documented(
+    "A committee member approves or objects to a proposed assignment",
+    body=ReviewInSchema,
+    response=AssignmentSchema,
+)
+def assignment_review(case_id: int, assignment_id: int):
+    case = _case(case_id)
+    proposal = get_or_404(Assignment, assignment_id)
+    if proposal.case_id != case.id:
+        abort(404)
+    data = load(ReviewInSchema())
+    require(case, current_user.user, roles=("committee_member",), what="review an assignment")
+    assignments.review(proposal, current_user.user, data["approve"], data["comment"])
+    uow.commit()
+    return AssignmentSchema().dump(proposal)

@@ -1,0 +1,78 @@
+"""What each person's home page shows: their own work first, in a few fixed queries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from app.extensions import db
+from app.models.assignment import Assignment, AssignmentReview
+from app.models.case import Case
+from app.models.support import Visit
+from app.models.user import User
+from app.services import case_lists
+
+
+@dataclass
+class Home:
+    my_cases: list[Case] = field(default_factory=list)
+    upcoming: list[Visit] = field(default_factory=list)
+    caseload: list[Case] = field(default_factory=list)
+    day: case_lists.CtDay | None = None
+    school_cases: list[Case] = field(default_factory=list)
+    intake_waiting: int = 0
+    proposals_to_answer: list[Assignment] = field(default_factory=list)
+
+
+def home_for(user: User) -> Home:
+    home = Home()
+    roles = user.roles
+    if "teacher" in roles:
+        home.my_cases = _cases(Case.teacher_id == user.id)
+        home.upcoming = list(
+            db.session.execute(
+                select(Visit)
+                .join(Case, Case.id == Visit.case_id)
+                .where(
+                    Case.teacher_id == user.id,
+                    Visit.planned.is_(True),
+                    Visit.visited_on >= date.today(),
+                )
+                .order_by(Visit.visited_on)
+            ).scalars()
+        )
+    if "consulting_teacher" in roles:
+        home.caseload = _cases(Case.ct_id == user.id, Case.closed_at.is_(None))
+        home.day = case_lists.ct_day(user)
+    if "principal" in roles:
+        home.school_cases = _cases(Case.principal_id == user.id, Case.principal_can_see.is_(True))
+    if roles & {"coordinator", "program_admin"}:
+        home.intake_waiting = db.session.execute(
+            select(func.count()).select_from(case_lists.intake_queue().subquery())
+        ).scalar_one()
+    if "committee_member" in roles:
+        answered = select(AssignmentReview.assignment_id).where(
+            AssignmentReview.member_id == user.id
+        )
+        home.proposals_to_answer = list(
+            db.session.execute(
+                select(Assignment)
+                .where(Assignment.status == "proposed", Assignment.id.not_in(answered))
+                .order_by(Assignment.proposed_at)
+            ).scalars()
+        )
+    return home
+
+
+def _cases(*conditions) -> list[Case]:
+    return list(
+        db.session.execute(
+            select(Case)
+            .where(*conditions)
+            .options(selectinload(Case.deadlines))
+            .order_by(Case.id.desc())
+        ).scalars()
+    )
