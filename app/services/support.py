@@ -274,8 +274,7 @@ def recommend(
     """Record the CT's end-of-cycle recommendation (the transition follows separately)."""
     ensure_open(case)
     config = configs.config_of(case.workflow_version)
-    track = config.tracks[case.track_key]
-    allowed = list(track.ballot_options) or [r.key for r in config.rating_scale]
+    allowed = config.recommendation_options(case.track_key)
     errors: dict[str, list[str]] = {}
     if rating not in allowed:
         errors["rating"] = [f"Choose one of: {', '.join(allowed)}."]

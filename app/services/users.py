@@ -116,6 +116,18 @@ def set_roles(user: User, roles: list[str], actor: Actor | None = None) -> User:
     return user
 
 
+def set_password(user: User, password: str, actor: Actor | None = None) -> User:
+    """A new password ends every session and token the user had."""
+    errors = _check_password(password)
+    if errors:
+        raise ValidationFailed(errors)
+    user.password_hash = hash_password(password)
+    user.session_version += 1
+    db.session.flush()
+    audit.record(user.tenant_id, "user.password_set", "user", user.id, actor=actor)
+    return user
+
+
 def authenticate(tenant_id: int, email: str, password: str) -> User | None:
     """The active user of this tenant with this e-mail and password, else None."""
     with tenant_scope(tenant_id):

@@ -216,6 +216,16 @@ class ProgramConfig:
         """Whether a rating counts as meeting standard (unknown keys never do)."""
         return any(r.key == rating_key and r.meets_standard for r in self.rating_scale)
 
+    def recommendation_options(self, track_key: str) -> tuple[str, ...]:
+        """What the CT may recommend: the track's ballot options, unless the panel votes
+        on the recommendation itself (affirm/reject), in which case a rating."""
+        from app.workflows.vocabulary import VOTES_ON_RECOMMENDATION
+
+        options = self.tracks[track_key].ballot_options
+        if options and not set(options) & VOTES_ON_RECOMMENDATION:
+            return tuple(options)
+        return tuple(level.key for level in self.rating_scale)
+
     def outcome_group(self, outcome_key: str) -> ReportGroup:
         return self.report_groups[self.outcomes[outcome_key].group]
 

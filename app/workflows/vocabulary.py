@@ -73,6 +73,10 @@ BALLOT_WORDS = MappingProxyType(
 )
 """Ballot options that are not rating levels."""
 
+VOTES_ON_RECOMMENDATION = frozenset({"affirm", "reject", "uphold"})
+"""Ballot words that judge the CT's recommendation rather than being one: on such tracks
+the CT recommends a rating from the district's scale."""
+
 DECISION_KINDS = ("majority", "supermajority", "unanimity")
 DECISION_BASES = ("present", "seats")
 CHAIR_MODES = ("alternating", "co_chairs")

@@ -36,9 +36,11 @@ def render_case(case: Case, status: int = 200, **forms):
     evidence_form.fill_choices(config)
     evidence = support.evidence(case) if seen.evidence else []
     rec_form = forms.get("recommendation_form") or RecommendationForm()
+    labels = {r.key: r.label for r in config.rating_scale}
     rec_form.rating.choices = choices(
-        (o, o.replace("_", " ").capitalize()) for o in track.ballot_options
-    ) or choices((r.key, r.label) for r in config.rating_scale)
+        (o, labels.get(o, o.replace("_", " ").capitalize()))
+        for o in config.recommendation_options(case.track_key)
+    )
     rec_form.evidence_ids.choices = choices(
         (e.id, (e.text or e.file_name or "")[:60]) for e in evidence
     )

@@ -195,8 +195,7 @@ def recommend(case_id: int):
     case = case_or_404(case_id)
     form = RecommendationForm()
     config = configs.config_of(case.workflow_version)
-    track = config.tracks[case.track_key]
-    options = list(track.ballot_options) or [r.key for r in config.rating_scale]
+    options = config.recommendation_options(case.track_key)
     form.rating.choices = choices((o, o) for o in options)
     form.evidence_ids.choices = choices((e.id, str(e.id)) for e in support.evidence(case))
     if form.validate_on_submit():
