@@ -123,3 +123,29 @@ def make_case(app):
             return snapshot(case, tenant.id)
 
     return _make
+
+
+@pytest.fixture
+def count_queries(app):
+    """``with count_queries() as counted:`` counts the SQL statements a block sends."""
+    from contextlib import contextmanager
+
+    from sqlalchemy import event
+
+    @contextmanager
+    def _count():
+        counted = []
+        with app.app_context():
+            engine = db.engine
+
+        def _on_execute(conn, cursor, statement, *args):
+            if not statement.lstrip().upper().startswith(("SELECT SET_CONFIG", "SAVEPOINT")):
+                counted.append(statement)
+
+        event.listen(engine, "before_cursor_execute", _on_execute)
+        try:
+            yield counted
+        finally:
+            event.remove(engine, "before_cursor_execute", _on_execute)
+
+    return _count

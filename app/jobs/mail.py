@@ -38,6 +38,17 @@ def send_welcome(payload: dict, message_id: str) -> None:
     _send_once(message_id, tenant, user.email, subject, body)
 
 
+_WORDS = {"ct": "consulting teacher", "pa": "PA", "par": "PAR"}
+
+
+def step_words(template: str) -> str:
+    """A notification key in words for a subject line: ``ct_assigned`` -> "Consulting teacher
+    assigned" (keys are a district's own, so they are spelled out, not looked up)."""
+    words = [_WORDS.get(word, word) for word in template.split("_")]
+    text = " ".join(words)
+    return text[:1].upper() + text[1:]
+
+
 def send_case_notice(payload: dict, message_id: str) -> None:
     """Tell the people a transition concerns that their case changed (never the content).
 
@@ -49,7 +60,7 @@ def send_case_notice(payload: dict, message_id: str) -> None:
     if case is None:
         return
     tenant = db.session.get(Tenant, case.tenant_id)
-    step = payload["template"].replace("_", " ").capitalize()
+    step = step_words(payload["template"])
     subject = f"{tenant.name}: {step}"
     for person in recipients(case, payload["to"]):
         body = render_template("mail/case_notice.txt", user=person, tenant=tenant, step=step)

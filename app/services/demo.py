@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, timedelta
 
 from sqlalchemy import select
 
@@ -11,7 +12,7 @@ from app.models.case import Case
 from app.models.tenant import Tenant
 from app.models.user import User
 from app.security.roles import TENANT_ROLES
-from app.services import cases, users, workflow_config
+from app.services import assignments, cases, support, users, workflow_config
 from app.services.errors import Conflict
 from app.tenants.context import tenant_scope
 from app.tenants.provisioning import Branding, create_tenant
@@ -100,31 +101,59 @@ def _person(domain: str, role: str) -> User:
 
 
 def _seed_cases(tenant: Tenant, district: DemoDistrict) -> None:
-    """One case per track for the demo teacher; the first moved on by the coordinator."""
+    """One case per track for the demo teacher; the first taken as far as support, with a
+    CT assigned the way the track asks (committee consensus where it must), and visits."""
     if db.session.execute(select(Case.id).limit(1)).first():
         return
     config = workflow_config.config_of(workflow_config.latest_published(tenant.id))
     below = next((r.key for r in config.rating_scale if not r.meets_standard), None)
-    teacher, coordinator = (
-        _person(district.domain, "teacher"),
-        _person(district.domain, "coordinator"),
-    )
-    ct, principal = (
-        _person(district.domain, "consulting_teacher"),
-        _person(district.domain, "principal"),
-    )
+    person = {
+        role: _person(district.domain, role)
+        for role in (
+            "teacher",
+            "coordinator",
+            "consulting_teacher",
+            "principal",
+            "committee_member",
+        )
+    }
+    person["principal"].school = person["teacher"].school = "Demonstration Elementary"
     for index, track_key in enumerate(config.tracks):
         case = cases.open_case(
             tenant.id,
-            teacher=teacher,
+            teacher=person["teacher"],
             track_key=track_key,
             school="Demonstration Elementary",
             latest_rating=below,
-            principal=principal,
+            principal=person["principal"],
         )
-        case.ct_id = ct.id
+        case.permanent_status, case.subject = True, "English Language Arts"
+        case.request_letter = "I would like a second set of eyes and help with planning."
         if index == 0:
-            _advance(case, coordinator, steps=2)
+            _bring_to_support(case, config, person)
+
+
+def _bring_to_support(case: Case, config, person: dict[str, User]) -> None:
+    _advance(case, person["coordinator"], steps=2)
+    proposal = assignments.propose(case, person["consulting_teacher"], person["coordinator"])
+    if proposal.status == "proposed":
+        assignments.review(proposal, person["committee_member"], True, None)
+    _advance(case, person["coordinator"], steps=1)
+    _advance(case, person["consulting_teacher"], steps=1)
+    kind = next(iter(config.visit_types))
+    for days in (14, 7):
+        support.log_visit(
+            case,
+            person["consulting_teacher"],
+            support.VisitInput(
+                kind,
+                date.today() - timedelta(days=days),
+                45,
+                notes="Observed the first lesson block; agreed on one change to try.",
+                next_steps="Try exit tickets for a week.",
+            ),
+        )
+    support.add_goal(case, person["consulting_teacher"], "Use student work to plan each week")
 
 
 def _advance(case: Case, actor: User, steps: int) -> None:

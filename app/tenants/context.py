@@ -8,10 +8,13 @@ empty and scoped queries return nothing: the layer fails closed.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
+from typing import TypeVar
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -73,6 +76,21 @@ def tenant_scope(tenant_id: int):
 def all_tenants():
     """Run the block across tenants. Only platform code (relay, ops, CLI) may ask for this."""
     return _within(Scope(all_tenants=True))
+
+
+def carry_scope(items: Iterable[T]) -> Iterator[T]:
+    """Iterate ``items`` later (a streamed response) under the scope that is current now.
+
+    A response body runs after the view returned, outside this request's context
+    variables; without carrying the scope, its queries would see nothing.
+    """
+    scope = current_scope()
+
+    def _generate() -> Iterator[T]:
+        with _within(scope):
+            yield from items
+
+    return _generate()
 
 
 def enter_request_scope(tenant_id: int):

@@ -23,6 +23,7 @@ from app.services import case_access, case_lists, cases, roster, uow
 from app.services import workflow_config as configs
 from app.services.case_access import PROGRAM_WIDE
 from app.services.errors import NotFound, ServiceError
+from app.tenants.context import carry_scope
 from app.tenants.resolution import current_tenant
 
 bp = Blueprint("cases", __name__, url_prefix="/t/<tenant_slug>/cases")
@@ -74,9 +75,8 @@ def index():
 def export_csv():
     """The filtered list as CSV, streamed."""
     _, filters = _filters()
-    rows = stream_with_context(
-        case_lists.csv_rows(case_lists.in_batches(case_lists.filtered(current_user.user, filters)))
-    )
+    query = case_lists.filtered(current_user.user, filters)
+    rows = stream_with_context(carry_scope(case_lists.csv_rows(case_lists.in_batches(query))))
     response = Response(rows, mimetype="text/csv")
     response.headers["Content-Disposition"] = "attachment; filename=cases.csv"
     return response

@@ -1,0 +1,61 @@
+"""Every step's e-mail goes out once, through a real RQ worker to a real SMTP server."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models.outbox import OutboxMessage
+from app.tenants.context import all_tenants
+from tests.casework import Api
+from tests.conftest import make_app
+from tests.test_jobs import _work
+
+
+def test_each_step_of_a_case_mails_its_people_once(migrated, redis_url, smtp_server, district):
+    port, inbox = smtp_server
+    app = make_app(migrated, REDIS_URL=redis_url, MAIL_SUPPRESS_SEND=False, MAIL_PORT=port)
+    with app.app_context():
+        from app.jobs.queues import redis_connection
+
+        redis_connection().flushdb()
+    boston = district("boston", "boston_esp")
+    p = boston.people
+    coordinator = Api(app, boston, p["coordinator"])
+    created = coordinator.post("/enrollments", json={
+        "name": "Pat", "email": "pat@boston.org", "school": "Lincoln Elementary",
+        "track": "pa", "latest_rating": "needs_improvement", "letter": "Please help."})
+    case_id = created.json["id"]
+    for action in ("begin_intake", "accept"):
+        assert coordinator.post(f"/cases/{case_id}/transitions",
+                                json={"action": action}).status_code == 200
+    proposal = coordinator.post(f"/cases/{case_id}/assignment", json={"ct_id": p["ct"].id})
+    for member in ("committee1", "committee2"):
+        Api(app, boston, p[member]).post(
+            f"/cases/{case_id}/assignment/{proposal.json['id']}/reviews", json={"approve": True})
+    assert coordinator.post(f"/cases/{case_id}/transitions",
+                            json={"action": "assign_ct"}).status_code == 200
+    _work(app)
+    _work(app)  # a second pass finds nothing left to send
+
+    subjects = Counter((m["To"], m["Subject"].split(": ", 1)[1]) for m in inbox)
+    assert max(subjects.values()) == 1, subjects
+    expected = {
+        ("pat@boston.org", "Enrollment received"),
+        ("coord@boston.org", "Enrollment received"),
+        ("c1@boston.org", "Assignment review"),
+        ("c2@boston.org", "Assignment review"),
+        ("ct@boston.org", "Introduction scheduled"),
+        ("pat@boston.org", "Introduction scheduled"),
+        ("principal@boston.org", "Introduction scheduled"),
+        ("ct@boston.org", "Consulting teacher assigned"),
+        ("pat@boston.org", "Consulting teacher assigned"),
+    }
+    assert set(subjects) == expected
+    for message in inbox:
+        assert "Please help." not in message.get_payload()  # notices never carry the case
+    with app.app_context(), all_tenants():
+        statuses = set(db.session.execute(select(OutboxMessage.status)).scalars())
+    assert statuses == {"done"}
