@@ -186,6 +186,14 @@ def jobs_cli() -> None:
     pass
 
 
+@jobs_cli.command("remind")
+def jobs_remind() -> None:
+    """Queue reminders for deadlines due within a week (the scheduler does this hourly)."""
+    from app.jobs.reminders import remind_due
+
+    click.echo(f"queued {remind_due()} deadline reminders")
+
+
 @jobs_cli.command("sweep")
 def jobs_sweep() -> None:
     from app.jobs.relay import sweep

@@ -26,8 +26,18 @@ def sweep_outbox() -> int:
         return sweep()
 
 
+def deadline_reminders() -> int:
+    """Remind CTs and coordinators of deadlines due within the week."""
+    from app.jobs.reminders import remind_due
+    from app.jobs.worker import worker_app
+
+    with worker_app().app_context():
+        return remind_due()
+
+
 SCHEDULE: tuple[Periodic, ...] = (
     Periodic("outbox-sweep", "app.jobs.periodic.sweep_outbox", "default", 60),
+    Periodic("deadline-reminders", "app.jobs.periodic.deadline_reminders", "default", 3600),
 )
 
 

@@ -71,5 +71,7 @@ class CaseDeadline(TenantScoped, db.Model):
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
     key: Mapped[str] = mapped_column(String(64))
     due_on: Mapped[date] = mapped_column(Date)
+    #: When the reminder went out; a deadline is reminded once (moving it resets this).
+    reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     case: Mapped[Case] = relationship(back_populates="deadlines")

@@ -45,8 +45,8 @@ def _execute(case: Case, command: Command) -> str:
             case.deadlines.append(
                 CaseDeadline(tenant_id=case.tenant_id, key=command.key, due_on=command.due_on)
             )
-        else:
-            existing.due_on = command.due_on
+        elif existing.due_on != command.due_on:
+            existing.due_on, existing.reminded_at = command.due_on, None
         return f"deadline {command.key} on {command.due_on.isoformat()}"
     if isinstance(command, CancelDeadline):
         case.deadlines = [d for d in case.deadlines if d.key != command.key]

@@ -113,6 +113,7 @@ def upgrade():
         sa.Column("case_id", sa.Integer(), nullable=False),
         sa.Column("key", sa.String(length=64), nullable=False),
         sa.Column("due_on", sa.Date(), nullable=False),
+        sa.Column("reminded_at", app.models.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("tenant_id", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(
             ["case_id"],
