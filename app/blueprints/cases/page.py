@@ -46,7 +46,9 @@ def render_case(case: Case, status: int = 200, **forms):
     )
     propose_form = forms.get("propose_form") or ProposeForm()
     suggestions = roster.suggestions(case) if "coordinator" in user.roles else []
-    propose_form.ct_id.choices = choices((s.ct_id, s.name) for s in suggestions if s.eligible)
+    propose_form.ct_id.choices = choices(
+        (s.ct_id, s.name) for s in suggestions if s.eligible and s.ct_id != case.ct_id
+    )
     reopen_form = forms.get("reopen_form") or ReopenForm()
     reopen_form.to_state.choices = choices(
         (k, s.label) for k, s in track.states.items() if not s.terminal
