@@ -9,7 +9,7 @@ import pytest
 from app.extensions import db
 from app.models.case import Case
 from app.models.user import User
-from app.services import assignments, cases, support, uow, users
+from app.services import cases, support, uow, users
 from app.tenants.context import tenant_scope
 from tests.casework import Api, Browser
 
@@ -29,25 +29,41 @@ def boston(app, district, make_user, make_case):
     with app.app_context(), tenant_scope(d.tenant.id):
         principal = db.session.get(User, p["principal"].id)
         ct = db.session.get(User, p["ct"].id)
-        coordinator = db.session.get(User, p["coordinator"].id)
         for case_id in (par.id, pa.id):
             case = db.session.get(Case, case_id)
             case.principal_id = principal.id
             case.ct_id = ct.id
         par_case = db.session.get(Case, par.id)
         par_case.principal_can_see = True
-        support.log_visit(par_case, ct, support.VisitInput(
-            "observation", par_case.enrolled_on, 40, notes="Private coaching note",
-            shared_with_teacher=False))
-        support.log_visit(par_case, ct, support.VisitInput(
-            "coaching", par_case.enrolled_on, 30, notes="Shared next step: exit tickets"))
-        support.add_evidence(par_case, ct, "consulting_teacher", "Unit plan review",
-                             ["teaching_all_students"], (io.BytesIO(PDF), "unit.pdf"))
-        assignments  # the CT is set directly here; assignment flows are tested elsewhere
+        support.log_visit(
+            par_case,
+            ct,
+            support.VisitInput(
+                "observation",
+                par_case.enrolled_on,
+                40,
+                notes="Private coaching note",
+                shared_with_teacher=False,
+            ),
+        )
+        support.log_visit(
+            par_case,
+            ct,
+            support.VisitInput(
+                "coaching", par_case.enrolled_on, 30, notes="Shared next step: exit tickets"
+            ),
+        )
+        support.add_evidence(
+            par_case,
+            ct,
+            "consulting_teacher",
+            "Unit plan review",
+            ["teaching_all_students"],
+            (io.BytesIO(PDF), "unit.pdf"),
+        )
         uow.commit()
         users.set_password(db.session.get(User, p["teacher"].id), "correct horse battery")
         uow.commit()
-        _ = coordinator
     return d, par.id, pa.id
 
 
@@ -99,14 +115,13 @@ def test_evidence_files_download_only_for_those_who_see_evidence(app, boston):
     assert Browser(app, d, d.people["teacher"]).get(url).status_code == 404
 
 
-def test_only_the_assigned_ct_logs_visits_even_among_those_who_see_the_case(
-    app, boston, make_user
-):
+def test_only_the_assigned_ct_logs_visits_even_among_those_who_see_the_case(app, boston, make_user):
     d, par_id, _ = boston
     both = make_user(d.tenant, "coordinator", "consulting_teacher", email="both@boston.org")
     coordinator = Api(app, d, both)
-    response = coordinator.post(f"/cases/{par_id}/visits", json={
-        "visit_type": "observation", "visited_on": "2026-01-05"})
+    response = coordinator.post(
+        f"/cases/{par_id}/visits", json={"visit_type": "observation", "visited_on": "2026-01-05"}
+    )
     assert response.status_code == 403
     assert "consulting teacher" in response.json["errors"]["_schema"][0]
 
@@ -114,8 +129,10 @@ def test_only_the_assigned_ct_logs_visits_even_among_those_who_see_the_case(
 def test_a_visit_of_an_unknown_type_or_in_the_future_is_refused(app, boston):
     d, par_id, _ = boston
     ct = Api(app, d, d.people["ct"])
-    bad = ct.post(f"/cases/{par_id}/visits", json={
-        "visit_type": "picnic", "visited_on": "2999-01-01", "focus_standards": ["nope"]})
+    bad = ct.post(
+        f"/cases/{par_id}/visits",
+        json={"visit_type": "picnic", "visited_on": "2999-01-01", "focus_standards": ["nope"]},
+    )
     assert bad.status_code == 422
     assert set(bad.json["errors"]) == {"visit_type", "visited_on", "focus_standards"}
 
@@ -131,8 +148,11 @@ def test_closed_cases_are_read_only_until_an_admin_reopens_them(app, boston):
     assert refused.status_code == 409
     assert refused.json["errors"]["case"] == ["This case is closed and read-only."]
     admin = Browser(app, d, d.people["admin"])
-    reopened = admin.post(f"/cases/{par_id}", f"/cases/{par_id}/reopen",
-                          {"to_state": "support", "reason": "Closed by mistake"})
+    reopened = admin.post(
+        f"/cases/{par_id}",
+        f"/cases/{par_id}/reopen",
+        {"to_state": "support", "reason": "Closed by mistake"},
+    )
     assert reopened.status_code == 302
     assert ct.post(f"/cases/{par_id}/goals", json={"text": "More"}).status_code == 201
     with app.app_context(), tenant_scope(d.tenant.id):
@@ -141,7 +161,8 @@ def test_closed_cases_are_read_only_until_an_admin_reopens_them(app, boston):
         from app.models.audit import AuditEvent
 
         event = db.session.execute(
-            select(AuditEvent).where(AuditEvent.action == "case.reopened")).scalar_one()
+            select(AuditEvent).where(AuditEvent.action == "case.reopened")
+        ).scalar_one()
     assert event.after == {"state": "support", "reason": "Closed by mistake"}
 
 
@@ -154,7 +175,7 @@ def test_intake_shows_the_tracks_eligibility_reason(app, district, make_user, ma
 
 
 def test_the_case_list_exports_as_csv_for_program_staff(app, boston):
-    d, par_id, pa_id = boston
+    d, par_id, _pa_id = boston
     coordinator = Browser(app, d, d.people["coordinator"])
     response = coordinator.get("/cases/export.csv?track=par")
     assert response.mimetype == "text/csv"
@@ -167,8 +188,10 @@ def test_the_case_list_exports_as_csv_for_program_staff(app, boston):
 def test_decline_with_a_reason_shows_the_reason_to_the_teacher(app, boston):
     d, _, pa_id = boston
     coordinator = Api(app, d, d.people["coordinator"])
-    ok = coordinator.post(f"/cases/{pa_id}/transitions",
-                          json={"action": "decline", "payload": {"note": "Not this year."}})
+    ok = coordinator.post(
+        f"/cases/{pa_id}/transitions",
+        json={"action": "decline", "payload": {"note": "Not this year."}},
+    )
     assert ok.status_code == 200
     with app.app_context(), tenant_scope(d.tenant.id):
         assert db.session.get(Case, pa_id).status_note == "Not this year."

@@ -24,19 +24,32 @@ def test_each_step_of_a_case_mails_its_people_once(migrated, redis_url, smtp_ser
     boston = district("boston", "boston_esp")
     p = boston.people
     coordinator = Api(app, boston, p["coordinator"])
-    created = coordinator.post("/enrollments", json={
-        "name": "Pat", "email": "pat@boston.org", "school": "Lincoln Elementary",
-        "track": "pa", "latest_rating": "needs_improvement", "letter": "Please help."})
+    created = coordinator.post(
+        "/enrollments",
+        json={
+            "name": "Pat",
+            "email": "pat@boston.org",
+            "school": "Lincoln Elementary",
+            "track": "pa",
+            "latest_rating": "needs_improvement",
+            "letter": "Please help.",
+        },
+    )
     case_id = created.json["id"]
     for action in ("begin_intake", "accept"):
-        assert coordinator.post(f"/cases/{case_id}/transitions",
-                                json={"action": action}).status_code == 200
+        assert (
+            coordinator.post(f"/cases/{case_id}/transitions", json={"action": action}).status_code
+            == 200
+        )
     proposal = coordinator.post(f"/cases/{case_id}/assignment", json={"ct_id": p["ct"].id})
     for member in ("committee1", "committee2"):
         Api(app, boston, p[member]).post(
-            f"/cases/{case_id}/assignment/{proposal.json['id']}/reviews", json={"approve": True})
-    assert coordinator.post(f"/cases/{case_id}/transitions",
-                            json={"action": "assign_ct"}).status_code == 200
+            f"/cases/{case_id}/assignment/{proposal.json['id']}/reviews", json={"approve": True}
+        )
+    assert (
+        coordinator.post(f"/cases/{case_id}/transitions", json={"action": "assign_ct"}).status_code
+        == 200
+    )
     _work(app)
     _work(app)  # a second pass finds nothing left to send
 

@@ -18,8 +18,14 @@ from app.tenants.context import all_tenants, tenant_scope
 
 def _deadline(app, tenant, case_id, key, days, closed=False):
     with app.app_context(), tenant_scope(tenant.id):
-        db.session.add(CaseDeadline(tenant_id=tenant.id, case_id=case_id, key=key,
-                                    due_on=date.today() + timedelta(days=days)))
+        db.session.add(
+            CaseDeadline(
+                tenant_id=tenant.id,
+                case_id=case_id,
+                key=key,
+                due_on=date.today() + timedelta(days=days),
+            )
+        )
         if closed:
             case = db.session.get(Case, case_id)
             case.closed_at = case.created_at
