@@ -31,7 +31,7 @@ def _support_record(app, tenant: Tenant, case, people: dict[str, User]) -> None:
     from datetime import date
 
     from app.models.case import Case
-    from app.services import assignments, roster, support
+    from app.services import assignments, panel, roster, support
     from app.services.actors import Actor
 
     with app.app_context(), tenant_scope(tenant.id):
@@ -51,6 +51,7 @@ def _support_record(app, tenant: Tenant, case, people: dict[str, User]) -> None:
         support.add_evidence(
             row, ct, "consulting_teacher", "Lesson plan", [], (io.BytesIO(PDF), "plan.pdf")
         )
+        panel.schedule(date.today(), "Central office", Actor.system())
         uow.commit()
 
 

@@ -13,9 +13,10 @@ def register_blueprints(app: Flask) -> None:
     from app.blueprints.enroll.routes import bp as enroll
     from app.blueprints.network.routes import bp as network
     from app.blueprints.ops.routes import bp as ops
+    from app.blueprints.panel.routes import bp as panel
     from app.blueprints.portal.routes import bp as portal
     from app.blueprints.public.routes import bp as public
     from app.blueprints.roster.routes import bp as roster
 
-    for blueprint in (public, auth, portal, admin, cases, enroll, roster, ops, network, api):
+    for blueprint in (public, auth, portal, admin, cases, enroll, roster, panel, ops, network, api):
         app.register_blueprint(blueprint)

@@ -5,6 +5,15 @@ from app.models.audit import AuditEvent
 from app.models.base import TenantScoped
 from app.models.case import Case, CaseDeadline
 from app.models.outbox import OutboxMessage, SentMail
+from app.models.panel import (
+    AgendaItem,
+    Attendance,
+    Ballot,
+    FinalDecision,
+    PanelMember,
+    PanelSession,
+    Recusal,
+)
 from app.models.roster import ConsultingTeacher, TrainingRecord
 from app.models.support import Evidence, Goal, Recommendation, Visit
 from app.models.tenant import Tenant
@@ -12,18 +21,25 @@ from app.models.user import ApiToken, PlatformUser, RoleGrant, User
 from app.models.workflow import WorkflowVersion
 
 __all__ = [
+    "AgendaItem",
     "ApiToken",
     "Assignment",
     "AssignmentReview",
+    "Attendance",
     "AuditEvent",
+    "Ballot",
     "Case",
     "CaseDeadline",
     "ConsultingTeacher",
     "Evidence",
+    "FinalDecision",
     "Goal",
     "OutboxMessage",
+    "PanelMember",
+    "PanelSession",
     "PlatformUser",
     "Recommendation",
+    "Recusal",
     "RoleGrant",
     "SentMail",
     "Tenant",

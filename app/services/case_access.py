@@ -24,7 +24,19 @@ def visible_cases(user: User) -> Select:
         return query
     # A principal sees only review-track cases of their school, as the track shares them.
     as_principal = and_(Case.principal_id == user.id, Case.principal_can_see.is_(True))
-    return query.where(or_(Case.teacher_id == user.id, Case.ct_id == user.id, as_principal))
+    seen = [Case.teacher_id == user.id, Case.ct_id == user.id, as_principal]
+    if "panel_member" in user.roles:
+        seen.append(Case.id.in_(_packets_for(user)))
+    return query.where(or_(*seen))
+
+
+def _packets_for(user: User) -> Select:
+    """Cases on the agenda of a session the member sits on, unless recused from them."""
+    from app.models.panel import AgendaItem, PanelMember, Recusal
+
+    member = select(PanelMember.id).where(PanelMember.user_id == user.id).scalar_subquery()
+    recused = select(Recusal.item_id).where(Recusal.member_id == member)
+    return select(AgendaItem.case_id).where(AgendaItem.id.not_in(recused))
 
 
 def visible_case(case_id: int, user: User) -> Case:

@@ -60,6 +60,11 @@ def sections(case: Case, user: User, shared_with_principal: frozenset[str]) -> S
     relations = cases.relations(case, user)
     if "assigned_ct" in relations or user.roles & PROGRAM_STAFF:
         return Sections(True, True, True, True, True, True, True)
+    if "seated_panelist" in relations or (
+        "panel_member" in user.roles and case.teacher_id != user.id
+    ):
+        # The case packet: recommendation, evidence, the visit summary; never the notes.
+        return Sections(False, False, True, False, True, True, False)
     if "case_principal" in relations and case.principal_can_see:
         shared = shared_with_principal
         return Sections(

@@ -92,6 +92,10 @@ def relations(case: Case, user: User) -> frozenset[str]:
         found.add("assigned_ct")
     if case.principal_id is not None and user.id == case.principal_id:
         found.add("case_principal")
+    if "panel_member" in user.roles:
+        from app.services.panel import panel_relations
+
+        found |= panel_relations(case, user)
     return frozenset(found)
 
 
@@ -116,6 +120,7 @@ def case_facts(case: Case, payload: Mapping[str, Any] | None = None) -> CaseFact
         principal_consulted=record.principal_consulted,
         tagged_standards=record.tagged_standards,
         committee_consensus=record.committee_consensus,
+        panel_decided=_panel_decided(case),
         deadlines={d.key: d.due_on for d in case.deadlines},
         outcome=case.outcome,
         eligibility_failures=tuple(failures),
@@ -166,6 +171,12 @@ def support_record(case: Case) -> SupportRecord:
         tagged_standards=frozenset(tag for _, tags in evidence for tag in tags or ()),
         committee_consensus=assignments.has_consensus(case),
     )
+
+
+def _panel_decided(case: Case) -> bool:
+    from app.services.panel import panel_decided
+
+    return panel_decided(case)
 
 
 def _months_between(start: date, end: date) -> float:

@@ -40,11 +40,10 @@ def _filters() -> tuple[CaseFilterForm, case_lists.CaseFilters]:
     form = CaseFilterForm(request.args)
     latest = configs.latest_published(current_tenant().id)
     tracks = configs.config_of(latest).tracks if latest else {}
-    form.track.choices = [("", "All tracks"), *choices((k, t.name) for k, t in tracks.items())]
-    form.ct_id.choices = [
-        ("", "Any CT"),
-        *choices((p.user_id, p.user.name) for p in roster.profiles()),
-    ]
+    form.track.choices = choices([("", "All tracks"), *((k, t.name) for k, t in tracks.items())])
+    form.ct_id.choices = choices(
+        [("", "Any CT"), *((p.user_id, p.user.name) for p in roster.profiles())]
+    )
     form.validate()
     filters = case_lists.CaseFilters(
         track=form.track.data or None,

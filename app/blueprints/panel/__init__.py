@@ -1,0 +1,1 @@
+"""The panel: members, sessions, voting, minutes, and final approval."""

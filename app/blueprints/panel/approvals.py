@@ -1,0 +1,76 @@
+"""The final authority's desk: panel decisions waiting for approval."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from app.blueprints.cases.forms import choices
+from app.blueprints.loading import get_or_404
+from app.blueprints.panel.forms import FinalDecisionForm
+from app.blueprints.panel.routes import _flash_errors, bp
+from app.extensions import db
+from app.models.case import Case
+from app.services import panel, uow
+from app.services import workflow_config as configs
+from app.services.errors import ServiceError
+
+
+def _waiting() -> list[Case]:
+    """Open cases whose current state offers the final authority a step."""
+    rows = db.session.execute(
+        select(Case).where(Case.closed_at.is_(None)).order_by(Case.id)
+    ).scalars()
+    waiting = []
+    for case in rows:
+        track = configs.config_of(case.workflow_version).tracks[case.track_key]
+        if any("final_authority" in t.actors for t in track.transitions_from(case.state)):
+            waiting.append(case)
+    return waiting
+
+
+def _form(case: Case) -> FinalDecisionForm:
+    config = configs.config_of(case.workflow_version)
+    track = config.tracks[case.track_key]
+    form = FinalDecisionForm(prefix=f"case{case.id}")
+    outcomes = []
+    for t in track.transitions_from(case.state):
+        for effect in t.effects:
+            if effect.name == "close_with_outcome":
+                outcomes += list(effect.params.get("choices", [])) or (
+                    [effect.params["outcome"]] if "outcome" in effect.params else []
+                )
+    form.outcome.choices = choices(
+        [("", "—"), *((o, config.outcomes[o].label) for o in dict.fromkeys(outcomes))]
+    )
+    return form
+
+
+@bp.get("/approvals")
+def approvals():
+    cases = _waiting()
+    return render_template(
+        "panel/approvals.html", rows=[(c, panel.item_for_case(c), _form(c)) for c in cases]
+    )
+
+
+@bp.post("/approvals/<int:case_id>")
+def decide(case_id: int):
+    case = get_or_404(Case, case_id)
+    form = _form(case)
+    if form.validate_on_submit():
+        try:
+            panel.final_decision(
+                case,
+                current_user.user,
+                form.decision.data == "approve",
+                form.note.data,
+                form.outcome.data or None,
+            )
+            uow.commit()
+            flash("Decision recorded.", "success")
+        except ServiceError as exc:
+            uow.rollback()
+            _flash_errors(exc)
+    return redirect(url_for("panel.approvals"))

@@ -1,0 +1,49 @@
+"""Panel forms."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
+
+from app.blueprints.cases.forms import choices
+
+
+class ScheduleForm(FlaskForm):
+    meets_on = DateField("Date", default=date.today, validators=[DataRequired()])
+    location = StringField("Where", validators=[Optional(), Length(max=200)])
+
+
+class AgendaForm(FlaskForm):
+    case_id = SelectField("Case ready for the panel", coerce=int)
+
+
+class AttendanceForm(FlaskForm):
+    member_id = SelectField("Member", coerce=int)
+    present = SelectField("Present?", choices=choices([("yes", "Present"), ("no", "Absent")]))
+
+
+class BallotForm(FlaskForm):
+    option = SelectField("Your vote", validators=[Optional()])
+
+
+class ConflictForm(FlaskForm):
+    note = StringField("The conflict", validators=[DataRequired(), Length(max=500)])
+
+
+class MemberForm(FlaskForm):
+    user_id = SelectField("Person (panel-member role)", coerce=int)
+    constituency = SelectField("Constituency")
+    is_chair = BooleanField("Chair")
+    term_start = DateField("Term starts", validators=[Optional()])
+    term_end = DateField("Term ends", validators=[Optional()])
+
+
+class FinalDecisionForm(FlaskForm):
+    decision = SelectField(
+        "Decision", choices=choices([("approve", "Approve"), ("return", "Return to the panel")])
+    )
+    outcome = SelectField("Outcome", validators=[Optional()])
+    note = TextAreaField("Note", validators=[Optional(), Length(max=2000)], render_kw={"rows": 3})

@@ -1,0 +1,263 @@
+"""Panel pages: the panel and its balance, sessions with agenda, attendance, sealed voting."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from app.blueprints.cases.forms import choices
+from app.blueprints.loading import get_or_404
+from app.blueprints.panel.forms import (
+    AgendaForm,
+    AttendanceForm,
+    BallotForm,
+    ConflictForm,
+    MemberForm,
+    ScheduleForm,
+)
+from app.extensions import db
+from app.models.case import Case
+from app.models.panel import PanelMember, PanelSession
+from app.models.user import User
+from app.services import panel, uow
+from app.services import workflow_config as configs
+from app.services.actors import current_actor
+from app.services.errors import ServiceError
+from app.services.people import holders
+from app.tenants.resolution import current_tenant
+
+bp = Blueprint("panel", __name__, url_prefix="/t/<tenant_slug>/panel")
+
+
+def _flash_errors(exc: ServiceError) -> None:
+    flash(" ".join(m for messages in exc.errors.values() for m in messages), "error")
+
+
+def _config():
+    version = configs.latest_published(current_tenant().id)
+    if version is None:
+        abort(404)
+    return configs.config_of(version)
+
+
+@bp.get("/")
+def index():
+    config = _config()
+    sessions = list(
+        db.session.execute(select(PanelSession).order_by(PanelSession.meets_on.desc())).scalars()
+    )
+    form = MemberForm()
+    form.user_id.choices = choices(
+        (u.id, u.name)
+        for u in db.session.execute(holders("panel_member").order_by(User.name)).scalars()
+    )
+    form.constituency.choices = choices(
+        (k, c.label) for k, c in (config.panel.constituencies.items() if config.panel else ())
+    )
+    return render_template(
+        "panel/index.html",
+        config=config,
+        sessions=sessions,
+        members=panel.members(),
+        balance=panel.balance(),
+        schedule_form=ScheduleForm(),
+        member_form=form,
+    )
+
+
+@bp.post("/members")
+def member_save():
+    form = MemberForm()
+    config = _config()
+    form.user_id.choices = choices(
+        (u.id, u.name) for u in db.session.execute(holders("panel_member")).scalars()
+    )
+    form.constituency.choices = choices(
+        (k, k) for k in (config.panel.constituencies if config.panel else ())
+    )
+    if form.validate_on_submit():
+        try:
+            panel.save_member(
+                get_or_404(User, form.user_id.data),
+                form.constituency.data,
+                form.is_chair.data,
+                form.term_start.data,
+                form.term_end.data,
+                current_actor(),
+            )
+            uow.commit()
+            flash("Panel member saved.", "success")
+        except ServiceError as exc:
+            uow.rollback()
+            _flash_errors(exc)
+    else:
+        flash("Choose a person and a constituency.", "error")
+    return redirect(url_for("panel.index"))
+
+
+@bp.post("/sessions")
+def schedule():
+    form = ScheduleForm()
+    if form.validate_on_submit():
+        try:
+            row = panel.schedule(form.meets_on.data, form.location.data or None, current_actor())
+            uow.commit()
+            return redirect(url_for("panel.session", panel_session_id=row.id))
+        except ServiceError as exc:
+            uow.rollback()
+            _flash_errors(exc)
+    else:
+        flash("Give the session's date.", "error")
+    return redirect(url_for("panel.index"))
+
+
+@bp.get("/sessions/<int:panel_session_id>")
+def session(panel_session_id: int):
+    row = get_or_404(PanelSession, panel_session_id)
+    user = current_user.user
+    agenda_form = AgendaForm()
+    agenda_form.case_id.choices = choices(
+        (c.id, f"#{c.id} {c.teacher.name} ({c.track_key})") for c in panel.ready_cases()
+    )
+    attendance_form = AttendanceForm()
+    attendance_form.member_id.choices = choices(
+        (m.id, m.user.name) for m in panel.members(row.meets_on)
+    )
+    items = []
+    for item in row.items:
+        where = panel.seat(item, user)
+        ballot_form = BallotForm(prefix=f"item{item.id}")
+        ballot_form.option.choices = choices(
+            [
+                ("", "Abstain"),
+                *((o, o.replace("_", " ").capitalize()) for o in panel.ballot_options(item)),
+            ]
+        )
+        items.append(
+            {
+                "item": item,
+                "seat": where,
+                "ballots_cast": panel.ballots_cast(item),
+                "chair": panel.chair_of(item),
+                "ballot_form": ballot_form,
+                "public": panel.public_ballots(item),
+            }
+        )
+    present = {a.member_id: a.present for a in row.attendance}
+    return render_template(
+        "panel/session.html",
+        session=row,
+        items=items,
+        members=panel.members(row.meets_on),
+        present=present,
+        agenda_form=agenda_form,
+        attendance_form=attendance_form,
+        conflict_form=ConflictForm(),
+        is_coordinator="coordinator" in user.roles,
+    )
+
+
+def _session_and_item(panel_session_id: int, case_id: int):
+    row = get_or_404(PanelSession, panel_session_id)
+    get_or_404(Case, case_id)
+    try:
+        return row, panel.get_item(row, case_id)
+    except ServiceError:
+        abort(404)
+
+
+@bp.post("/sessions/<int:panel_session_id>/agenda")
+def add_case(panel_session_id: int):
+    row = get_or_404(PanelSession, panel_session_id)
+    form = AgendaForm()
+    form.case_id.choices = choices((c.id, str(c.id)) for c in panel.ready_cases())
+    if form.validate_on_submit():
+        try:
+            panel.add_to_agenda(row, get_or_404(Case, form.case_id.data), current_actor())
+            uow.commit()
+            flash("The case is on the agenda.", "success")
+        except ServiceError as exc:
+            uow.rollback()
+            _flash_errors(exc)
+    else:
+        flash("Choose a case that is waiting for the panel.", "error")
+    return redirect(url_for("panel.session", panel_session_id=row.id))
+
+
+@bp.post("/sessions/<int:panel_session_id>/attendance")
+def attendance(panel_session_id: int):
+    row = get_or_404(PanelSession, panel_session_id)
+    form = AttendanceForm()
+    form.member_id.choices = choices((m.id, str(m.id)) for m in panel.members(row.meets_on))
+    if form.validate_on_submit():
+        panel.set_attendance(
+            row,
+            get_or_404(PanelMember, form.member_id.data),
+            form.present.data == "yes",
+            current_actor(),
+        )
+        uow.commit()
+        flash("Attendance saved.", "success")
+    return redirect(url_for("panel.session", panel_session_id=row.id))
+
+
+@bp.post("/sessions/<int:panel_session_id>/cases/<int:case_id>/ballot")
+def cast(panel_session_id: int, case_id: int):
+    row, item = _session_and_item(panel_session_id, case_id)
+    form = BallotForm(prefix=f"item{item.id}")
+    form.option.choices = choices([("", "Abstain"), *((o, o) for o in panel.ballot_options(item))])
+    if form.validate_on_submit():
+        try:
+            panel.cast(item, current_user.user, form.option.data or None)
+            uow.commit()
+            flash(
+                "Your ballot is in. You may change it until the chair closes the vote.", "success"
+            )
+        except ServiceError as exc:
+            uow.rollback()
+            _flash_errors(exc)
+    return redirect(url_for("panel.session", panel_session_id=row.id))
+
+
+@bp.post("/sessions/<int:panel_session_id>/cases/<int:case_id>/conflict")
+def declare(panel_session_id: int, case_id: int):
+    row, item = _session_and_item(panel_session_id, case_id)
+    form = ConflictForm()
+    member = panel.member_for(current_user.user)
+    if form.validate_on_submit() and member is not None:
+        try:
+            panel.declare_conflict(item, member, form.note.data, current_actor())
+            uow.commit()
+            flash("You are recused from this case.", "success")
+        except ServiceError as exc:
+            uow.rollback()
+            _flash_errors(exc)
+    return redirect(url_for("panel.session", panel_session_id=row.id))
+
+
+@bp.post("/sessions/<int:panel_session_id>/cases/<int:case_id>/close")
+def close(panel_session_id: int, case_id: int):
+    row, item = _session_and_item(panel_session_id, case_id)
+    try:
+        panel.close(item, current_user.user)
+        uow.commit()
+        flash("The vote is closed.", "success")
+    except ServiceError as exc:
+        uow.rollback()
+        _flash_errors(exc)
+    return redirect(url_for("panel.session", panel_session_id=row.id))
+
+
+@bp.get("/sessions/<int:panel_session_id>/minutes")
+def minutes(panel_session_id: int):
+    row = get_or_404(PanelSession, panel_session_id)
+    return render_template(
+        "panel/minutes.html",
+        session=row,
+        minutes=panel.minutes(row),
+        requested=request.args.get("requested"),
+    )
+
+
+from app.blueprints.panel import approvals  # noqa: E402,F401 - registers routes

@@ -1,0 +1,150 @@
+"""The joint panel: members, sessions, agenda items, attendance, recusals, ballots, approvals."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+from app.models.base import TenantScoped, UTCDateTime, utcnow
+from app.models.case import Case
+from app.models.user import User
+
+
+class PanelMember(TenantScoped, db.Model):
+    """A seat holder: which constituency (from the configuration) and whether they chair."""
+
+    __tablename__ = "panel_members"
+    __table_args__ = (UniqueConstraint("user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    constituency: Mapped[str] = mapped_column(String(64))
+    is_chair: Mapped[bool] = mapped_column(Boolean, default=False)
+    term_start: Mapped[date | None] = mapped_column(Date)
+    term_end: Mapped[date | None] = mapped_column(Date)
+
+    user: Mapped[User] = relationship(lazy="joined")
+
+    def serves_on(self, day: date) -> bool:
+        return (self.term_start is None or self.term_start <= day) and (
+            self.term_end is None or day <= self.term_end
+        )
+
+
+class PanelSession(TenantScoped, db.Model):
+    __tablename__ = "panel_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meets_on: Mapped[date] = mapped_column(Date, index=True)
+    location: Mapped[str | None] = mapped_column(String(200))
+    #: scheduled -> closed (every agenda item decided, deferred or withdrawn)
+    status: Mapped[str] = mapped_column(String(20), default="scheduled")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    minutes_key: Mapped[str | None] = mapped_column(String(200))
+
+    items: Mapped[list[AgendaItem]] = relationship(
+        back_populates="session",
+        cascade="all, delete-orphan",
+        lazy="selectin",
+        order_by="AgendaItem.id",
+    )
+    attendance: Mapped[list[Attendance]] = relationship(
+        back_populates="session", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+
+class AgendaItem(TenantScoped, db.Model):
+    """One case before one session; the vote on it and, once closed, its decision."""
+
+    __tablename__ = "agenda_items"
+    __table_args__ = (UniqueConstraint("session_id", "case_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("panel_sessions.id", ondelete="CASCADE"), index=True
+    )
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    #: open (ballots may be cast and changed) -> closed
+    status: Mapped[str] = mapped_column(String(20), default="open")
+    outcome: Mapped[str | None] = mapped_column(String(20))
+    option: Mapped[str | None] = mapped_column(String(64))
+    tally: Mapped[dict | None] = mapped_column(JSON)
+    tally_by_constituency: Mapped[dict | None] = mapped_column(JSON)
+    votes_needed: Mapped[int | None] = mapped_column(Integer)
+    rule_text: Mapped[str | None] = mapped_column(Text)
+    decided_by: Mapped[str | None] = mapped_column(String(40))
+    reasons: Mapped[list | None] = mapped_column(JSON)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    session: Mapped[PanelSession] = relationship(back_populates="items")
+    case: Mapped[Case] = relationship(lazy="joined")
+    recusals: Mapped[list[Recusal]] = relationship(
+        back_populates="item", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+
+class Attendance(TenantScoped, db.Model):
+    __tablename__ = "panel_attendance"
+    __table_args__ = (UniqueConstraint("session_id", "member_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("panel_sessions.id", ondelete="CASCADE"), index=True
+    )
+    member_id: Mapped[int] = mapped_column(ForeignKey("panel_members.id", ondelete="CASCADE"))
+    present: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    session: Mapped[PanelSession] = relationship(back_populates="attendance")
+
+
+class Recusal(TenantScoped, db.Model):
+    """A member who may not vote on an agenda item, and why (a configured rule or a declaration)."""
+
+    __tablename__ = "recusals"
+    __table_args__ = (UniqueConstraint("item_id", "member_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(
+        ForeignKey("agenda_items.id", ondelete="CASCADE"), index=True
+    )
+    member_id: Mapped[int] = mapped_column(ForeignKey("panel_members.id", ondelete="CASCADE"))
+    rule: Mapped[str] = mapped_column(String(40))
+    note: Mapped[str | None] = mapped_column(Text)
+
+    item: Mapped[AgendaItem] = relationship(back_populates="recusals")
+    member: Mapped[PanelMember] = relationship(lazy="joined")
+
+
+class Ballot(TenantScoped, db.Model):
+    """Sealed until the chair closes the vote; never shown to the teacher."""
+
+    __tablename__ = "ballots"
+    __table_args__ = (UniqueConstraint("item_id", "member_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(
+        ForeignKey("agenda_items.id", ondelete="CASCADE"), index=True
+    )
+    member_id: Mapped[int] = mapped_column(ForeignKey("panel_members.id", ondelete="CASCADE"))
+    #: None is an abstention.
+    option: Mapped[str | None] = mapped_column(String(64))
+    cast_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class FinalDecision(TenantScoped, db.Model):
+    """The final authority's approval or return of a panel decision, with a note."""
+
+    __tablename__ = "final_decisions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    item_id: Mapped[int | None] = mapped_column(ForeignKey("agenda_items.id"))
+    authority_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    approved: Mapped[bool] = mapped_column(Boolean)
+    note: Mapped[str | None] = mapped_column(Text)
+    decided_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    authority: Mapped[User] = relationship(lazy="joined")
