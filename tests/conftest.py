@@ -22,7 +22,13 @@ from app import create_app
 from app.extensions import db
 from app.tenants.rls import app_role_name
 
-pytest_plugins = ["tests.factories", "tests.mailserver", "tests.seeded", "tests.casework"]
+pytest_plugins = [
+    "tests.factories",
+    "tests.mailserver",
+    "tests.seeded",
+    "tests.casework",
+    "tests.panelwork",
+]
 
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 DEFAULT_REDIS = "redis://127.0.0.1:6379/0"

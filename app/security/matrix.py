@@ -139,6 +139,20 @@ MATRIX: dict[str, Rule] = {
     "panel.minutes": _tenant("panel_member", "coordinator", "program_admin", "final_authority"),
     "panel.approvals": _tenant("final_authority"),
     "panel.decide": _tenant("final_authority", writes=True),
+    "api.panel_members": _tenant("panel_member", "coordinator", "program_admin"),
+    "api.panel_member_save": _tenant("coordinator", "program_admin", writes=True),
+    "api.panel_sessions": _tenant(
+        "panel_member", "coordinator", "program_admin", "final_authority"
+    ),
+    "api.panel_session_create": _tenant("coordinator", writes=True),
+    "api.panel_session_get": _tenant(
+        "panel_member", "coordinator", "program_admin", "final_authority"
+    ),
+    "api.panel_agenda_add": _tenant("coordinator", writes=True),
+    "api.panel_attendance": _tenant("coordinator", writes=True),
+    "api.panel_ballot": _tenant("panel_member", writes=True),
+    "api.panel_close": _tenant("panel_member", "coordinator", writes=True),
+    "api.case_approval": _tenant("final_authority", writes=True),
     # The platform.
     "ops.login": _public(),
     "ops.logout": _platform("operator", "network_analyst"),

@@ -8,4 +8,10 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 # Bearer tokens, not cookies, authenticate the API: there is no ambient credential to forge.
 csrf.exempt(bp)
 
-from app.blueprints.api import cases, routes, support, workflow  # noqa: E402,F401 - registers routes
+from app.blueprints.api import (  # noqa: E402,F401 - registers routes
+    cases,
+    panel,
+    routes,
+    support,
+    workflow,
+)

@@ -333,3 +333,77 @@ class CaseFilterSchema(Schema):
     school = fields.String(load_default=None)
     year = fields.Integer(load_default=None, validate=validate.Range(2000, 2100))
     open_only = fields.Boolean(load_default=False, data_key="open")
+
+
+class PanelMemberSchema(Schema):
+    id = fields.Integer()
+    user = fields.Nested(PersonSchema)
+    constituency = fields.String()
+    is_chair = fields.Boolean()
+    term_start = fields.Date(allow_none=True)
+    term_end = fields.Date(allow_none=True)
+
+
+class PanelMemberInSchema(Schema):
+    user_id = fields.Integer(required=True)
+    constituency = fields.String(required=True)
+    is_chair = fields.Boolean(load_default=False)
+    term_start = fields.Date(load_default=None)
+    term_end = fields.Date(load_default=None)
+
+
+class PanelMemberListSchema(Schema):
+    items = fields.List(fields.Nested(PanelMemberSchema))
+    balance = fields.List(fields.String())
+
+
+class AgendaItemSchema(Schema):
+    """An agenda item: the decision and tally once closed, never a ballot."""
+
+    case_id = fields.Integer()
+    status = fields.String()
+    ballots_cast = fields.Integer()
+    recused = fields.List(fields.Dict())
+    outcome = fields.String(allow_none=True)
+    option = fields.String(allow_none=True)
+    tally = fields.Dict(allow_none=True)
+    tally_by_constituency = fields.Dict(allow_none=True)
+    votes_needed = fields.Integer(allow_none=True)
+    rule_text = fields.String(allow_none=True)
+
+
+class PanelSessionSchema(Schema):
+    id = fields.Integer()
+    meets_on = fields.Date()
+    location = fields.String(allow_none=True)
+    status = fields.String()
+    present = fields.List(fields.Integer())
+    items = fields.List(fields.Nested(AgendaItemSchema))
+
+
+class PanelSessionListSchema(Schema):
+    items = fields.List(fields.Nested(PanelSessionSchema))
+
+
+class PanelSessionInSchema(Schema):
+    meets_on = fields.Date(required=True)
+    location = fields.String(load_default=None)
+
+
+class AgendaInSchema(Schema):
+    case_id = fields.Integer(required=True)
+
+
+class AttendanceInSchema(Schema):
+    member_id = fields.Integer(required=True)
+    present = fields.Boolean(required=True)
+
+
+class BallotInSchema(Schema):
+    option = fields.String(required=True, allow_none=True)
+
+
+class FinalDecisionInSchema(Schema):
+    approve = fields.Boolean(required=True)
+    note = fields.String(load_default=None)
+    outcome = fields.String(load_default=None)

@@ -1,0 +1,194 @@
+"""The panel over the API: members, sessions, agenda, attendance, sealed ballots, approvals."""
+
+from __future__ import annotations
+
+from flask import abort
+from flask_login import current_user
+from sqlalchemy import select
+
+from app.blueprints.api import bp
+from app.blueprints.api.cases import _case, _detail
+from app.blueprints.api.helpers import load
+from app.blueprints.api.schemas import (
+    AgendaInSchema,
+    AttendanceInSchema,
+    BallotInSchema,
+    CaseDetailSchema,
+    FinalDecisionInSchema,
+    PanelMemberInSchema,
+    PanelMemberListSchema,
+    PanelMemberSchema,
+    PanelSessionInSchema,
+    PanelSessionListSchema,
+    PanelSessionSchema,
+)
+from app.blueprints.api.spec import documented
+from app.blueprints.loading import get_or_404
+from app.extensions import db
+from app.models.case import Case
+from app.models.panel import PanelMember, PanelSession
+from app.models.user import User
+from app.services import panel, uow
+from app.services.actors import current_actor
+from app.services.errors import ServiceError
+
+
+def _session_body(row: PanelSession) -> dict:
+    items = [
+        {
+            "case_id": i.case_id,
+            "status": i.status,
+            "ballots_cast": panel.ballots_cast(i),
+            "recused": [{"member_id": r.member_id, "rule": r.rule} for r in i.recusals],
+            "outcome": i.outcome,
+            "option": i.option,
+            "tally": i.tally,
+            "tally_by_constituency": i.tally_by_constituency,
+            "votes_needed": i.votes_needed,
+            "rule_text": i.rule_text,
+        }
+        for i in row.items
+    ]
+    body = {
+        "id": row.id,
+        "meets_on": row.meets_on,
+        "location": row.location,
+        "status": row.status,
+        "present": sorted(a.member_id for a in row.attendance if a.present),
+        "items": items,
+    }
+    return PanelSessionSchema().dump(body)
+
+
+@bp.get("/t/<tenant_slug>/panel-members")
+@documented(
+    "Panel members and where the panel differs from its rules", response=PanelMemberListSchema
+)
+def panel_members():
+    return PanelMemberListSchema().dump({"items": panel.members(), "balance": panel.balance()})
+
+
+@bp.post("/t/<tenant_slug>/panel-members")
+@documented(
+    "Seat a person with the panel-member role in a constituency",
+    body=PanelMemberInSchema,
+    response=PanelMemberSchema,
+    status=201,
+)
+def panel_member_save():
+    data = load(PanelMemberInSchema())
+    row = panel.save_member(
+        get_or_404(User, data["user_id"]),
+        data["constituency"],
+        data["is_chair"],
+        data["term_start"],
+        data["term_end"],
+        current_actor(),
+    )
+    uow.commit()
+    return PanelMemberSchema().dump(row), 201
+
+
+@bp.get("/t/<tenant_slug>/panel-sessions")
+@documented("Panel sessions, newest first", response=PanelSessionListSchema)
+def panel_sessions():
+    rows = db.session.execute(select(PanelSession).order_by(PanelSession.meets_on.desc()))
+    return {"items": [_session_body(r) for r in rows.scalars()]}
+
+
+@bp.post("/t/<tenant_slug>/panel-sessions")
+@documented(
+    "Schedule a session", body=PanelSessionInSchema, response=PanelSessionSchema, status=201
+)
+def panel_session_create():
+    data = load(PanelSessionInSchema())
+    row = panel.schedule(data["meets_on"], data["location"], current_actor())
+    uow.commit()
+    return _session_body(row), 201
+
+
+@bp.get("/t/<tenant_slug>/panel-sessions/<int:panel_session_id>")
+@documented(
+    "A session: agenda, attendance, ballots cast (never their content), decisions",
+    response=PanelSessionSchema,
+)
+def panel_session_get(panel_session_id: int):
+    return _session_body(get_or_404(PanelSession, panel_session_id))
+
+
+@bp.post("/t/<tenant_slug>/panel-sessions/<int:panel_session_id>/agenda")
+@documented(
+    "Put a case in panel review on the agenda",
+    body=AgendaInSchema,
+    response=PanelSessionSchema,
+    status=201,
+)
+def panel_agenda_add(panel_session_id: int):
+    row = get_or_404(PanelSession, panel_session_id)
+    data = load(AgendaInSchema())
+    panel.add_to_agenda(row, get_or_404(Case, data["case_id"]), current_actor())
+    uow.commit()
+    return _session_body(row), 201
+
+
+@bp.post("/t/<tenant_slug>/panel-sessions/<int:panel_session_id>/attendance")
+@documented(
+    "Record a member present or absent", body=AttendanceInSchema, response=PanelSessionSchema
+)
+def panel_attendance(panel_session_id: int):
+    row = get_or_404(PanelSession, panel_session_id)
+    data = load(AttendanceInSchema())
+    panel.set_attendance(
+        row, get_or_404(PanelMember, data["member_id"]), data["present"], current_actor()
+    )
+    uow.commit()
+    return _session_body(row)
+
+
+def _item(panel_session_id: int, case_id: int):
+    row = get_or_404(PanelSession, panel_session_id)
+    get_or_404(Case, case_id)
+    try:
+        return row, panel.get_item(row, case_id)
+    except ServiceError:
+        abort(404)
+
+
+@bp.post("/t/<tenant_slug>/panel-sessions/<int:panel_session_id>/cases/<int:case_id>/ballots")
+@documented(
+    "Cast or change your sealed ballot (null abstains); 409 when recused, closed or without quorum",
+    body=BallotInSchema,
+    status=204,
+)
+def panel_ballot(panel_session_id: int, case_id: int):
+    _, item = _item(panel_session_id, case_id)
+    data = load(BallotInSchema())
+    panel.cast(item, current_user.user, data["option"])
+    uow.commit()
+    return "", 204
+
+
+@bp.post("/t/<tenant_slug>/panel-sessions/<int:panel_session_id>/cases/<int:case_id>/close")
+@documented(
+    "Close the vote (the chair, or the coordinator); the configured rule decides",
+    response=PanelSessionSchema,
+)
+def panel_close(panel_session_id: int, case_id: int):
+    row, item = _item(panel_session_id, case_id)
+    panel.close(item, current_user.user)
+    uow.commit()
+    return _session_body(row)
+
+
+@bp.post("/t/<tenant_slug>/cases/<int:case_id>/approvals")
+@documented(
+    "The final authority approves (closing the case) or returns it to the panel",
+    body=FinalDecisionInSchema,
+    response=CaseDetailSchema,
+)
+def case_approval(case_id: int):
+    case = _case(case_id)
+    data = load(FinalDecisionInSchema())
+    panel.final_decision(case, current_user.user, data["approve"], data["note"], data["outcome"])
+    uow.commit()
+    return _detail(case)

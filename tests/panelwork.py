@@ -1,0 +1,100 @@
+"""A district with a full panel and a case waiting for it, built through the services."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import pytest
+
+from app.extensions import db
+from app.models.case import Case
+from app.models.user import User
+from app.services import assignments, cases, panel, support, uow
+from app.services.actors import Actor
+from app.tenants.context import tenant_scope
+from tests.casework import District
+
+
+@dataclass
+class PanelSetup:
+    district: District
+    case_id: int
+    members: dict[str, User]  # "teacher1".."teacher5", "admin1".."admin4"
+    member_ids: dict[str, int]
+    teacher: User
+    final_authority: User
+
+
+def _to_panel_review(app, d: District, teacher: User) -> int:
+    with app.app_context(), tenant_scope(d.tenant.id):
+        ct = db.session.get(User, d.people["ct"].id)
+        coordinator = db.session.get(User, d.people["coordinator"].id)
+        case = cases.open_case(
+            d.tenant.id,
+            teacher=db.session.get(User, teacher.id),
+            track_key="intervention",
+            school="Lincoln Elementary",
+            latest_rating="unsatisfactory",
+        )
+        case.permanent_status = True
+        for action in ("begin_intake", "accept"):
+            cases.apply(case, action, coordinator)
+        assignments.propose(case, ct, coordinator)
+        cases.apply(case, "assign_ct", coordinator)
+        cases.apply(case, "hold_introduction", ct)
+        for n in range(8):
+            support.log_visit(
+                case,
+                ct,
+                support.VisitInput(
+                    "observation",
+                    date.today() - timedelta(days=30 - n),
+                    45,
+                    notes="Private CT notes for the record",
+                ),
+            )
+        support.add_evidence(
+            case,
+            ct,
+            "consulting_teacher",
+            "Observation summaries",
+            [],
+            (io.BytesIO(b"%PDF-1.4\n%%EOF\n"), "summaries.pdf"),
+        )
+        support.add_goal(case, ct, "Plan with student work")
+        cases.apply(case, "end_support", ct)
+        support.submit_recommendation(
+            case, ct, "unsatisfactory", "Eight observations show little change in practice.", []
+        )
+        uow.commit()
+        assert db.session.get(Case, case.id).state == "panel_review"
+        return case.id
+
+
+@pytest.fixture
+def toledo_panel(app, district, make_user):
+    """Toledo: 5 teachers + 4 administrators (6 of 9 decides); admin4 works at the case's
+    school and is recused by rule; teacher1 chairs."""
+    d = district("toledo", "toledo")
+    teacher = make_user(d.tenant, "teacher", email="lee@toledo.org")
+    authority = make_user(d.tenant, "final_authority", email="supt@toledo.org")
+    members: dict[str, User] = {}
+    for n in range(1, 6):
+        members[f"teacher{n}"] = make_user(d.tenant, "panel_member", email=f"pt{n}@toledo.org")
+    for n in range(1, 5):
+        members[f"admin{n}"] = make_user(d.tenant, "panel_member", email=f"pa{n}@toledo.org")
+    ids = {}
+    with app.app_context(), tenant_scope(d.tenant.id):
+        for key, user in members.items():
+            row = db.session.get(User, user.id)
+            if key == "admin4":
+                row.school = "Lincoln Elementary"
+            side = "teachers" if key.startswith("teacher") else "administrators"
+            ids[key] = panel.save_member(
+                row, side, key == "teacher1", None, None, Actor.system()
+            ).id
+        uow.commit()
+    case_id = _to_panel_review(app, d, teacher)
+    return PanelSetup(d, case_id, members, ids, teacher, authority)

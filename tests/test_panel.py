@@ -1,0 +1,216 @@
+"""The panel end to end: agenda, recusal, sealed ballots, the rule's decision, approval."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models.audit import AuditEvent
+from app.models.case import Case
+from app.tenants.context import tenant_scope
+from tests.casework import Api, Browser
+from tests.routes import calls, object_args, values_in
+
+
+def _session_with_case(app, setup) -> tuple[Api, int]:
+    coordinator = Api(app, setup.district, setup.district.people["coordinator"])
+    session = coordinator.post("/panel-sessions", json={"meets_on": date.today().isoformat()})
+    assert session.status_code == 201, session.json
+    sid = session.json["id"]
+    added = coordinator.post(f"/panel-sessions/{sid}/agenda", json={"case_id": setup.case_id})
+    assert added.status_code == 201, added.json
+    for member_id in setup.member_ids.values():
+        coordinator.post(
+            f"/panel-sessions/{sid}/attendance", json={"member_id": member_id, "present": True}
+        )
+    return coordinator, sid
+
+
+def _vote(app, setup, sid, votes: dict[str, str | None]):
+    for key, option in votes.items():
+        response = Api(app, setup.district, setup.members[key]).post(
+            f"/panel-sessions/{sid}/cases/{setup.case_id}/ballots", json={"option": option}
+        )
+        assert response.status_code == 204, (key, response.json)
+
+
+def test_a_toledo_case_is_decided_six_of_nine_and_approved(app, toledo_panel):
+    setup = toledo_panel
+    coordinator, sid = _session_with_case(app, setup)
+    item = coordinator.get(f"/panel-sessions/{sid}").json["items"][0]
+    assert item["recused"] == [{"member_id": setup.member_ids["admin4"], "rule": "same_school"}]
+
+    recused = Api(app, setup.district, setup.members["admin4"]).post(
+        f"/panel-sessions/{sid}/cases/{setup.case_id}/ballots", json={"option": "affirm"}
+    )
+    assert recused.status_code == 409
+    assert "recused" in recused.json["errors"]["_schema"][0]
+
+    _vote(
+        app,
+        setup,
+        sid,
+        {
+            "teacher1": "affirm",
+            "teacher2": "affirm",
+            "teacher3": "affirm",
+            "teacher4": "affirm",
+            "admin1": "affirm",
+            "admin2": "reject",
+            "admin3": "reject",
+            "teacher5": "reject",
+        },
+    )
+    _vote(app, setup, sid, {"teacher5": "affirm"})  # a ballot may change until the close
+    not_chair = Api(app, setup.district, setup.members["teacher2"]).post(
+        f"/panel-sessions/{sid}/cases/{setup.case_id}/close"
+    )
+    assert not_chair.status_code == 409
+    chair = Api(app, setup.district, setup.members["teacher1"])
+    closed = chair.post(f"/panel-sessions/{sid}/cases/{setup.case_id}/close")
+    assert closed.status_code == 200, closed.json
+    decided = closed.json["items"][0]
+    assert (decided["outcome"], decided["option"]) == ("decided", "affirm")
+    assert decided["tally"] == {"affirm": 6, "reject": 2}
+    assert decided["votes_needed"] == 6
+    assert "6 of 9" in decided["rule_text"]
+
+    with app.app_context(), tenant_scope(setup.district.tenant.id):
+        case = db.session.get(Case, setup.case_id)
+        assert case.state == "final_approval"
+    authority = Api(app, setup.district, setup.final_authority)
+    approved = authority.post(
+        f"/cases/{setup.case_id}/approvals",
+        json={"approve": True, "outcome": "released", "note": "Approved as recommended."},
+    )
+    assert approved.status_code == 200, approved.json
+    assert approved.json["state"] == "closed"
+    assert approved.json["outcome"] == "released"
+    with app.app_context(), tenant_scope(setup.district.tenant.id):
+        actions = [
+            e.action
+            for e in db.session.execute(select(AuditEvent).order_by(AuditEvent.seq)).scalars()
+        ]
+    assert {"panel.ballot_cast", "panel.vote_closed", "case.panel_decides", "case.approve"} <= set(
+        actions
+    )
+
+
+def test_without_quorum_no_ballot_is_taken(app, toledo_panel):
+    setup = toledo_panel
+    coordinator, sid = _session_with_case(app, setup)
+    for key in ("teacher2", "teacher3", "admin1"):
+        coordinator.post(
+            f"/panel-sessions/{sid}/attendance",
+            json={"member_id": setup.member_ids[key], "present": False},
+        )
+    response = Api(app, setup.district, setup.members["teacher1"]).post(
+        f"/panel-sessions/{sid}/cases/{setup.case_id}/ballots", json={"option": "affirm"}
+    )
+    assert response.status_code == 409
+    assert "No quorum" in response.json["errors"]["_schema"][0]
+
+
+def test_a_five_four_split_falls_to_the_tie_rule_and_the_recommendation_stands(app, toledo_panel):
+    setup = toledo_panel
+    _, sid = _session_with_case(app, setup)
+    _vote(
+        app,
+        setup,
+        sid,
+        {
+            "teacher1": "affirm",
+            "teacher2": "affirm",
+            "teacher3": "affirm",
+            "teacher4": "affirm",
+            "teacher5": "reject",
+            "admin1": "reject",
+            "admin2": "reject",
+            "admin3": "reject",
+        },
+    )
+    closed = (
+        Api(app, setup.district, setup.members["teacher1"])
+        .post(f"/panel-sessions/{sid}/cases/{setup.case_id}/close")
+        .json["items"][0]
+    )
+    assert closed["tally"] == {"affirm": 4, "reject": 4}
+    assert (closed["outcome"], closed["option"]) == ("decided", "affirm")
+
+
+_OPTION = re.compile(r"\b(affirm|reject)\b", re.IGNORECASE)
+
+
+def _option_words(app, setup, people) -> dict[tuple[str, str], int]:
+    """How often each ballot word appears on every GET page and endpoint, per reader."""
+    found = {}
+    for who, user in people.items():
+        html = Browser(app, setup.district, user)
+        api = Api(app, setup.district, user)
+        for call in calls(app):
+            rule = call.rule
+            if call.method != "GET" or "tenant_slug" not in rule.arguments:
+                continue
+            natural = {"number": 1, "a": 1, "b": 1, "track": "intervention", "action": "approve"}
+            values = values_in(app, setup.district.tenant.id, object_args(rule), natural)
+            url = call.url(app, {"tenant_slug": setup.district.slug, **values})
+            client = api.client if call.is_api else html.client
+            headers = api.headers if call.is_api else {}
+            response = client.get(url, headers=headers)
+            found[(who, url)] = len(_OPTION.findall(response.text))
+    return found
+
+
+def test_no_page_or_endpoint_shows_a_ballot_before_the_vote_closes(app, toledo_panel):
+    setup = toledo_panel
+    _, sid = _session_with_case(app, setup)
+    readers = {
+        "coordinator": setup.district.people["coordinator"],
+        "chair": setup.members["teacher1"],
+        "member": setup.members["teacher2"],
+        "teacher": setup.teacher,
+        "final_authority": setup.final_authority,
+        "admin": setup.district.people["admin"],
+    }
+    before = _option_words(app, setup, readers)
+    _vote(app, setup, sid, {"teacher1": "affirm", "teacher2": "reject", "admin1": "affirm"})
+    after = _option_words(app, setup, readers)
+    changed = {key: (before[key], after[key]) for key in before if before[key] != after[key]}
+    assert changed == {}
+
+
+def test_a_teacher_never_sees_the_panel(app, toledo_panel):
+    setup = toledo_panel
+    _, sid = _session_with_case(app, setup)
+    teacher = Api(app, setup.district, setup.teacher)
+    assert teacher.get(f"/panel-sessions/{sid}").status_code == 403
+    assert teacher.get("/panel-sessions").status_code == 403
+    assert "tally" not in str(teacher.get(f"/cases/{setup.case_id}").json)
+
+
+def test_minutes_show_attendance_recusal_and_tally_but_no_sealed_ballot(app, toledo_panel):
+    setup = toledo_panel
+    _, sid = _session_with_case(app, setup)
+    _vote(
+        app,
+        setup,
+        sid,
+        {
+            k: "affirm"
+            for k in ("teacher1", "teacher2", "teacher3", "teacher4", "teacher5", "admin1")
+        },
+    )
+    Api(app, setup.district, setup.members["teacher1"]).post(
+        f"/panel-sessions/{sid}/cases/{setup.case_id}/close"
+    )
+    page = (
+        Browser(app, setup.district, setup.district.people["coordinator"])
+        .get(f"/panel/sessions/{sid}/minutes")
+        .text
+    )
+    assert "same school" in page
+    assert "affirm 6" in page
+    assert "Ballots:" not in page
