@@ -6,6 +6,7 @@ from click.testing import CliRunner
 from sqlalchemy import func, select
 
 from app.extensions import db
+from app.models.case import Case
 from app.models.tenant import Tenant
 from app.models.user import PlatformUser, User
 from app.tenants.context import all_tenants
@@ -100,4 +101,13 @@ def test_seed_demo_creates_three_districts_with_every_role_and_prints_logins(app
     assert again.exit_code == 0, again.output
     with app.app_context(), all_tenants():
         assert db.session.execute(select(func.count(Tenant.id))).scalar() == 3
-        assert db.session.execute(select(func.count(User.id))).scalar() == 24
+        # Every role in each district, plus the colleagues that fill each panel's seats.
+        demo_users = db.session.execute(
+            select(func.count(User.id)).where(User.email.like("%.example.org"))
+        ).scalar()
+        panel_seats = 6 + 9 + 12  # Boston 3+3, Toledo 5+4, Rochester 6+6
+        assert demo_users == 24 + panel_seats - 3
+        closed = db.session.execute(
+            select(func.count(Case.id)).where(Case.outcome.is_not(None))
+        ).scalar()
+        assert closed == 3  # one review case per district decided by its panel and approved

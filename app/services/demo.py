@@ -12,7 +12,7 @@ from app.models.case import Case
 from app.models.tenant import Tenant
 from app.models.user import User
 from app.security.roles import TENANT_ROLES
-from app.services import assignments, cases, support, users, workflow_config
+from app.services import assignments, cases, demo_panel, support, users, workflow_config
 from app.services.errors import Conflict
 from app.tenants.context import tenant_scope
 from app.tenants.provisioning import Branding, create_tenant
@@ -115,8 +115,13 @@ def _seed_cases(tenant: Tenant, district: DemoDistrict) -> None:
             "consulting_teacher",
             "principal",
             "committee_member",
+            "panel_member",
+            "final_authority",
         )
     }
+    seated = demo_panel.seat_panel(
+        tenant.id, config, person["panel_member"], district.domain, DEMO_PASSWORD
+    )
     person["principal"].school = person["teacher"].school = "Demonstration Elementary"
     for index, track_key in enumerate(config.tracks):
         case = cases.open_case(
@@ -131,6 +136,8 @@ def _seed_cases(tenant: Tenant, district: DemoDistrict) -> None:
         case.request_letter = "I would like a second set of eyes and help with planning."
         if index == 0:
             _bring_to_support(case, config, person)
+        elif config.tracks[track_key].kind == "review" and seated:
+            demo_panel.decide_a_case(case, config, person, seated)
 
 
 def _bring_to_support(case: Case, config, person: dict[str, User]) -> None:

@@ -294,6 +294,7 @@ def recommend(
         evidence_ids=sorted(set(evidence_ids)),
     )
     db.session.add(row)
+    case.recommended_rating = rating
     db.session.flush()
     audit.record(
         case.tenant_id,
