@@ -51,8 +51,9 @@ def _support_record(app, tenant: Tenant, case, people: dict[str, User]) -> None:
         support.add_evidence(
             row, ct, "consulting_teacher", "Lesson plan", [], (io.BytesIO(PDF), "plan.pdf")
         )
-        panel.schedule(date.today(), "Central office", Actor.system())
-        uow.commit()
+        session = panel.schedule(date.today(), "Central office", Actor.system())
+        panel.request_minutes_pdf(session, Actor.system())
+        uow.commit()  # without Redis the export runs inline, after the commit
 
 
 def _publish_again(app, tenant: Tenant, times: int) -> None:

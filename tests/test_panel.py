@@ -214,3 +214,109 @@ def test_minutes_show_attendance_recusal_and_tally_but_no_sealed_ballot(app, tol
     assert "same school" in page
     assert "affirm 6" in page
     assert "Ballots:" not in page
+
+
+def _pdf_text(data: bytes) -> str:
+    """The text drawn on the pages (ReportLab's ASCII85 + Flate content streams, decoded)."""
+    import base64
+    import zlib
+
+    text = []
+    for chunk in re.findall(rb"stream\r?\n(.*?)~>\s*endstream", data, re.S):
+        try:
+            raw = base64.a85decode(chunk.strip() + b"~>", adobe=True)
+            text.append(zlib.decompress(raw).decode("latin-1"))
+        except (ValueError, zlib.error):
+            continue
+    return "".join(text)
+
+
+def test_minutes_pdf_is_built_by_the_export_job_and_downloads(app, toledo_panel):
+    setup = toledo_panel
+    _, sid = _session_with_case(app, setup)
+    _vote(
+        app,
+        setup,
+        sid,
+        {
+            k: "affirm"
+            for k in ("teacher1", "teacher2", "teacher3", "teacher4", "teacher5", "admin1")
+        },
+    )
+    Api(app, setup.district, setup.members["teacher1"]).post(
+        f"/panel-sessions/{sid}/cases/{setup.case_id}/close"
+    )
+    coordinator = Browser(app, setup.district, setup.district.people["coordinator"])
+    assert coordinator.get(f"/panel/sessions/{sid}/minutes.pdf").status_code == 404
+    requested = coordinator.post(
+        f"/panel/sessions/{sid}/minutes", f"/panel/sessions/{sid}/minutes.pdf", {}
+    )
+    assert requested.status_code == 302
+    pdf = coordinator.get(f"/panel/sessions/{sid}/minutes.pdf")
+    assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
+    assert pdf.data.startswith(b"%PDF")
+    words = _pdf_text(pdf.data)
+    assert "affirm 6" in words and "same school" in words
+    teacher = Browser(app, setup.district, setup.teacher)
+    assert teacher.get(f"/panel/sessions/{sid}/minutes.pdf").status_code == 403
+
+
+def test_the_superintendent_returns_a_boston_decision_to_the_panel(app, district, make_user):
+    """Boston's final authority may return a decision; it goes back to panel review."""
+    from app.models.user import User
+    from app.services import demo_panel, uow
+    from app.workflows import load_preset, validate
+
+    boston = district("boston", "boston_esp")
+    teacher = make_user(boston.tenant, "teacher", email="pat@boston.org")
+    authority = make_user(boston.tenant, "final_authority", email="supt@boston.org")
+    first = make_user(boston.tenant, "panel_member", email="chair@boston.org")
+    config = validate(load_preset("boston_esp")).config
+    with app.app_context(), tenant_scope(boston.tenant.id):
+        person = {
+            key: db.session.get(User, u.id)
+            for key, u in (
+                ("coordinator", boston.people["coordinator"]),
+                ("final_authority", authority),
+                ("consulting_teacher", boston.people["ct"]),
+            )
+        }
+        from app.services import cases as case_service
+
+        case = case_service.open_case(
+            boston.tenant.id,
+            teacher=db.session.get(User, teacher.id),
+            track_key="par",
+            school="Adams",
+            latest_rating="needs_improvement",
+        )
+        case.permanent_status = True
+        seated = demo_panel.seat_panel(
+            boston.tenant.id,
+            config,
+            db.session.get(User, first.id),
+            "boston.org",
+            "long enough password",
+        )
+        # Up to the superintendent's desk, but not through it.
+        demo_panel.decide_a_case(case, config, person, seated, approve=False)
+        uow.commit()
+        case_id = case.id
+        assert case.state == "final_approval"
+    authority_api = Api(app, boston, authority)
+    refused = authority_api.post(f"/cases/{case_id}/approvals", json={"approve": False})
+    assert refused.status_code == 422
+    returned = authority_api.post(
+        f"/cases/{case_id}/approvals", json={"approve": False, "note": "Weigh the new evidence."}
+    )
+    assert returned.status_code == 200, returned.json
+    assert returned.json["state"] == "panel_review"
+    coordinator = Browser(app, boston, boston.people["coordinator"])
+    session_page = coordinator.post(
+        "/panel/", "/panel/sessions", {"meets_on": date.today().isoformat()}
+    )
+    assert session_page.status_code == 302
+    assert (
+        f"#{case_id}"
+        in coordinator.get(session_page.headers["Location"].split(f"/t/{boston.slug}")[1]).text
+    )

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from app.jobs import mail
+from app.jobs import exports, mail
 
 JobHandler = Callable[[dict, str], None]
 
 JOBS: dict[str, JobHandler] = {
     "mail.welcome": mail.send_welcome,
     "mail.case_notice": mail.send_case_notice,
+    "exports.minutes": exports.build_minutes,
 }

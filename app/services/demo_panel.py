@@ -16,6 +16,7 @@ from app.models.case import Case
 from app.models.user import User
 from app.services import assignments, cases, panel, support, users
 from app.services.actors import Actor
+from app.services.people import holders
 from app.workflows import ProgramConfig
 
 _SYSTEM = Actor.system("demo")
@@ -49,7 +50,12 @@ def seat_panel(
 
 
 def decide_a_case(
-    case: Case, config: ProgramConfig, person: dict[str, User], seated: list[User]
+    case: Case,
+    config: ProgramConfig,
+    person: dict[str, User],
+    seated: list[User],
+    *,
+    approve: bool = True,
 ) -> None:
     """Support, recommendation, a session, unanimous ballots, the chair's close, approval."""
     track = config.tracks[case.track_key]
@@ -57,8 +63,10 @@ def decide_a_case(
     for action in ("begin_intake", "accept"):
         _take(case, action, coordinator)
     proposal = assignments.propose(case, ct, coordinator)
-    if proposal.status == "proposed":
-        assignments.review(proposal, person["committee_member"], True, None)
+    committee = db.session.execute(holders("committee_member")).scalars().all()
+    for member in committee:
+        if proposal.status == "proposed":
+            assignments.review(proposal, member, True, None)
     _take_first(case, coordinator)
     _take_first(case, ct)
     _satisfy_guards(case, config, track, ct)
@@ -83,6 +91,8 @@ def decide_a_case(
         if panel.seat(item, person_seated).may_vote:
             panel.cast(item, person_seated, option)
     panel.close(item, coordinator)
+    if not approve:
+        return
     outcomes = [
         e.params.get("choices", [None])[0]
         for t in track.transitions_from(case.state)

@@ -170,6 +170,21 @@ def add_to_agenda(session: PanelSession, case: Case, actor: Actor) -> AgendaItem
         tenant_id=session.tenant_id,
         queue="mail",
     )
+    invited = [
+        name
+        for name, on in (
+            ("case_teacher", config.panel.invite_teacher),
+            ("case_principal", config.panel.invite_principal),
+        )
+        if on
+    ]
+    if invited:
+        outbox.add(
+            "mail.case_notice",
+            {"case_id": case.id, "template": "invited_to_present", "to": invited},
+            tenant_id=session.tenant_id,
+            queue="mail",
+        )
     return item
 
 
@@ -557,4 +572,14 @@ def minutes(session: PanelSession) -> Minutes:
         [m for m in roster if m.id in present_ids],
         [m for m in roster if m.id not in present_ids],
         items,
+    )
+
+
+def request_minutes_pdf(session: PanelSession, actor: Actor) -> None:
+    """Ask the export worker for the minutes as PDF (the page shows it when ready)."""
+    outbox.add(
+        "exports.minutes", {"session_id": session.id}, tenant_id=session.tenant_id, queue="exports"
+    )
+    audit.record(
+        session.tenant_id, "panel.minutes_requested", "panel_session", session.id, actor=actor
     )

@@ -260,4 +260,31 @@ def minutes(panel_session_id: int):
     )
 
 
+@bp.post("/sessions/<int:panel_session_id>/minutes.pdf")
+def minutes_pdf_request(panel_session_id: int):
+    row = get_or_404(PanelSession, panel_session_id)
+    panel.request_minutes_pdf(row, current_actor())
+    uow.commit()
+    flash("The PDF is being prepared; it appears here when ready.", "success")
+    return redirect(url_for("panel.minutes", panel_session_id=row.id, requested=1))
+
+
+@bp.get("/sessions/<int:panel_session_id>/minutes.pdf")
+def minutes_pdf(panel_session_id: int):
+    from flask import current_app, send_file
+
+    from app.services.storage import storage_for
+
+    row = get_or_404(PanelSession, panel_session_id)
+    if not row.minutes_key:
+        abort(404)
+    stream = storage_for(current_app).open(row.tenant_id, row.minutes_key)
+    return send_file(
+        stream,
+        mimetype="application/pdf",
+        as_attachment=True,
+        download_name=f"minutes-{row.meets_on.isoformat()}.pdf",
+    )
+
+
 from app.blueprints.panel import approvals  # noqa: E402,F401 - registers routes

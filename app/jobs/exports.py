@@ -1,0 +1,33 @@
+"""Export jobs: documents built off the request path and stored per tenant."""
+
+from __future__ import annotations
+
+import io
+
+from flask import current_app
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models.panel import PanelSession
+from app.models.tenant import Tenant
+from app.services import minutes_pdf, panel
+from app.services.storage import storage_for
+
+
+def build_minutes(payload: dict, message_id: str) -> None:
+    """Render a session's minutes to PDF and record where it is (rebuilt on each request)."""
+    session = db.session.execute(
+        select(PanelSession).where(PanelSession.id == payload["session_id"])
+    ).scalar_one_or_none()
+    if session is None:
+        return
+    tenant = db.session.get(Tenant, session.tenant_id)
+    pdf = minutes_pdf.render(panel.minutes(session), tenant.name)
+    store = storage_for(current_app)
+    stored = store.save(
+        tenant.id, io.BytesIO(pdf), f"minutes-{session.meets_on}.pdf", max(len(pdf), 1)
+    )
+    previous, session.minutes_key = session.minutes_key, stored.key
+    db.session.flush()
+    if previous:
+        store.delete(tenant.id, previous)
