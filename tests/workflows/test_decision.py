@@ -422,3 +422,47 @@ def test_without_quorum_the_outcome_is_always_no_quorum(scenario):
         assert (decision.outcome, decision.option, decision.decided_by) == ("no_quorum", None, None)
     else:
         assert decision.outcome != "no_quorum"
+
+
+BOSTON_SEATS = {**{f"b{i}": "btu" for i in range(1, 4)}, **{f"s{i}": "bps" for i in range(1, 4)}}
+
+
+def test_boston_majority_of_those_present_decides_a_rating():
+    rules = _preset("boston_esp").panel
+    votes = {
+        "b1": "proficient",
+        "b2": "proficient",
+        "b3": "needs_improvement",
+        "s1": "proficient",
+        "s2": "proficient",
+        "s3": "needs_improvement",
+    }
+    decision = _vote(rules, BOSTON_SEATS, votes)
+    assert (decision.outcome, decision.option) == ("decided", "proficient")
+    assert decision.tally["proficient"] == 4
+
+
+def test_boston_even_split_is_deferred_to_the_next_session():
+    rules = _preset("boston_esp").panel
+    votes = {
+        "b1": "proficient",
+        "b2": "proficient",
+        "b3": "proficient",
+        "s1": "needs_improvement",
+        "s2": "needs_improvement",
+        "s3": "needs_improvement",
+    }
+    decision = _vote(rules, BOSTON_SEATS, votes)
+    assert decision.outcome == "deferred"
+    assert decision.option is None
+
+
+def test_boston_below_quorum_of_four_never_decides():
+    rules = _preset("boston_esp").panel
+    decision = _vote(
+        rules,
+        BOSTON_SEATS,
+        {"b1": "proficient", "s1": "proficient", "s2": "proficient"},
+        absent=frozenset({"b2", "b3", "s3"}),
+    )
+    assert decision.outcome == "no_quorum"
