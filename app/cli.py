@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import sys
 
 import click
@@ -11,6 +12,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models.tenant import Tenant
 from app.services import uow
+from app.services.actors import Actor
 from app.services.errors import ServiceError
 from app.tenants.context import all_tenants, tenant_scope
 
@@ -201,6 +203,33 @@ def jobs_sweep() -> None:
     click.echo(f"relayed {sweep()} outbox messages")
 
 
+@click.group("import", help="Bring a district's history in from CSV.")
+def import_cli() -> None:
+    pass
+
+
+@import_cli.command("cases")
+@click.option("--tenant", "slug", required=True)
+@click.argument("file", type=click.File("rb"))
+def import_cases(slug: str, file) -> None:
+    """All or nothing: any bad row refuses the file, with every error by line and column."""
+    from app.services import imports
+
+    tenant = _tenant(slug)
+    with tenant_scope(tenant.id):
+        try:
+            result = imports.import_cases(
+                tenant.id,
+                imports.read_upload(file.read()),
+                Actor.system(f"import by {getpass.getuser()}"),
+            )
+            uow.commit()
+        except ServiceError as exc:
+            uow.rollback()
+            _fail(exc)
+    click.echo(f"Imported {result.created} new and {result.updated} updated cases into {slug}")
+
+
 def register_commands(app: Flask) -> None:
     for command in (
         tenants_cli,
@@ -211,5 +240,6 @@ def register_commands(app: Flask) -> None:
         worker,
         scheduler,
         jobs_cli,
+        import_cli,
     ):
         app.cli.add_command(command)

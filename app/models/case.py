@@ -15,6 +15,7 @@ from app.models.workflow import WorkflowVersion
 
 class Case(TenantScoped, db.Model):
     __tablename__ = "cases"
+    __table_args__ = (UniqueConstraint("tenant_id", "external_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     workflow_version_id: Mapped[int] = mapped_column(ForeignKey("workflow_versions.id"), index=True)
@@ -36,6 +37,11 @@ class Case(TenantScoped, db.Model):
     years_of_service: Mapped[int | None] = mapped_column()
     permanent_status: Mapped[bool | None] = mapped_column()
     enrolled_on: Mapped[date] = mapped_column(Date)
+    #: When support began (the CT's assignment) and ended (closing): what reports count.
+    started_on: Mapped[date | None] = mapped_column(Date)
+    ended_on: Mapped[date | None] = mapped_column(Date)
+    #: The district's own id for a case brought in from its records (re-imports update it).
+    external_id: Mapped[str | None] = mapped_column(String(100))
     latest_rating: Mapped[str | None] = mapped_column(String(64))
     recommended_rating: Mapped[str | None] = mapped_column(String(64))
     panel_rating: Mapped[str | None] = mapped_column(String(64))

@@ -155,6 +155,7 @@ MATRIX: dict[str, Rule] = {
     "api.panel_ballot": _tenant("panel_member", writes=True),
     "api.panel_close": _tenant("panel_member", "coordinator", writes=True),
     "api.case_approval": _tenant("final_authority", writes=True),
+    "api.import_cases": _tenant("program_admin", "coordinator", writes=True),
     # The platform.
     "ops.login": _public(),
     "ops.logout": _platform("operator", "network_analyst"),

@@ -149,6 +149,7 @@ def _activate(case: Case, assignment: Assignment, by: User) -> None:
         previous.status, previous.ended_at = "ended", utcnow()
     assignment.status, assignment.started_at = "active", utcnow()
     case.ct_id = assignment.ct_id
+    case.started_on = case.started_on or assignment.started_at.date()
     db.session.flush()
     audit.record(
         case.tenant_id,

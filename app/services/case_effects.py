@@ -56,6 +56,7 @@ def _execute(case: Case, command: Command) -> str:
         return "panel review opened"
     if isinstance(command, CloseWithOutcome):
         case.outcome, case.report_group, case.closed_at = command.outcome, command.group, utcnow()
+        case.ended_on = case.closed_at.date()
         return f"closed: {command.outcome}"
     if isinstance(command, AssignReportGroup):
         case.report_group = command.group

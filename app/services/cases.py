@@ -256,6 +256,7 @@ def reopen(case: Case, admin: User, to_state: str, reason: str) -> Case:
         raise ValidationFailed({"reason": ["Say why the case is reopened."]})
     before = {"state": case.state, "outcome": case.outcome}
     case.state, case.closed_at, case.outcome, case.report_group = to_state, None, None, None
+    case.ended_on = None
     case.state_entered_at = utcnow()
     db.session.flush()
     audit.record(

@@ -10,6 +10,7 @@ csrf.exempt(bp)
 
 from app.blueprints.api import (  # noqa: E402,F401 - registers routes
     cases,
+    imports,
     panel,
     routes,
     support,

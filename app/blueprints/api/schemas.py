@@ -407,3 +407,8 @@ class FinalDecisionInSchema(Schema):
     approve = fields.Boolean(required=True)
     note = fields.String(load_default=None)
     outcome = fields.String(load_default=None)
+
+
+class ImportResultSchema(Schema):
+    created = fields.Integer()
+    updated = fields.Integer()

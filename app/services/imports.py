@@ -1,0 +1,265 @@
+"""Bringing a district's history in from its spreadsheets: all or nothing, idempotent.
+
+Every row is checked before anything is written; any bad row refuses the whole
+file with errors by row and column (``rows[3].requested_on``). Re-importing the
+same ``external_id`` updates that case instead of adding another.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import date
+from typing import TextIO
+
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models.case import Case
+from app.models.user import RoleGrant, User
+from app.services import audit, users
+from app.services import workflow_config as configs
+from app.services.actors import Actor
+from app.services.errors import ValidationFailed
+from app.workflows import ProgramConfig
+
+CASE_COLUMNS = (
+    "external_id",
+    "teacher_name",
+    "teacher_email",
+    "school",
+    "track",
+    "consulting_teacher_email",
+    "requested_on",
+    "started_on",
+    "ended_on",
+    "outcome",
+)
+MAX_ROWS = 200_000
+
+
+@dataclass(frozen=True)
+class CaseRow:
+    line: int
+    external_id: str
+    teacher_name: str
+    teacher_email: str
+    school: str
+    track: str
+    ct_email: str | None
+    requested_on: date
+    started_on: date | None
+    ended_on: date | None
+    outcome: str | None
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    created: int
+    updated: int
+
+
+def _date(value: str, required: bool) -> tuple[date | None, str | None]:
+    value = value.strip()
+    if not value:
+        return None, ("is required (YYYY-MM-DD)" if required else None)
+    try:
+        return date.fromisoformat(value), None
+    except ValueError:
+        return None, f"'{value}' is not a date (use YYYY-MM-DD)"
+
+
+def parse_cases(stream: TextIO, config: ProgramConfig) -> list[CaseRow]:
+    """Every row checked against the configuration; raises with all errors at once."""
+    reader = csv.DictReader(stream)
+    missing = [c for c in CASE_COLUMNS if c not in (reader.fieldnames or [])]
+    if missing:
+        raise ValidationFailed({"file": [f"Missing column: {', '.join(missing)}."]})
+    errors: dict[str, list[str]] = {}
+    rows, seen = [], {}
+    for number, raw in enumerate(reader, start=2):  # line 1 is the header
+        if number > MAX_ROWS:
+            raise ValidationFailed({"file": [f"At most {MAX_ROWS} rows per file."]})
+        row, problems = _check_row(number, {k: (v or "") for k, v in raw.items()}, config)
+        if row and row.external_id in seen:
+            problems["external_id"] = [
+                f"'{row.external_id}' is also on line {seen[row.external_id]}"
+            ]
+        for column, messages in problems.items():
+            errors[f"rows[{number}].{column}"] = messages
+        if row and not problems:
+            seen[row.external_id] = number
+            rows.append(row)
+    if errors:
+        raise ValidationFailed(errors)
+    if not rows:
+        raise ValidationFailed({"file": ["The file has no rows."]})
+    return rows
+
+
+def _check_row(number: int, raw: dict[str, str], config: ProgramConfig):
+    problems: dict[str, list[str]] = {}
+    for column in ("external_id", "teacher_name", "teacher_email", "school", "track"):
+        if not raw[column].strip():
+            problems[column] = ["is required"]
+    track = raw["track"].strip()
+    if track and track not in config.tracks:
+        problems["track"] = [f"unknown track '{track}' (use {', '.join(config.tracks)})"]
+    outcome = raw["outcome"].strip() or None
+    if outcome and outcome not in config.outcomes:
+        problems["outcome"] = [f"unknown outcome '{outcome}'"]
+    if "@" not in raw["teacher_email"]:
+        problems.setdefault("teacher_email", ["is not an e-mail address"])
+    ct = raw["consulting_teacher_email"].strip() or None
+    if ct and "@" not in ct:
+        problems["consulting_teacher_email"] = ["is not an e-mail address"]
+    dates = {}
+    for column, required in (("requested_on", True), ("started_on", False), ("ended_on", False)):
+        dates[column], problem = _date(raw[column], required)
+        if problem:
+            problems[column] = [problem]
+    if bool(dates["ended_on"]) != bool(outcome) and "outcome" not in problems:
+        problems["outcome"] = ["ended_on and outcome go together (both empty for an open case)"]
+    if dates["started_on"] and dates["ended_on"] and dates["ended_on"] < dates["started_on"]:
+        problems["ended_on"] = ["is before started_on"]
+    if problems:
+        return None, problems
+    return CaseRow(
+        number,
+        raw["external_id"].strip(),
+        raw["teacher_name"].strip(),
+        users.normalise_email(raw["teacher_email"]),
+        raw["school"].strip(),
+        track,
+        users.normalise_email(ct) if ct else None,
+        dates["requested_on"],
+        dates["started_on"],
+        dates["ended_on"],
+        outcome,
+    ), {}
+
+
+def import_cases(tenant_id: int, stream: TextIO, actor: Actor) -> ImportResult:
+    """Write the checked rows (flushes; the caller commits once, so it is all or nothing)."""
+    version = configs.latest_published(tenant_id)
+    if version is None:
+        raise ValidationFailed({"file": ["Publish the program's configuration first."]})
+    config = configs.config_of(version)
+    rows = parse_cases(stream, config)
+    existing = {
+        c.external_id: c
+        for c in db.session.execute(
+            select(Case).where(Case.external_id.in_([r.external_id for r in rows]))
+        ).scalars()
+    }
+    people = _people(tenant_id, rows)
+    created = updated = 0
+    for row in rows:
+        case = existing.get(row.external_id)
+        if case is None:
+            case = Case(
+                tenant_id=tenant_id,
+                external_id=row.external_id,
+                workflow_version_id=version.id,
+                track_key=row.track,
+                source="self",
+            )
+            db.session.add(case)
+            created += 1
+        else:
+            updated += 1
+        _fill(case, row, config, people)
+    db.session.flush()
+    audit.record(
+        tenant_id,
+        "import.cases",
+        "case",
+        None,
+        after={"created": created, "updated": updated, "rows": len(rows)},
+        actor=actor,
+    )
+    return ImportResult(created, updated)
+
+
+def _people(tenant_id: int, rows: list[CaseRow]) -> dict[str, User]:
+    """Teachers and CTs by e-mail, created (without a password) when new."""
+    wanted: dict[str, tuple[str, str]] = {}
+    for row in rows:
+        wanted.setdefault(row.teacher_email, (row.teacher_name, "teacher"))
+        if row.ct_email:
+            wanted.setdefault(
+                row.ct_email,
+                (row.ct_email.split("@")[0].replace(".", " ").title(), "consulting_teacher"),
+            )
+    found = {
+        u.email: u
+        for u in db.session.execute(select(User).where(User.email.in_(list(wanted)))).scalars()
+    }
+    for email, (name, role) in wanted.items():
+        person = found.get(email)
+        if person is None:
+            found[email] = users.create_user(
+                tenant_id, email=email, name=name, roles=[role], send_welcome=False
+            )
+        elif role not in person.roles:
+            person.role_grants.append(RoleGrant(tenant_id=tenant_id, role=role))
+            if role == "consulting_teacher":
+                from app.services.roster import ensure_profile
+
+                db.session.flush()
+                ensure_profile(person)
+    return found
+
+
+def _fill(case: Case, row: CaseRow, config: ProgramConfig, people: dict[str, User]) -> None:
+    track = config.tracks[row.track]
+    case.track_key, case.school = row.track, row.school
+    case.teacher_id = people[row.teacher_email].id
+    case.ct_id = people[row.ct_email].id if row.ct_email else None
+    case.enrolled_on, case.started_on, case.ended_on = (
+        row.requested_on,
+        row.started_on,
+        row.ended_on,
+    )
+    case.principal_can_see = track.kind == "review" and track.principal_secondary_evaluator
+    if row.outcome:
+        case.outcome, case.report_group = row.outcome, config.outcomes[row.outcome].group
+        case.state = _closing_state(track, row.outcome)
+        from datetime import UTC, datetime, time
+
+        case.closed_at = datetime.combine(row.ended_on, time(12), tzinfo=UTC)
+    else:
+        case.outcome = case.report_group = case.closed_at = None
+        case.state = _support_state(track)
+
+
+def _closing_state(track, outcome: str) -> str:
+    """The ending a case with this outcome reaches (the step that closes with it)."""
+    for transition in track.transitions:
+        for effect in transition.effects:
+            if effect.name == "close_with_outcome" and outcome in effect.params.get(
+                "choices", [effect.params.get("outcome")]
+            ):
+                return transition.to
+    return next(k for k, s in track.states.items() if s.terminal)
+
+
+def _support_state(track) -> str:
+    """Where an open historical case stands: the state the support work happens in (the
+    source of the first step that needs visits or closes with an outcome)."""
+    for transition in track.transitions:
+        marks = {g.name for g in transition.guards} | {e.name for e in transition.effects}
+        if marks & {"min_visits", "close_with_outcome"}:
+            source = next((s for s in transition.sources if s != track.initial_state), None)
+            if source:
+                return source
+    return track.initial_state
+
+
+def read_upload(data: bytes) -> TextIO:
+    """An uploaded CSV as text (UTF-8, with or without a byte-order mark)."""
+    try:
+        return io.StringIO(data.decode("utf-8-sig"))
+    except UnicodeDecodeError as exc:
+        raise ValidationFailed({"file": ["Save the file as CSV in UTF-8."]}) from exc
