@@ -138,7 +138,7 @@ MATRIX: dict[str, Rule] = {
     "panel.close": _tenant("panel_member", "coordinator", writes=True),
     "panel.minutes": _tenant("panel_member", "coordinator", "program_admin", "final_authority"),
     "panel.minutes_pdf_request": _tenant("coordinator", "program_admin", writes=True),
-    "panel.minutes_pdf": _tenant("panel_member", "coordinator", "program_admin", "final_authority"),
+    "panel.minutes_pdf": _tenant("coordinator", "program_admin", "final_authority"),
     "panel.approvals": _tenant("final_authority"),
     "panel.decide": _tenant("final_authority", writes=True),
     "api.panel_members": _tenant("panel_member", "coordinator", "program_admin"),

@@ -62,6 +62,12 @@ def propose(case: Case, ct: User, coordinator: User, reason: str | None = None) 
         raise ValidationFailed({"ct_id": [f"{ct.name} is not a consulting teacher."]})
     if case.ct_id == ct.id:
         raise Conflict({"ct_id": [f"{ct.name} is already this case's consulting teacher."]})
+    from app.services.roster import suggestions
+
+    ranked = next((s for s in suggestions(case) if s.ct_id == ct.id), None)
+    if ranked is None or not ranked.eligible:
+        why = "; ".join(ranked.reasons) if ranked else "not on the roster"
+        raise ValidationFailed({"ct_id": [f"{ct.name} cannot take this case: {why}."]})
     earlier = pending(case)
     if earlier is not None:
         earlier.status, earlier.ended_at = "withdrawn", utcnow()
@@ -96,8 +102,11 @@ def propose(case: Case, ct: User, coordinator: User, reason: str | None = None) 
 
 def review(assignment: Assignment, member: User, approve: bool, comment: str | None) -> Assignment:
     """A committee member approves or objects; consensus activates the assignment."""
+    from app.services.cases import ensure_open
+
     if assignment.status != "proposed":
         raise Conflict({"assignment": ["This proposal is no longer open for review."]})
+    ensure_open(db.session.get(Case, assignment.case_id))
     if not approve and not (comment or "").strip():
         raise ValidationFailed({"comment": ["Say why you object, so the coordinator can act."]})
     answer = next((r for r in assignment.reviews if r.member_id == member.id), None)

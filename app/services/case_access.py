@@ -31,12 +31,40 @@ def visible_cases(user: User) -> Select:
 
 
 def _packets_for(user: User) -> Select:
-    """Cases on the agenda of a session the member sits on, unless recused from them."""
-    from app.models.panel import AgendaItem, PanelMember, Recusal
+    """Cases on the agenda of a session the member sits on (a seat whose term covers the
+    session's date), never a case they are recused from on any agenda."""
+    from app.models.panel import AgendaItem, PanelMember, PanelSession, Recusal
 
-    member = select(PanelMember.id).where(PanelMember.user_id == user.id).scalar_subquery()
-    recused = select(Recusal.item_id).where(Recusal.member_id == member)
-    return select(AgendaItem.case_id).where(AgendaItem.id.not_in(recused))
+    seat = select(PanelMember).where(PanelMember.user_id == user.id).subquery()
+    recused_cases = (
+        select(AgendaItem.case_id)
+        .join(Recusal, Recusal.item_id == AgendaItem.id)
+        .join(seat, seat.c.id == Recusal.member_id)
+    )
+    return (
+        select(AgendaItem.case_id)
+        .join(PanelSession, PanelSession.id == AgendaItem.session_id)
+        .join(
+            seat,
+            and_(
+                or_(seat.c.term_start.is_(None), seat.c.term_start <= PanelSession.meets_on),
+                or_(seat.c.term_end.is_(None), seat.c.term_end >= PanelSession.meets_on),
+            ),
+        )
+        .where(AgendaItem.case_id.not_in(recused_cases))
+    )
+
+
+def has_packet(case: Case, user: User) -> bool:
+    """Whether a panel member reads this case's packet (see ``_packets_for``)."""
+    if "panel_member" not in user.roles:
+        return False
+    return (
+        db.session.execute(
+            select(Case.id).where(Case.id == case.id, Case.id.in_(_packets_for(user)))
+        ).first()
+        is not None
+    )
 
 
 def visible_case(case_id: int, user: User) -> Case:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from app.models.case import Case
 from app.models.user import User
-from app.services import cases
+from app.services import case_access, cases
 from app.services.errors import ServiceError
 
 
@@ -60,8 +60,8 @@ def sections(case: Case, user: User, shared_with_principal: frozenset[str]) -> S
     relations = cases.relations(case, user)
     if "assigned_ct" in relations or user.roles & PROGRAM_STAFF:
         return Sections(True, True, True, True, True, True, True)
-    if "seated_panelist" in relations or (
-        "panel_member" in user.roles and case.teacher_id != user.id
+    if case.teacher_id != user.id and (
+        "seated_panelist" in relations or case_access.has_packet(case, user)
     ):
         # The case packet: recommendation, evidence, the visit summary; never the notes.
         return Sections(False, False, True, False, True, True, False)

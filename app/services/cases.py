@@ -191,13 +191,22 @@ def options(case: Case, user: User) -> list[ActionOption]:
     )
 
 
-def apply(case: Case, action: str, user: User, payload: Mapping[str, Any] | None = None) -> Applied:
+def apply(
+    case: Case,
+    action: str,
+    user: User,
+    payload: Mapping[str, Any] | None = None,
+    *,
+    internal: bool = False,
+) -> Applied:
     """Take ``action`` on ``case`` as ``user`` (flushes; the caller commits once).
 
     Raises ``TransitionRefused`` listing every failed check; nothing changes then.
     """
     ensure_open(case)
     config = configs.config_of(case.workflow_version)
+    if not internal:
+        _refuse_reserved_step(config.tracks[case.track_key], case.state, action)
     evaluation = evaluate(
         config,
         case.track_key,
@@ -227,6 +236,20 @@ def apply(case: Case, action: str, user: User, payload: Mapping[str, Any] | None
         actor=actor,
     )
     return Applied(case, action, from_state, case.state)
+
+
+def _refuse_reserved_step(track, state: str, action: str) -> None:
+    """Steps that carry a panel decision or the final authority's decision are taken by the
+    panel's own operations (with the vote's rating), never as a plain action."""
+    transition = track.transition(state, action)
+    if transition is None:
+        return
+    if any(g.name == "panel_decided" for g in transition.guards):
+        raise TransitionRefused(
+            {"action": ["This step follows the panel's vote; close the vote on the panel page."]}
+        )
+    if "final_authority" in transition.actors:
+        raise TransitionRefused({"action": ["The final authority decides on the approvals page."]})
 
 
 def _safe(payload: Mapping[str, Any] | None) -> dict:

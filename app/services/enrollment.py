@@ -14,7 +14,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.jobs import outbox
 from app.models.case import Case
-from app.models.user import RoleGrant, User
+from app.models.user import User
 from app.services import audit, cases, users
 from app.services import workflow_config as configs
 from app.services.actors import Actor
@@ -66,16 +66,19 @@ def _current_version(tenant_id: int):
 
 
 def _teacher(tenant_id: int, request: EnrollmentRequest) -> User:
-    """The teacher's account, created without a password when it is new."""
+    """The teacher's account, created without a password when it is new.
+
+    An existing account is never changed from here (no role added, no school moved):
+    the form is public, and a person's roles and school decide what they see and
+    whom they are recused from.
+    """
     email = users.normalise_email(request.email)
     teacher = db.session.execute(select(User).where(User.email == email)).scalar_one_or_none()
     if teacher is None:
-        return users.create_user(
+        teacher = users.create_user(
             tenant_id, email=email, name=request.name, roles=["teacher"], send_welcome=False
         )
-    if "teacher" not in teacher.roles:
-        teacher.role_grants.append(RoleGrant(tenant_id=tenant_id, role="teacher"))
-    teacher.school = teacher.school or request.school
+        teacher.school = request.school
     return teacher
 
 
@@ -89,7 +92,6 @@ def enroll(tenant_id: int, request: EnrollmentRequest, referred_by: User | None 
     """Open a case for the request (flushes); the teacher and coordinators are told."""
     _check(tenant_id, request)
     teacher = _teacher(tenant_id, request)
-    teacher.school = request.school
     db.session.flush()
     actor = (
         Actor("user", referred_by.id, referred_by.email)

@@ -189,11 +189,15 @@ def add_to_agenda(session: PanelSession, case: Case, actor: Actor) -> AgendaItem
 
 
 def _recusal_rule(config: ProgramConfig, member: PanelMember, case: Case) -> str | None:
+    """The configured rules, and always: nobody votes on their own case or on one they
+    coach or supervise, whatever the configuration says."""
+    if member.user_id == case.teacher_id:
+        return "own_case"
     rules = config.panel.recusal if config.panel else frozenset()
+    if member.user_id in (case.principal_id, case.ct_id):
+        return "supervised_teacher"
     if "same_school" in rules and member.user.school and member.user.school == case.school:
         return "same_school"
-    if "supervised_teacher" in rules and member.user_id in (case.principal_id, case.ct_id):
-        return "supervised_teacher"
     return None
 
 
@@ -356,6 +360,8 @@ def chair_of(item: AgendaItem) -> PanelMember | None:
 
 def close(item: AgendaItem, user: User) -> AgendaItem:
     """The chair (or the coordinator) closes the vote; the configured rule decides."""
+    db.session.execute(select(AgendaItem.id).where(AgendaItem.id == item.id).with_for_update())
+    db.session.refresh(item)
     _open(item)
     chair = chair_of(item)
     is_chair = chair is not None and chair.user_id == user.id
@@ -421,14 +427,15 @@ def _recommended_option(case: Case, config: ProgramConfig) -> str | None:
 
 
 def panel_decided(case: Case) -> bool:
-    """The guard's fact: the case's latest agenda item closed with a decision."""
-    latest = db.session.execute(
-        select(AgendaItem)
-        .where(AgendaItem.case_id == case.id)
-        .order_by(AgendaItem.id.desc())
-        .limit(1)
-    ).scalar_one_or_none()
-    return latest is not None and latest.outcome == "decided"
+    """The guard's fact: a vote on the case closed with a decision since it (last) entered
+    panel review; a decision returned by the final authority does not count again."""
+    latest = item_for_case(case)
+    return (
+        latest is not None
+        and latest.outcome == "decided"
+        and latest.closed_at is not None
+        and latest.closed_at >= case.state_entered_at
+    )
 
 
 def _carry_decision(case: Case, config: ProgramConfig, option: str, user: User) -> None:
@@ -446,7 +453,7 @@ def _carry_decision(case: Case, config: ProgramConfig, option: str, user: User) 
         return
     rating = option if option in {r.key for r in config.rating_scale} else case.recommended_rating
     case.panel_review_open = False
-    cases.apply(case, step.key, user, {"rating": rating} if rating else {})
+    cases.apply(case, step.key, user, {"rating": rating} if rating else {}, internal=True)
 
 
 def item_for_case(case: Case) -> AgendaItem | None:
@@ -517,6 +524,8 @@ def final_decision(
         )
         if rating:
             payload["rating"] = rating
+    if approve and (item is None or item.outcome != "decided"):
+        raise Conflict({"_schema": ["There is no panel decision to approve."]})
     row = FinalDecision(
         tenant_id=case.tenant_id,
         case_id=case.id,
@@ -527,7 +536,7 @@ def final_decision(
     )
     db.session.add(row)
     db.session.flush()
-    cases.apply(case, step.key, user, payload)
+    cases.apply(case, step.key, user, payload, internal=True)
     return row
 
 
@@ -552,8 +561,11 @@ class Minutes:
     items: list[MinutesItem]
 
 
-def minutes(session: PanelSession) -> Minutes:
-    """Attendance, recusals and decisions with tallies; ballots only where they are public."""
+def minutes(session: PanelSession, reader: User | None = None) -> Minutes:
+    """Attendance, recusals and decisions with tallies; ballots only where they are public.
+
+    For a ``reader``, the items they may see (a member never sees a case they sat out).
+    """
     present_ids = {a.member_id for a in session.attendance if a.present}
     roster = members(session.meets_on)
     items = [
@@ -565,7 +577,7 @@ def minutes(session: PanelSession) -> Minutes:
             item=item,
             public_ballots=public_ballots(item),
         )
-        for item in session.items
+        for item in (visible_items(session, reader) if reader else session.items)
     ]
     return Minutes(
         session,
@@ -583,3 +595,15 @@ def request_minutes_pdf(session: PanelSession, actor: Actor) -> None:
     audit.record(
         session.tenant_id, "panel.minutes_requested", "panel_session", session.id, actor=actor
     )
+
+
+def visible_items(session: PanelSession, user: User) -> list[AgendaItem]:
+    """Agenda items a reader may see: all for program staff, none a member is recused from."""
+    if user.roles & {"coordinator", "program_admin", "final_authority"}:
+        return list(session.items)
+    member = member_for(user)
+    return [
+        i
+        for i in session.items
+        if member is None or all(r.member_id != member.id for r in i.recusals)
+    ]

@@ -322,11 +322,13 @@ def submit_recommendation(
     """Record the recommendation and take the track's step that sends it to the panel.
 
     The step is found in the configuration, not by name: the action from the current
-    state that opens panel review or records the CT's rating.
+    state that opens panel review or records the CT's rating. Without such a step
+    (too early, or the panel already has the case) nothing is recorded.
     """
     from app.services import cases
 
-    row = recommend(case, ct, rating, rationale, evidence_ids)
+    if case.panel_review_open:
+        raise Conflict({"_schema": ["The panel has the case; the recommendation is final."]})
     track = configs.config_of(case.workflow_version).tracks[case.track_key]
     step = next(
         (
@@ -340,6 +342,8 @@ def submit_recommendation(
         ),
         None,
     )
-    if step is not None:
-        cases.apply(case, step.key, ct, {"rating": rating})
+    if step is None:
+        raise Conflict({"_schema": ["The case is not at the recommendation step."]})
+    row = recommend(case, ct, rating, rationale, evidence_ids)
+    cases.apply(case, step.key, ct, {"rating": rating})
     return row

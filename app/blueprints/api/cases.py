@@ -8,6 +8,7 @@ from flask_login import current_user
 from app.blueprints.api import bp
 from app.blueprints.api.helpers import load, load_args, page_body
 from app.blueprints.api.schemas import (
+    ActionOptionSchema,
     ActionRequestSchema,
     CaseDetailSchema,
     CaseFilterSchema,
@@ -32,10 +33,15 @@ def _case(case_id: int) -> Case:
 
 
 def _detail(case: Case) -> dict:
+    from app.services import workflow_config as configs
+    from app.services.case_permissions import sections
+
     body = CaseDetailSchema().dump(case)
-    body["actions"] = CaseDetailSchema().dump({"actions": cases.options(case, current_user.user)})[
-        "actions"
-    ]
+    body["actions"] = ActionOptionSchema(many=True).dump(cases.options(case, current_user.user))
+    track = configs.config_of(case.workflow_version).tracks[case.track_key]
+    if not sections(case, current_user.user, track.shared_with_principal).recommendation:
+        for field in ("recommended_rating", "panel_rating", "final_rating"):
+            body.pop(field, None)
     return body
 
 

@@ -47,7 +47,7 @@ def _session_body(row: PanelSession) -> dict:
             "votes_needed": i.votes_needed,
             "rule_text": i.rule_text,
         }
-        for i in row.items
+        for i in panel.visible_items(row, current_user.user)
     ]
     body = {
         "id": row.id,

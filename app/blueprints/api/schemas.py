@@ -94,15 +94,18 @@ class CaseSchema(Schema):
     principal = fields.Nested(PersonSchema, allow_none=True)
     school = fields.String(allow_none=True)
     enrolled_on = fields.Date()
-    recommended_rating = fields.String(allow_none=True)
-    final_rating = fields.String(allow_none=True)
     outcome = fields.String(allow_none=True)
     report_group = fields.String(allow_none=True)
     deadlines = fields.List(fields.Nested(DeadlineSchema))
 
 
 class CaseDetailSchema(CaseSchema):
+    """The detail adds the actions, and the ratings for readers who see the recommendation."""
+
     actions = fields.List(fields.Nested(ActionOptionSchema))
+    recommended_rating = fields.String(allow_none=True)
+    panel_rating = fields.String(allow_none=True)
+    final_rating = fields.String(allow_none=True)
 
 
 class CasePageSchema(PageSchema):

@@ -125,7 +125,7 @@ def session(panel_session_id: int):
         (m.id, m.user.name) for m in panel.members(row.meets_on)
     )
     items = []
-    for item in row.items:
+    for item in panel.visible_items(row, user):
         where = panel.seat(item, user)
         ballot_form = BallotForm(prefix=f"item{item.id}")
         ballot_form.option.choices = choices(
@@ -255,7 +255,7 @@ def minutes(panel_session_id: int):
     return render_template(
         "panel/minutes.html",
         session=row,
-        minutes=panel.minutes(row),
+        minutes=panel.minutes(row, current_user.user),
         requested=request.args.get("requested"),
     )
 

@@ -1,0 +1,335 @@
+"""The annual program report, as a pure computation.
+
+Each year a PAR program committee writes a report by hand (Boston 2009-10:
+"The PAs supported seventy (70) teachers this school year, of which ten (10)
+met standards, and twenty-one (21) teachers remain active"; "On average, the
+teachers received 10 months of PA support"; "Questionnaires were sent to 70
+teachers and 22 responses were received"). This module produces the same
+figures from plain records so the service layer can feed it from the database
+and the numbers can be checked by hand in tests.
+
+Nothing here imports Flask or SQLAlchemy, reads a clock or depends on the order
+of its input: the same records always give the same report. Averages and rates
+are computed with exact fractions and rounded half up, so a figure never
+depends on float accumulation order.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from fractions import Fraction
+from typing import Any
+
+__all__ = [
+    "ACTIVE",
+    "DAYS_PER_MONTH",
+    "UNASSIGNED",
+    "CaseRecord",
+    "SchoolYear",
+    "SurveyRecord",
+    "annual_report",
+    "compare_years",
+    "school_year",
+]
+
+#: Average length of a month in days (365.25 / 12, as reports usually round it).
+DAYS_PER_MONTH = Fraction("30.44")
+#: Outcome-group key for participants still supported at the year's end.
+ACTIVE = "active"
+#: Key in ``by_consulting_teacher`` for participants with no consulting teacher.
+UNASSIGNED = "unassigned"
+
+_LABEL = re.compile(r"([0-9]{4})-([0-9]{4})")
+
+
+@dataclass(frozen=True)
+class SchoolYear:
+    """A school year: ``label`` like "2009-2010", from ``start`` to ``end`` inclusive."""
+
+    label: str
+    start: date
+    end: date
+
+    def __post_init__(self) -> None:
+        if self.end < self.start:
+            raise ValueError(f"school year {self.label!r} ends ({self.end}) before it starts")
+
+
+def school_year(label: str, start_month_day: tuple[int, int] = (7, 1)) -> SchoolYear:
+    """Parse "2009-2010" into the year running from the start date of 2009 to the day
+    before the same date of 2010.
+
+    Districts start their year on different days (July 1 for the fiscal year,
+    September 1 for Boston's program), hence ``start_month_day``. A label whose
+    years are not consecutive is rejected rather than guessed at: a two-year
+    "school year" is almost always a typo, and a report over it would double
+    count nothing but still mislead.
+    """
+    match = _LABEL.fullmatch(label)
+    if match is None:
+        raise ValueError(f"school year {label!r} must look like '2009-2010'")
+    first, second = int(match.group(1)), int(match.group(2))
+    if second != first + 1:
+        raise ValueError(
+            f"school year {label!r} must span consecutive years, e.g. '{first}-{first + 1}'"
+        )
+    month, day = start_month_day
+    try:
+        start = date(first, month, day)
+        next_start = date(second, month, day)
+    except ValueError as error:
+        raise ValueError(
+            f"school year start {month:02d}-{day:02d} is not a date in both {first} and {second}"
+        ) from error
+    return SchoolYear(label=label, start=start, end=next_start - timedelta(days=1))
+
+
+@dataclass(frozen=True)
+class CaseRecord:
+    """What the annual report needs to know of one case.
+
+    ``started_on`` is the start of support (None before it begins),
+    ``ended_on`` the closing date (None while open) and ``report_group`` the
+    configured report group of the case's outcome (None while open).
+    """
+
+    case_id: int
+    track: str
+    track_kind: str
+    consulting_teacher: str | None
+    started_on: date | None
+    ended_on: date | None
+    report_group: str | None
+
+    def __post_init__(self) -> None:
+        started, ended = self.started_on, self.ended_on
+        if started is not None and ended is not None and ended < started:
+            raise ValueError(
+                f"case {self.case_id} ends ({ended}) before its support starts ({started})"
+            )
+
+
+@dataclass(frozen=True)
+class SurveyRecord:
+    """One year's participant questionnaire and its responses.
+
+    ``scale`` lists the scale keys strongest agreement first; ``agree_keys``
+    says which of them count as agreement. Each answer maps a statement key to
+    a scale key; a statement missing from an answer was left unanswered.
+    Inconsistent data is refused here, at construction, so the report never
+    silently drops an answer it cannot place.
+    """
+
+    key: str
+    title: str
+    sent: int
+    statements: tuple[tuple[str, str], ...]
+    scale: tuple[str, ...]
+    agree_keys: frozenset[str]
+    answers: tuple[Mapping[str, str], ...]
+    comments: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        if self.sent < 0:
+            raise ValueError(f"survey {self.key!r}: sent must not be negative, got {self.sent}")
+        statement_keys = [key for key, _ in self.statements]
+        if len(set(statement_keys)) != len(statement_keys):
+            raise ValueError(f"survey {self.key!r}: statement keys repeat: {statement_keys}")
+        if len(set(self.scale)) != len(self.scale):
+            raise ValueError(f"survey {self.key!r}: scale keys repeat: {list(self.scale)}")
+        if not self.agree_keys <= set(self.scale):
+            unknown = sorted(self.agree_keys - set(self.scale))
+            raise ValueError(f"survey {self.key!r}: agree keys not on the scale: {unknown}")
+        known, scale = set(statement_keys), set(self.scale)
+        for number, answer in enumerate(self.answers, start=1):
+            for statement, value in answer.items():
+                if statement not in known:
+                    raise ValueError(
+                        f"survey {self.key!r}: response {number} answers unknown "
+                        f"statement {statement!r}"
+                    )
+                if value not in scale:
+                    raise ValueError(
+                        f"survey {self.key!r}: response {number} answers {statement!r} "
+                        f"with {value!r}, not on the scale {list(self.scale)}"
+                    )
+
+
+def _round_half_up(value: Fraction, places: int) -> float:
+    """Round an exact fraction half up, so 9.95 months reads 10.0 as a committee would."""
+    scale = 10**places
+    return float(Fraction(math.floor(value * scale + Fraction(1, 2)), scale))
+
+
+def _is_participant(case: CaseRecord, year: SchoolYear) -> bool:
+    """Support overlaps the year: it started by the year's end and had not ended before."""
+    if case.started_on is None or case.started_on > year.end:
+        return False
+    return case.ended_on is None or case.ended_on >= year.start
+
+
+def _support_days(case: CaseRecord, year: SchoolYear) -> int:
+    """Days of support from its start (even before the year) to its end or the year's end."""
+    assert case.started_on is not None  # only called for participants
+    until = year.end if case.ended_on is None else min(case.ended_on, year.end)
+    return (until - case.started_on).days
+
+
+def _average_months(cases: Sequence[CaseRecord], year: SchoolYear) -> float:
+    if not cases:
+        return 0.0
+    total_days = sum(_support_days(case, year) for case in cases)
+    return _round_half_up(Fraction(total_days, len(cases)) / DAYS_PER_MONTH, 1)
+
+
+def _group_keys(report_groups: Sequence[str]) -> list[str]:
+    """The configured groups in order, then "active" unless it is configured already."""
+    if len(set(report_groups)) != len(report_groups):
+        raise ValueError(f"report groups repeat: {list(report_groups)}")
+    return [*report_groups] if ACTIVE in report_groups else [*report_groups, ACTIVE]
+
+
+def _outcome_group(case: CaseRecord, year: SchoolYear, keys: Sequence[str]) -> str:
+    """Closed by the year's end: its outcome's group. Otherwise it was still active then."""
+    if case.ended_on is None or case.ended_on > year.end:
+        return ACTIVE
+    if case.report_group not in keys:
+        raise ValueError(
+            f"case {case.case_id} closed on {case.ended_on} with report group "
+            f"{case.report_group!r}, not one of {list(keys)}"
+        )
+    return case.report_group
+
+
+def _outcome_groups(
+    cases: Sequence[CaseRecord], year: SchoolYear, keys: Sequence[str]
+) -> dict[str, int]:
+    counts = dict.fromkeys(keys, 0)
+    for case in cases:
+        counts[_outcome_group(case, year, keys)] += 1
+    return counts
+
+
+def _survey_section(survey: SurveyRecord) -> dict[str, Any]:
+    responses = len(survey.answers)
+    rate = 0.0 if survey.sent == 0 else _round_half_up(Fraction(responses, survey.sent), 3)
+    statements = []
+    for key, text in survey.statements:
+        counts = dict.fromkeys(survey.scale, 0)
+        for answer in survey.answers:
+            if key in answer:
+                counts[answer[key]] += 1
+        statements.append(
+            {
+                "key": key,
+                "text": text,
+                "counts": counts,
+                "agree_or_better": sum(counts[scale] for scale in survey.agree_keys),
+            }
+        )
+    return {
+        "key": survey.key,
+        "title": survey.title,
+        "sent": survey.sent,
+        "responses": responses,
+        "response_rate": rate,
+        "statements": statements,
+        "comments": list(survey.comments),
+    }
+
+
+def annual_report(
+    year: SchoolYear,
+    cases: Iterable[CaseRecord],
+    report_groups: Sequence[str],
+    survey: SurveyRecord | None,
+) -> dict[str, Any]:
+    """The year's program report as a JSON-ready dict.
+
+    Participants are the cases whose support overlaps the year (started on or
+    before its end and not ended before its start); a case whose support never
+    started is not one. A participant counts in its outcome's report group if
+    it closed by the year's end; otherwise it is "active", as the committee
+    counts teachers still being supported when it writes the report.
+
+    ``average_months_of_support`` counts, for each participant, the months
+    (of 30.44 days) from the start of its support to its closing date or the
+    year's end, whichever comes first, *even when support started before the
+    year*: the committee reports how much support its teachers had received in
+    total ("others who still receive consultation after 2 years"), not how much
+    of it fell in this year. The mean is taken over exact days and rounded once.
+
+    A closed participant whose report group is not among ``report_groups``
+    raises ValueError: silently dropping it would make the groups stop adding
+    up to the participants. ``report_groups`` may itself include "active" (an
+    outcome such as "continuing next year"); it is then not repeated.
+    """
+    keys = _group_keys(report_groups)
+    participants = [case for case in cases if _is_participant(case, year)]
+
+    by_track: dict[str, list[CaseRecord]] = {}
+    by_teacher: dict[str, list[CaseRecord]] = {}
+    for case in participants:
+        by_track.setdefault(case.track, []).append(case)
+        by_teacher.setdefault(case.consulting_teacher or UNASSIGNED, []).append(case)
+
+    return {
+        "year": year.label,
+        "participants": len(participants),
+        "outcome_groups": _outcome_groups(participants, year, keys),
+        "average_months_of_support": _average_months(participants, year),
+        "survey": None if survey is None else _survey_section(survey),
+        "by_track": {
+            track: {
+                "participants": len(group),
+                "outcome_groups": _outcome_groups(group, year, keys),
+                "average_months_of_support": _average_months(group, year),
+            }
+            for track, group in sorted(by_track.items())
+        },
+        "by_consulting_teacher": {
+            teacher: {
+                "participants": len(group),
+                "average_months_of_support": _average_months(group, year),
+            }
+            for teacher, group in sorted(by_teacher.items())
+        },
+    }
+
+
+def compare_years(reports: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """Year-over-year rows of annual reports, one column per year, for charts.
+
+    Years come out in chronological order whatever the input order, and a year
+    given twice is refused (a chart with two bars for one year misleads). A
+    group missing from a year's report (the district changed its groups) is
+    None there, not 0: it was not counted, which is different from nobody.
+    The response rate is None for a year without a survey, for the same reason.
+    """
+    ordered = sorted(reports, key=lambda report: report["year"])
+    years = [report["year"] for report in ordered]
+    if len(set(years)) != len(years):
+        raise ValueError(f"a year appears more than once: {years}")
+
+    groups: list[str] = []
+    for report in ordered:
+        groups.extend(key for key in report["outcome_groups"] if key not in groups)
+    if ACTIVE in groups:
+        groups = [*(key for key in groups if key != ACTIVE), ACTIVE]
+
+    return {
+        "years": years,
+        "participants": [report["participants"] for report in ordered],
+        "average_months_of_support": [report["average_months_of_support"] for report in ordered],
+        "outcome_groups": {
+            group: [report["outcome_groups"].get(group) for report in ordered] for group in groups
+        },
+        "response_rate": [
+            None if report["survey"] is None else report["survey"]["response_rate"]
+            for report in ordered
+        ],
+    }
