@@ -16,7 +16,21 @@ def register_blueprints(app: Flask) -> None:
     from app.blueprints.panel.routes import bp as panel
     from app.blueprints.portal.routes import bp as portal
     from app.blueprints.public.routes import bp as public
+    from app.blueprints.reports.routes import bp as reports
     from app.blueprints.roster.routes import bp as roster
 
-    for blueprint in (public, auth, portal, admin, cases, enroll, roster, panel, ops, network, api):
+    for blueprint in (
+        public,
+        auth,
+        portal,
+        admin,
+        cases,
+        enroll,
+        roster,
+        panel,
+        reports,
+        ops,
+        network,
+        api,
+    ):
         app.register_blueprint(blueprint)

@@ -1,11 +1,15 @@
-"""Imports over the API: the same all-or-nothing service as the command line."""
+"""Imports and reports over the API: the same services as the command line and pages."""
 
 from __future__ import annotations
 
 from flask import request
 
 from app.blueprints.api import bp
-from app.blueprints.api.schemas import ImportResultSchema
+from app.blueprints.api.schemas import (
+    AnnualReportQuerySchema,
+    AnnualReportSchema,
+    ImportResultSchema,
+)
 from app.blueprints.api.spec import documented
 from app.services import imports, uow
 from app.services.actors import current_actor
@@ -28,3 +32,17 @@ def import_cases():
     )
     uow.commit()
     return ImportResultSchema().dump(result)
+
+
+@bp.get("/t/<tenant_slug>/reports/annual")
+@documented(
+    "The annual program report for ?year=2009-2010 (school years start on the "
+    "configuration's school_year_start)",
+    response=AnnualReportSchema,
+)
+def annual_report():
+    from app.blueprints.api.helpers import load_args
+    from app.services import reports
+
+    args = load_args(AnnualReportQuerySchema())
+    return reports.annual(current_tenant().id, args["year"])

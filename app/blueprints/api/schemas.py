@@ -415,3 +415,20 @@ class FinalDecisionInSchema(Schema):
 class ImportResultSchema(Schema):
     created = fields.Integer()
     updated = fields.Integer()
+
+
+class AnnualReportQuerySchema(Schema):
+    year = fields.String(
+        required=True,
+        validate=validate.Regexp(r"^\d{4}-\d{4}$", error="Use a label like 2009-2010."),
+    )
+
+
+class AnnualReportSchema(Schema):
+    year = fields.String()
+    participants = fields.Integer()
+    outcome_groups = fields.Dict(keys=fields.String(), values=fields.Integer())
+    average_months_of_support = fields.Float()
+    survey = fields.Dict(allow_none=True)
+    by_track = fields.Dict()
+    by_consulting_teacher = fields.Dict()

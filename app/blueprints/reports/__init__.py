@@ -1,0 +1,1 @@
+"""The annual program report pages."""

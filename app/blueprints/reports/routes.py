@@ -1,0 +1,61 @@
+"""The annual report as a page with charts; the JSON is the API's."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, render_template, request
+
+from app.services import charts, reports
+from app.services import workflow_config as configs
+from app.services.errors import ServiceError
+from app.tenants.resolution import current_tenant
+
+bp = Blueprint("reports", __name__, url_prefix="/t/<tenant_slug>/reports")
+
+
+def _year() -> str | None:
+    years = reports.years_with_data(current_tenant().id)
+    return request.args.get("year") or (years[-1] if years else None)
+
+
+@bp.get("/annual")
+def annual():
+    tenant_id = current_tenant().id
+    years = reports.years_with_data(tenant_id)
+    label, report, error = _year(), None, None
+    if label:
+        try:
+            report = reports.annual(tenant_id, label)
+        except ServiceError as exc:
+            error = " ".join(m for ms in exc.errors.values() for m in ms)
+    config = configs.config_of(configs.latest_published(tenant_id))
+    return render_template(
+        "reports/annual.html",
+        report=report,
+        years=years,
+        year=label,
+        error=error,
+        groups={k: g.label for k, g in config.report_groups.items()},
+    ), (422 if error else 200)
+
+
+@bp.get("/annual.svg")
+def annual_chart():
+    tenant_id = current_tenant().id
+    color, chart, label = current_tenant().primary_color, request.args.get("chart"), _year()
+    if chart == "trend":
+        return Response(charts.trend(reports.trend(tenant_id), color), mimetype="image/svg+xml")
+    if not label:
+        abort(404)
+    try:
+        report = reports.annual(tenant_id, label)
+    except ServiceError:
+        abort(404)
+    config = configs.config_of(configs.latest_published(tenant_id))
+    if chart == "outcomes":
+        labels = {k: g.label for k, g in config.report_groups.items()} | {"active": "Active"}
+        svg = charts.outcome_groups(report, labels, color)
+    elif chart == "months":
+        svg = charts.months_by_track(report, color)
+    else:
+        abort(404)
+    return Response(svg, mimetype="image/svg+xml")

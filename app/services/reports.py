@@ -1,0 +1,82 @@
+"""The annual program report from the district's own data (the pure figures live in
+``app.reports.annual``; this module reads the cases and the configuration)."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models.case import Case
+from app.models.user import User
+from app.reports.annual import CaseRecord, annual_report, compare_years, school_year
+from app.services import workflow_config as configs
+from app.services.errors import ValidationFailed
+from app.workflows import ProgramConfig
+
+
+def _config(tenant_id: int) -> ProgramConfig:
+    version = configs.latest_published(tenant_id)
+    if version is None:
+        raise ValidationFailed({"year": ["The program has no published configuration yet."]})
+    return configs.config_of(version)
+
+
+def annual(tenant_id: int, year_label: str) -> dict:
+    """The report for a school year label such as ``2009-2010`` (422 when it is not one)."""
+    config = _config(tenant_id)
+    try:
+        year = school_year(year_label, config.school_year_start)
+    except ValueError as exc:
+        raise ValidationFailed({"year": [str(exc)]}) from exc
+    rows = db.session.execute(
+        select(Case, User.name)
+        .outerjoin(User, User.id == Case.ct_id)
+        .where(Case.started_on.is_not(None), Case.started_on <= year.end)
+    ).all()
+    kinds = {key: track.kind for key, track in config.tracks.items()}
+    records = [
+        CaseRecord(
+            case_id=case.id,
+            track=case.track_key,
+            track_kind=kinds.get(case.track_key, ""),
+            consulting_teacher=ct_name,
+            started_on=case.started_on,
+            ended_on=case.ended_on,
+            report_group=case.report_group,
+        )
+        for case, ct_name in rows
+    ]
+    groups = list(config.report_groups)
+    groups += sorted({r.report_group for r in records if r.report_group} - set(groups))
+    return annual_report(year, records, groups, None)
+
+
+def years_with_data(tenant_id: int) -> list[str]:
+    """School-year labels from the first case's start to the latest one's."""
+    config = _config(tenant_id)
+    first, last = (
+        db.session.execute(
+            select(Case.started_on).where(Case.started_on.is_not(None)).order_by(Case.started_on)
+        )
+        .scalars()
+        .first(),
+        db.session.execute(
+            select(Case.started_on)
+            .where(Case.started_on.is_not(None))
+            .order_by(Case.started_on.desc())
+        )
+        .scalars()
+        .first(),
+    )
+    if first is None:
+        return []
+    labels = []
+    for start_year in range(
+        config.school_year(first)[0].year, config.school_year(last)[0].year + 1
+    ):
+        labels.append(f"{start_year}-{start_year + 1}")
+    return labels
+
+
+def trend(tenant_id: int) -> dict:
+    return compare_years([annual(tenant_id, label) for label in years_with_data(tenant_id)])

@@ -1,0 +1,62 @@
+"""Import a history, ask for the annual report: the figures a committee counts by hand."""
+
+from __future__ import annotations
+
+from tests.casework import Api, Browser
+from tests.test_imports import HEADER, _post
+
+# School years of the 2007-2010 Peer Assistance Program start on September 1st.
+HISTORY = (
+    # In the year, closed in it: met standards. 2009-09-01 .. 2010-06-30 = 302 days.
+    "B-1,Ann,ann@bps.org,Adams,peer_assistance,ct@bps.org,2009-08-01,2009-09-01,2010-06-30,"
+    "met_standards\n"
+    # Started before the year, still open: active. 2009-01-15 .. 2010-08-31 = 593 days.
+    "B-2,Ben,ben@bps.org,Blake,peer_assistance,ct@bps.org,2009-01-02,2009-01-15,,\n"
+    # Closed after the year's end: active at the report. 2009-10-01 .. 2010-08-31 = 334 days.
+    "B-3,Cy,cy@bps.org,Adams,peer_assistance,,2009-09-20,2009-10-01,2010-09-15,retired\n"
+    # Ended the day before the year: not a participant.
+    "B-4,Di,di@bps.org,Adams,peer_assistance,,2008-08-01,2008-09-01,2009-08-31,resigned\n"
+    # Started the day after the year: not a participant.
+    "B-5,Ed,ed@bps.org,Adams,peer_assistance,,2010-08-20,2010-09-01,,\n"
+)
+
+
+def test_the_annual_report_counts_what_a_committee_would(app, district):
+    pap = district("bostonpap", "boston_pap_2007")
+    assert _post(app, pap, HEADER + HISTORY).status_code == 200
+    api = Api(app, pap, pap.people["coordinator"])
+    report = api.get("/reports/annual?year=2009-2010").json
+    assert report["year"] == "2009-2010"
+    assert report["participants"] == 3
+    assert report["outcome_groups"] == {
+        "met_standards": 1,
+        "retirements_resignations_other": 0,
+        "active": 2,
+    }
+    # (302 + 593 + 334) / 3 = 409.67 days = 13.46 months of 30.44 days.
+    assert report["average_months_of_support"] == 13.5
+    assert report["by_consulting_teacher"]["Ct"]["participants"] == 2
+    assert report["by_consulting_teacher"]["unassigned"]["participants"] == 1
+
+
+def test_a_bad_year_is_a_422_naming_the_field(app, district):
+    pap = district("bostonpap", "boston_pap_2007")
+    api = Api(app, pap, pap.people["coordinator"])
+    assert api.get("/reports/annual?year=2009").status_code == 422
+    response = api.get("/reports/annual?year=2009-2011")
+    assert response.status_code == 422
+    assert "year" in response.json["errors"]
+
+
+def test_the_report_page_shows_the_figures_and_its_charts(app, district):
+    pap = district("bostonpap", "boston_pap_2007")
+    _post(app, pap, HEADER + HISTORY)
+    coordinator = Browser(app, pap, pap.people["coordinator"])
+    page = coordinator.get("/reports/annual?year=2009-2010").text
+    assert "Teachers supported</dt><dd>3" in page.replace("\n", "")
+    for chart in ("outcomes", "months", "trend"):
+        svg = coordinator.get(f"/reports/annual.svg?year=2009-2010&chart={chart}")
+        assert svg.status_code == 200 and svg.mimetype == "image/svg+xml"
+        assert b"<svg" in svg.data
+    teacher_view = Api(app, pap, pap.people["ct"]).get("/reports/annual?year=2009-2010")
+    assert teacher_view.status_code == 403
