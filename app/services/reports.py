@@ -80,3 +80,14 @@ def years_with_data(tenant_id: int) -> list[str]:
 
 def trend(tenant_id: int) -> dict:
     return compare_years([annual(tenant_id, label) for label in years_with_data(tenant_id)])
+
+
+def default_year(tenant_id: int) -> str:
+    """The latest school year with cases, or the current one."""
+    from datetime import date
+
+    years = years_with_data(tenant_id)
+    if years:
+        return years[-1]
+    start, _ = _config(tenant_id).school_year(date.today())
+    return f"{start.year}-{start.year + 1}"

@@ -45,4 +45,6 @@ def annual_report():
     from app.services import reports
 
     args = load_args(AnnualReportQuerySchema())
-    return reports.annual(current_tenant().id, args["year"])
+    return reports.annual(
+        current_tenant().id, args["year"] or reports.default_year(current_tenant().id)
+    )

@@ -419,7 +419,7 @@ class ImportResultSchema(Schema):
 
 class AnnualReportQuerySchema(Schema):
     year = fields.String(
-        required=True,
+        load_default=None,
         validate=validate.Regexp(r"^\d{4}-\d{4}$", error="Use a label like 2009-2010."),
     )
 

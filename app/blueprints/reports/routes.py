@@ -12,9 +12,8 @@ from app.tenants.resolution import current_tenant
 bp = Blueprint("reports", __name__, url_prefix="/t/<tenant_slug>/reports")
 
 
-def _year() -> str | None:
-    years = reports.years_with_data(current_tenant().id)
-    return request.args.get("year") or (years[-1] if years else None)
+def _year() -> str:
+    return request.args.get("year") or reports.default_year(current_tenant().id)
 
 
 @bp.get("/annual")
@@ -41,11 +40,10 @@ def annual():
 @bp.get("/annual.svg")
 def annual_chart():
     tenant_id = current_tenant().id
-    color, chart, label = current_tenant().primary_color, request.args.get("chart"), _year()
+    color, label = current_tenant().primary_color, _year()
+    chart = request.args.get("chart", "outcomes")
     if chart == "trend":
         return Response(charts.trend(reports.trend(tenant_id), color), mimetype="image/svg+xml")
-    if not label:
-        abort(404)
     try:
         report = reports.annual(tenant_id, label)
     except ServiceError:
