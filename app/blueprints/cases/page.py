@@ -83,3 +83,26 @@ def render_case(case: Case, status: int = 200, **forms):
         info_form=forms.get("info_form") or InformationRequestForm(),
         reopen_form=reopen_form,
     ), status
+
+
+def submit(case: Case, form, form_key: str, act, done: str):
+    """The one shape of every case form: validate, run the service, commit once, go back to
+    the case; or roll back and show the form again with each error beside its field."""
+    from flask import flash, redirect, url_for
+
+    from app.blueprints.forms import show_errors
+    from app.services import uow
+    from app.services.case_access import visible_case
+    from app.services.errors import ServiceError
+
+    if not form.validate_on_submit():
+        return render_case(case, 400, **{form_key: form})
+    try:
+        act()
+        uow.commit()
+    except ServiceError as exc:
+        uow.rollback()
+        show_errors(form, exc.errors)
+        return render_case(visible_case(case.id, current_user.user), exc.status, **{form_key: form})
+    flash(done, "success")
+    return redirect(url_for("cases.show", case_id=case.id))

@@ -13,9 +13,8 @@ from app.blueprints.cases.forms import (
     VisitForm,
     choices,
 )
-from app.blueprints.cases.page import render_case
+from app.blueprints.cases.page import submit
 from app.blueprints.cases.routes import bp, case_or_404
-from app.blueprints.forms import show_errors
 from app.blueprints.loading import get_or_404
 from app.models.support import Evidence, Goal, Visit
 from app.services import support, uow
@@ -48,17 +47,12 @@ def visit_new(case_id: int):
     case = case_or_404(case_id)
     form = VisitForm()
     form.fill_choices(configs.config_of(case.workflow_version))
-    if form.validate_on_submit():
-        try:
-            require(case, current_user.user, relations=("assigned_ct",), what="log visits")
-            support.log_visit(case, current_user.user, _visit_input(form))
-            uow.commit()
-            return _done(case_id, "Visit saved.")
-        except ServiceError as exc:
-            uow.rollback()
-            show_errors(form, exc.errors)
-            return render_case(case_or_404(case_id), exc.status, visit_form=form)
-    return render_case(case, 400, visit_form=form)
+
+    def act():
+        require(case, current_user.user, relations=("assigned_ct",), what="log visits")
+        support.log_visit(case, current_user.user, _visit_input(form))
+
+    return submit(case, form, "visit_form", act, "Visit saved.")
 
 
 @bp.post("/<int:case_id>/visits/<int:visit_id>/log")
@@ -67,17 +61,12 @@ def visit_log(case_id: int, visit_id: int):
     visit = _child(Visit, visit_id, case_id)
     form = VisitForm()
     form.fill_choices(configs.config_of(case.workflow_version))
-    if form.validate_on_submit():
-        try:
-            require(case, current_user.user, relations=("assigned_ct",), what="log visits")
-            support.complete_visit(visit, case, current_user.user, _visit_input(form))
-            uow.commit()
-            return _done(case_id, "Meeting logged.")
-        except ServiceError as exc:
-            uow.rollback()
-            show_errors(form, exc.errors)
-            return render_case(case_or_404(case_id), exc.status, visit_form=form)
-    return render_case(case, 400, visit_form=form)
+
+    def act():
+        require(case, current_user.user, relations=("assigned_ct",), what="log visits")
+        support.complete_visit(visit, case, current_user.user, _visit_input(form))
+
+    return submit(case, form, "visit_form", act, "Meeting logged.")
 
 
 def _child(model, child_id: int, case_id: int):
@@ -92,23 +81,18 @@ def _child(model, child_id: int, case_id: int):
 def goal_new(case_id: int):
     case = case_or_404(case_id)
     form = GoalForm()
-    if form.validate_on_submit():
-        try:
-            require(
-                case,
-                current_user.user,
-                relations=("assigned_ct", "case_teacher"),
-                roles=("coordinator",),
-                what="set goals",
-            )
-            support.add_goal(case, current_user.user, form.text.data)
-            uow.commit()
-            return _done(case_id, "Goal added.")
-        except ServiceError as exc:
-            uow.rollback()
-            show_errors(form, exc.errors)
-            return render_case(case_or_404(case_id), exc.status, goal_form=form)
-    return render_case(case, 400, goal_form=form)
+
+    def act():
+        require(
+            case,
+            current_user.user,
+            relations=("assigned_ct", "case_teacher"),
+            roles=("coordinator",),
+            what="set goals",
+        )
+        support.add_goal(case, current_user.user, form.text.data)
+
+    return submit(case, form, "goal_form", act, "Goal added.")
 
 
 @bp.post("/<int:case_id>/goals/<int:goal_id>")
@@ -133,36 +117,27 @@ def evidence_new(case_id: int):
     case = case_or_404(case_id)
     form = EvidenceForm()
     form.fill_choices(configs.config_of(case.workflow_version))
-    if form.validate_on_submit():
+
+    def act():
+        require(
+            case,
+            current_user.user,
+            relations=("assigned_ct", "case_principal"),
+            what="add evidence",
+        )
+        # The case's principal adds the secondary evaluator's evidence; anyone else is the CT.
+        role = "principal" if case.principal_id == current_user.user.id else "consulting_teacher"
         upload = form.file.data
-        try:
-            require(
-                case,
-                current_user.user,
-                relations=("assigned_ct", "case_principal"),
-                what="add evidence",
-            )
-            role = (
-                "principal"
-                if "principal" in current_user.user.roles
-                and (case.principal_id == current_user.user.id)
-                else "consulting_teacher"
-            )
-            support.add_evidence(
-                case,
-                current_user.user,
-                role,
-                form.text.data,
-                form.standards.data or [],
-                (upload.stream, upload.filename) if upload and upload.filename else None,
-            )
-            uow.commit()
-            return _done(case_id, "Evidence added.")
-        except ServiceError as exc:
-            uow.rollback()
-            show_errors(form, exc.errors)
-            return render_case(case_or_404(case_id), exc.status, evidence_form=form)
-    return render_case(case, 400, evidence_form=form)
+        support.add_evidence(
+            case,
+            current_user.user,
+            role,
+            form.text.data,
+            form.standards.data or [],
+            (upload.stream, upload.filename) if upload and upload.filename else None,
+        )
+
+    return submit(case, form, "evidence_form", act, "Evidence added.")
 
 
 @bp.get("/<int:case_id>/evidence/<int:evidence_id>/file")
@@ -198,20 +173,15 @@ def recommend(case_id: int):
     options = config.recommendation_options(case.track_key)
     form.rating.choices = choices((o, o) for o in options)
     form.evidence_ids.choices = choices((e.id, str(e.id)) for e in support.evidence(case))
-    if form.validate_on_submit():
-        try:
-            require(case, current_user.user, relations=("assigned_ct",), what="recommend")
-            support.submit_recommendation(
-                case,
-                current_user.user,
-                form.rating.data,
-                form.rationale.data,
-                form.evidence_ids.data or [],
-            )
-            uow.commit()
-            return _done(case_id, "Recommendation submitted.")
-        except ServiceError as exc:
-            uow.rollback()
-            show_errors(form, exc.errors)
-            return render_case(case_or_404(case_id), exc.status, recommendation_form=form)
-    return render_case(case, 400, recommendation_form=form)
+
+    def act():
+        require(case, current_user.user, relations=("assigned_ct",), what="recommend")
+        support.submit_recommendation(
+            case,
+            current_user.user,
+            form.rating.data,
+            form.rationale.data,
+            form.evidence_ids.data or [],
+        )
+
+    return submit(case, form, "recommendation_form", act, "Recommendation submitted.")
