@@ -230,6 +230,37 @@ def import_cases(slug: str, file) -> None:
     click.echo(f"Imported {result.created} new and {result.updated} updated cases into {slug}")
 
 
+@import_cli.command("survey-responses")
+@click.option("--tenant", "slug", required=True)
+@click.option("--survey", "survey_key", required=True, help="A survey key of the configuration.")
+@click.option("--year", required=True, help="The school year, e.g. 2009-2010.")
+@click.option("--sent", type=int, required=True, help="How many questionnaires were sent.")
+@click.argument("file", type=click.File("rb"))
+def import_survey_responses(slug: str, survey_key: str, year: str, sent: int, file) -> None:
+    """Answers collected before Parley: all or nothing; re-import updates by response_id."""
+    from app.services import imports
+
+    tenant = _tenant(slug)
+    with tenant_scope(tenant.id):
+        try:
+            result = imports.import_survey_responses(
+                tenant.id,
+                survey_key,
+                year,
+                sent,
+                imports.read_upload(file.read()),
+                Actor.system(f"import by {getpass.getuser()}"),
+            )
+            uow.commit()
+        except ServiceError as exc:
+            uow.rollback()
+            _fail(exc)
+    click.echo(
+        f"Imported {result.created} new and {result.updated} updated answers "
+        f"for {survey_key} {year}"
+    )
+
+
 def register_commands(app: Flask) -> None:
     for command in (
         tenants_cli,

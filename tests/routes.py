@@ -28,6 +28,7 @@ NATURAL_KEYS = {
     "b": "a published workflow version number",
     "track": "a track key of the program",
     "action": "a workflow action key",
+    "token": "a personal survey link",
 }
 
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 
 import pytest
+from sqlalchemy import select
 
 from app.extensions import db
 from app.models.tenant import Tenant
@@ -28,7 +30,6 @@ PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 def _support_record(app, tenant: Tenant, case, people: dict[str, User]) -> None:
     """A CT on the case, a visit, a goal and evidence with a file: rows every route can name."""
     import io
-    from datetime import date
 
     from app.models.case import Case
     from app.services import assignments, panel, roster, support
@@ -56,6 +57,40 @@ def _support_record(app, tenant: Tenant, case, people: dict[str, User]) -> None:
         uow.commit()  # without Redis the export runs inline, after the commit
 
 
+SURVEY = {
+    "key": "participant",
+    "title": "Participant questionnaire",
+    "scale": ["strongly_agree", "agree", "disagree", "strongly_disagree"],
+    "statements": [{"key": "helpful", "text": "My consulting teacher helped me."}],
+    "comment_question": "Comments",
+}
+
+
+def _add_survey(app, tenant: Tenant) -> None:
+    """Version 2 of every seeded program adds a participant survey."""
+    with app.app_context(), tenant_scope(tenant.id):
+        document = dict(configs.latest_published(tenant.id).document)
+        document["surveys"] = [SURVEY]
+        configs.save_draft(tenant.id, document)
+        configs.publish(tenant.id, note="survey")
+        uow.commit()
+
+
+def _send_survey(app, tenant: Tenant) -> str:
+    """Send this school year's survey; returns the first invitation's personal token."""
+    from app.models.survey import SurveyInvitation
+    from app.services import surveys
+    from app.services.actors import Actor
+
+    with app.app_context(), tenant_scope(tenant.id):
+        config = configs.config_of(configs.latest_published(tenant.id))
+        start, _ = config.school_year(date.today())
+        surveys.send(tenant.id, "participant", f"{start.year}-{start.year + 1}", Actor.system())
+        uow.commit()
+        invitation = db.session.execute(select(SurveyInvitation).limit(1)).scalar_one()
+        return surveys.token_for(invitation)
+
+
 def _publish_again(app, tenant: Tenant, times: int) -> None:
     with app.app_context(), tenant_scope(tenant.id):
         for n in range(times):
@@ -79,14 +114,17 @@ def seed_district(app, make_tenant, make_user, make_case):
         people["all"] = make_user(
             tenant, *sorted(TENANT_ROLE_KEYS), email=f"all@{slug}.example.org"
         )
+        _add_survey(app, tenant)
         case = make_case(tenant, people["teacher"], track)
         _support_record(app, tenant, case, people)
+        token = _send_survey(app, tenant)
         _publish_again(app, tenant, extra_versions)
         with app.app_context(), tenant_scope(tenant.id):
             config = configs.config_of(configs.latest_published(tenant.id))
             first = config.tracks[track].transitions[0].key
-        last = 1 + extra_versions
+        last = 2 + extra_versions
         natural = {
+            "token": token,
             "number": last,
             "a": max(last - 1, 1),
             "b": last,

@@ -139,14 +139,15 @@ def test_a_platform_account_cannot_use_a_district_portal(open_app, district):
 
 
 def test_public_routes_need_no_sign_in(open_app, district):
-    tenant, _, _ = district
+    tenant, _, natural = district
     client = open_app.test_client()
     for call in calls(open_app):
         rule = MATRIX[call.endpoint]
         if rule.audience not in (PUBLIC, TENANT_PUBLIC) or call.method != "GET":
             continue
-        url = call.url(
-            open_app, {"tenant_slug": tenant.slug} if "tenant_slug" in call.rule.arguments else {}
-        )
+        values = values_in(open_app, tenant.id, object_args(call.rule), natural)
+        if "tenant_slug" in call.rule.arguments:
+            values["tenant_slug"] = tenant.slug
+        url = call.url(open_app, values)
         response = client.get(url)
         assert response.status_code in (200, 400), f"{url} gave {response.status_code}"

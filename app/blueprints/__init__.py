@@ -18,6 +18,7 @@ def register_blueprints(app: Flask) -> None:
     from app.blueprints.public.routes import bp as public
     from app.blueprints.reports.routes import bp as reports
     from app.blueprints.roster.routes import bp as roster
+    from app.blueprints.surveys.routes import bp as surveys
 
     for blueprint in (
         public,
@@ -29,6 +30,7 @@ def register_blueprints(app: Flask) -> None:
         roster,
         panel,
         reports,
+        surveys,
         ops,
         network,
         api,

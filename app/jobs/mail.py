@@ -65,3 +65,32 @@ def send_case_notice(payload: dict, message_id: str) -> None:
     for person in recipients(case, payload["to"]):
         body = render_template("mail/case_notice.txt", user=person, tenant=tenant, step=step)
         _send_once(message_id, tenant, person.email, subject, body)
+
+
+def send_survey_invitation(payload: dict, message_id: str) -> None:
+    """A personal survey link (or a reminder); the same link however often the job runs."""
+    from app.models.survey import SurveyInvitation, SurveyRound
+    from app.services.surveys import token_for
+
+    invitation = db.session.execute(
+        select(SurveyInvitation).where(SurveyInvitation.id == payload["invitation_id"])
+    ).scalar_one_or_none()
+    if invitation is None or invitation.used_on is not None:
+        return
+    person = db.session.execute(
+        select(User).where(User.id == invitation.user_id)
+    ).scalar_one_or_none()
+    if person is None:
+        return
+    tenant = db.session.get(Tenant, invitation.tenant_id)
+    survey = db.session.get(SurveyRound, invitation.round_id)
+    subject = ("Reminder: " if payload.get("reminder") else "") + f"{tenant.name}: {survey.title}"
+    body = render_template(
+        "mail/survey.txt",
+        user=person,
+        tenant=tenant,
+        survey=survey,
+        token=token_for(invitation),
+        invitation=invitation,
+    )
+    _send_once(message_id, tenant, person.email, subject, body)

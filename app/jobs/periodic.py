@@ -35,9 +35,23 @@ def deadline_reminders() -> int:
         return remind_due()
 
 
+def survey_reminders() -> int:
+    """Remind, once a week, the people who have not answered an open survey."""
+    from app.jobs.worker import worker_app
+    from app.services import surveys, uow
+    from app.tenants.context import all_tenants
+
+    with worker_app().app_context():
+        with all_tenants():
+            count = surveys.remind_due()
+        uow.commit()
+        return count
+
+
 SCHEDULE: tuple[Periodic, ...] = (
     Periodic("outbox-sweep", "app.jobs.periodic.sweep_outbox", "default", 60),
     Periodic("deadline-reminders", "app.jobs.periodic.deadline_reminders", "default", 3600),
+    Periodic("survey-reminders", "app.jobs.periodic.survey_reminders", "default", 86400),
 )
 
 

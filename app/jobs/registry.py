@@ -11,5 +11,6 @@ JobHandler = Callable[[dict, str], None]
 JOBS: dict[str, JobHandler] = {
     "mail.welcome": mail.send_welcome,
     "mail.case_notice": mail.send_case_notice,
+    "mail.survey_invitation": mail.send_survey_invitation,
     "exports.minutes": exports.build_minutes,
 }

@@ -16,6 +16,7 @@ from app.models.panel import (
 )
 from app.models.roster import ConsultingTeacher, TrainingRecord
 from app.models.support import Evidence, Goal, Recommendation, Visit
+from app.models.survey import SurveyInvitation, SurveyResponse, SurveyRound
 from app.models.tenant import Tenant
 from app.models.user import ApiToken, PlatformUser, RoleGrant, User
 from app.models.workflow import WorkflowVersion
@@ -42,6 +43,9 @@ __all__ = [
     "Recusal",
     "RoleGrant",
     "SentMail",
+    "SurveyInvitation",
+    "SurveyResponse",
+    "SurveyRound",
     "Tenant",
     "TenantScoped",
     "TrainingRecord",

@@ -156,8 +156,11 @@ MATRIX: dict[str, Rule] = {
     "api.panel_close": _tenant("panel_member", "coordinator", writes=True),
     "api.case_approval": _tenant("final_authority", writes=True),
     "api.import_cases": _tenant("program_admin", "coordinator", writes=True),
+    "api.import_survey_responses": _tenant("program_admin", "coordinator", writes=True),
     "api.annual_report": _tenant(*STAFF),
     "reports.annual": _tenant(*STAFF),
+    "surveys.index": _tenant("coordinator", "program_admin", writes=True),
+    "surveys.answer": _tenant_public(writes=True),
     "reports.annual_chart": _tenant(*STAFF),
     # The platform.
     "ops.login": _public(),

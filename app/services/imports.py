@@ -263,3 +263,77 @@ def read_upload(data: bytes) -> TextIO:
         return io.StringIO(data.decode("utf-8-sig"))
     except UnicodeDecodeError as exc:
         raise ValidationFailed({"file": ["Save the file as CSV in UTF-8."]}) from exc
+
+
+def import_survey_responses(
+    tenant_id: int, survey_key: str, year: str, sent: int, stream: TextIO, actor: Actor
+) -> ImportResult:
+    """Answers a district collected before Parley (e.g. on paper): all or nothing, keyed by
+    ``response_id`` so a re-import updates. Columns: response_id, submitted_on, one per
+    statement key (a scale key, or empty), comment."""
+    from app.models.survey import SurveyResponse
+    from app.services import surveys
+
+    row = surveys.imported_round(tenant_id, survey_key, year, sent)
+    surveys.ensure_not_linked(row)
+    statements = [k for k, _ in row.statements]
+    reader = csv.DictReader(stream)
+    missing = [
+        c
+        for c in ("response_id", "submitted_on", *statements, "comment")
+        if c not in (reader.fieldnames or [])
+    ]
+    if missing:
+        raise ValidationFailed({"file": [f"Missing column: {', '.join(missing)}."]})
+    errors: dict[str, list[str]] = {}
+    parsed, seen = [], {}
+    for number, raw in enumerate(reader, start=2):
+        raw = {k: (v or "").strip() for k, v in raw.items()}
+        on, problem = _date(raw["submitted_on"], True)
+        if problem:
+            errors[f"rows[{number}].submitted_on"] = [problem]
+        if not raw["response_id"]:
+            errors[f"rows[{number}].response_id"] = ["is required"]
+        elif raw["response_id"] in seen:
+            errors[f"rows[{number}].response_id"] = [
+                f"'{raw['response_id']}' is also on line {seen[raw['response_id']]}"
+            ]
+        seen.setdefault(raw["response_id"], number)
+        for key in statements:
+            if raw[key] and raw[key] not in row.scale:
+                errors[f"rows[{number}].{key}"] = [
+                    f"'{raw[key]}' is not on the scale ({', '.join(row.scale)})"
+                ]
+        parsed.append((raw, on))
+    if errors:
+        raise ValidationFailed(errors)
+    if len(parsed) > sent:
+        raise ValidationFailed({"sent": [f"{len(parsed)} answers but only {sent} sent."]})
+    existing = {
+        r.external_id: r
+        for r in db.session.execute(
+            select(SurveyResponse).where(SurveyResponse.round_id == row.id)
+        ).scalars()
+    }
+    created = 0
+    for raw, on in parsed:
+        response = existing.get(raw["response_id"])
+        if response is None:
+            response = SurveyResponse(
+                tenant_id=tenant_id, round_id=row.id, external_id=raw["response_id"]
+            )
+            db.session.add(response)
+            created += 1
+        response.submitted_on = on
+        response.answers = {k: raw[k] for k in statements if raw[k]}
+        response.comment = raw["comment"] or None
+    db.session.flush()
+    audit.record(
+        tenant_id,
+        "import.survey_responses",
+        "survey_round",
+        row.id,
+        after={"rows": len(parsed), "created": created, "sent": sent},
+        actor=actor,
+    )
+    return ImportResult(created, len(parsed) - created)

@@ -48,7 +48,9 @@ def annual(tenant_id: int, year_label: str) -> dict:
     ]
     groups = list(config.report_groups)
     groups += sorted({r.report_group for r in records if r.report_group} - set(groups))
-    return annual_report(year, records, groups, None)
+    from app.services.surveys import record_for
+
+    return annual_report(year, records, groups, record_for(year_label))
 
 
 def years_with_data(tenant_id: int) -> list[str]:

@@ -34,6 +34,36 @@ def import_cases():
     return ImportResultSchema().dump(result)
 
 
+@bp.post("/t/<tenant_slug>/imports/survey-responses")
+@documented(
+    "Import survey answers from CSV (multipart 'file', fields 'survey', 'year', 'sent'); "
+    "422 lists every bad row and column and nothing is written",
+    response=ImportResultSchema,
+)
+def import_survey_responses():
+    upload = request.files.get("file")
+    errors = {}
+    if upload is None or not upload.filename:
+        errors["file"] = ["Attach the CSV as the multipart field 'file'."]
+    for field in ("survey", "year", "sent"):
+        if not request.form.get(field):
+            errors[field] = ["is required"]
+    if not errors and not request.form["sent"].isdigit():
+        errors["sent"] = ["Give a whole number."]
+    if errors:
+        raise ValidationFailed(errors)
+    result = imports.import_survey_responses(
+        current_tenant().id,
+        request.form["survey"],
+        request.form["year"],
+        int(request.form["sent"]),
+        imports.read_upload(upload.read()),
+        current_actor(),
+    )
+    uow.commit()
+    return ImportResultSchema().dump(result)
+
+
 @bp.get("/t/<tenant_slug>/reports/annual")
 @documented(
     "The annual program report for ?year=2009-2010 (school years start on the "

@@ -1,0 +1,1 @@
+"""Surveys: the coordinator's rounds and the participants' personal links."""

@@ -1,0 +1,294 @@
+"""Participant surveys: send a round for a school year, take answers without identity,
+track the response rate, remind only those who have not answered.
+
+A link is derived from a random nonce and the app's secret (HMAC), so a mail job
+that runs twice sends the same working link; only its SHA-256 is stored. An
+answer is stored with a random id and the day only, and the invitation keeps
+only the day it was used: nothing joins an answer to a person.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from flask import current_app
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.jobs import outbox
+from app.models.case import Case
+from app.models.survey import SurveyInvitation, SurveyResponse, SurveyRound
+from app.models.user import User
+from app.reports.annual import SurveyRecord, school_year
+from app.services import audit
+from app.services import workflow_config as configs
+from app.services.actors import Actor
+from app.services.errors import Conflict, NotFound, ValidationFailed
+
+#: How long a link stays open, and how often non-respondents are reminded.
+OPEN_FOR = timedelta(days=30)
+REMIND_EVERY = timedelta(days=7)
+MAX_REMINDERS = 3
+AGREEMENT = frozenset({"strongly_agree", "agree"})
+
+
+def _survey(tenant_id: int, key: str):
+    config = configs.config_of(configs.latest_published(tenant_id))
+    survey = next((s for s in config.surveys if s.key == key), None)
+    if survey is None:
+        known = ", ".join(s.key for s in config.surveys) or "none"
+        raise ValidationFailed({"survey": [f"Unknown survey '{key}' (this program has {known})."]})
+    return config, survey
+
+
+def _round(tenant_id: int, key: str, year: str, sent: int, closes_on: date) -> SurveyRound:
+    config, survey = _survey(tenant_id, key)
+    try:
+        school_year(year, config.school_year_start)
+    except ValueError as exc:
+        raise ValidationFailed({"year": [str(exc)]}) from exc
+    row = db.session.execute(
+        select(SurveyRound).where(SurveyRound.survey_key == key, SurveyRound.year == year)
+    ).scalar_one_or_none()
+    if row is None:
+        row = SurveyRound(
+            tenant_id=tenant_id,
+            survey_key=key,
+            year=year,
+            title=survey.title,
+            scale=list(survey.scale),
+            statements=[[s.key, s.text] for s in survey.statements],
+            comment_question=survey.comment_question,
+            sent=sent,
+            closes_on=closes_on,
+        )
+        db.session.add(row)
+        db.session.flush()
+    return row
+
+
+def token_for(invitation: SurveyInvitation) -> str:
+    key = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(
+        key, f"survey:{invitation.id}:{invitation.nonce}".encode(), hashlib.sha256
+    ).hexdigest()[:40]
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def participants(tenant_id: int, year: str) -> list[User]:
+    """The teachers whose support overlaps the school year (the report's participants)."""
+    config = configs.config_of(configs.latest_published(tenant_id))
+    span = school_year(year, config.school_year_start)
+    return list(
+        db.session.execute(
+            select(User)
+            .where(
+                User.id.in_(
+                    select(Case.teacher_id).where(
+                        Case.started_on.is_not(None),
+                        Case.started_on <= span.end,
+                        (Case.ended_on.is_(None)) | (Case.ended_on >= span.start),
+                    )
+                )
+            )
+            .order_by(User.email)
+        ).scalars()
+    )
+
+
+def send(tenant_id: int, key: str, year: str, actor: Actor) -> SurveyRound:
+    """Invite every participant of the year once; each gets a personal link by e-mail."""
+    people = participants(tenant_id, year)
+    if not people:
+        raise ValidationFailed({"year": [f"No teacher took part in {year}."]})
+    closes_on = date.today() + OPEN_FOR
+    row = _round(tenant_id, key, year, 0, closes_on)
+    invited = set(
+        db.session.execute(
+            select(SurveyInvitation.user_id).where(SurveyInvitation.round_id == row.id)
+        ).scalars()
+    )
+    for person in people:
+        if person.id in invited:
+            continue
+        invitation = SurveyInvitation(
+            tenant_id=tenant_id,
+            round_id=row.id,
+            user_id=person.id,
+            nonce=secrets.token_hex(16),
+            token_hash="pending",
+            expires_on=closes_on,
+        )
+        db.session.add(invitation)
+        db.session.flush()
+        invitation.token_hash = _digest(token_for(invitation))
+        outbox.add(
+            "mail.survey_invitation",
+            {"invitation_id": invitation.id, "reminder": False},
+            tenant_id=tenant_id,
+            queue="mail",
+        )
+    row.sent = len(invited) + len([p for p in people if p.id not in invited])
+    row.closes_on = closes_on
+    db.session.flush()
+    audit.record(
+        tenant_id,
+        "survey.sent",
+        "survey_round",
+        row.id,
+        after={"survey": key, "year": year, "sent": row.sent},
+        actor=actor,
+    )
+    return row
+
+
+def invitation_for(token: str) -> SurveyInvitation:
+    """The open invitation behind a link; 404 for unknown, used or expired ones alike."""
+    row = db.session.execute(
+        select(SurveyInvitation).where(SurveyInvitation.token_hash == _digest(token))
+    ).scalar_one_or_none()
+    if row is None or row.used_on is not None or row.expires_on < date.today():
+        raise NotFound({"survey": ["This link is no longer valid: it was used or has expired."]})
+    return row
+
+
+def questions(invitation: SurveyInvitation) -> SurveyRound:
+    return db.session.get(SurveyRound, invitation.round_id)
+
+
+def answer(token: str, answers: dict[str, str], comment: str | None) -> None:
+    """Store the answers without identity and close the link (flushes; caller commits)."""
+    invitation = invitation_for(token)
+    survey = questions(invitation)
+    keys = {k for k, _ in survey.statements}
+    errors = {
+        k: ["Choose one of the answers."]
+        for k, v in answers.items()
+        if k in keys and v and v not in survey.scale
+    }
+    unknown = set(answers) - keys
+    if unknown:
+        errors["_schema"] = [f"Unknown statement: {', '.join(sorted(unknown))}."]
+    if errors:
+        raise ValidationFailed(errors)
+    db.session.add(
+        SurveyResponse(
+            tenant_id=invitation.tenant_id,
+            round_id=survey.id,
+            submitted_on=date.today(),
+            answers={k: v for k, v in answers.items() if v},
+            comment=(comment or "").strip() or None,
+        )
+    )
+    invitation.used_on = date.today()
+    db.session.flush()
+
+
+def rounds() -> list[SurveyRound]:
+    return list(
+        db.session.execute(
+            select(SurveyRound).order_by(SurveyRound.year.desc(), SurveyRound.survey_key)
+        ).scalars()
+    )
+
+
+@dataclass(frozen=True)
+class RoundStatus:
+    round: SurveyRound
+    responses: int
+
+    @property
+    def rate(self) -> float:
+        return round(self.responses / self.round.sent, 3) if self.round.sent else 0.0
+
+
+def statuses() -> list[RoundStatus]:
+    counts = dict(
+        db.session.execute(
+            select(SurveyResponse.round_id, func.count()).group_by(SurveyResponse.round_id)
+        ).all()
+    )
+    return [RoundStatus(r, counts.get(r.id, 0)) for r in rounds()]
+
+
+def remind_due(today: date | None = None) -> int:
+    """Queue a reminder for each open, unanswered invitation not reminded this week."""
+    today = today or date.today()
+    due = (
+        db.session.execute(
+            select(SurveyInvitation)
+            .where(
+                SurveyInvitation.used_on.is_(None),
+                SurveyInvitation.expires_on >= today,
+                SurveyInvitation.reminders < MAX_REMINDERS,
+                (SurveyInvitation.last_reminded_on.is_(None))
+                | (SurveyInvitation.last_reminded_on <= today - REMIND_EVERY),
+            )
+            .with_for_update(skip_locked=True)
+        )
+        .scalars()
+        .all()
+    )
+    for invitation in due:
+        invitation.reminders += 1
+        invitation.last_reminded_on = today
+        outbox.add(
+            "mail.survey_invitation",
+            {"invitation_id": invitation.id, "reminder": True},
+            tenant_id=invitation.tenant_id,
+            queue="mail",
+        )
+    db.session.flush()
+    return len(due)
+
+
+def record_for(year: str) -> SurveyRecord | None:
+    """The year's survey for the annual report (the round with the most answers)."""
+    best = max(
+        (s for s in statuses() if s.round.year == year), key=lambda s: s.responses, default=None
+    )
+    if best is None:
+        return None
+    row = best.round
+    answers = (
+        db.session.execute(
+            select(SurveyResponse)
+            .where(SurveyResponse.round_id == row.id)
+            .order_by(SurveyResponse.submitted_on, SurveyResponse.id)
+        )
+        .scalars()
+        .all()
+    )
+    return SurveyRecord(
+        key=row.survey_key,
+        title=row.title,
+        sent=row.sent,
+        statements=tuple((k, t) for k, t in row.statements),
+        scale=tuple(row.scale),
+        agree_keys=AGREEMENT & set(row.scale),
+        answers=tuple(dict(a.answers) for a in answers),
+        comments=tuple(a.comment for a in answers if a.comment),
+    )
+
+
+def imported_round(tenant_id: int, key: str, year: str, sent: int) -> SurveyRound:
+    """The round an import writes into; its ``sent`` is what the district says it sent."""
+    if sent < 0:
+        raise ValidationFailed({"sent": ["Give how many were sent (0 or more)."]})
+    row = _round(tenant_id, key, year, sent, date.today())
+    row.sent = sent
+    return row
+
+
+def ensure_not_linked(row: SurveyRound) -> None:
+    if db.session.execute(
+        select(SurveyInvitation.id).where(SurveyInvitation.round_id == row.id).limit(1)
+    ).first():
+        raise Conflict({"survey": ["This round was sent by Parley; import into another year."]})

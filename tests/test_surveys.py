@@ -1,0 +1,161 @@
+"""Surveys: personal single-use links, answers without identity, reminders to those who
+have not answered, imported history, and the figures in the annual report."""
+
+from __future__ import annotations
+
+import io
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import func, inspect, select
+
+from app.extensions import db
+from app.models.outbox import OutboxMessage
+from app.models.survey import SurveyInvitation, SurveyResponse
+from app.services import surveys, uow
+from app.services.actors import Actor
+from app.tenants.context import all_tenants, tenant_scope
+from tests.casework import Api
+from tests.factories import csrf_token
+from tests.test_imports import HEADER, _post
+
+HISTORY = (
+    "B-1,Ann,ann@bps.org,Adams,peer_assistance,ct@bps.org,2009-08-01,2009-09-10,,\n"
+    "B-2,Ben,ben@bps.org,Blake,peer_assistance,ct@bps.org,2009-08-01,2009-09-12,,\n"
+)
+YEAR = "2009-2010"
+
+
+@pytest.fixture
+def pap(app, district):
+    d = district("bostonpap", "boston_pap_2007")
+    assert _post(app, d, HEADER + HISTORY).status_code == 200
+    return d
+
+
+def _send(app, d) -> dict[str, str]:
+    """Send the year's survey; the personal tokens by teacher e-mail."""
+    with app.app_context(), tenant_scope(d.tenant.id):
+        surveys.send(d.tenant.id, "teacher_questionnaire", YEAR, Actor.system())
+        uow.commit()
+        rows = db.session.execute(select(SurveyInvitation)).scalars().all()
+        from app.models.user import User
+
+        return {db.session.get(User, r.user_id).email: surveys.token_for(r) for r in rows}
+
+
+def _answer(client, slug, token, **answers):
+    page = client.get(f"/t/{slug}/survey/{token}")
+    assert page.status_code == 200
+    return client.post(
+        f"/t/{slug}/survey/{token}", data={**answers, "csrf_token": csrf_token(page.text)}
+    )
+
+
+def test_a_link_works_once_and_stores_no_identity(app, pap):
+    tokens = _send(app, pap)
+    client = app.test_client()
+    done = _answer(
+        client,
+        pap.slug,
+        tokens["ann@bps.org"],
+        values_program="agree",
+        advocate="strongly_agree",
+        comment="Helpful.",
+    )
+    assert done.status_code == 200 and "Thank you" in done.text
+    assert client.get(f"/t/{pap.slug}/survey/{tokens['ann@bps.org']}").status_code == 404
+    with app.app_context(), tenant_scope(pap.tenant.id):
+        [response] = db.session.execute(select(SurveyResponse)).scalars().all()
+        columns = {c.key for c in inspect(SurveyResponse).columns}
+        assert not columns & {"user_id", "invitation_id", "email", "created_at"}
+        assert len(response.id) == 36  # a random id, not a sequence that orders respondents
+        assert response.answers == {"values_program": "agree", "advocate": "strongly_agree"}
+        used = db.session.execute(
+            select(SurveyInvitation.used_on).where(SurveyInvitation.used_on.is_not(None))
+        ).scalar_one()
+        assert isinstance(used, date)
+
+
+def test_an_expired_or_unknown_link_is_not_found(app, pap):
+    tokens = _send(app, pap)
+    with app.app_context(), tenant_scope(pap.tenant.id):
+        for row in db.session.execute(select(SurveyInvitation)).scalars():
+            row.expires_on = date.today() - timedelta(days=1)
+        uow.commit()
+    client = app.test_client()
+    assert client.get(f"/t/{pap.slug}/survey/{tokens['ben@bps.org']}").status_code == 404
+    assert client.get(f"/t/{pap.slug}/survey/not-a-token").status_code == 404
+
+
+def test_reminders_reach_only_those_who_have_not_answered(app, pap):
+    tokens = _send(app, pap)
+    _answer(app.test_client(), pap.slug, tokens["ann@bps.org"], values_program="agree")
+    with app.app_context(), all_tenants():
+        assert surveys.remind_due() == 1
+        assert surveys.remind_due() == 0  # not again the same week
+        uow.commit()
+        reminders = (
+            db.session.execute(
+                select(OutboxMessage).where(OutboxMessage.job == "mail.survey_invitation")
+            )
+            .scalars()
+            .all()
+        )
+        reminded = [m.payload for m in reminders if m.payload["reminder"]]
+        invitation = db.session.get(SurveyInvitation, reminded[0]["invitation_id"])
+        from app.models.user import User
+
+        assert db.session.get(User, invitation.user_id).email == "ben@bps.org"
+        assert len(reminded) == 1
+
+
+def test_the_rounds_page_and_the_report_show_the_response_rate(app, pap):
+    tokens = _send(app, pap)
+    _answer(
+        app.test_client(),
+        pap.slug,
+        tokens["ann@bps.org"],
+        values_program="agree",
+        adequate_access="disagree",
+    )
+    api = Api(app, pap, pap.people["coordinator"])
+    survey = api.get(f"/reports/annual?year={YEAR}").json["survey"]
+    assert (survey["sent"], survey["responses"], survey["response_rate"]) == (2, 1, 0.5)
+    statement = next(s for s in survey["statements"] if s["key"] == "values_program")
+    assert statement["counts"]["agree"] == 1 and statement["agree_or_better"] == 1
+
+
+ANSWERS = (
+    "response_id,submitted_on,values_program,adequate_access,advocate,"
+    "concrete_suggestions,school_culture,understands_situation,comment\n"
+)
+
+
+def _import(app, d, text: str, sent: str = "70"):
+    return Api(app, d, d.people["coordinator"]).post(
+        "/imports/survey-responses",
+        data={
+            "file": (io.BytesIO(text.encode()), "answers.csv"),
+            "survey": "teacher_questionnaire",
+            "year": "2008-2009",
+            "sent": sent,
+        },
+        content_type="multipart/form-data",
+    )
+
+
+def test_survey_answers_import_all_or_nothing_and_update_on_reimport(app, pap):
+    good = ANSWERS + "R1,2009-06-01,agree,agree,strongly_agree,agree,agree,agree,Great\n"
+    assert _import(app, pap, good).json == {"created": 1, "updated": 0}
+    assert _import(app, pap, good).json == {"created": 0, "updated": 1}
+    bad = good + "R2,2009-06-02,maybe,agree,agree,agree,agree,agree,\n"
+    refused = _import(app, pap, bad)
+    assert refused.status_code == 422
+    assert refused.json["errors"]["rows[3].values_program"] == [
+        "'maybe' is not on the scale (strongly_agree, agree, disagree, strongly_disagree)"
+    ]
+    too_many = _import(app, pap, good, sent="0")
+    assert too_many.status_code == 422 and "sent" in too_many.json["errors"]
+    with app.app_context(), tenant_scope(pap.tenant.id):
+        assert db.session.execute(select(func.count()).select_from(SurveyResponse)).scalar() == 1
