@@ -97,4 +97,9 @@ def toledo_panel(app, district, make_user):
             ).id
         uow.commit()
     case_id = _to_panel_review(app, d, teacher)
+    with app.app_context(), tenant_scope(d.tenant.id):
+        from app.services import exports
+
+        exports.request(db.session.get(User, d.people["coordinator"].id), "cases_csv", {})
+        uow.commit()  # built inline: every route that names an export has one to name
     return PanelSetup(d, case_id, members, ids, teacher, authority)

@@ -91,6 +91,15 @@ def _send_survey(app, tenant: Tenant) -> str:
         return surveys.token_for(invitation)
 
 
+def _export(app, tenant: Tenant, user: User) -> None:
+    """A finished export of the case list (built inline, after the commit)."""
+    from app.services import exports
+
+    with app.app_context(), tenant_scope(tenant.id):
+        exports.request(db.session.get(User, user.id), "cases_csv", {})
+        uow.commit()
+
+
 def _publish_again(app, tenant: Tenant, times: int) -> None:
     with app.app_context(), tenant_scope(tenant.id):
         for n in range(times):
@@ -118,6 +127,7 @@ def seed_district(app, make_tenant, make_user, make_case):
         case = make_case(tenant, people["teacher"], track)
         _support_record(app, tenant, case, people)
         token = _send_survey(app, tenant)
+        _export(app, tenant, people["all"])
         _publish_again(app, tenant, extra_versions)
         with app.app_context(), tenant_scope(tenant.id):
             config = configs.config_of(configs.latest_published(tenant.id))

@@ -154,7 +154,14 @@ def _option_words(app, setup, people) -> dict[tuple[str, str], int]:
             rule = call.rule
             if call.method != "GET" or "tenant_slug" not in rule.arguments:
                 continue
-            natural = {"number": 1, "a": 1, "b": 1, "track": "intervention", "action": "approve", "token": "no-such-link"}
+            natural = {
+                "number": 1,
+                "a": 1,
+                "b": 1,
+                "track": "intervention",
+                "action": "approve",
+                "token": "no-such-link",
+            }
             values = values_in(app, setup.district.tenant.id, object_args(rule), natural)
             url = call.url(app, {"tenant_slug": setup.district.slug, **values})
             client = api.client if call.is_api else html.client

@@ -11,6 +11,7 @@ def register_blueprints(app: Flask) -> None:
     from app.blueprints.auth.routes import bp as auth
     from app.blueprints.cases.routes import bp as cases
     from app.blueprints.enroll.routes import bp as enroll
+    from app.blueprints.exports.routes import bp as exports
     from app.blueprints.network.routes import bp as network
     from app.blueprints.ops.routes import bp as ops
     from app.blueprints.panel.routes import bp as panel
@@ -31,6 +32,7 @@ def register_blueprints(app: Flask) -> None:
         panel,
         reports,
         surveys,
+        exports,
         ops,
         network,
         api,

@@ -31,3 +31,10 @@ def build_minutes(payload: dict, message_id: str) -> None:
     db.session.flush()
     if previous:
         store.delete(tenant.id, previous)
+
+
+def build_export(payload: dict, message_id: str) -> None:
+    """Build one requested export (see ``app.services.exports``)."""
+    from app.services import exports
+
+    exports.build(payload["export_id"])

@@ -13,4 +13,5 @@ JOBS: dict[str, JobHandler] = {
     "mail.case_notice": mail.send_case_notice,
     "mail.survey_invitation": mail.send_survey_invitation,
     "exports.minutes": exports.build_minutes,
+    "exports.build": exports.build_export,
 }

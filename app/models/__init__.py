@@ -4,6 +4,7 @@ from app.models.assignment import Assignment, AssignmentReview
 from app.models.audit import AuditEvent
 from app.models.base import TenantScoped
 from app.models.case import Case, CaseDeadline
+from app.models.export import ExportJob
 from app.models.outbox import OutboxMessage, SentMail
 from app.models.panel import (
     AgendaItem,
@@ -33,6 +34,7 @@ __all__ = [
     "CaseDeadline",
     "ConsultingTeacher",
     "Evidence",
+    "ExportJob",
     "FinalDecision",
     "Goal",
     "OutboxMessage",

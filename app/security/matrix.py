@@ -160,6 +160,8 @@ MATRIX: dict[str, Rule] = {
     "api.annual_report": _tenant(*STAFF),
     "reports.annual": _tenant(*STAFF),
     "surveys.index": _tenant("coordinator", "program_admin", writes=True),
+    "exports.index": _tenant(*STAFF, writes=True),
+    "exports.download": _tenant(*STAFF),
     "surveys.answer": _tenant_public(writes=True),
     "reports.annual_chart": _tenant(*STAFF),
     # The platform.

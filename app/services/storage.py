@@ -202,10 +202,20 @@ class LocalStorage:
         self.root = Path(root)
 
     def save(
-        self, tenant_id: int, stream: BinaryIO, original_name: str, max_bytes: int
+        self,
+        tenant_id: int,
+        stream: BinaryIO,
+        original_name: str,
+        max_bytes: int,
+        *,
+        content_type: str | None = None,
     ) -> StoredFile:
         """Store an upload, refusing it (and leaving nothing behind) if it is empty,
-        larger than ``max_bytes`` or not an accepted type."""
+        larger than ``max_bytes`` or not an accepted type.
+
+        ``content_type`` is given only for files Parley built itself (exports, minutes):
+        their type is known, so the upload sniffing does not apply.
+        """
         _check_tenant(tenant_id)
         partial_dir = self.root / _PARTIAL_DIR
         partial_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -218,7 +228,7 @@ class LocalStorage:
                 os.fsync(out.fileno())
             if scan.size == 0:
                 raise EmptyFile()
-            content_type = scan.content_type(partial)
+            content_type = content_type or scan.content_type(partial)
             name = uuid.uuid4().hex
             target = self._path(tenant_id, name)
             target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)

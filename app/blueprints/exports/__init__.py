@@ -1,0 +1,1 @@
+"""Exports: request, follow, download."""

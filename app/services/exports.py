@@ -1,0 +1,232 @@
+"""Exports: a request row, a job that builds the file, a download link that expires.
+
+The annual report as PDF and XLSX, the case list as CSV and XLSX, and the full
+tenant archive (every row of the district as JSON Lines, with its files) for a
+district that leaves. Each is built by the ``exports`` queue, in constant memory.
+"""
+
+from __future__ import annotations
+
+import io
+import tempfile
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import select
+
+from app.extensions import db
+from app.jobs import outbox
+from app.models.base import TenantScoped, utcnow
+from app.models.export import EXPORT_KINDS, ExportJob
+from app.models.user import User
+from app.services import audit
+from app.services.actors import Actor
+from app.services.errors import NotFound, ValidationFailed
+
+#: How long a finished export can be downloaded.
+KEEP_FOR = timedelta(days=2)
+_LABELS = {
+    "annual_pdf": "Annual report (PDF)",
+    "annual_xlsx": "Annual report (XLSX)",
+    "cases_csv": "Case list (CSV)",
+    "cases_xlsx": "Case list (XLSX)",
+    "tenant_archive": "Everything (ZIP of JSON Lines and files)",
+}
+
+
+def label(kind: str) -> str:
+    return _LABELS[kind]
+
+
+def request(user: User, kind: str, params: dict) -> ExportJob:
+    if kind not in EXPORT_KINDS:
+        raise ValidationFailed({"kind": [f"Choose one of: {', '.join(EXPORT_KINDS)}."]})
+    if kind.startswith("annual") and not params.get("year"):
+        raise ValidationFailed({"year": ["Give the school year, e.g. 2009-2010."]})
+    if kind == "tenant_archive" and "program_admin" not in user.roles:
+        raise ValidationFailed({"kind": ["Only a program admin exports everything."]})
+    row = ExportJob(tenant_id=user.tenant_id, kind=kind, params=params, requested_by_id=user.id)
+    db.session.add(row)
+    db.session.flush()
+    outbox.add("exports.build", {"export_id": row.id}, tenant_id=user.tenant_id, queue="exports")
+    audit.record(
+        user.tenant_id,
+        "export.requested",
+        "export_job",
+        row.id,
+        after={"kind": kind, "params": params},
+        actor=Actor("user", user.id, user.email),
+    )
+    return row
+
+
+def mine(user: User) -> list[ExportJob]:
+    return list(
+        db.session.execute(
+            select(ExportJob)
+            .where(ExportJob.requested_by_id == user.id)
+            .order_by(ExportJob.id.desc())
+            .limit(50)
+        ).scalars()
+    )
+
+
+def downloadable(export_id: int, user: User) -> ExportJob:
+    """The requester's finished, unexpired export (404 otherwise, never 403)."""
+    row = db.session.execute(
+        select(ExportJob).where(ExportJob.id == export_id, ExportJob.requested_by_id == user.id)
+    ).scalar_one_or_none()
+    if (
+        row is None
+        or row.status != "ready"
+        or row.expires_at is None
+        or (row.expires_at < utcnow())
+    ):
+        raise NotFound({"export": ["This export is not available (not ready, or expired)."]})
+    return row
+
+
+def build(export_id: int) -> None:
+    """The job: build the file, store it per tenant, mark it ready (idempotent by row)."""
+    from app.services.storage import storage_for
+
+    row = db.session.execute(
+        select(ExportJob).where(ExportJob.id == export_id)
+    ).scalar_one_or_none()
+    if row is None or row.status == "ready":
+        return
+    row.status, row.progress = "running", 1
+    _checkpoint()
+    try:
+        data, filename, content_type = _BUILDERS[row.kind](row)
+        with data:
+            stored = storage_for(current_app).save(
+                row.tenant_id, data, filename, max_bytes=50 * 1024**3, content_type=content_type
+            )
+    except Exception as exc:
+        db.session.rollback()
+        failed = db.session.get(ExportJob, export_id)
+        failed.status, failed.error = "failed", f"{type(exc).__name__}: {exc}"[:2000]
+        db.session.commit()
+        raise
+    row.file_key, row.filename, row.content_type = stored.key, filename, content_type
+    row.status, row.progress, row.expires_at = "ready", 100, utcnow() + KEEP_FOR
+    db.session.flush()
+
+
+def _checkpoint() -> None:
+    """Show progress to the requester while the job goes on (its own small commit)."""
+    db.session.commit()
+
+
+def _tenant_name(tenant_id: int) -> str:
+    from app.models.tenant import Tenant
+
+    return db.session.get(Tenant, tenant_id).name
+
+
+def _annual(row: ExportJob, fmt: str):
+    from app.reports import render
+    from app.services import reports
+    from app.services import workflow_config as configs
+
+    report = reports.annual(row.tenant_id, row.params["year"])
+    config = configs.config_of(configs.latest_published(row.tenant_id))
+    labels = {k: g.label for k, g in config.report_groups.items()} | {"active": "Active"}
+    renderer = render.to_pdf if fmt == "pdf" else render.to_xlsx
+    data = renderer(report, district=_tenant_name(row.tenant_id), group_labels=labels)
+    kind = (
+        "application/pdf"
+        if fmt == "pdf"
+        else "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    return io.BytesIO(data), f"annual-report-{row.params['year']}.{fmt}", kind
+
+
+def _cases(row: ExportJob, fmt: str):
+    from app.services import case_lists
+
+    user = db.session.get(User, row.requested_by_id)
+    query = case_lists.filtered(user, case_lists.CaseFilters())
+    lines = case_lists.csv_rows(case_lists.in_batches(query))
+    # Handed back to ``build``, which stores it and closes it.
+    spool = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115
+    if fmt == "csv":
+        for line in lines:
+            spool.write(line.encode())
+    else:
+        from openpyxl import Workbook
+
+        book = Workbook(write_only=True)
+        sheet = book.create_sheet("Cases")
+        import csv
+
+        for record in csv.reader(lines):
+            sheet.append(record)
+        book.save(spool)
+    spool.seek(0)
+    kind = (
+        "text/csv"
+        if fmt == "csv"
+        else ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    )
+    return spool, f"cases.{fmt}", kind
+
+
+def _archive(row: ExportJob):
+    """Every row of every tenant table, a table at a time and a batch at a time, and every
+    evidence and minutes file: what a district takes with it when it leaves."""
+    from app.exports.archive import write_archive
+    from app.services.storage import storage_for
+
+    store = storage_for(current_app)
+    models = sorted(
+        (m.class_ for m in db.Model.registry.mappers if issubclass(m.class_, TenantScoped)),
+        key=lambda c: c.__tablename__,
+    )
+
+    def rows(model):
+        columns = [c.key for c in model.__table__.columns]
+        last = None
+        while True:
+            query = select(model.__table__).order_by(model.__table__.c.id).limit(1000)
+            if last is not None:
+                query = query.where(model.__table__.c.id > last)
+            batch = (
+                db.session.execute(query.where(model.__table__.c.tenant_id == row.tenant_id))
+                .mappings()
+                .all()
+            )
+            for item in batch:
+                yield {c: item[c] for c in columns}
+            if len(batch) < 1000:
+                return
+            last = batch[-1]["id"]
+
+    from app.models.support import Evidence
+
+    files = [
+        (f"evidence/{e.id}-{e.file_name}", lambda k=e.file_key: store.open(row.tenant_id, k))
+        for e in db.session.execute(
+            select(Evidence).where(Evidence.file_key.is_not(None))
+        ).scalars()
+    ]
+    # Handed back to ``build``, which stores it and closes it.
+    spool = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115
+    write_archive(
+        spool,
+        [(m.__tablename__, rows(m)) for m in models],
+        files,
+        manifest={"district": _tenant_name(row.tenant_id), "exported_at": utcnow().isoformat()},
+    )
+    spool.seek(0)
+    return spool, "parley-export.zip", "application/zip"
+
+
+_BUILDERS = {
+    "annual_pdf": lambda row: _annual(row, "pdf"),
+    "annual_xlsx": lambda row: _annual(row, "xlsx"),
+    "cases_csv": lambda row: _cases(row, "csv"),
+    "cases_xlsx": lambda row: _cases(row, "xlsx"),
+    "tenant_archive": _archive,
+}

@@ -1,0 +1,90 @@
+"""Exports open in the tools people use and hold every figure and row; links expire."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from datetime import timedelta
+
+import openpyxl
+from pypdf import PdfReader
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models.base import utcnow
+from app.models.export import ExportJob
+from app.tenants.context import tenant_scope
+from tests.casework import Browser
+from tests.test_annual_report import HISTORY
+from tests.test_imports import HEADER, _post
+
+
+def _export(app, d, user, kind, year=""):
+    browser = Browser(app, d, user)
+    response = browser.post("/exports/", "/exports/", {"kind": kind, "year": year})
+    assert response.status_code == 302, response.text
+    with app.app_context(), tenant_scope(d.tenant.id):
+        row = db.session.execute(select(ExportJob).order_by(ExportJob.id.desc())).scalars().first()
+        assert row.status == "ready", row.error
+        export_id = row.id
+    download = browser.get(f"/exports/{export_id}/download")
+    assert download.status_code == 200
+    return export_id, download.data
+
+
+def test_the_annual_report_pdf_and_xlsx_hold_the_figures(app, district):
+    pap = district("bostonpap", "boston_pap_2007")
+    _post(app, pap, HEADER + HISTORY)
+    _, pdf = _export(app, pap, pap.people["coordinator"], "annual_pdf", "2009-2010")
+    text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+    assert "2009-2010" in text and "Participants" in text and "3" in text
+    assert "Teachers who met standards" in text
+    _, xlsx = _export(app, pap, pap.people["coordinator"], "annual_xlsx", "2009-2010")
+    book = openpyxl.load_workbook(io.BytesIO(xlsx))
+    values = [cell for row in book["Summary"].iter_rows(values_only=True) for cell in row]
+    assert 3 in values and 13.5 in values
+
+
+def test_the_case_list_xlsx_holds_every_case(app, district):
+    pap = district("bostonpap", "boston_pap_2007")
+    _post(app, pap, HEADER + HISTORY)
+    _, xlsx = _export(app, pap, pap.people["coordinator"], "cases_xlsx")
+    rows = list(openpyxl.load_workbook(io.BytesIO(xlsx))["Cases"].iter_rows(values_only=True))
+    assert rows[0][:4] == ("id", "teacher", "track", "state")
+    assert sorted(r[1] for r in rows[1:]) == ["Ann", "Ben", "Cy", "Di", "Ed"]
+
+
+def test_the_full_archive_holds_every_table_of_the_district_only(app, district):
+    pap = district("bostonpap", "boston_pap_2007")
+    district("other", "toledo")
+    _post(app, pap, HEADER + HISTORY)
+    _, data = _export(app, pap, pap.people["admin"], "tenant_archive")
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    import json
+
+    manifest = json.loads(archive.read("manifest.json"))
+    assert manifest["tables"]["cases"] == 5
+    assert manifest["district"] == "Bostonpap Schools"
+    users = [json.loads(line) for line in archive.read("tables/users.jsonl").splitlines()]
+    assert users and {u["tenant_id"] for u in users} == {pap.tenant.id}
+    assert not any(u["email"].endswith("@other.org") for u in users)
+
+
+def test_a_download_link_expires_and_is_only_for_its_requester(app, district):
+    pap = district("bostonpap", "boston_pap_2007")
+    export_id, _ = _export(app, pap, pap.people["coordinator"], "cases_csv")
+    admin = Browser(app, pap, pap.people["admin"])
+    assert admin.get(f"/exports/{export_id}/download").status_code == 404
+    with app.app_context(), tenant_scope(pap.tenant.id):
+        db.session.get(ExportJob, export_id).expires_at = utcnow() - timedelta(minutes=1)
+        db.session.commit()
+    coordinator = Browser(app, pap, pap.people["coordinator"])
+    assert coordinator.get(f"/exports/{export_id}/download").status_code == 404
+
+
+def test_only_a_program_admin_exports_everything(app, district):
+    pap = district("bostonpap", "boston_pap_2007")
+    browser = Browser(app, pap, pap.people["coordinator"])
+    response = browser.post("/exports/", "/exports/", {"kind": "tenant_archive"})
+    assert response.status_code == 400
+    assert "Only a program admin exports everything." in response.text
