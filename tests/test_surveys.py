@@ -159,3 +159,15 @@ def test_survey_answers_import_all_or_nothing_and_update_on_reimport(app, pap):
     assert too_many.status_code == 422 and "sent" in too_many.json["errors"]
     with app.app_context(), tenant_scope(pap.tenant.id):
         assert db.session.execute(select(func.count()).select_from(SurveyResponse)).scalar() == 1
+
+
+def test_the_report_page_draws_the_answers_per_statement(app, pap):
+    from tests.casework import Browser
+
+    tokens = _send(app, pap)
+    _answer(app.test_client(), pap.slug, tokens["ann@bps.org"], values_program="agree")
+    coordinator = Browser(app, pap, pap.people["coordinator"])
+    page = coordinator.get(f"/reports/annual?year={YEAR}").text
+    assert "1 of 2 answered (50%)" in page
+    svg = coordinator.get(f"/reports/annual.svg?year={YEAR}&chart=survey")
+    assert svg.status_code == 200 and b"<svg" in svg.data

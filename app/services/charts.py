@@ -39,3 +39,19 @@ def trend(rows: dict, color: str) -> bytes:
     chart.add("Participants", rows["participants"])
     chart.add("Average months", rows["average_months_of_support"])
     return chart.render()
+
+
+def likert(report: dict, color: str) -> bytes:
+    """One stacked bar per statement: how many chose each answer."""
+    survey = report["survey"] or {"statements": [], "title": "No survey"}
+    chart = pygal.StackedBar(
+        style=_style(color), js=[], horizontal=True, title=survey["title"], truncate_label=40
+    )
+    statements = survey["statements"]
+    chart.x_labels = [s["text"] for s in statements]
+    scale = list(statements[0]["counts"]) if statements else []
+    for option in scale:
+        chart.add(
+            option.replace("_", " ").capitalize(), [s["counts"].get(option, 0) for s in statements]
+        )
+    return chart.render()
