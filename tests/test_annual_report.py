@@ -54,7 +54,7 @@ def test_the_report_page_shows_the_figures_and_its_charts(app, district):
     coordinator = Browser(app, pap, pap.people["coordinator"])
     page = coordinator.get("/reports/annual?year=2009-2010").text
     assert "Teachers supported</dt><dd>3" in page.replace("\n", "")
-    for chart in ("outcomes", "months", "trend"):
+    for chart in ("outcomes", "months", "distribution", "trend"):
         svg = coordinator.get(f"/reports/annual.svg?year=2009-2010&chart={chart}")
         assert svg.status_code == 200 and svg.mimetype == "image/svg+xml"
         assert b"<svg" in svg.data

@@ -88,3 +88,31 @@ def test_only_a_program_admin_exports_everything(app, district):
     response = browser.post("/exports/", "/exports/", {"kind": "tenant_archive"})
     assert response.status_code == 400
     assert "Only a program admin exports everything." in response.text
+
+
+def test_visit_logs_and_survey_results_export_as_csv(app, district, make_user, make_case):
+    import csv as csvlib
+    from datetime import date as day
+
+    from app.models.case import Case
+    from app.models.user import User
+    from app.services import support, uow
+
+    pap = district("bostonpap", "boston_pap_2007")
+    teacher = make_user(pap.tenant, "teacher", email="t@bps.org")
+    case = make_case(pap.tenant, teacher, "peer_assistance")
+    with app.app_context(), tenant_scope(pap.tenant.id):
+        row = db.session.get(Case, case.id)
+        row.ct_id = pap.people["ct"].id
+        ct = db.session.get(User, pap.people["ct"].id)
+        for n in (3, 2):
+            support.log_visit(
+                row, ct, support.VisitInput("observation", day(2026, 1, n), 40, notes=f"visit {n}")
+            )
+        uow.commit()
+    _, data = _export(app, pap, pap.people["coordinator"], "visits_csv")
+    rows = list(csvlib.reader(io.StringIO(data.decode())))
+    assert rows[0][:5] == ["case_id", "teacher", "author", "date", "type"]
+    assert [r[3] for r in rows[1:]] == ["2026-01-02", "2026-01-03"]
+    _, results = _export(app, pap, pap.people["coordinator"], "survey_csv")
+    assert results.decode().splitlines()[0] == "survey,year,sent,responses,statement,answer,count"

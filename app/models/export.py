@@ -10,7 +10,15 @@ from sqlalchemy.orm import Mapped, mapped_column
 from app.extensions import db
 from app.models.base import TenantScoped, UTCDateTime, utcnow
 
-EXPORT_KINDS = ("annual_pdf", "annual_xlsx", "cases_csv", "cases_xlsx", "tenant_archive")
+EXPORT_KINDS = (
+    "annual_pdf",
+    "annual_xlsx",
+    "cases_csv",
+    "cases_xlsx",
+    "visits_csv",
+    "survey_csv",
+    "tenant_archive",
+)
 
 
 class ExportJob(TenantScoped, db.Model):

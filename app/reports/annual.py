@@ -333,3 +333,21 @@ def compare_years(reports: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
             for report in ordered
         ],
     }
+
+
+#: Bins of the months-of-support chart, in whole months: (label, first month, last month).
+MONTH_BINS = (("0-2", 0, 2), ("3-5", 3, 5), ("6-8", 6, 8), ("9-11", 9, 11), ("12+", 12, None))
+
+
+def months_distribution(year: SchoolYear, cases: Iterable[CaseRecord]) -> dict[str, int]:
+    """How many participants had how many whole months of support by the year's end."""
+    counts = dict.fromkeys((label for label, _, _ in MONTH_BINS), 0)
+    for case in cases:
+        if not _is_participant(case, year):
+            continue
+        months = int(Fraction(_support_days(case, year)) / DAYS_PER_MONTH)
+        for label, low, high in MONTH_BINS:
+            if months >= low and (high is None or months <= high):
+                counts[label] += 1
+                break
+    return counts

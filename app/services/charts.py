@@ -55,3 +55,12 @@ def likert(report: dict, color: str) -> bytes:
             option.replace("_", " ").capitalize(), [s["counts"].get(option, 0) for s in statements]
         )
     return chart.render()
+
+
+def distribution(counts: dict[str, int], color: str) -> bytes:
+    chart = pygal.Bar(
+        style=_style(color), js=[], show_legend=False, title="Participants by months of support"
+    )
+    chart.x_labels = list(counts)
+    chart.add("Teachers", list(counts.values()))
+    return chart.render()

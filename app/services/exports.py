@@ -30,6 +30,8 @@ _LABELS = {
     "annual_xlsx": "Annual report (XLSX)",
     "cases_csv": "Case list (CSV)",
     "cases_xlsx": "Case list (XLSX)",
+    "visits_csv": "Visit logs (CSV)",
+    "survey_csv": "Survey results (CSV)",
     "tenant_archive": "Everything (ZIP of JSON Lines and files)",
 }
 
@@ -173,6 +175,86 @@ def _cases(row: ExportJob, fmt: str):
     return spool, f"cases.{fmt}", kind
 
 
+def _csv_spool(rows):
+    import csv
+
+    spool = tempfile.TemporaryFile("w+b")  # noqa: SIM115 - handed back to ``build``
+    text = io.TextIOWrapper(spool, encoding="utf-8", newline="", write_through=True)
+    writer = csv.writer(text)
+    for record in rows:
+        writer.writerow(record)
+    text.detach()
+    spool.seek(0)
+    return spool
+
+
+def _visits(row: ExportJob):
+    """Every visit of the cases the requester may see, a batch of cases at a time."""
+    from app.models.support import Visit
+    from app.services import case_lists
+
+    user = db.session.get(User, row.requested_by_id)
+    cases = case_lists.in_batches(case_lists.filtered(user, case_lists.CaseFilters()))
+
+    def lines():
+        yield [
+            "case_id",
+            "teacher",
+            "author",
+            "date",
+            "type",
+            "minutes",
+            "planned",
+            "focus_standards",
+            "notes",
+            "next_steps",
+        ]
+        for case in cases:
+            for visit in db.session.execute(
+                select(Visit).where(Visit.case_id == case.id).order_by(Visit.visited_on)
+            ).scalars():
+                yield [
+                    case.id,
+                    case.teacher.name,
+                    visit.author.name,
+                    visit.visited_on.isoformat(),
+                    visit.visit_type,
+                    visit.duration_minutes or "",
+                    visit.planned,
+                    " ".join(visit.focus_standards or []),
+                    visit.notes or "",
+                    visit.next_steps or "",
+                ]
+
+    return _csv_spool(lines()), "visits.csv", "text/csv"
+
+
+def _survey_results(row: ExportJob):
+    """Counts per statement and answer for every round (never a respondent)."""
+    from app.services import surveys
+
+    def lines():
+        yield ["survey", "year", "sent", "responses", "statement", "answer", "count"]
+        for status in surveys.statuses():
+            record = surveys.record_for(status.round.year)
+            if record is None or record.key != status.round.survey_key:
+                continue
+            for key, text in record.statements:
+                for option in record.scale:
+                    count = sum(1 for a in record.answers if a.get(key) == option)
+                    yield [
+                        record.key,
+                        status.round.year,
+                        record.sent,
+                        status.responses,
+                        text,
+                        option,
+                        count,
+                    ]
+
+    return _csv_spool(lines()), "survey-results.csv", "text/csv"
+
+
 def _archive(row: ExportJob):
     """Every row of every tenant table, a table at a time and a batch at a time, and every
     evidence and minutes file: what a district takes with it when it leaves."""
@@ -228,5 +310,7 @@ _BUILDERS = {
     "annual_xlsx": lambda row: _annual(row, "xlsx"),
     "cases_csv": lambda row: _cases(row, "csv"),
     "cases_xlsx": lambda row: _cases(row, "xlsx"),
+    "visits_csv": _visits,
+    "survey_csv": _survey_results,
     "tenant_archive": _archive,
 }

@@ -8,7 +8,13 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models.case import Case
 from app.models.user import User
-from app.reports.annual import CaseRecord, annual_report, compare_years, school_year
+from app.reports.annual import (
+    CaseRecord,
+    annual_report,
+    compare_years,
+    months_distribution,
+    school_year,
+)
 from app.services import workflow_config as configs
 from app.services.errors import ValidationFailed
 from app.workflows import ProgramConfig
@@ -21,8 +27,7 @@ def _config(tenant_id: int) -> ProgramConfig:
     return configs.config_of(version)
 
 
-def annual(tenant_id: int, year_label: str) -> dict:
-    """The report for a school year label such as ``2009-2010`` (422 when it is not one)."""
+def _year_and_records(tenant_id: int, year_label: str):
     config = _config(tenant_id)
     try:
         year = school_year(year_label, config.school_year_start)
@@ -46,11 +51,23 @@ def annual(tenant_id: int, year_label: str) -> dict:
         )
         for case, ct_name in rows
     ]
-    groups = list(config.report_groups)
-    groups += sorted({r.report_group for r in records if r.report_group} - set(groups))
+    return config, year, records
+
+
+def annual(tenant_id: int, year_label: str) -> dict:
+    """The report for a school year label such as ``2009-2010`` (422 when it is not one)."""
     from app.services.surveys import record_for
 
+    config, year, records = _year_and_records(tenant_id, year_label)
+    groups = list(config.report_groups)
+    groups += sorted({r.report_group for r in records if r.report_group} - set(groups))
     return annual_report(year, records, groups, record_for(year_label))
+
+
+def distribution(tenant_id: int, year_label: str) -> dict[str, int]:
+    """Participants by whole months of support, for the distribution chart."""
+    _, year, records = _year_and_records(tenant_id, year_label)
+    return months_distribution(year, records)
 
 
 def years_with_data(tenant_id: int) -> list[str]:

@@ -405,3 +405,26 @@ def test_agree_or_better_never_exceeds_responses(answers: list[dict[str, str]], 
     for statement in section["statements"]:
         assert statement["agree_or_better"] <= section["responses"]
         assert sum(statement["counts"].values()) <= section["responses"]
+
+
+def test_months_distribution_bins_participants_by_whole_months():
+    from app.reports.annual import months_distribution
+
+    year = school_year("2009-2010")  # 2009-07-01 .. 2010-06-30
+    records = [
+        # 2010-05-01 .. 2010-06-30 = 60 days = 1.97 months -> "0-2"
+        CaseRecord(1, "pa", "assistance", None, date(2010, 5, 1), None, None),
+        # 2009-07-01 .. 2010-06-30 = 364 days = 11.96 months -> "9-11"
+        CaseRecord(2, "pa", "assistance", None, date(2009, 7, 1), None, None),
+        # 2008-07-01 .. 2010-06-30 = 729 days = 23.9 months -> "12+"
+        CaseRecord(3, "pa", "assistance", None, date(2008, 7, 1), None, None),
+        # ended before the year: not a participant
+        CaseRecord(4, "pa", "assistance", None, date(2008, 1, 1), date(2009, 6, 30), "done"),
+    ]
+    assert months_distribution(year, records) == {
+        "0-2": 1,
+        "3-5": 0,
+        "6-8": 0,
+        "9-11": 1,
+        "12+": 1,
+    }

@@ -54,6 +54,8 @@ def annual_chart():
         svg = charts.outcome_groups(report, labels, color)
     elif chart == "months":
         svg = charts.months_by_track(report, color)
+    elif chart == "distribution":
+        svg = charts.distribution(reports.distribution(tenant_id, label), color)
     elif chart == "survey" and report["survey"]:
         svg = charts.likert(report, color)
     else:
