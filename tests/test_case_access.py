@@ -196,3 +196,25 @@ def test_decline_with_a_reason_shows_the_reason_to_the_teacher(app, boston):
     with app.app_context(), tenant_scope(d.tenant.id):
         assert db.session.get(Case, pa_id).status_note == "Not this year."
         assert cases.ensure_open(db.session.get(Case, pa_id)) is None
+
+
+def test_a_stored_upload_is_removed_when_its_work_rolls_back(app, boston):
+    import os
+
+    from app.services import uow
+    from app.services.storage import storage_for
+
+    d, par_id, _ = boston
+    root = storage_for(app).root
+
+    def count() -> int:
+        return sum(len(files) for _, _, files in os.walk(root))
+
+    before = count()
+    with app.app_context(), tenant_scope(d.tenant.id):
+        case = db.session.get(Case, par_id)
+        ct = db.session.get(User, d.people["ct"].id)
+        support.add_evidence(case, ct, "consulting_teacher", "x", [], (io.BytesIO(PDF), "x.pdf"))
+        assert count() == before + 1
+        uow.rollback()  # e.g. a later step of the same request failed
+    assert count() == before

@@ -607,3 +607,32 @@ def visible_items(session: PanelSession, user: User) -> list[AgendaItem]:
         for i in session.items
         if member is None or all(r.member_id != member.id for r in i.recusals)
     ]
+
+
+def latest_items(case_ids: list[int]) -> dict[int, AgendaItem]:
+    """Each case's latest agenda item, for a whole page of cases in one query."""
+    if not case_ids:
+        return {}
+    newest = (
+        select(AgendaItem.case_id, func.max(AgendaItem.id).label("id"))
+        .where(AgendaItem.case_id.in_(case_ids))
+        .group_by(AgendaItem.case_id)
+        .subquery()
+    )
+    rows = db.session.execute(
+        select(AgendaItem).join(newest, newest.c.id == AgendaItem.id)
+    ).scalars()
+    return {item.case_id: item for item in rows}
+
+
+def ballot_counts(item_ids: list[int]) -> dict[int, int]:
+    """Ballots in per agenda item (never their content), in one query."""
+    if not item_ids:
+        return {}
+    return dict(
+        db.session.execute(
+            select(Ballot.item_id, func.count())
+            .where(Ballot.item_id.in_(item_ids))
+            .group_by(Ballot.item_id)
+        ).all()
+    )

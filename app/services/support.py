@@ -243,6 +243,9 @@ def add_evidence(
         evidence.file_key, evidence.file_name = stored.key, stored.original_name
         evidence.file_type, evidence.file_size = stored.content_type, stored.size
         evidence.file_sha256 = stored.sha256
+        from app.services.uow import remove_on_rollback
+
+        remove_on_rollback(case.tenant_id, stored.key)
     db.session.add(evidence)
     db.session.flush()
     audit.record(

@@ -50,8 +50,9 @@ def _form(case: Case) -> FinalDecisionForm:
 @bp.get("/approvals")
 def approvals():
     cases = _waiting()
+    items = panel.latest_items([c.id for c in cases])
     return render_template(
-        "panel/approvals.html", rows=[(c, panel.item_for_case(c), _form(c)) for c in cases]
+        "panel/approvals.html", rows=[(c, items.get(c.id), _form(c)) for c in cases]
     )
 
 

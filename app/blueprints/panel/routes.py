@@ -125,7 +125,9 @@ def session(panel_session_id: int):
         (m.id, m.user.name) for m in panel.members(row.meets_on)
     )
     items = []
-    for item in panel.visible_items(row, user):
+    visible = panel.visible_items(row, user)
+    counts = panel.ballot_counts([i.id for i in visible])
+    for item in visible:
         where = panel.seat(item, user)
         ballot_form = BallotForm(prefix=f"item{item.id}")
         ballot_form.option.choices = choices(
@@ -138,7 +140,7 @@ def session(panel_session_id: int):
             {
                 "item": item,
                 "seat": where,
-                "ballots_cast": panel.ballots_cast(item),
+                "ballots_cast": counts.get(item.id, 0),
                 "chair": panel.chair_of(item),
                 "ballot_form": ballot_form,
                 "public": panel.public_ballots(item),
