@@ -68,6 +68,10 @@ def test_the_full_archive_holds_every_table_of_the_district_only(app, district):
     users = [json.loads(line) for line in archive.read("tables/users.jsonl").splitlines()]
     assert users and {u["tenant_id"] for u in users} == {pap.tenant.id}
     assert not any(u["email"].endswith("@other.org") for u in users)
+    assert all("password_hash" not in u for u in users)
+    names = archive.namelist()
+    assert "tables/api_tokens.jsonl" not in names
+    assert "tables/survey_invitations.jsonl" not in names
 
 
 def test_a_download_link_expires_and_is_only_for_its_requester(app, district):

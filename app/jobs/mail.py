@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask import render_template
 from sqlalchemy import select
 
@@ -75,7 +77,7 @@ def send_survey_invitation(payload: dict, message_id: str) -> None:
     invitation = db.session.execute(
         select(SurveyInvitation).where(SurveyInvitation.id == payload["invitation_id"])
     ).scalar_one_or_none()
-    if invitation is None or invitation.used_on is not None:
+    if invitation is None or invitation.used or invitation.expires_on < date.today():
         return
     person = db.session.execute(
         select(User).where(User.id == invitation.user_id)

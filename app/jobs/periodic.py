@@ -48,10 +48,24 @@ def survey_reminders() -> int:
         return count
 
 
+def expired_exports() -> int:
+    """Delete export files whose download link has expired."""
+    from app.jobs.worker import worker_app
+    from app.services import exports, uow
+    from app.tenants.context import all_tenants
+
+    with worker_app().app_context():
+        with all_tenants():
+            count = exports.remove_expired()
+        uow.commit()
+        return count
+
+
 SCHEDULE: tuple[Periodic, ...] = (
     Periodic("outbox-sweep", "app.jobs.periodic.sweep_outbox", "default", 60),
     Periodic("deadline-reminders", "app.jobs.periodic.deadline_reminders", "default", 3600),
     Periodic("survey-reminders", "app.jobs.periodic.survey_reminders", "default", 86400),
+    Periodic("expired-exports", "app.jobs.periodic.expired_exports", "exports", 3600),
 )
 
 

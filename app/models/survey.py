@@ -5,7 +5,16 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
@@ -35,6 +44,7 @@ class SurveyInvitation(TenantScoped, db.Model):
     """A personal, single-use link. Only a hash of it is kept; the answer never points back."""
 
     __tablename__ = "survey_invitations"
+    __table_args__ = (UniqueConstraint("round_id", "user_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     round_id: Mapped[int] = mapped_column(
@@ -46,8 +56,8 @@ class SurveyInvitation(TenantScoped, db.Model):
     nonce: Mapped[str] = mapped_column(String(64))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     expires_on: Mapped[date] = mapped_column(Date)
-    #: The day it was used: a date, not a time, so it cannot be matched to an answer.
-    used_on: Mapped[date | None] = mapped_column(Date)
+    #: Used or not, and nothing more: no date or time that could be matched to an answer.
+    used: Mapped[bool] = mapped_column(Boolean, default=False)
     reminders: Mapped[int] = mapped_column(Integer, default=0)
     last_reminded_on: Mapped[date | None] = mapped_column(Date)
 

@@ -78,6 +78,8 @@ def downloadable(export_id: int, user: User) -> ExportJob:
     row = db.session.execute(
         select(ExportJob).where(ExportJob.id == export_id, ExportJob.requested_by_id == user.id)
     ).scalar_one_or_none()
+    if row is not None and row.kind == "tenant_archive" and "program_admin" not in user.roles:
+        row = None
     if (
         row is None
         or row.status != "ready"
@@ -255,6 +257,10 @@ def _survey_results(row: ExportJob):
     return _csv_spool(lines()), "survey-results.csv", "text/csv"
 
 
+_SECRET_COLUMNS = frozenset({"password_hash", "token_hash", "nonce"})
+_LEFT_OUT = frozenset({"api_tokens", "survey_invitations"})
+
+
 def _archive(row: ExportJob):
     """Every row of every tenant table, a table at a time and a batch at a time, and every
     evidence and minutes file: what a district takes with it when it leaves."""
@@ -262,13 +268,19 @@ def _archive(row: ExportJob):
     from app.services.storage import storage_for
 
     store = storage_for(current_app)
+    # Secrets and the survey link table stay behind: they would give a district a way into
+    # accounts, or a way to join an anonymous answer to a person.
     models = sorted(
-        (m.class_ for m in db.Model.registry.mappers if issubclass(m.class_, TenantScoped)),
+        (
+            m.class_
+            for m in db.Model.registry.mappers
+            if issubclass(m.class_, TenantScoped) and m.class_.__tablename__ not in _LEFT_OUT
+        ),
         key=lambda c: c.__tablename__,
     )
 
     def rows(model):
-        columns = [c.key for c in model.__table__.columns]
+        columns = [c.key for c in model.__table__.columns if c.key not in _SECRET_COLUMNS]
         last = None
         while True:
             query = select(model.__table__).order_by(model.__table__.c.id).limit(1000)
@@ -314,3 +326,24 @@ _BUILDERS = {
     "survey_csv": _survey_results,
     "tenant_archive": _archive,
 }
+
+
+def remove_expired() -> int:
+    """Delete the files of expired exports (across districts); the rows stay as a record."""
+    from app.services.storage import storage_for
+
+    store = storage_for(current_app)
+    rows = (
+        db.session.execute(
+            select(ExportJob).where(
+                ExportJob.file_key.is_not(None), ExportJob.expires_at < utcnow()
+            )
+        )
+        .scalars()
+        .all()
+    )
+    for row in rows:
+        store.delete(row.tenant_id, row.file_key)
+        row.file_key, row.status = None, "expired"
+    db.session.flush()
+    return len(rows)

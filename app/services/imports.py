@@ -149,9 +149,8 @@ def import_cases(tenant_id: int, stream: TextIO, actor: Actor) -> ImportResult:
     rows = parse_cases(stream, config)
     existing = {
         c.external_id: c
-        for c in db.session.execute(
-            select(Case).where(Case.external_id.in_([r.external_id for r in rows]))
-        ).scalars()
+        for chunk in _chunks([r.external_id for r in rows])
+        for c in db.session.execute(select(Case).where(Case.external_id.in_(chunk))).scalars()
     }
     people = _people(tenant_id, rows)
     created = updated = 0
@@ -182,6 +181,12 @@ def import_cases(tenant_id: int, stream: TextIO, actor: Actor) -> ImportResult:
     return ImportResult(created, updated)
 
 
+def _chunks(values: list, size: int = 5000):
+    """IN lists of bounded length (drivers cap the number of parameters of a statement)."""
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
 def _people(tenant_id: int, rows: list[CaseRow]) -> dict[str, User]:
     """Teachers and CTs by e-mail, created (without a password) when new."""
     wanted: dict[str, tuple[str, str]] = {}
@@ -194,7 +199,8 @@ def _people(tenant_id: int, rows: list[CaseRow]) -> dict[str, User]:
             )
     found = {
         u.email: u
-        for u in db.session.execute(select(User).where(User.email.in_(list(wanted)))).scalars()
+        for chunk in _chunks(list(wanted))
+        for u in db.session.execute(select(User).where(User.email.in_(chunk))).scalars()
     }
     for email, (name, role) in wanted.items():
         person = found.get(email)

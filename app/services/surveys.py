@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from app.extensions import db
 from app.jobs import outbox
@@ -105,11 +105,13 @@ def participants(tenant_id: int, year: str) -> list[User]:
 
 def send(tenant_id: int, key: str, year: str, actor: Actor) -> SurveyRound:
     """Invite every participant of the year once; each gets a personal link by e-mail."""
-    people = participants(tenant_id, year)
+    people = [p for p in participants(tenant_id, year) if p.active]
     if not people:
         raise ValidationFailed({"year": [f"No teacher took part in {year}."]})
     closes_on = date.today() + OPEN_FOR
     row = _round(tenant_id, key, year, 0, closes_on)
+    # One send at a time per round: a second click waits and then invites nobody twice.
+    db.session.execute(select(SurveyRound.id).where(SurveyRound.id == row.id).with_for_update())
     invited = set(
         db.session.execute(
             select(SurveyInvitation.user_id).where(SurveyInvitation.round_id == row.id)
@@ -154,7 +156,7 @@ def invitation_for(token: str) -> SurveyInvitation:
     row = db.session.execute(
         select(SurveyInvitation).where(SurveyInvitation.token_hash == _digest(token))
     ).scalar_one_or_none()
-    if row is None or row.used_on is not None or row.expires_on < date.today():
+    if row is None or row.used or row.expires_on < date.today():
         raise NotFound({"survey": ["This link is no longer valid: it was used or has expired."]})
     return row
 
@@ -178,6 +180,14 @@ def answer(token: str, answers: dict[str, str], comment: str | None) -> None:
         errors["_schema"] = [f"Unknown statement: {', '.join(sorted(unknown))}."]
     if errors:
         raise ValidationFailed(errors)
+    # Claim the link first, in one statement: of two submissions at once, one wins.
+    claimed = db.session.execute(
+        update(SurveyInvitation)
+        .where(SurveyInvitation.id == invitation.id, SurveyInvitation.used.is_(False))
+        .values(used=True)
+    ).rowcount
+    if claimed != 1:
+        raise NotFound({"survey": ["This link is no longer valid: it was used or has expired."]})
     db.session.add(
         SurveyResponse(
             tenant_id=invitation.tenant_id,
@@ -187,7 +197,6 @@ def answer(token: str, answers: dict[str, str], comment: str | None) -> None:
             comment=(comment or "").strip() or None,
         )
     )
-    invitation.used_on = date.today()
     db.session.flush()
 
 
@@ -225,7 +234,7 @@ def remind_due(today: date | None = None) -> int:
         db.session.execute(
             select(SurveyInvitation)
             .where(
-                SurveyInvitation.used_on.is_(None),
+                SurveyInvitation.used.is_(False),
                 SurveyInvitation.expires_on >= today,
                 SurveyInvitation.reminders < MAX_REMINDERS,
                 (SurveyInvitation.last_reminded_on.is_(None))

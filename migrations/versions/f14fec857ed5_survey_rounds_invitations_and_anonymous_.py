@@ -59,7 +59,7 @@ def upgrade():
         sa.Column("nonce", sa.String(length=64), nullable=False),
         sa.Column("token_hash", sa.String(length=64), nullable=False),
         sa.Column("expires_on", sa.Date(), nullable=False),
-        sa.Column("used_on", sa.Date(), nullable=True),
+        sa.Column("used", sa.Boolean(), nullable=False),
         sa.Column("reminders", sa.Integer(), nullable=False),
         sa.Column("last_reminded_on", sa.Date(), nullable=True),
         sa.Column("tenant_id", sa.Integer(), nullable=False),
@@ -83,6 +83,9 @@ def upgrade():
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_survey_invitations")),
         sa.UniqueConstraint("token_hash", name=op.f("uq_survey_invitations_token_hash")),
+        sa.UniqueConstraint(
+            "round_id", "user_id", name=op.f("uq_survey_invitations_round_id_user_id")
+        ),
     )
     with op.batch_alter_table("survey_invitations", schema=None) as batch_op:
         batch_op.create_index(
