@@ -123,3 +123,13 @@ def test_the_command_line_imports_the_same_way(app, pap, tmp_path):
     assert bad.exit_code == 1
     assert "rows[2].requested_on: 'someday' is not a date" in bad.output
     assert _count(app, pap) == 3
+
+
+def test_a_reimport_never_moves_a_case_to_another_teacher(app, pap):
+    assert _post(app, pap, HEADER + GOOD).status_code == 200
+    moved = GOOD.replace("B-001,Ann Able,ann@bps.org", "B-001,Ann Able,someone.else@bps.org")
+    response = _post(app, pap, HEADER + moved)
+    assert response.status_code == 422
+    assert (
+        "cannot move it to another teacher" in response.json["errors"]["rows[2].teacher_email"][0]
+    )

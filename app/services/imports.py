@@ -152,6 +152,7 @@ def import_cases(tenant_id: int, stream: TextIO, actor: Actor) -> ImportResult:
         for chunk in _chunks([r.external_id for r in rows])
         for c in db.session.execute(select(Case).where(Case.external_id.in_(chunk))).scalars()
     }
+    _check_updates(rows, existing)
     people = _people(tenant_id, rows)
     created = updated = 0
     for row in rows:
@@ -179,6 +180,38 @@ def import_cases(tenant_id: int, stream: TextIO, actor: Actor) -> ImportResult:
         actor=actor,
     )
     return ImportResult(created, updated)
+
+
+def _check_updates(rows: list[CaseRow], existing: dict[str, Case]) -> None:
+    """A re-import corrects history; it never moves a case to another teacher, nor changes
+    the CT of a case whose assignment was made (and agreed) in Parley."""
+    from app.models.assignment import Assignment
+
+    assigned = set()
+    ids = [c.id for c in existing.values()]
+    for chunk in _chunks(ids):
+        assigned |= set(
+            db.session.execute(
+                select(Assignment.case_id).where(Assignment.case_id.in_(chunk))
+            ).scalars()
+        )
+    errors: dict[str, list[str]] = {}
+    for row in rows:
+        case = existing.get(row.external_id)
+        if case is None:
+            continue
+        if case.teacher.email != row.teacher_email:
+            errors[f"rows[{row.line}].teacher_email"] = [
+                f"case {row.external_id} belongs to {case.teacher.email}; an import cannot "
+                "move it to another teacher"
+            ]
+        current_ct = case.ct.email if case.ct else None
+        if case.id in assigned and current_ct != row.ct_email:
+            errors[f"rows[{row.line}].consulting_teacher_email"] = [
+                f"case {row.external_id} has an assignment made in Parley; change it there"
+            ]
+    if errors:
+        raise ValidationFailed(errors)
 
 
 def _chunks(values: list, size: int = 5000):
