@@ -143,7 +143,10 @@ def build_config(loaded: Mapping[str, Any], index: DocumentIndex) -> ProgramConf
             {k: Outcome(k, o["label"], o["group"]) for k, o in loaded["outcomes"].items()}
         ),
         report_groups=_frozen(
-            {k: ReportGroup(k, g["label"]) for k, g in loaded["report_groups"].items()}
+            {
+                k: ReportGroup(k, g["label"], g.get("network_group", "other"))
+                for k, g in loaded["report_groups"].items()
+            }
         ),
         surveys=tuple(_survey(s) for s in loaded["surveys"]),
         notifications=tuple(

@@ -132,6 +132,7 @@ class Outcome:
 class ReportGroup:
     key: str
     label: str
+    network_group: str = "other"
 
 
 @dataclass(frozen=True)

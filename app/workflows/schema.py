@@ -247,6 +247,11 @@ class OutcomeSchema(Schema):
 
 class ReportGroupSchema(Schema):
     label = fields.String(required=True, metadata=_d("the column heading in reports"))
+    network_group = _one_of(
+        v.NETWORK_GROUPS,
+        "what the national network calls this group (default: other)",
+        load_default="other",
+    )
 
 
 class StatementSchema(Schema):

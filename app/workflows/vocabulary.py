@@ -126,3 +126,15 @@ def actor_words(names: frozenset[str] | tuple[str, ...]) -> str:
     if len(words) <= 1:
         return "".join(words)
     return ", ".join(words[:-1]) + " or " + words[-1]
+
+
+NETWORK_GROUPS = MappingProxyType(
+    {
+        "met_standards": "met standards",
+        "non_renewal_or_dismissal": "non-renewal or dismissal",
+        "resigned_or_retired": "resigned or retired",
+        "other": "other exits (leave, transfers, ...)",
+        "active": "still receiving support",
+    }
+)
+"""The network's common outcome vocabulary: each report group maps to one."""

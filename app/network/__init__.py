@@ -1,0 +1,1 @@
+"""Cross-district network comparisons: only anonymized aggregates leave a district."""
