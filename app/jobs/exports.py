@@ -38,3 +38,11 @@ def build_export(payload: dict, message_id: str) -> None:
     from app.services import exports
 
     exports.build(payload["export_id"])
+
+
+def publish_network_release(payload: dict, message_id: str) -> None:
+    """A district's yearly network release (runs under the district's tenant)."""
+    from app.services import network
+    from app.tenants.context import current_tenant_id
+
+    network.publish(current_tenant_id(), payload["year"])

@@ -14,4 +14,5 @@ JOBS: dict[str, JobHandler] = {
     "mail.survey_invitation": mail.send_survey_invitation,
     "exports.minutes": exports.build_minutes,
     "exports.build": exports.build_export,
+    "network.release": exports.publish_network_release,
 }

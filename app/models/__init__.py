@@ -5,6 +5,7 @@ from app.models.audit import AuditEvent
 from app.models.base import TenantScoped
 from app.models.case import Case, CaseDeadline
 from app.models.export import ExportJob
+from app.models.network import NetworkMembership, NetworkRelease, PrivacySpend
 from app.models.outbox import OutboxMessage, SentMail
 from app.models.panel import (
     AgendaItem,
@@ -37,10 +38,13 @@ __all__ = [
     "ExportJob",
     "FinalDecision",
     "Goal",
+    "NetworkMembership",
+    "NetworkRelease",
     "OutboxMessage",
     "PanelMember",
     "PanelSession",
     "PlatformUser",
+    "PrivacySpend",
     "Recommendation",
     "Recusal",
     "RoleGrant",

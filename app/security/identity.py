@@ -76,7 +76,9 @@ def _is_api_request() -> bool:
 
 
 def _load_from_session(user_id: str):
-    if _is_api_request():
+    # The tenant API authenticates by bearer token only; the network API, read-only and for
+    # platform accounts, by the platform session.
+    if _is_api_request() and not request.path.startswith("/api/v1/network/"):
         return None
     kind, *parts = user_id.split(":")
     if kind == "u" and len(parts) == 3:

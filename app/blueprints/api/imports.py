@@ -78,3 +78,32 @@ def annual_report():
     return reports.annual(
         current_tenant().id, args["year"] or reports.default_year(current_tenant().id)
     )
+
+
+@bp.get("/network/outcomes")
+@documented(
+    "Network outcomes (anonymized aggregates; suppressed cells are null): ?year=, "
+    "?track_kind=all|assistance|review|induction, ?size_band="
+)
+def network_outcomes():
+    from app.services import network
+
+    chosen = {
+        "year": request.args.get("year") or None,
+        "track_kind": request.args.get("track_kind") or "all",
+        "size_band": request.args.get("size_band") or None,
+    }
+    rows = network.releases(**chosen)
+    return {
+        "items": [
+            {
+                "district": r.display_name,
+                "size_band": r.size_band,
+                "year": r.year,
+                "noisy": r.noisy,
+                "figures": r.figures[chosen["track_kind"]],
+            }
+            for r in rows
+        ],
+        "summary": network.summary(rows, chosen["track_kind"]),
+    }

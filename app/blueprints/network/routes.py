@@ -1,12 +1,67 @@
-"""The network analysts' home: anonymized, cross-district aggregates only."""
+"""The network analysts' pages: anonymized, cross-district aggregates only.
+
+Everything here reads the network's own table; a test runs these routes with SQL
+capture and fails if any statement touches a district's tables.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+import csv
+import io
+
+from flask import Blueprint, Response, render_template, request
+
+from app.services import network
+from app.workflows.vocabulary import NETWORK_GROUPS, TRACK_KINDS
 
 bp = Blueprint("network", __name__, url_prefix="/network")
 
 
+def _filters() -> dict:
+    return {
+        "year": request.args.get("year") or None,
+        "track_kind": request.args.get("track_kind") or "all",
+        "size_band": request.args.get("size_band") or None,
+    }
+
+
 @bp.get("/")
 def home():
-    return render_template("network/home.html")
+    chosen = _filters()
+    rows = network.releases(**chosen)
+    return render_template(
+        "network/home.html",
+        rows=rows,
+        summary=network.summary(rows, chosen["track_kind"]),
+        chosen=chosen,
+        years=network.years(),
+        kinds=("all", *TRACK_KINDS),
+        groups=NETWORK_GROUPS,
+    )
+
+
+@bp.get("/comparison.csv")
+def comparison_csv():
+    chosen = _filters()
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(
+        ["district", "size_band", "year", "participants", *NETWORK_GROUPS, "months_mean"]
+    )
+    for row in network.releases(**chosen):
+        figures = row.figures[chosen["track_kind"]]
+        writer.writerow(
+            [
+                row.display_name,
+                row.size_band,
+                row.year,
+                figures["participants"],
+                *(figures["outcomes"].get(g) for g in NETWORK_GROUPS),
+                figures["months_mean"],
+            ]
+        )
+    return Response(
+        buffer.getvalue(),
+        mimetype="text/csv",
+        headers={"Content-Disposition": "attachment; filename=network.csv"},
+    )

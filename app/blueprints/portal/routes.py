@@ -20,3 +20,6 @@ def home():
         home=portal.home_for(current_user.user),
         next_deadline=case_lists.next_deadline,
     )
+
+
+from app.blueprints.portal import network  # noqa: E402,F401 - registers the network pages
