@@ -25,6 +25,7 @@ $(VENV)/.dev: pyproject.toml | $(BIN)/python
 run: $(VENV)/.runtime
 	$(FLASK) db upgrade
 	$(FLASK) seed-demo
+	$(FLASK) network seed --districts 200
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
 ## make test: install dev dependencies, Chromium and Graphviz, run the whole suite on PostgreSQL and Redis

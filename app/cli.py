@@ -127,6 +127,7 @@ def seed_demo() -> None:
             except ServiceError:
                 continue  # created by an earlier run
         uow.commit()
+    demo.join_network()
     click.echo("Demo districts are ready. Every account's password: " + demo.DEMO_PASSWORD)
     current = None
     for login in logins:
@@ -261,6 +262,24 @@ def import_survey_responses(slug: str, survey_key: str, year: str, sent: int, fi
     )
 
 
+@click.group("network", help="The national network.")
+def network_cli() -> None:
+    pass
+
+
+@network_cli.command("seed")
+@click.option("--districts", type=int, default=200, help="How many synthetic districts.")
+@click.option("--years", type=int, default=3)
+def network_seed(districts: int, years: int) -> None:
+    """Synthetic releases (suppressed like real ones) to try the comparisons at scale."""
+    from app.services import network
+
+    with all_tenants():
+        made = network.seed_synthetic(districts, years)
+        uow.commit()
+    click.echo(f"Published {made} synthetic district-year releases")
+
+
 def register_commands(app: Flask) -> None:
     for command in (
         tenants_cli,
@@ -272,5 +291,6 @@ def register_commands(app: Flask) -> None:
         scheduler,
         jobs_cli,
         import_cli,
+        network_cli,
     ):
         app.cli.add_command(command)

@@ -170,6 +170,7 @@ MATRIX: dict[str, Rule] = {
     "ops.home": _platform("operator"),
     "network.home": _platform("network_analyst", "operator"),
     "network.comparison_csv": _platform("network_analyst", "operator"),
+    "network.trend_chart": _platform("network_analyst", "operator"),
     "api.network_outcomes": _platform("network_analyst"),
     "portal.network_page": _tenant(*ADMIN, writes=True),
     "portal.network_release": _tenant(*ADMIN, writes=True),

@@ -170,3 +170,19 @@ def _advance(case: Case, actor: User, steps: int) -> None:
         if not forward:
             return
         cases.apply(case, forward[0].key, actor)
+
+
+def join_network() -> None:
+    """The demo districts join the network (Boston named, the others anonymous) and publish
+    this school year's release, so the analyst's page has real members beside samples."""
+    from app.services import network, uow
+
+    for district in DEMO_DISTRICTS:
+        tenant = db.session.execute(select(Tenant).where(Tenant.slug == district.slug)).scalar_one()
+        with tenant_scope(tenant.id):
+            if network.membership() is None:
+                network.join(
+                    tenant.id, named=district.slug == "boston", noisy=False, epsilon=1.0, actor=None
+                )
+            network.publish(tenant.id, network.current_year(tenant.id))
+    uow.commit()

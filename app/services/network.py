@@ -225,3 +225,59 @@ def years() -> list[str]:
 def current_year(tenant_id: int) -> str:
     start, _ = configs.config_of(configs.latest_published(tenant_id)).school_year(date.today())
     return f"{start.year}-{start.year + 1}"
+
+
+def seed_synthetic(count: int, years_back: int = 3, seed: int = 7) -> int:
+    """Fill the network with ``count`` synthetic districts (labels only, no tenant behind
+    them), protected by the same suppression as real releases: for demos and load tests."""
+    import random
+
+    rng = random.Random(seed)
+    labels = [f"Sample district {n:03d}" for n in range(1, count + 1)]
+    start = date.today().year - years_back
+    made = 0
+    for label in labels:
+        size = rng.choice((8, 15, 30, 60, 120, 300))
+        for offset in range(years_back):
+            year = f"{start + offset}-{start + offset + 1}"
+            outcomes = dict.fromkeys(NETWORK_GROUPS, 0)
+            for _ in range(size):
+                outcomes[rng.choices(list(NETWORK_GROUPS), weights=(40, 5, 25, 5, 25))[0]] += 1
+            months = [round(rng.uniform(2, 20), 1) for _ in range(size)]
+            true = {
+                "all": {
+                    "participants": size,
+                    "outcomes": outcomes,
+                    "months": months,
+                    "days_to_assignment": [rng.randint(5, 60) for _ in range(size)],
+                }
+            }
+            figures, _ = _published(true, None)
+            key = f"synthetic-{label}"
+            row = db.session.execute(
+                select(NetworkRelease).where(
+                    NetworkRelease.member_key == key, NetworkRelease.year == year
+                )
+            ).scalar_one_or_none() or NetworkRelease(member_key=key, year=year)
+            row.display_name, row.size_band = label, privacy.size_band(size)
+            row.noisy, row.figures, row.minimum = False, figures, MINIMUM
+            db.session.add(row)
+            made += 1
+    db.session.flush()
+    return made
+
+
+def trend(rows: list[NetworkRelease], track_kind: str = "all") -> dict:
+    """Median participants and months per year across the rows, for the trend chart."""
+    by_year: dict[str, list[NetworkRelease]] = {}
+    for row in rows:
+        by_year.setdefault(row.year, []).append(row)
+    years_sorted = sorted(by_year)
+    summaries = [summary(by_year[y], track_kind) for y in years_sorted]
+    return {
+        "years": years_sorted,
+        "participants": [s["participants"][1] if s["participants"] else None for s in summaries],
+        "average_months_of_support": [
+            s["months_mean"][1] if s["months_mean"] else None for s in summaries
+        ],
+    }

@@ -40,6 +40,17 @@ def home():
     )
 
 
+@bp.get("/trend.svg")
+def trend_chart():
+    from app.services import charts
+
+    chosen = _filters()
+    rows = network.releases(track_kind=chosen["track_kind"], size_band=chosen["size_band"])
+    return Response(
+        charts.trend(network.trend(rows, chosen["track_kind"]), "#1f4e79"), mimetype="image/svg+xml"
+    )
+
+
 @bp.get("/comparison.csv")
 def comparison_csv():
     chosen = _filters()

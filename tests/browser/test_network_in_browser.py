@@ -1,0 +1,43 @@
+"""In a real browser: a network analyst compares a named district with the network."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.services import network, uow, users
+from app.services.actors import Actor
+from app.tenants.context import all_tenants, tenant_scope
+from tests.factories import PASSWORD
+from tests.test_imports import HEADER, _post
+from tests.test_network import YEAR, _history
+
+pytestmark = pytest.mark.browser
+
+
+def test_an_analyst_compares_a_district_with_the_network(app, live_server, browser, district):
+    boston = district("boston", "boston_pap_2007")
+    assert _post(app, boston, _history(met=15, retired=3, open_=12)).status_code == 200
+    with app.app_context():
+        with tenant_scope(boston.tenant.id):
+            network.join(boston.tenant.id, named=True, noisy=False, epsilon=1.0,
+                         actor=Actor.system())
+            network.publish(boston.tenant.id, YEAR)
+        with all_tenants():
+            network.seed_synthetic(30, years_back=1)
+        users.create_platform_user("analyst@parley.org", "Analyst", "network_analyst", PASSWORD)
+        uow.commit()
+    page = browser.new_context().new_page()
+    page.goto(f"{live_server}/ops/login")
+    page.get_by_label("E-mail").fill("analyst@parley.org")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{live_server}/network/")
+    page.get_by_label("School year").select_option(YEAR)
+    page.get_by_role("button", name="Show").click()
+    table = page.get_by_test_id("network-table")
+    row = table.locator("tr", has_text="Boston Schools")
+    assert "30" in row.inner_text()
+    assert "—" in row.inner_text()  # the three retirements, and their complement, hidden
+    assert "Network median" in table.inner_text()
+    for cell in table.locator("tbody td").all_inner_texts():
+        assert not (cell.isdigit() and 0 < int(cell) < 10), cell
