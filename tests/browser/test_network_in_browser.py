@@ -8,7 +8,7 @@ from app.services import network, uow, users
 from app.services.actors import Actor
 from app.tenants.context import all_tenants, tenant_scope
 from tests.factories import PASSWORD
-from tests.test_imports import HEADER, _post
+from tests.test_imports import _post
 from tests.test_network import YEAR, _history
 
 pytestmark = pytest.mark.browser
@@ -19,8 +19,9 @@ def test_an_analyst_compares_a_district_with_the_network(app, live_server, brows
     assert _post(app, boston, _history(met=15, retired=3, open_=12)).status_code == 200
     with app.app_context():
         with tenant_scope(boston.tenant.id):
-            network.join(boston.tenant.id, named=True, noisy=False, epsilon=1.0,
-                         actor=Actor.system())
+            network.join(
+                boston.tenant.id, named=True, noisy=False, epsilon=1.0, actor=Actor.system()
+            )
             network.publish(boston.tenant.id, YEAR)
         with all_tenants():
             network.seed_synthetic(30, years_back=1)
