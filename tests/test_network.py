@@ -147,3 +147,16 @@ def test_the_admin_publishes_through_the_release_job(app, member):
     assert release.year == YEAR and release.figures["all"]["participants"] == 30
     page = admin.get(f"/network?year={YEAR}").text
     assert "Yours: 30 participants" in page
+
+
+def test_a_program_admin_sees_the_district_beside_the_network_in_the_api(app, member):
+    from tests.casework import Api
+
+    _publish(app, member)
+    body = Api(app, member, member.people["admin"]).get(f"/network/outcomes?year={YEAR}").json
+    assert body["member"] is True
+    assert body["mine"]["all"]["participants"] == 30
+    assert body["network"]["districts"] == 1
+    # Rates rest on at least 10 decisions or answers; this district has none: not published.
+    assert body["mine"]["all"]["panel_agreement"] is None
+    assert body["mine"]["all"]["survey_agreement"] == {}

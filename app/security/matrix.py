@@ -172,6 +172,7 @@ MATRIX: dict[str, Rule] = {
     "network.comparison_csv": _platform("network_analyst", "operator"),
     "network.trend_chart": _platform("network_analyst", "operator"),
     "api.network_outcomes": _platform("network_analyst"),
+    "api.district_network_outcomes": _tenant(*ADMIN),
     "portal.network_page": _tenant(*ADMIN, writes=True),
     "portal.network_release": _tenant(*ADMIN, writes=True),
 }

@@ -99,7 +99,38 @@ def figures(tenant_id: int, year: str) -> dict:
             "outcomes": groups,
             "months": months,
             "days_to_assignment": waits,
+            "panel": _panel_agreement([r.case_id for r in chosen]),
         }
+    out["all"]["survey"] = _survey_agreement(year)
+    return out
+
+
+def _panel_agreement(case_ids: list[int]) -> tuple[int, int]:
+    """(decisions that followed the CT's recommendation, decisions) for these cases."""
+    from app.models.panel import AgendaItem
+
+    if not case_ids:
+        return (0, 0)
+    rows = db.session.execute(
+        select(AgendaItem.option, Case.recommended_rating)
+        .join(Case, Case.id == AgendaItem.case_id)
+        .where(AgendaItem.case_id.in_(case_ids), AgendaItem.outcome == "decided")
+    ).all()
+    agreed = sum(1 for option, rec in rows if option == rec or option in ("affirm", "uphold"))
+    return (agreed, len(rows))
+
+
+def _survey_agreement(year: str) -> dict[str, tuple[int, int]]:
+    """Per statement key: (answers agreeing, answers) in the year's survey."""
+    from app.services.surveys import record_for
+
+    record = record_for(year)
+    if record is None:
+        return {}
+    out = {}
+    for key, _ in record.statements:
+        answered = [a[key] for a in record.answers if a.get(key)]
+        out[key] = (sum(1 for v in answered if v in record.agree_keys), len(answered))
     return out
 
 
@@ -123,8 +154,16 @@ def _published(true: dict, counter: privacy.NoisyCounter | None) -> tuple[dict, 
             "days_to_assignment_median": statistics.median(waits)
             if big_enough and len(waits) >= MINIMUM
             else None,
+            "panel_agreement": _rate(row.get("panel", (0, 0))),
+            "survey_agreement": {key: _rate(pair) for key, pair in row.get("survey", {}).items()},
         }
     return released, counted
+
+
+def _rate(pair: tuple[int, int]) -> float | None:
+    """A share published only when it rests on at least ``MINIMUM`` answers or decisions."""
+    agreed, total = pair
+    return round(agreed / total, 3) if total >= MINIMUM else None
 
 
 def preview(tenant_id: int, year: str) -> dict:

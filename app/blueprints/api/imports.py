@@ -107,3 +107,25 @@ def network_outcomes():
         ],
         "summary": network.summary(rows, chosen["track_kind"]),
     }
+
+
+@bp.get("/t/<tenant_slug>/network/outcomes")
+@documented(
+    "Your district beside the network for ?year= (program admins): your published "
+    "release, the preview of what a release would hold, and the network's medians"
+)
+def district_network_outcomes():
+    from app.services import network
+
+    tenant_id = current_tenant().id
+    year = request.args.get("year") or network.current_year(tenant_id)
+    rows = network.releases(year=year)
+    member = network.membership()
+    mine = next((r for r in rows if member and r.member_key == member.member_key), None)
+    return {
+        "year": year,
+        "member": member is not None and member.left_at is None,
+        "mine": mine.figures if mine else None,
+        "preview": network.preview(tenant_id, year),
+        "network": network.summary(rows),
+    }
