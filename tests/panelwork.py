@@ -58,7 +58,6 @@ def _to_panel_review(app, d: District, teacher: User) -> int:
         support.add_evidence(
             case,
             ct,
-            "consulting_teacher",
             "Observation summaries",
             [],
             (io.BytesIO(b"%PDF-1.4\n%%EOF\n"), "summaries.pdf"),

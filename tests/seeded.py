@@ -49,9 +49,7 @@ def _support_record(app, tenant: Tenant, case, people: dict[str, User]) -> None:
             row, ct, support.VisitInput(kind, date.today(), 45, notes="Bravo-only visit notes")
         )
         support.add_goal(row, ct, "Plan lessons around student work")
-        support.add_evidence(
-            row, ct, "consulting_teacher", "Lesson plan", [], (io.BytesIO(PDF), "plan.pdf")
-        )
+        support.add_evidence(row, ct, "Lesson plan", [], (io.BytesIO(PDF), "plan.pdf"))
         session = panel.schedule(date.today(), "Central office", Actor.system())
         panel.request_minutes_pdf(session, Actor.system())
         uow.commit()  # without Redis the export runs inline, after the commit

@@ -56,7 +56,6 @@ def boston(app, district, make_user, make_case):
         support.add_evidence(
             par_case,
             ct,
-            "consulting_teacher",
             "Unit plan review",
             ["teaching_all_students"],
             (io.BytesIO(PDF), "unit.pdf"),
@@ -214,7 +213,7 @@ def test_a_stored_upload_is_removed_when_its_work_rolls_back(app, boston):
     with app.app_context(), tenant_scope(d.tenant.id):
         case = db.session.get(Case, par_id)
         ct = db.session.get(User, d.people["ct"].id)
-        support.add_evidence(case, ct, "consulting_teacher", "x", [], (io.BytesIO(PDF), "x.pdf"))
+        support.add_evidence(case, ct, "x", [], (io.BytesIO(PDF), "x.pdf"))
         assert count() == before + 1
         uow.rollback()  # e.g. a later step of the same request failed
     assert count() == before

@@ -55,8 +55,10 @@ def current(case: Case) -> Assignment | None:
 
 def propose(case: Case, ct: User, coordinator: User, reason: str | None = None) -> Assignment:
     """Propose ``ct`` for ``case``; takes effect now unless the committee must agree."""
+    from app.services.case_permissions import require
     from app.services.cases import ensure_open
 
+    require(case, coordinator, roles=("coordinator",), what="assign a CT")
     ensure_open(case)
     if "consulting_teacher" not in ct.roles:
         raise ValidationFailed({"ct_id": [f"{ct.name} is not a consulting teacher."]})
@@ -102,8 +104,11 @@ def propose(case: Case, ct: User, coordinator: User, reason: str | None = None) 
 
 def review(assignment: Assignment, member: User, approve: bool, comment: str | None) -> Assignment:
     """A committee member approves or objects; consensus activates the assignment."""
+    from app.services.case_permissions import require
     from app.services.cases import ensure_open
 
+    case = db.session.get(Case, assignment.case_id)
+    require(case, member, roles=("committee_member",), what="review an assignment")
     if assignment.status != "proposed":
         raise Conflict({"assignment": ["This proposal is no longer open for review."]})
     ensure_open(db.session.get(Case, assignment.case_id))

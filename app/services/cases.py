@@ -270,6 +270,9 @@ def ensure_open(case: Case) -> None:
 
 def reopen(case: Case, admin: User, to_state: str, reason: str) -> Case:
     """Reopen a closed case into an open state of its track (program admin, audited)."""
+    from app.services.case_permissions import require
+
+    require(case, admin, roles=("program_admin",), what="reopen")
     if case.closed_at is None:
         raise Conflict({"case": ["This case is not closed."]})
     track = configs.config_of(case.workflow_version).tracks[case.track_key]

@@ -145,7 +145,6 @@ def _satisfy_guards(case: Case, config: ProgramConfig, track, ct: User) -> None:
                 support.add_evidence(
                     case,
                     ct,
-                    "consulting_teacher",
                     "Lesson plans and student work reviewed together.",
                     [s.key for s in config.standards],
                 )

@@ -132,6 +132,9 @@ def enroll(tenant_id: int, request: EnrollmentRequest, referred_by: User | None 
 
 def request_information(case: Case, coordinator: User, question: str) -> Case:
     """Ask the teacher for more before deciding; the question shows on their case page."""
+    from app.services.case_permissions import require
+
+    require(case, coordinator, roles=("coordinator",), what="ask for information")
     cases.ensure_open(case)
     if not question.strip():
         raise ValidationFailed({"question": ["Write the question for the teacher."]})

@@ -17,6 +17,7 @@ from app.models.user import User
 from app.services import audit
 from app.services import workflow_config as configs
 from app.services.actors import Actor
+from app.services.case_permissions import require
 from app.services.cases import ensure_open
 from app.services.errors import Conflict, ValidationFailed
 
@@ -59,6 +60,12 @@ def _check_visit(case: Case, data: VisitInput) -> None:
 
 
 def log_visit(case: Case, author: User, data: VisitInput) -> Visit:
+    """The assigned CT logs (or plans) a visit."""
+    require(case, author, relations=("assigned_ct",), what="log visits")
+    return _add_visit(case, author, data)
+
+
+def _add_visit(case: Case, author: User, data: VisitInput) -> Visit:
     ensure_open(case)
     _check_visit(case, data)
     visit = Visit(
@@ -90,6 +97,7 @@ def log_visit(case: Case, author: User, data: VisitInput) -> Visit:
 
 def complete_visit(visit: Visit, case: Case, author: User, data: VisitInput) -> Visit:
     """Log a planned meeting once it happened (type, date and notes as it went)."""
+    require(case, author, relations=("assigned_ct",), what="log visits")
     ensure_open(case)
     if not visit.planned:
         raise Conflict({"visit": ["This visit is already logged."]})
@@ -127,7 +135,7 @@ def schedule_introduction(case: Case, by: User) -> Visit:
     kind = (
         "introduction" if "introduction" in config.visit_types else next(iter(config.visit_types))
     )
-    visit = log_visit(
+    visit = _add_visit(
         case,
         by,
         VisitInput(
@@ -162,6 +170,13 @@ def visits(case: Case, *, for_teacher: bool = False) -> list[Visit]:
 
 
 def add_goal(case: Case, author: User, text: str) -> Goal:
+    require(
+        case,
+        author,
+        relations=("assigned_ct", "case_teacher"),
+        roles=("coordinator",),
+        what="set goals",
+    )
     ensure_open(case)
     if not text.strip():
         raise ValidationFailed({"text": ["Write the goal."]})
@@ -180,6 +195,7 @@ def add_goal(case: Case, author: User, text: str) -> Goal:
 
 
 def set_goal_progress(goal: Goal, case: Case, author: User, progress: int) -> Goal:
+    require(case, author, relations=("assigned_ct",), what="record progress")
     ensure_open(case)
     if not 0 <= progress <= 100:
         raise ValidationFailed({"progress": ["Give progress as a percentage from 0 to 100."]})
@@ -207,16 +223,21 @@ def goals(case: Case) -> list[Goal]:
 def add_evidence(
     case: Case,
     author: User,
-    role: str,
     text: str | None,
     standards: list[str],
     upload: tuple[BinaryIO, str] | None = None,
 ) -> Evidence:
-    """Evidence tagged to standards: text, a file (stored per tenant), or both."""
+    """Evidence tagged to standards: text, a file (stored per tenant), or both.
+
+    The assigned CT adds the primary evaluator's evidence; the case's principal, where the
+    track shares evidence with them, the secondary evaluator's.
+    """
     from flask import current_app
 
     from app.services.storage import max_upload_bytes, storage_for
 
+    require(case, author, relations=("assigned_ct", "case_principal"), what="add evidence")
+    role = "principal" if case.principal_id == author.id else "consulting_teacher"
     ensure_open(case)
     config = configs.config_of(case.workflow_version)
     errors: dict[str, list[str]] = {}
@@ -330,6 +351,7 @@ def submit_recommendation(
     """
     from app.services import cases
 
+    require(case, ct, relations=("assigned_ct",), what="recommend")
     if case.panel_review_open:
         raise Conflict({"_schema": ["The panel has the case; the recommendation is final."]})
     track = configs.config_of(case.workflow_version).tracks[case.track_key]
