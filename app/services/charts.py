@@ -16,6 +16,7 @@ def outcome_groups(report: dict, labels: dict[str, str], color: str) -> bytes:
     chart = pygal.HorizontalBar(
         style=_style(color),
         js=[],
+        height=360,
         show_legend=False,
         title=f"Participants by outcome, {report['year']}",
     )
@@ -26,7 +27,11 @@ def outcome_groups(report: dict, labels: dict[str, str], color: str) -> bytes:
 
 def months_by_track(report: dict, color: str) -> bytes:
     chart = pygal.Bar(
-        style=_style(color), js=[], show_legend=False, title="Average months of support by track"
+        style=_style(color),
+        js=[],
+        height=360,
+        show_legend=False,
+        title="Average months of support by track",
     )
     chart.x_labels = list(report["by_track"])
     chart.add("Months", [t["average_months_of_support"] for t in report["by_track"].values()])
@@ -34,7 +39,7 @@ def months_by_track(report: dict, color: str) -> bytes:
 
 
 def trend(rows: dict, color: str) -> bytes:
-    chart = pygal.Line(style=_style(color), js=[], title="Participants by school year")
+    chart = pygal.Line(style=_style(color), js=[], height=360, title="Participants by school year")
     chart.x_labels = rows["years"]
     chart.add("Participants", rows["participants"])
     chart.add("Average months", rows["average_months_of_support"])
@@ -45,7 +50,12 @@ def likert(report: dict, color: str) -> bytes:
     """One stacked bar per statement: how many chose each answer."""
     survey = report["survey"] or {"statements": [], "title": "No survey"}
     chart = pygal.StackedBar(
-        style=_style(color), js=[], horizontal=True, title=survey["title"], truncate_label=40
+        style=_style(color),
+        js=[],
+        height=360,
+        horizontal=True,
+        title=survey["title"],
+        truncate_label=40,
     )
     statements = survey["statements"]
     chart.x_labels = [s["text"] for s in statements]
@@ -59,7 +69,11 @@ def likert(report: dict, color: str) -> bytes:
 
 def distribution(counts: dict[str, int], color: str) -> bytes:
     chart = pygal.Bar(
-        style=_style(color), js=[], show_legend=False, title="Participants by months of support"
+        style=_style(color),
+        js=[],
+        height=360,
+        show_legend=False,
+        title="Participants by months of support",
     )
     chart.x_labels = list(counts)
     chart.add("Teachers", list(counts.values()))
