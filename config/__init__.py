@@ -40,6 +40,17 @@ class Base:
     STRIPE_SECRET_KEY: str | None = None
     STRIPE_WEBHOOK_SECRET: str | None = None
     STRIPE_API_BASE: str | None = None
+    #: Plans a district can subscribe to; ``stripe_price`` is a Stripe price (or plan) id.
+    PLANS = {
+        "district": {
+            "name": "District",
+            "amount_cents": 240000,
+            "interval": "year",
+            "stripe_price": None,
+        },
+    }
+    #: Days a district with a failed payment keeps full use before it becomes read-only.
+    BILLING_GRACE_DAYS = 14
     API_TOKEN_TTL_HOURS = 12
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

@@ -9,6 +9,7 @@ def register_blueprints(app: Flask) -> None:
     from app.blueprints.admin.routes import bp as admin
     from app.blueprints.api import bp as api
     from app.blueprints.auth.routes import bp as auth
+    from app.blueprints.billing.routes import bp as billing
     from app.blueprints.cases.routes import bp as cases
     from app.blueprints.enroll.routes import bp as enroll
     from app.blueprints.exports.routes import bp as exports
@@ -33,6 +34,7 @@ def register_blueprints(app: Flask) -> None:
         reports,
         surveys,
         exports,
+        billing,
         ops,
         network,
         api,

@@ -96,3 +96,26 @@ def send_survey_invitation(payload: dict, message_id: str) -> None:
         invitation=invitation,
     )
     _send_once(message_id, tenant, person.email, subject, body)
+
+
+def send_billing_notice(payload: dict, message_id: str) -> None:
+    """Tell the district's program admins that its billing state changed."""
+    from app.services.people import holders
+
+    tenant = db.session.get(Tenant, payload["tenant_id"])
+    words = {
+        "active": "your subscription is active",
+        "trialing": "your trial is running",
+        "past_due": "a payment failed; the portal becomes read-only after the grace period",
+        "canceled": "the subscription is canceled; the portal is closed, your data is kept "
+        "and can be exported from the billing page",
+    }
+    subject = f"{tenant.name}: billing update"
+    for admin in db.session.execute(holders("program_admin")).scalars():
+        body = render_template(
+            "mail/billing.txt",
+            user=admin,
+            tenant=tenant,
+            text=words.get(payload["status"], payload["status"]),
+        )
+        _send_once(message_id, tenant, admin.email, subject, body)

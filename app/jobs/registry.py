@@ -12,6 +12,7 @@ JOBS: dict[str, JobHandler] = {
     "mail.welcome": mail.send_welcome,
     "mail.case_notice": mail.send_case_notice,
     "mail.survey_invitation": mail.send_survey_invitation,
+    "mail.billing_notice": mail.send_billing_notice,
     "exports.minutes": exports.build_minutes,
     "exports.build": exports.build_export,
     "network.release": exports.publish_network_release,

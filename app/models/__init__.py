@@ -3,6 +3,7 @@
 from app.models.assignment import Assignment, AssignmentReview
 from app.models.audit import AuditEvent
 from app.models.base import TenantScoped
+from app.models.billing import StripeEvent
 from app.models.case import Case, CaseDeadline
 from app.models.export import ExportJob
 from app.models.network import NetworkMembership, NetworkRelease, PrivacySpend
@@ -49,6 +50,7 @@ __all__ = [
     "Recusal",
     "RoleGrant",
     "SentMail",
+    "StripeEvent",
     "SurveyInvitation",
     "SurveyResponse",
     "SurveyRound",

@@ -27,6 +27,14 @@ class Tenant(db.Model):
     timezone: Mapped[str] = mapped_column(String(64), default="America/New_York")
     locale: Mapped[str] = mapped_column(String(16), default="en-US")
     preset_key: Mapped[str | None] = mapped_column(String(64))
+    #: Billing: trialing / active / past_due / canceled, driven by Stripe's webhooks.
+    billing_status: Mapped[str] = mapped_column(String(20), default="trialing")
+    plan_key: Mapped[str | None] = mapped_column(String(40))
+    stripe_customer_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    stripe_subscription_id: Mapped[str | None] = mapped_column(String(64))
+    past_due_since: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: The Stripe ``created`` time of the event that set the status: older events never win.
+    billing_changed_at: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     @property

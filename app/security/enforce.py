@@ -37,7 +37,35 @@ def _check_access():
         return _ask_to_sign_in(rule.audience)
     if not rule.roles & principal.roles:
         abort(403)
-    return None
+    return _billing_gate(endpoint, rule)
+
+
+def _billing_gate(endpoint: str, rule):
+    """A lapsed district: read-only past the grace period, closed once canceled."""
+    from app.security.matrix import OPEN_WHEN_CLOSED, is_write
+    from app.services.billing import state
+
+    tenant = current_tenant()
+    if tenant is None:
+        return None
+    now = state(tenant)
+    closed = now == "closed" and endpoint not in OPEN_WHEN_CLOSED
+    read_only = now == "read_only" and is_write(rule, request.method)
+    if not (closed or read_only):
+        return None
+    message = (
+        "This district's subscription has ended: only billing and the data export are open."
+        if closed
+        else "This district is read-only until its payment "
+        "goes through; a program admin can settle it on the billing page."
+    )
+    if request.path.startswith("/api/"):
+        from flask import jsonify
+
+        return jsonify({"errors": {"billing": [message]}}), 402
+    from flask import render_template
+
+    return render_template("errors/error.html", status=402, message=message), 402
 
 
 def _ask_to_sign_in(audience: str):

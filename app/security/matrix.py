@@ -164,6 +164,9 @@ MATRIX: dict[str, Rule] = {
     "exports.download": _tenant(*STAFF),
     "surveys.answer": _tenant_public(writes=True),
     "reports.annual_chart": _tenant(*STAFF),
+    # Billing: Stripe's webhook, and the page a closed district can still use.
+    "billing.stripe_webhook": _public(),
+    "billing.page": _tenant(*ADMIN),
     # The platform.
     "ops.login": _public(),
     "ops.logout": _platform("operator", "network_analyst"),
@@ -180,6 +183,21 @@ MATRIX: dict[str, Rule] = {
 
 def rule_for(endpoint: str) -> Rule | None:
     return MATRIX.get(endpoint)
+
+
+#: What a district whose subscription is canceled can still reach: billing, its data, sign-in.
+OPEN_WHEN_CLOSED = frozenset(
+    {
+        "billing.page",
+        "exports.index",
+        "exports.download",
+        "auth.login",
+        "auth.logout",
+        "auth.theme_css",
+        "api.issue_token",
+        "api.revoke_token",
+    }
+)
 
 
 def is_write(rule: Rule, method: str) -> bool:

@@ -1,0 +1,1 @@
+"""Billing: the Stripe webhook and a district's billing page."""

@@ -1,0 +1,129 @@
+"""Billing: Stripe's webhooks drive each district's state, applied once and in order.
+
+``active``/``trialing``: full use. ``past_due``: a banner, then read-only after the
+grace period. ``canceled``: the portal is closed except billing and the data
+export; nothing is deleted.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import select
+
+from app.extensions import db
+from app.jobs import outbox
+from app.models.base import utcnow
+from app.models.billing import StripeEvent
+from app.models.tenant import Tenant
+from app.services import audit
+from app.services.actors import Actor
+from app.tenants.context import all_tenants
+
+_SUBSCRIPTION_STATUS = {
+    "trialing": "trialing",
+    "active": "active",
+    "past_due": "past_due",
+    "unpaid": "past_due",
+    "incomplete": "past_due",
+    "canceled": "canceled",
+    "incomplete_expired": "canceled",
+}
+
+
+def state(tenant: Tenant) -> str:
+    """ "open", "read_only" or "closed": what the district may do now."""
+    if tenant.billing_status == "canceled":
+        return "closed"
+    if tenant.billing_status == "past_due" and tenant.past_due_since is not None:
+        grace = timedelta(days=current_app.config["BILLING_GRACE_DAYS"])
+        if utcnow() - tenant.past_due_since > grace:
+            return "read_only"
+    return "open"
+
+
+def _tenant_for(obj: dict) -> Tenant | None:
+    customer = obj.get("customer") if obj.get("object") != "customer" else obj.get("id")
+    metadata = obj.get("metadata") or {}
+    query = select(Tenant)
+    if metadata.get("parley_tenant"):
+        query = query.where(Tenant.id == int(metadata["parley_tenant"]))
+    elif customer:
+        query = query.where(Tenant.stripe_customer_id == customer)
+    else:
+        return None
+    return db.session.execute(query).scalar_one_or_none()
+
+
+def apply_event(event: dict) -> str:
+    """Apply a verified Stripe event once; returns what happened, for the record."""
+    with all_tenants():
+        if db.session.get(StripeEvent, event["id"]) is not None:
+            return "replay ignored"
+        obj = event["data"]["object"]
+        tenant = _tenant_for(obj)
+        outcome = "no district" if tenant is None else _apply(tenant, event, obj)
+        db.session.add(
+            StripeEvent(
+                id=event["id"],
+                type=event["type"],
+                created=event["created"],
+                district_id=tenant.id if tenant else None,
+                outcome=outcome,
+            )
+        )
+        db.session.flush()
+    return outcome
+
+
+def _apply(tenant: Tenant, event: dict, obj: dict) -> str:
+    kind = event["type"]
+    if kind == "checkout.session.completed":
+        tenant.stripe_subscription_id = obj.get("subscription") or tenant.stripe_subscription_id
+        tenant.stripe_customer_id = obj.get("customer") or tenant.stripe_customer_id
+        return _set_status(tenant, "active", event)
+    if kind in ("customer.subscription.created", "customer.subscription.updated"):
+        tenant.stripe_subscription_id = obj.get("id") or tenant.stripe_subscription_id
+        return _set_status(tenant, _SUBSCRIPTION_STATUS.get(obj.get("status"), "past_due"), event)
+    if kind == "customer.subscription.deleted":
+        return _set_status(tenant, "canceled", event)
+    if kind == "invoice.paid":
+        return _set_status(tenant, "active", event)
+    if kind == "invoice.payment_failed":
+        return _set_status(tenant, "past_due", event)
+    return f"{kind}: nothing to do"
+
+
+def _set_status(tenant: Tenant, status: str, event: dict) -> str:
+    """Move to ``status`` unless a newer event already decided (events arrive out of order)."""
+    if event["created"] < tenant.billing_changed_at:
+        return f"older than the current state: {status} not applied"
+    if (
+        tenant.billing_status == "canceled"
+        and status != "canceled"
+        and (event["type"] != "customer.subscription.created")
+    ):
+        return "canceled stays canceled until a new subscription"
+    before = tenant.billing_status
+    tenant.billing_changed_at = event["created"]
+    if status == before:
+        return f"already {status}"
+    tenant.billing_status = status
+    tenant.past_due_since = (tenant.past_due_since or utcnow()) if status == "past_due" else None
+    audit.record(
+        tenant.id,
+        "billing.status_changed",
+        "tenant",
+        tenant.id,
+        before={"status": before},
+        after={"status": status, "event": event["id"]},
+        actor=Actor.system("stripe"),
+    )
+    outbox.add(
+        "mail.billing_notice",
+        {"tenant_id": tenant.id, "status": status},
+        tenant_id=tenant.id,
+        queue="mail",
+    )
+    return f"{before} -> {status}"
