@@ -28,6 +28,7 @@ pytest_plugins = [
     "tests.seeded",
     "tests.casework",
     "tests.panelwork",
+    "tests.stripe_server",
 ]
 
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"

@@ -149,3 +149,27 @@ def count_queries(app):
             event.remove(engine, "before_cursor_execute", _on_execute)
 
     return _count
+
+
+@pytest.fixture
+def live_server_for():
+    """``live_server_for(app)`` serves ``app`` on loopback (for servers that call us back)."""
+    import socket
+    import threading
+
+    from werkzeug.serving import make_server
+
+    servers = []
+
+    def _serve(app) -> str:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        server = make_server("127.0.0.1", port, app, threaded=True)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        return f"http://127.0.0.1:{port}"
+
+    yield _serve
+    for server in servers:
+        server.shutdown()

@@ -165,3 +165,38 @@ def test_a_canceled_district_is_closed_except_billing_and_the_export(billed, cus
     assert admin.get("/cases/").status_code == 402
     assert admin.get("/billing").status_code == 200
     assert admin.get("/exports/").status_code == 200
+
+
+def test_a_canceled_district_refuses_every_other_route_html_and_api(
+    billed, migrated, seed_district
+):
+    from app.security.matrix import OPEN_WHEN_CLOSED
+    from tests.factories import api_token
+
+    seeded = seed_district("matrix", "toledo", "intervention")
+    open_app = make_app(migrated, WTF_CSRF_ENABLED=False)
+    client = open_app.test_client()
+    user = seeded.people["all"]
+    headers = {"Authorization": f"Bearer {api_token(client, seeded.tenant, user)}"}
+    _lapse(billed, seeded, "canceled")
+    sign_in(client, user)
+    walked = 0
+    for call in calls(open_app):
+        rule = MATRIX[call.endpoint]
+        if rule.audience != TENANT or call.endpoint in OPEN_WHEN_CLOSED:
+            continue
+        values = values_in(open_app, seeded.tenant.id, object_args(call.rule), seeded.natural)
+        url = call.url(open_app, {"tenant_slug": seeded.tenant.slug, **values})
+        response = client.open(url, method=call.method, json={}, headers=headers)
+        assert response.status_code == 402, f"{call.method} {url} gave {response.status_code}"
+        walked += 1
+    assert walked > 40
+
+
+def test_past_due_within_grace_shows_a_banner_and_keeps_full_use(billed, customer):
+    from tests.casework import Browser
+
+    _lapse(billed, customer, "past_due", days_ago=2)
+    admin = Browser(billed, customer, customer.people["admin"])
+    page = admin.get("/")
+    assert page.status_code == 200 and "A payment for" in page.text

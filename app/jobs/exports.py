@@ -46,3 +46,10 @@ def publish_network_release(payload: dict, message_id: str) -> None:
     from app.tenants.context import current_tenant_id
 
     network.publish(current_tenant_id(), payload["year"])
+
+
+def create_stripe_customer(payload: dict, message_id: str) -> None:
+    """One Stripe customer per district (retried by RQ; never a second one)."""
+    from app.services import billing
+
+    billing.ensure_customer(payload["tenant_id"])

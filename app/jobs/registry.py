@@ -16,4 +16,5 @@ JOBS: dict[str, JobHandler] = {
     "exports.minutes": exports.build_minutes,
     "exports.build": exports.build_export,
     "network.release": exports.publish_network_release,
+    "billing.create_customer": exports.create_stripe_customer,
 }

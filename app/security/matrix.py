@@ -167,6 +167,8 @@ MATRIX: dict[str, Rule] = {
     # Billing: Stripe's webhook, and the page a closed district can still use.
     "billing.stripe_webhook": _public(),
     "billing.page": _tenant(*ADMIN),
+    "billing.checkout": _tenant(*ADMIN, writes=True),
+    "billing.portal": _tenant(*ADMIN, writes=True),
     # The platform.
     "ops.login": _public(),
     "ops.logout": _platform("operator", "network_analyst"),

@@ -82,6 +82,7 @@ def _apply(tenant: Tenant, event: dict, obj: dict) -> str:
     if kind == "checkout.session.completed":
         tenant.stripe_subscription_id = obj.get("subscription") or tenant.stripe_subscription_id
         tenant.stripe_customer_id = obj.get("customer") or tenant.stripe_customer_id
+        tenant.plan_key = (obj.get("metadata") or {}).get("plan") or tenant.plan_key
         return _set_status(tenant, "active", event)
     if kind in ("customer.subscription.created", "customer.subscription.updated"):
         tenant.stripe_subscription_id = obj.get("id") or tenant.stripe_subscription_id
@@ -127,3 +128,56 @@ def _set_status(tenant: Tenant, status: str, event: dict) -> str:
         queue="mail",
     )
     return f"{before} -> {status}"
+
+
+def ensure_customer(tenant_id: int) -> str:
+    """The job: one Stripe customer per district, even when a run is retried after a crash
+    between Stripe's answer and our commit (the district's id is on the customer)."""
+    from app.services import stripe_gateway
+
+    with all_tenants():
+        tenant = db.session.get(Tenant, tenant_id)
+        if tenant.stripe_customer_id:
+            return tenant.stripe_customer_id
+        customer = stripe_gateway.find_customer(tenant) or stripe_gateway.create_customer(tenant)
+        tenant.stripe_customer_id = customer
+        db.session.flush()
+        return customer
+
+
+def request_customer(tenant: Tenant) -> None:
+    """Ask for the district's Stripe customer (after the commit that created it)."""
+    from app.services import stripe_gateway
+
+    if stripe_gateway.configured():
+        outbox.add("billing.create_customer", {"tenant_id": tenant.id}, tenant_id=tenant.id)
+
+
+def mrr_cents(tenant: Tenant) -> int:
+    """Monthly recurring revenue from the district's plan, when paying."""
+    plan = current_app.config["PLANS"].get(tenant.plan_key or "")
+    if plan is None or tenant.billing_status not in ("active", "past_due"):
+        return 0
+    return plan["amount_cents"] // (12 if plan["interval"] == "year" else 1)
+
+
+def last_events(tenant_ids: list[int]) -> dict[int, StripeEvent]:
+    """Each district's latest Stripe event, for the operators' page (one query)."""
+    from sqlalchemy import func
+
+    if not tenant_ids:
+        return {}
+    newest = (
+        select(StripeEvent.district_id, func.max(StripeEvent.received_at).label("at"))
+        .where(StripeEvent.district_id.in_(tenant_ids))
+        .group_by(StripeEvent.district_id)
+        .subquery()
+    )
+    rows = db.session.execute(
+        select(StripeEvent).join(
+            newest,
+            (newest.c.district_id == StripeEvent.district_id)
+            & (newest.c.at == StripeEvent.received_at),
+        )
+    ).scalars()
+    return {row.district_id: row for row in rows}

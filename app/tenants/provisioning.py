@@ -81,6 +81,9 @@ def create_tenant(
         after={"slug": slug, "name": tenant.name, "preset": preset},
         actor=actor or Actor.system("provisioning"),
     )
+    from app.services.billing import request_customer
+
+    request_customer(tenant)
     if preset:
         from app.services import workflow_config
         from app.tenants.context import tenant_scope

@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 import stripe
-from flask import Blueprint, current_app, jsonify, render_template, request
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 
 from app.extensions import csrf
-from app.services import billing, uow
+from app.services import billing, stripe_gateway, uow
 from app.tenants.resolution import current_tenant
 
 bp = Blueprint("billing", __name__)
-csrf.exempt(bp)  # Stripe signs its requests; there is no session to forge
 
 
 @bp.post("/webhooks/stripe")
@@ -29,12 +37,58 @@ def stripe_webhook():
     return jsonify({"received": True, "outcome": outcome})
 
 
+# Stripe signs its requests and no session comes with them: nothing for CSRF to protect.
+csrf.exempt(stripe_webhook)
+
+
 @bp.get("/t/<tenant_slug>/billing")
 def page():
     tenant = current_tenant()
+    invoices, problem = [], None
+    if stripe_gateway.configured() and tenant.stripe_customer_id:
+        try:
+            invoices = stripe_gateway.invoices(tenant)
+        except stripe.StripeError as exc:
+            problem = f"Stripe did not answer: {exc.user_message or 'try again later'}"
     return render_template(
         "billing/page.html",
         tenant=tenant,
         state=billing.state(tenant),
         plans=current_app.config["PLANS"],
+        invoices=invoices,
+        problem=problem,
+        configured=stripe_gateway.configured(),
     )
+
+
+def _stripe_redirect(make_url):
+    try:
+        return redirect(make_url(), 303)
+    except stripe.StripeError as exc:
+        flash(f"Stripe did not answer: {exc.user_message or 'try again later'}", "error")
+        return redirect(url_for("billing.page"))
+
+
+@bp.post("/t/<tenant_slug>/billing/checkout")
+def checkout():
+    """Stripe Checkout for a plan's subscription; Stripe's page takes the card."""
+    tenant = current_tenant()
+    plan = current_app.config["PLANS"].get(request.form.get("plan", ""))
+    if plan is None or not plan.get("stripe_price") or not stripe_gateway.configured():
+        flash("This plan cannot be bought online yet; write to us.", "error")
+        return redirect(url_for("billing.page"))
+    back = url_for("billing.page", _external=True)
+    return _stripe_redirect(
+        lambda: stripe_gateway.checkout_url(tenant, plan["stripe_price"], back, back)
+    )
+
+
+@bp.post("/t/<tenant_slug>/billing/portal")
+def portal():
+    """Stripe's customer portal: cards, invoices, cancellation."""
+    tenant = current_tenant()
+    if not stripe_gateway.configured() or not tenant.stripe_customer_id:
+        flash("Billing is not set up for this district yet.", "error")
+        return redirect(url_for("billing.page"))
+    back = url_for("billing.page", _external=True)
+    return _stripe_redirect(lambda: stripe_gateway.portal_url(tenant, back))

@@ -39,5 +39,12 @@ def logout():
 
 @bp.get("/")
 def home():
+    from app.services import billing
+
     page = paginate(select(Tenant).order_by(Tenant.name))
-    return render_template("ops/home.html", page=page)
+    return render_template(
+        "ops/home.html",
+        page=page,
+        mrr=billing.mrr_cents,
+        events=billing.last_events([t.id for t in page.items]),
+    )
