@@ -124,3 +124,33 @@ def test_a_toledo_intervention_case_reaches_panel_review(app, district, driver_c
         "recommendation.submitted",
         "case.submit_recommendation",
     } <= actions
+
+
+def test_consensus_reached_is_not_undone_by_a_member_joining_later(app, district, make_user):
+    from app.services import assignments, cases, uow
+    from app.tenants.context import tenant_scope
+
+    boston = district("boston", "boston_esp")
+    p = boston.people
+    teacher = make_user(boston.tenant, "teacher", email="pat@boston.org")
+    with app.app_context(), tenant_scope(boston.tenant.id):
+        from app.models.user import User
+
+        case = cases.open_case(
+            boston.tenant.id,
+            teacher=db.session.get(User, teacher.id),
+            track_key="pa",
+            latest_rating="needs_improvement",
+        )
+        proposal = assignments.propose(
+            case, db.session.get(User, p["ct"].id), db.session.get(User, p["coordinator"].id)
+        )
+        for member in ("committee1", "committee2"):
+            assignments.review(proposal, db.session.get(User, p[member].id), True, None)
+        uow.commit()
+        assert assignments.has_consensus(case)
+        case_id = case.id
+    make_user(boston.tenant, "committee_member", email="c3@boston.org")
+    make_user(boston.tenant, "committee_member", email="c4@boston.org")
+    with app.app_context(), tenant_scope(boston.tenant.id):
+        assert assignments.has_consensus(db.session.get(Case, case_id))

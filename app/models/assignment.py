@@ -25,6 +25,9 @@ class Assignment(TenantScoped, db.Model):
     proposed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     status: Mapped[str] = mapped_column(String(20), default="proposed")
     reason: Mapped[str | None] = mapped_column(Text)
+    #: The committee's size when the proposal was made: consensus is judged against it, so a
+    #: member joining later does not undo an agreement already reached.
+    committee_size: Mapped[int | None] = mapped_column()
     proposed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -80,6 +80,7 @@ def propose(case: Case, ct: User, coordinator: User, reason: str | None = None) 
         proposed_by_id=coordinator.id,
         reason=reason,
     )
+    assignment.committee_size = _committee_size()
     db.session.add(assignment)
     db.session.flush()
     audit.record(
@@ -148,7 +149,10 @@ def _committee_size() -> int:
 def _consensus(assignment: Assignment) -> bool:
     approvals = sum(1 for r in assignment.reviews if r.approve)
     objections = sum(1 for r in assignment.reviews if not r.approve)
-    return objections == 0 and approvals > 0 and approvals * 2 > _committee_size()
+    size = (
+        assignment.committee_size if assignment.committee_size is not None else (_committee_size())
+    )
+    return objections == 0 and approvals > 0 and approvals * 2 > size
 
 
 def has_consensus(case: Case) -> bool:

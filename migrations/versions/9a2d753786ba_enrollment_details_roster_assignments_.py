@@ -95,6 +95,7 @@ def upgrade():
         sa.Column("proposed_by_id", sa.Integer(), nullable=True),
         sa.Column("status", sa.String(length=20), nullable=False),
         sa.Column("reason", sa.Text(), nullable=True),
+        sa.Column("committee_size", sa.Integer(), nullable=True),
         sa.Column("proposed_at", app.models.base.UTCDateTime(timezone=True), nullable=False),
         sa.Column("started_at", app.models.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("ended_at", app.models.base.UTCDateTime(timezone=True), nullable=True),
