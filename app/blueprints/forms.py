@@ -70,6 +70,34 @@ def show_errors(form, errors: dict[str, list[str]], field_for=None) -> None:
             form.form_errors.extend(f"{key}: {m}" if field_for else m for m in messages)
 
 
+def flash_errors(exc) -> None:
+    """A refused operation's messages as one error flash (for forms posted from a list)."""
+    from flask import flash
+
+    flash(exc.text(), "error")
+
+
+def perform(act, done: str) -> bool:
+    """Run one operation posted from a list page and commit it once; flash what happened.
+
+    On a refusal the work is rolled back and its messages flashed; returns whether it ran.
+    """
+    from flask import flash
+
+    from app.services import uow
+    from app.services.errors import ServiceError
+
+    try:
+        act()
+        uow.commit()
+    except ServiceError as exc:
+        uow.rollback()
+        flash_errors(exc)
+        return False
+    flash(done, "success")
+    return True
+
+
 def safe_next(target: str | None, fallback: str) -> str:
     """Only same-site paths: ``next=https://evil.example`` must not redirect off site."""
     if not target:

@@ -16,6 +16,10 @@ class ServiceError(Exception):
             self.status = status
         super().__init__("; ".join(f"{k}: {' '.join(v)}" for k, v in errors.items()))
 
+    def text(self) -> str:
+        """Every message in one line, for a flash or a page that has no field to put them by."""
+        return " ".join(m for messages in self.errors.values() for m in messages)
+
 
 class ValidationFailed(ServiceError):
     status = 422

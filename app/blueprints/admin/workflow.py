@@ -14,6 +14,7 @@ from app.blueprints.forms import (
     PublishForm,
     WorkflowCommonForm,
     WorkflowYamlForm,
+    flash_errors,
     show_errors,
 )
 from app.services import diagrams, uow, workflow_editing
@@ -121,9 +122,7 @@ def workflow_publish():
             uow.commit()
         except ServiceError as exc:
             uow.rollback()
-            for messages in exc.errors.values():
-                for message in messages:
-                    flash(message, "error")
+            flash_errors(exc)
         else:
             flash(
                 f"Published {version.label}. New cases follow it; open cases keep theirs.",

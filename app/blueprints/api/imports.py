@@ -86,13 +86,10 @@ def annual_report():
     "?track_kind=all|assistance|review|induction, ?size_band="
 )
 def network_outcomes():
+    from app.blueprints.network.routes import filters
     from app.services import network
 
-    chosen = {
-        "year": request.args.get("year") or None,
-        "track_kind": request.args.get("track_kind") or "all",
-        "size_band": request.args.get("size_band") or None,
-    }
+    chosen = filters()
     rows = network.releases(**chosen)
     return {
         "items": [

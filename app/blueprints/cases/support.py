@@ -15,6 +15,7 @@ from app.blueprints.cases.forms import (
 )
 from app.blueprints.cases.page import submit
 from app.blueprints.cases.routes import bp, case_or_404
+from app.blueprints.forms import flash_errors
 from app.blueprints.loading import get_or_404
 from app.models.support import Evidence, Goal, Visit
 from app.services import support, uow
@@ -97,7 +98,7 @@ def goal_progress(case_id: int, goal_id: int):
             return _done(case_id, "Progress saved.")
         except ServiceError as exc:
             uow.rollback()
-            flash(" ".join(m for ms in exc.errors.values() for m in ms), "error")
+            flash_errors(exc)
     return redirect(url_for("cases.show", case_id=case_id))
 
 

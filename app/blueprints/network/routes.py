@@ -17,7 +17,8 @@ from app.workflows.vocabulary import NETWORK_GROUPS, TRACK_KINDS
 bp = Blueprint("network", __name__, url_prefix="/network")
 
 
-def _filters() -> dict:
+def filters() -> dict:
+    """The comparison filters from the query string (the pages and the API read the same)."""
     return {
         "year": request.args.get("year") or None,
         "track_kind": request.args.get("track_kind") or "all",
@@ -27,7 +28,7 @@ def _filters() -> dict:
 
 @bp.get("/")
 def home():
-    chosen = _filters()
+    chosen = filters()
     rows = network.releases(**chosen)
     return render_template(
         "network/home.html",
@@ -44,7 +45,7 @@ def home():
 def trend_chart():
     from app.services import charts
 
-    chosen = _filters()
+    chosen = filters()
     rows = network.releases(track_kind=chosen["track_kind"], size_band=chosen["size_band"])
     return Response(
         charts.trend(network.trend(rows, chosen["track_kind"]), "#1f4e79"), mimetype="image/svg+xml"
@@ -53,7 +54,7 @@ def trend_chart():
 
 @bp.get("/comparison.csv")
 def comparison_csv():
-    chosen = _filters()
+    chosen = filters()
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(

@@ -7,9 +7,10 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from app.blueprints.cases.forms import choices
+from app.blueprints.forms import flash_errors
 from app.blueprints.loading import get_or_404
 from app.blueprints.panel.forms import FinalDecisionForm
-from app.blueprints.panel.routes import _flash_errors, bp
+from app.blueprints.panel.routes import bp
 from app.extensions import db
 from app.models.case import Case
 from app.services import panel, uow
@@ -73,5 +74,5 @@ def decide(case_id: int):
             flash("Decision recorded.", "success")
         except ServiceError as exc:
             uow.rollback()
-            _flash_errors(exc)
+            flash_errors(exc)
     return redirect(url_for("panel.approvals"))

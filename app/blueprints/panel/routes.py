@@ -7,6 +7,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from app.blueprints.cases.forms import choices
+from app.blueprints.forms import flash_errors, perform
 from app.blueprints.loading import get_or_404
 from app.blueprints.panel.forms import (
     AgendaForm,
@@ -28,10 +29,6 @@ from app.services.people import holders
 from app.tenants.resolution import current_tenant
 
 bp = Blueprint("panel", __name__, url_prefix="/t/<tenant_slug>/panel")
-
-
-def _flash_errors(exc: ServiceError) -> None:
-    flash(" ".join(m for messages in exc.errors.values() for m in messages), "error")
 
 
 def _config():
@@ -77,20 +74,17 @@ def member_save():
         (k, k) for k in (config.panel.constituencies if config.panel else ())
     )
     if form.validate_on_submit():
-        try:
-            panel.save_member(
+        perform(
+            lambda: panel.save_member(
                 get_or_404(User, form.user_id.data),
                 form.constituency.data,
                 form.is_chair.data,
                 form.term_start.data,
                 form.term_end.data,
                 current_actor(),
-            )
-            uow.commit()
-            flash("Panel member saved.", "success")
-        except ServiceError as exc:
-            uow.rollback()
-            _flash_errors(exc)
+            ),
+            "Panel member saved.",
+        )
     else:
         flash("Choose a person and a constituency.", "error")
     return redirect(url_for("panel.index"))
@@ -106,7 +100,7 @@ def schedule():
             return redirect(url_for("panel.session", panel_session_id=row.id))
         except ServiceError as exc:
             uow.rollback()
-            _flash_errors(exc)
+            flash_errors(exc)
     else:
         flash("Give the session's date.", "error")
     return redirect(url_for("panel.index"))
@@ -175,13 +169,10 @@ def add_case(panel_session_id: int):
     form = AgendaForm()
     form.case_id.choices = choices((c.id, str(c.id)) for c in panel.ready_cases())
     if form.validate_on_submit():
-        try:
-            panel.add_to_agenda(row, get_or_404(Case, form.case_id.data), current_actor())
-            uow.commit()
-            flash("The case is on the agenda.", "success")
-        except ServiceError as exc:
-            uow.rollback()
-            _flash_errors(exc)
+        perform(
+            lambda: panel.add_to_agenda(row, get_or_404(Case, form.case_id.data), current_actor()),
+            "The case is on the agenda.",
+        )
     else:
         flash("Choose a case that is waiting for the panel.", "error")
     return redirect(url_for("panel.session", panel_session_id=row.id))
@@ -193,14 +184,15 @@ def attendance(panel_session_id: int):
     form = AttendanceForm()
     form.member_id.choices = choices((m.id, str(m.id)) for m in panel.members(row.meets_on))
     if form.validate_on_submit():
-        panel.set_attendance(
-            row,
-            get_or_404(PanelMember, form.member_id.data),
-            form.present.data == "yes",
-            current_actor(),
+        perform(
+            lambda: panel.set_attendance(
+                row,
+                get_or_404(PanelMember, form.member_id.data),
+                form.present.data == "yes",
+                current_actor(),
+            ),
+            "Attendance saved.",
         )
-        uow.commit()
-        flash("Attendance saved.", "success")
     return redirect(url_for("panel.session", panel_session_id=row.id))
 
 
@@ -210,15 +202,10 @@ def cast(panel_session_id: int, case_id: int):
     form = BallotForm(prefix=f"item{item.id}")
     form.option.choices = choices([("", "Abstain"), *((o, o) for o in panel.ballot_options(item))])
     if form.validate_on_submit():
-        try:
-            panel.cast(item, current_user.user, form.option.data or None)
-            uow.commit()
-            flash(
-                "Your ballot is in. You may change it until the chair closes the vote.", "success"
-            )
-        except ServiceError as exc:
-            uow.rollback()
-            _flash_errors(exc)
+        perform(
+            lambda: panel.cast(item, current_user.user, form.option.data or None),
+            "Your ballot is in. You may change it until the chair closes the vote.",
+        )
     return redirect(url_for("panel.session", panel_session_id=row.id))
 
 
@@ -228,26 +215,17 @@ def declare(panel_session_id: int, case_id: int):
     form = ConflictForm()
     member = panel.member_for(current_user.user)
     if form.validate_on_submit() and member is not None:
-        try:
-            panel.declare_conflict(item, member, form.note.data, current_actor())
-            uow.commit()
-            flash("You are recused from this case.", "success")
-        except ServiceError as exc:
-            uow.rollback()
-            _flash_errors(exc)
+        perform(
+            lambda: panel.declare_conflict(item, member, form.note.data, current_actor()),
+            "You are recused from this case.",
+        )
     return redirect(url_for("panel.session", panel_session_id=row.id))
 
 
 @bp.post("/sessions/<int:panel_session_id>/cases/<int:case_id>/close")
 def close(panel_session_id: int, case_id: int):
     row, item = _session_and_item(panel_session_id, case_id)
-    try:
-        panel.close(item, current_user.user)
-        uow.commit()
-        flash("The vote is closed.", "success")
-    except ServiceError as exc:
-        uow.rollback()
-        _flash_errors(exc)
+    perform(lambda: panel.close(item, current_user.user), "The vote is closed.")
     return redirect(url_for("panel.session", panel_session_id=row.id))
 
 

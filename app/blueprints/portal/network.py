@@ -7,6 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, DecimalField, StringField
 from wtforms.validators import NumberRange, Optional, Regexp
 
+from app.blueprints.forms import flash_errors
 from app.blueprints.portal.routes import bp
 from app.services import network, uow
 from app.services.actors import current_actor
@@ -54,7 +55,7 @@ def network_page():
             flash("Saved.", "success")
         except ServiceError as exc:
             uow.rollback()
-            flash(" ".join(m for ms in exc.errors.values() for m in ms), "error")
+            flash_errors(exc)
         return redirect(url_for("portal.network_page"))
     rows = network.releases(year=year)
     mine = next((r for r in rows if member and r.member_key == member.member_key), None)
@@ -82,5 +83,5 @@ def network_release():
             flash(f"The {form.year.data} release is being published.", "success")
         except ServiceError as exc:
             uow.rollback()
-            flash(" ".join(m for ms in exc.errors.values() for m in ms), "error")
+            flash_errors(exc)
     return redirect(url_for("portal.network_page", year=form.year.data))

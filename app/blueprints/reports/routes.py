@@ -25,7 +25,7 @@ def annual():
         try:
             report = reports.annual(tenant_id, label)
         except ServiceError as exc:
-            error = " ".join(m for ms in exc.errors.values() for m in ms)
+            error = exc.text()
     config = configs.config_of(configs.latest_published(tenant_id))
     return render_template(
         "reports/annual.html",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, url_for
 
-from app.blueprints.forms import show_errors
+from app.blueprints.forms import flash_errors, show_errors
 from app.blueprints.loading import get_or_404
 from app.blueprints.roster.forms import ProfileForm, TrainingForm, split
 from app.models.roster import ConsultingTeacher
@@ -73,7 +73,7 @@ def training(consulting_teacher_id: int):
             flash("Training recorded.", "success")
         except ServiceError as exc:
             uow.rollback()
-            flash(" ".join(m for ms in exc.errors.values() for m in ms), "error")
+            flash_errors(exc)
     else:
         flash("Give the workshop, its date and the hours.", "error")
     return redirect(url_for("roster.edit", consulting_teacher_id=row.id))
