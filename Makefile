@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 export PARLEY_ENV ?= development
 
-.PHONY: run test lint format bench worker chromium
+.PHONY: run test lint format bench audit fuzz worker chromium wrk
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit("Parley needs Python 3.11 or newer" if sys.version_info < (3, 11) else 0)'
@@ -42,6 +42,29 @@ chromium:
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
 	fi
+
+$(VENV)/.bench: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e '.[dev,bench]'
+	@touch $@ $(VENV)/.dev $(VENV)/.runtime
+
+## make bench: generate a network of districts on the local PostgreSQL and measure every page, job and report
+bench: $(VENV)/.bench wrk
+	PARLEY_ENV=testing $(BIN)/python -m bench $(BENCH_ARGS)
+
+# Debian's wrk (the load generator for the page benchmarks), when missing.
+wrk:
+	@command -v wrk >/dev/null || { \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq wrk >/dev/null; }
+
+## make audit: bandit (no high findings) and pip-audit (known vulnerabilities, exceptions in docs/security.md)
+audit: $(VENV)/.dev
+	$(BIN)/bandit -q -c pyproject.toml -r app config wsgi.py --severity-level high
+	$(BIN)/pip-audit --progress-spinner off --skip-editable $(PIP_AUDIT_IGNORES)
+
+## make fuzz: schemathesis against every API operation, at least 1,000 cases each
+fuzz: $(VENV)/.dev
+	PARLEY_ENV=testing PARLEY_FUZZ_EXAMPLES=1000 $(BIN)/pytest -p no:cacheprovider tests/test_api_fuzz.py $(PYTEST_ARGS)
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .
