@@ -39,6 +39,11 @@ def create_app(env_name: str | None = None, overrides: dict | None = None) -> Fl
     register_blueprints(app)
     register_error_handlers(app)
 
+    from app.security import headers, limits
+
+    limits.init_app(app)
+    headers.init_app(app)
+
     from app.cli import register_commands
 
     register_commands(app)

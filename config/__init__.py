@@ -52,6 +52,10 @@ class Base:
     #: Days a district with a failed payment keeps full use before it becomes read-only.
     BILLING_GRACE_DAYS = 14
     API_TOKEN_TTL_HOURS = 12
+    #: A signed-in session ends after this much inactivity, and at the latest this long after
+    #: sign-in (the district's identity provider may ask for less, never more).
+    SESSION_IDLE_MINUTES = 60
+    SESSION_MAX_HOURS = 12
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     WTF_CSRF_TIME_LIMIT = None
@@ -63,10 +67,24 @@ class Base:
     #: The request limit sits a little above the file limit, so forms around the file still fit.
     MAX_CONTENT_LENGTH = MAX_EVIDENCE_BYTES + 512 * 1024
     PASSWORD_HASHER = "strong"
+    #: A Fernet key for secrets kept in the database; derived from SECRET_KEY when unset.
+    DATA_ENCRYPTION_KEY: str | None = None
+    #: Failed password sign-ins in a row that lock an account, and for how long.
+    LOGIN_LOCKOUT_THRESHOLD = 10
+    LOGIN_LOCKOUT_MINUTES = 15
+    PASSWORD_RESET_TTL_MINUTES = 60
+    #: Abuse limits (Flask-Limiter): kept in Redis when REDIS_URL is set, else in memory.
+    RATELIMIT_ENABLED = True
+    RATELIMIT_HEADERS_ENABLED = True
+    #: Single sign-on needs https issuers, except where loopback providers are expected.
+    SSO_ALLOW_HTTP_ISSUERS = False
+    #: Strict-Transport-Security: only where the site is served over https.
+    HSTS = False
 
 
 class Development(Base):
     ENV_NAME = "development"
+    SSO_ALLOW_HTTP_ISSUERS = True
     MAIL_SUPPRESS_SEND = True
     MAIL_OUTBOX_DIR = str(_INSTANCE / "mail")
 
@@ -79,13 +97,17 @@ class Testing(Base):
     SQLALCHEMY_DATABASE_URI = "sqlite://"
     PASSWORD_HASHER = "fast"
     MAIL_SUPPRESS_SEND = True
+    SSO_ALLOW_HTTP_ISSUERS = True
 
 
 class Production(Base):
     ENV_NAME = "production"
     SECRET_KEY = ""
     SESSION_COOKIE_SECURE = True
+    #: ``__Host-``: the browser accepts it only over https, for this host, on path /.
+    SESSION_COOKIE_NAME = "__Host-parley-session"
     REMEMBER_COOKIE_SECURE = True
+    HSTS = True
 
 
 _CLASSES = {"development": Development, "testing": Testing, "production": Production}
@@ -104,9 +126,18 @@ _STRING_VARS = (
     "STRIPE_API_BASE",
     "PUBLIC_BASE_URL",
     "UPLOAD_ROOT",
+    "DATA_ENCRYPTION_KEY",
 )
-_INT_VARS = ("MAIL_PORT", "API_TOKEN_TTL_HOURS")
-_BOOL_VARS = ("MAIL_USE_TLS", "MAIL_SUPPRESS_SEND")
+_INT_VARS = (
+    "MAIL_PORT",
+    "API_TOKEN_TTL_HOURS",
+    "LOGIN_LOCKOUT_THRESHOLD",
+    "LOGIN_LOCKOUT_MINUTES",
+    "PASSWORD_RESET_TTL_MINUTES",
+    "SESSION_IDLE_MINUTES",
+    "SESSION_MAX_HOURS",
+)
+_BOOL_VARS = ("MAIL_USE_TLS", "MAIL_SUPPRESS_SEND", "RATELIMIT_ENABLED", "HSTS")
 
 
 def _as_bool(value: str) -> bool:

@@ -7,6 +7,7 @@ security is live in every test. Each test starts from empty tables.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import tempfile
@@ -29,6 +30,7 @@ pytest_plugins = [
     "tests.casework",
     "tests.panelwork",
     "tests.stripe_server",
+    "tests.oidc_provider",
 ]
 
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -94,6 +96,10 @@ def redis_url() -> str:
     return url
 
 
+#: Every app this process built, so each test can start with no abuse-limit counts.
+_APPS: list[Flask] = []
+
+
 def make_app(database_urls: dict[str, str], **overrides) -> Flask:
     settings = {
         "SQLALCHEMY_DATABASE_URI": database_urls["app"],
@@ -103,7 +109,21 @@ def make_app(database_urls: dict[str, str], **overrides) -> Flask:
         "UPLOAD_ROOT": _UPLOADS,
     }
     settings.update(overrides)
-    return create_app("testing", settings)
+    app = create_app("testing", settings)
+    _APPS.append(app)
+    return app
+
+
+@pytest.fixture(autouse=True)
+def _fresh_limits() -> Iterator[None]:
+    """Each test starts with no counted requests (many tests sign in from the same address)."""
+    yield
+    from app.security import limits
+
+    for app in _APPS:
+        # An app a test pointed at a Redis that is down on purpose has counted nothing.
+        with app.app_context(), contextlib.suppress(redis.exceptions.ConnectionError):
+            limits.reset()
 
 
 @pytest.fixture(scope="session")

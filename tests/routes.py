@@ -29,6 +29,7 @@ NATURAL_KEYS = {
     "track": "a track key of the program",
     "action": "a workflow action key",
     "token": "a personal survey link",
+    "reset_token": "a password reset link",
 }
 
 

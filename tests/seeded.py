@@ -108,6 +108,20 @@ def _publish_again(app, tenant: Tenant, times: int) -> None:
         uow.commit()
 
 
+def _reset_link(app, tenant: Tenant, user: User) -> str:
+    """A live password-reset token, as the mail job would make it."""
+    from app.models.user import PasswordReset
+    from app.services import password_resets
+
+    with app.app_context(), tenant_scope(tenant.id):
+        password_resets.request_reset(tenant.id, user.email)
+        uow.commit()
+        reset = db.session.execute(select(PasswordReset)).scalars().first()
+        token = password_resets.issue_token(reset)
+        uow.commit()
+    return token
+
+
 @pytest.fixture
 def seed_district(app, make_tenant, make_user, make_case):
     """``seed_district(slug, preset, extra_versions)``: every role, a case, versions."""
@@ -133,6 +147,7 @@ def seed_district(app, make_tenant, make_user, make_case):
         last = 2 + extra_versions
         natural = {
             "token": token,
+            "reset_token": _reset_link(app, tenant, people["teacher"]),
             "number": last,
             "a": max(last - 1, 1),
             "b": last,

@@ -161,6 +161,7 @@ def _option_words(app, setup, people) -> dict[tuple[str, str], int]:
                 "track": "intervention",
                 "action": "approve",
                 "token": "no-such-link",
+                "reset_token": "no-such-link",
             }
             values = values_in(app, setup.district.tenant.id, object_args(rule), natural)
             url = call.url(app, {"tenant_slug": setup.district.slug, **values})

@@ -17,7 +17,6 @@ _MESSAGES = {
     405: "This address does not accept that method.",
     409: "That conflicts with the current state.",
     422: "Some values are not valid.",
-    429: "Too many requests. Try again later.",
 }
 
 

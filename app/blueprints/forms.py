@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 
 from flask_wtf import FlaskForm
 from wtforms import (
+    BooleanField,
     DecimalField,
     EmailField,
     IntegerField,
@@ -27,6 +28,62 @@ from app.workflows import vocabulary
 class LoginForm(FlaskForm):
     email = EmailField("E-mail", validators=[DataRequired("Enter your e-mail address."), Email()])
     password = PasswordField("Password", validators=[DataRequired("Enter your password.")])
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = EmailField("E-mail", validators=[DataRequired("Enter your e-mail address."), Email()])
+
+
+class NewPasswordForm(FlaskForm):
+    password = PasswordField(
+        "New password",
+        validators=[
+            DataRequired("Choose a password."),
+            Length(
+                min=MIN_PASSWORD_LENGTH, message=f"Use at least {MIN_PASSWORD_LENGTH} characters."
+            ),
+        ],
+        description=f"At least {MIN_PASSWORD_LENGTH} characters; a few unrelated words work well.",
+    )
+    confirm = PasswordField("Type it again", validators=[DataRequired("Type the password again.")])
+
+    def validate_confirm(self, field) -> None:
+        from wtforms import ValidationError
+
+        if field.data != self.password.data:
+            raise ValidationError("The two passwords differ.")
+
+
+class SsoSettingsForm(FlaskForm):
+    enabled = BooleanField("Offer single sign-on on the sign-in page")
+    label = StringField(
+        "Button label",
+        validators=[Optional(), Length(max=80)],
+        description='Shown as "Sign in with …", e.g. "Boston Public Schools Google".',
+    )
+    issuer = StringField(
+        "Issuer",
+        validators=[DataRequired("Enter the issuer address.")],
+        description="e.g. https://accounts.google.com or "
+        "https://login.microsoftonline.com/<tenant id>/v2.0",
+    )
+    client_id = StringField("Client id", validators=[DataRequired("Enter the client id.")])
+    client_secret = PasswordField(
+        "Client secret",
+        description="Stored encrypted and never shown again; leave empty to keep the current one.",
+    )
+    allowed_domains = StringField(
+        "Allowed e-mail domains",
+        description="Separated by spaces, e.g. bostonpublicschools.org. Empty: any domain.",
+    )
+    passwords_allowed = BooleanField("Passwords stay allowed beside single sign-on")
+    new_users = SelectField(
+        "Someone with no account here",
+        choices=[
+            SelectChoice("refuse", "is refused (accounts are created by a program admin)"),
+            SelectChoice("pending", "gets an account with no roles, waiting for a program admin"),
+        ],
+    )
 
 
 class MultiCheckboxField(SelectMultipleField):

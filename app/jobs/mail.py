@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import render_template
+from flask import current_app, render_template
 from sqlalchemy import select
 
 from app.extensions import db
@@ -119,3 +119,39 @@ def send_billing_notice(payload: dict, message_id: str) -> None:
             text=words.get(payload["status"], payload["status"]),
         )
         _send_once(message_id, tenant, admin.email, subject, body)
+
+
+def send_password_reset(payload: dict, message_id: str) -> None:
+    """Mail a fresh single-use link; a retry after a lost send makes a new one (the old dies)."""
+    from app.models.user import PasswordReset
+    from app.services.password_resets import issue_token
+
+    reset = db.session.execute(
+        select(PasswordReset).where(PasswordReset.id == payload["reset_id"])
+    ).scalar_one_or_none()
+    if reset is None or reset.used_at is not None:
+        return
+    user = reset.user
+    if db.session.get(SentMail, (message_id, user.email)) is not None:
+        return
+    tenant = db.session.get(Tenant, reset.tenant_id)
+    body = render_template(
+        "mail/password_reset.txt",
+        user=user,
+        tenant=tenant,
+        token=issue_token(reset),
+        minutes=current_app.config["PASSWORD_RESET_TTL_MINUTES"],
+    )
+    _send_once(message_id, tenant, user.email, f"{tenant.name}: choose a new password", body)
+
+
+def send_account_locked(payload: dict, message_id: str) -> None:
+    """Tell a person their account was locked by failed sign-ins (perhaps not theirs)."""
+    user = db.session.execute(
+        select(User).where(User.id == payload["user_id"])
+    ).scalar_one_or_none()
+    if user is None or user.locked_until is None:
+        return
+    tenant = db.session.get(Tenant, user.tenant_id)
+    body = render_template("mail/account_locked.txt", user=user, tenant=tenant)
+    _send_once(message_id, tenant, user.email, f"{tenant.name}: sign-in locked", body)

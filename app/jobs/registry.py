@@ -13,6 +13,8 @@ JOBS: dict[str, JobHandler] = {
     "mail.case_notice": mail.send_case_notice,
     "mail.survey_invitation": mail.send_survey_invitation,
     "mail.billing_notice": mail.send_billing_notice,
+    "mail.password_reset": mail.send_password_reset,
+    "mail.account_locked": mail.send_account_locked,
     "exports.minutes": exports.build_minutes,
     "exports.build": exports.build_export,
     "network.release": exports.publish_network_release,

@@ -18,10 +18,11 @@ from app.models.panel import (
     Recusal,
 )
 from app.models.roster import ConsultingTeacher, TrainingRecord
+from app.models.sso import SsoSettings
 from app.models.support import Evidence, Goal, Recommendation, Visit
 from app.models.survey import SurveyInvitation, SurveyResponse, SurveyRound
 from app.models.tenant import Tenant
-from app.models.user import ApiToken, PlatformUser, RoleGrant, User
+from app.models.user import ApiToken, PasswordReset, PlatformUser, RoleGrant, User
 from app.models.workflow import WorkflowVersion
 
 __all__ = [
@@ -44,12 +45,14 @@ __all__ = [
     "OutboxMessage",
     "PanelMember",
     "PanelSession",
+    "PasswordReset",
     "PlatformUser",
     "PrivacySpend",
     "Recommendation",
     "Recusal",
     "RoleGrant",
     "SentMail",
+    "SsoSettings",
     "StripeEvent",
     "SurveyInvitation",
     "SurveyResponse",

@@ -35,7 +35,7 @@ def _check_access():
         return _ask_to_sign_in(rule.audience)
     if rule.audience == PLATFORM and not principal.is_platform:
         return _ask_to_sign_in(rule.audience)
-    if not rule.roles & principal.roles:
+    if not rule.roles & principal.roles and not (rule.roleless and not principal.roles):
         abort(403)
     return _billing_gate(endpoint, rule)
 

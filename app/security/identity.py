@@ -7,8 +7,11 @@ API requests ignore the session cookie entirely and read only the bearer token.
 
 from __future__ import annotations
 
-from flask import Flask, g, request
-from flask_login import UserMixin
+import secrets
+import time
+
+from flask import Flask, current_app, flash, g, request, session
+from flask_login import UserMixin, login_user
 from sqlalchemy import select
 
 from app.extensions import db, login_manager
@@ -58,17 +61,46 @@ class PlatformPrincipal(UserMixin):
         return self.user.name
 
 
+def begin_session(principal: TenantPrincipal | PlatformPrincipal) -> None:
+    """Sign someone in on a fresh session: anything planted in the old one is gone, and the
+    session gets a new id (so a fixed session id is worth nothing)."""
+    session.clear()
+    session["sid"] = secrets.token_urlsafe(16)
+    session["signed_in_at"] = session["seen_at"] = int(time.time())
+    login_user(principal)
+
+
 def init_app(app: Flask) -> None:
     login_manager.init_app(app)
     login_manager.session_protection = "basic"
     login_manager.user_loader(_load_from_session)
     login_manager.request_loader(_load_from_bearer)
     app.before_request(_forget_cached_user)
+    app.before_request(_expire_session)
 
 
 def _forget_cached_user() -> None:
     """Identify every request afresh, even when an app context spans several requests."""
     g.pop("_login_user", None)
+
+
+def _expire_session() -> None:
+    """End a session idle longer than ``SESSION_IDLE_MINUTES`` or older than
+    ``SESSION_MAX_HOURS``, before anyone is loaded from it. The clock is written back
+    at most once a minute, so a busy page does not rewrite the cookie on every request."""
+    if "_user_id" not in session:
+        return
+    now = int(time.time())
+    started = session.setdefault("signed_in_at", now)
+    seen = session.setdefault("seen_at", now)
+    config = current_app.config
+    if now - seen > config["SESSION_IDLE_MINUTES"] * 60 or (
+        now - started > config["SESSION_MAX_HOURS"] * 3600
+    ):
+        session.clear()
+        flash("Your session ended; sign in again.", "info")
+    elif now - seen >= 60:
+        session["seen_at"] = now
 
 
 def _is_api_request() -> bool:

@@ -24,6 +24,8 @@ class Rule:
     audience: str
     roles: frozenset[str] = field(default_factory=frozenset)
     writes: bool = False
+    #: Open to a signed-in person who holds no role yet (waiting for a program admin).
+    roleless: bool = False
 
 
 def _public() -> Rule:
@@ -42,6 +44,11 @@ def _platform(*roles: str, writes: bool = False) -> Rule:
     return Rule(PLATFORM, frozenset(roles), writes)
 
 
+def _signed_in() -> Rule:
+    """Any signed-in person of the district, even one who holds no role yet."""
+    return Rule(TENANT, TENANT_ROLE_KEYS, roleless=True)
+
+
 ANY_ROLE: tuple[str, ...] = ()
 ADMIN = ("program_admin",)
 STAFF = ("program_admin", "coordinator", "committee_member", "final_authority")
@@ -56,9 +63,15 @@ MATRIX: dict[str, Rule] = {
     # A tenant's own public pages: sign-in and the theme.
     "auth.login": _tenant_public(),
     "auth.theme_css": _tenant_public(),
+    "auth.password_forgot": _tenant_public(),
+    "auth.password_reset": _tenant_public(),
+    "auth.sso_start": _tenant_public(),
+    "auth.sso_callback": _tenant_public(),
     "api.issue_token": _tenant_public(),
-    # Every signed-in tenant user.
-    "auth.logout": _tenant(*ANY_ROLE),
+    # Every signed-in tenant user, and people waiting for their first role.
+    "auth.logout": _signed_in(),
+    "auth.pending": _signed_in(),
+    "auth.logout_everywhere": _signed_in(),
     "portal.home": _tenant(*ANY_ROLE),
     "api.me": _tenant(*ANY_ROLE),
     "api.revoke_token": _tenant(*ANY_ROLE),
@@ -66,6 +79,10 @@ MATRIX: dict[str, Rule] = {
     "admin.users_index": _tenant(*ADMIN),
     "admin.user_new": _tenant(*ADMIN, writes=True),
     "admin.user_detail": _tenant(*ADMIN, writes=True),
+    "admin.user_status": _tenant(*ADMIN, writes=True),
+    "admin.user_unlock": _tenant(*ADMIN, writes=True),
+    "admin.user_sessions_end": _tenant(*ADMIN, writes=True),
+    "admin.sso_settings": _tenant(*ADMIN, writes=True),
     "admin.audit": _tenant(*ADMIN),
     "api.users_list": _tenant(*ADMIN),
     "api.user_create": _tenant(*ADMIN, writes=True),
@@ -196,6 +213,12 @@ OPEN_WHEN_CLOSED = frozenset(
         "auth.login",
         "auth.logout",
         "auth.theme_css",
+        "auth.password_forgot",
+        "auth.password_reset",
+        "auth.sso_start",
+        "auth.sso_callback",
+        "auth.pending",
+        "auth.logout_everywhere",
         "api.issue_token",
         "api.revoke_token",
     }

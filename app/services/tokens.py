@@ -15,8 +15,7 @@ from app.models.base import utcnow
 from app.models.user import ApiToken, User
 from app.services import audit
 from app.services.actors import Actor
-from app.services.errors import ServiceError
-from app.services.users import authenticate
+from app.services.users import sign_in
 
 
 @dataclass(frozen=True)
@@ -31,9 +30,7 @@ def _digest(token: str) -> str:
 
 def issue(tenant_id: int, email: str, password: str) -> IssuedToken:
     """Exchange a password for a token; the plain token is shown once and never stored."""
-    user = authenticate(tenant_id, email, password)
-    if user is None:
-        raise ServiceError({"auth": ["E-mail or password is not correct."]}, status=401)
+    user = sign_in(tenant_id, email, password, channel="api")
     token = secrets.token_urlsafe(32)
     ttl = timedelta(hours=current_app.config["API_TOKEN_TTL_HOURS"])
     row = ApiToken(

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from flask import current_app
 from sqlalchemy import func, select
 
 from app.extensions import db
@@ -10,9 +13,9 @@ from app.models.base import utcnow
 from app.models.user import PlatformUser, RoleGrant, User
 from app.security.passwords import MIN_PASSWORD_LENGTH, hash_password, verify_password
 from app.security.roles import PLATFORM_ROLE_KEYS, TENANT_ROLE_KEYS
-from app.services import audit
+from app.services import audit, uow
 from app.services.actors import Actor
-from app.services.errors import Conflict, ValidationFailed
+from app.services.errors import Conflict, ServiceError, ValidationFailed
 from app.tenants.context import tenant_scope
 
 
@@ -81,6 +84,24 @@ def create_user(
     return user
 
 
+def create_pending(tenant_id: int, *, email: str, name: str) -> User:
+    """Someone the district's identity provider vouches for, with no roles until an admin
+    grants some: they can sign in but see nothing but a page that says they wait."""
+    with tenant_scope(tenant_id):
+        user = User(tenant_id=tenant_id, email=normalise_email(email), name=name.strip()[:200])
+        db.session.add(user)
+        db.session.flush()
+        audit.record(
+            tenant_id,
+            "user.created",
+            "user",
+            user.id,
+            after={"email": user.email, "roles": [], "pending": True},
+            actor=Actor.system("single sign-on"),
+        )
+    return user
+
+
 def _roster_profile(user: User) -> None:
     if "consulting_teacher" in user.roles:
         from app.services.roster import ensure_profile
@@ -128,17 +149,118 @@ def set_password(user: User, password: str, actor: Actor | None = None) -> User:
     return user
 
 
-def authenticate(tenant_id: int, email: str, password: str) -> User | None:
-    """The active user of this tenant with this e-mail and password, else None."""
+#: One message for every refused sign-in, so the form never tells which accounts exist.
+BAD_CREDENTIALS = "E-mail or password is not correct."
+
+
+def sign_in(tenant_id: int, email: str, password: str, *, channel: str = "form") -> User:
+    """The active user of this tenant with this e-mail and password, or a 401.
+
+    A refused attempt is audited and counted, and committed before the error is
+    raised: the request fails, but the attempt must be remembered. Enough failures
+    in a row lock the account for ``LOGIN_LOCKOUT_MINUTES`` (or until a program
+    admin unlocks it) and tell its owner by e-mail; while locked, even the right
+    password is refused with the same message.
+    """
+    from app.services import sso
+
     with tenant_scope(tenant_id):
-        user = db.session.execute(
-            select(User).where(User.email == normalise_email(email))
-        ).scalar_one_or_none()
+        if not sso.passwords_allowed(tenant_id):
+            raise ServiceError(
+                {"auth": ["This district signs in through its identity provider, not a password."]},
+                status=403,
+            )
+        address = normalise_email(email)
+        user = db.session.execute(select(User).where(User.email == address)).scalar_one_or_none()
+        locked = user is not None and is_locked(user)
         ok = verify_password(user.password_hash if user else None, password)
-        if not ok or user is None or not user.active:
-            return None
+        if locked or not ok or user is None or not user.active:
+            _refuse(tenant_id, address, user, channel, "locked" if locked else "credentials")
+            raise ServiceError({"auth": [BAD_CREDENTIALS]}, status=401)
+        user.failed_logins = 0
+        user.locked_until = None
         user.last_login_at = utcnow()
+        audit.record(
+            tenant_id,
+            "auth.login",
+            "user",
+            user.id,
+            after={"channel": channel},
+            actor=Actor("user", user.id, user.email),
+        )
         return user
+
+
+def is_locked(user: User) -> bool:
+    return user.locked_until is not None and user.locked_until > utcnow()
+
+
+def _refuse(tenant_id: int, address: str, user: User | None, channel: str, reason: str) -> None:
+    audit.record(
+        tenant_id,
+        "auth.login_failed",
+        "user",
+        user.id if user else None,
+        after={"email": address, "channel": channel, "reason": reason},
+        actor=Actor.system(f"sign-in ({channel})"),
+    )
+    if user is not None and reason == "credentials":
+        user.failed_logins += 1
+        if user.failed_logins >= current_app.config["LOGIN_LOCKOUT_THRESHOLD"]:
+            minutes = current_app.config["LOGIN_LOCKOUT_MINUTES"]
+            user.locked_until = utcnow() + timedelta(minutes=minutes)
+            user.failed_logins = 0
+            audit.record(
+                tenant_id,
+                "user.locked",
+                "user",
+                user.id,
+                after={"until": user.locked_until.isoformat()},
+                actor=Actor.system("sign-in lockout"),
+            )
+            outbox.add(
+                "mail.account_locked", {"user_id": user.id}, tenant_id=tenant_id, queue="mail"
+            )
+    uow.commit()
+
+
+def unlock(user: User, actor: Actor | None = None) -> User:
+    """A program admin lifts a lockout before it runs out."""
+    if not is_locked(user) and not user.failed_logins:
+        return user
+    user.locked_until = None
+    user.failed_logins = 0
+    db.session.flush()
+    audit.record(user.tenant_id, "user.unlocked", "user", user.id, actor=actor)
+    return user
+
+
+def end_sessions(user: User, actor: Actor | None = None) -> User:
+    """Sign a person out everywhere: every browser session and API token stops working."""
+    user.session_version += 1
+    db.session.flush()
+    audit.record(user.tenant_id, "user.sessions_ended", "user", user.id, actor=actor)
+    return user
+
+
+def set_active(user: User, active: bool, actor: Actor | None = None) -> User:
+    """Disable or re-enable a person. Disabling ends their sessions and API tokens at once."""
+    if user.active == active:
+        return user
+    user.active = active
+    if not active:
+        user.session_version += 1
+    db.session.flush()
+    audit.record(
+        user.tenant_id,
+        "user.enabled" if active else "user.disabled",
+        "user",
+        user.id,
+        before={"active": not active},
+        after={"active": active},
+        actor=actor,
+    )
+    return user
 
 
 def create_platform_user(email: str, name: str, role: str, password: str) -> PlatformUser:

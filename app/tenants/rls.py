@@ -67,20 +67,26 @@ def policy_sql(table: str) -> list[str]:
 def app_role_name() -> str:
     """The role the app connects as (migrations grant it what it needs, and no more)."""
     import os
+    import re
 
-    return os.environ.get("PARLEY_DB_APP_ROLE", "parley_app")
+    role = os.environ.get("PARLEY_DB_APP_ROLE", "parley_app")
+    # The name is spliced into DDL (roles cannot be bound parameters): an identifier only.
+    if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", role):
+        raise ValueError(f"PARLEY_DB_APP_ROLE={role!r} is not a plain lower-case identifier")
+    return role
 
 
 def app_role_sql(role: str) -> list[str]:
     """Create the app's login role if missing, NOSUPERUSER NOBYPASSRLS, with DML rights only."""
     return [
         # Roles are cluster-wide: another database's migration may create it at the same time.
+        # ``role`` is a checked identifier (app_role_name), not outside input.
         f"""DO $$ BEGIN
             IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{role}') THEN
                 CREATE ROLE {role} LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE;
             END IF;
         EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
-        END $$""",
+        END $$""",  # nosec B608
         f"GRANT USAGE ON SCHEMA public TO {role}",
         f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role}",
         f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {role}",

@@ -46,7 +46,8 @@ def load_document(source: str | bytes | Mapping[str, Any]) -> dict[str, Any]:
         return copy.deepcopy(dict(source))
     text = source.decode("utf-8") if isinstance(source, bytes) else source
     try:
-        data = yaml.load(text, Loader=DocumentLoader)
+        # DocumentLoader is a SafeLoader: no arbitrary objects.
+        data = yaml.load(text, Loader=DocumentLoader)  # nosec B506
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""

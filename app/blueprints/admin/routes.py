@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
-from app.blueprints.forms import RolesForm, UserForm, show_errors
+from app.blueprints.forms import RolesForm, SsoSettingsForm, UserForm, perform, show_errors
 from app.blueprints.loading import get_or_404, paginate
 from app.models.audit import AuditEvent
 from app.models.user import User
-from app.services import uow, users
+from app.services import sso, uow, users
 from app.services.errors import ServiceError
 from app.tenants.resolution import current_tenant
 
@@ -58,7 +58,61 @@ def user_detail(user_id: int):
         else:
             flash("Roles saved.", "success")
             return redirect(url_for("admin.user_detail", user_id=user.id))
-    return render_template("admin/user_detail.html", user=user, form=form), (
+    return render_template(
+        "admin/user_detail.html", user=user, form=form, locked=users.is_locked(user)
+    ), (400 if form.errors else 200)
+
+
+@bp.post("/users/<int:user_id>/status")
+def user_status(user_id: int):
+    """Disable (ending every session and token at once) or re-enable a person."""
+    user = get_or_404(User, user_id)
+    active = request.form.get("active") == "1"
+    perform(
+        lambda: users.set_active(user, active),
+        f"{user.name} can sign in again."
+        if active
+        else f"{user.name} is disabled and signed out everywhere.",
+    )
+    return redirect(url_for("admin.user_detail", user_id=user.id))
+
+
+@bp.post("/users/<int:user_id>/sessions/end")
+def user_sessions_end(user_id: int):
+    user = get_or_404(User, user_id)
+    perform(lambda: users.end_sessions(user), f"{user.name} is signed out everywhere.")
+    return redirect(url_for("admin.user_detail", user_id=user.id))
+
+
+@bp.post("/users/<int:user_id>/unlock")
+def user_unlock(user_id: int):
+    user = get_or_404(User, user_id)
+    perform(lambda: users.unlock(user), f"{user.name} can sign in again.")
+    return redirect(url_for("admin.user_detail", user_id=user.id))
+
+
+@bp.route("/sso", methods=["GET", "POST"])
+def sso_settings():
+    """The district's identity provider: issuer, client, domains, and whether passwords stay."""
+    tenant = current_tenant()
+    current = sso.settings_for(tenant.id)
+    form = SsoSettingsForm(obj=current)
+    if request.method == "GET" and current is not None:
+        form.allowed_domains.data = " ".join(current.allowed_domains or [])
+    if current is None and request.method == "GET":
+        form.passwords_allowed.data = True
+    if form.validate_on_submit():
+        try:
+            sso.save_settings(tenant.id, form.data)
+            uow.commit()
+        except ServiceError as exc:
+            uow.rollback()
+            show_errors(form, exc.errors)
+        else:
+            flash("Single sign-on settings saved.", "success")
+            return redirect(url_for("admin.sso_settings"))
+    callback = url_for("auth.sso_callback", _external=True)
+    return render_template("admin/sso.html", form=form, settings=current, callback=callback), (
         400 if form.errors else 200
     )
 

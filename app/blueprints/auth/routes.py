@@ -1,17 +1,45 @@
-"""Signing in and out of a district's portal, and the district's theme."""
+"""Signing in and out of a district's portal (password or the district's identity
+provider), choosing a new password, and the district's theme."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, session, url_for
-from flask_login import login_user, logout_user
+from flask import (
+    Blueprint,
+    Response,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_login import current_user, logout_user
 
-from app.blueprints.forms import LoginForm, safe_next
-from app.security.identity import TenantPrincipal
-from app.services import audit, uow, users
-from app.services.actors import Actor
+from app.blueprints.forms import ForgotPasswordForm, LoginForm, NewPasswordForm, safe_next
+from app.security.identity import TenantPrincipal, begin_session
+from app.services import password_resets, sso, uow, users
+from app.services.errors import ServiceError
 from app.tenants.resolution import current_tenant
 
 bp = Blueprint("auth", __name__, url_prefix="/t/<tenant_slug>")
+
+
+def _landing(user) -> str:
+    """Where a person goes after signing in: their page, or the waiting page with no role."""
+    if not user.roles:
+        return url_for("auth.pending")
+    return safe_next(request.args.get("next"), url_for("portal.home"))
+
+
+def _login_page(form: LoginForm, status: int = 200, sso_errors: list[str] | None = None):
+    tenant = current_tenant()
+    return render_template(
+        "auth/login.html",
+        form=form,
+        sso=sso.active_settings(tenant.id),
+        passwords=sso.passwords_allowed(tenant.id),
+        sso_errors=sso_errors or [],
+    ), status
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -19,27 +47,101 @@ def login():
     form = LoginForm()
     tenant = current_tenant()
     if form.validate_on_submit():
-        user = users.authenticate(tenant.id, form.email.data, form.password.data)
-        if user is None:
-            audit.record(
-                tenant.id,
-                "auth.login_failed",
-                "user",
-                after={"email": users.normalise_email(form.email.data)},
-                actor=Actor.system("login form"),
-            )
+        try:
+            user = users.sign_in(tenant.id, form.email.data, form.password.data)
+        except ServiceError as exc:
+            uow.rollback()
+            form.password.errors.append(exc.text())
+            # With passwords off the form is hidden: say why at the top instead.
+            return _login_page(form, 400, [] if sso.passwords_allowed(tenant.id) else [exc.text()])
+        begin_session(TenantPrincipal(user))
+        uow.commit()
+        return redirect(_landing(user))
+    return _login_page(form, 400 if form.errors else 200)
+
+
+def _no_sso():
+    flash("This district signs in with a password, not through an identity provider.", "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.get("/sso/start")
+def sso_start():
+    """Send the browser to the district's identity provider, remembering state and nonce."""
+    tenant = current_tenant()
+    if sso.active_settings(tenant.id) is None:
+        return _no_sso()
+    url, pending = sso.begin(tenant.id, url_for("auth.sso_callback", _external=True))
+    session["sso"] = {**pending.as_dict(), "next": request.args.get("next")}
+    return redirect(url)
+
+
+@bp.get("/sso/callback")
+def sso_callback():
+    tenant = current_tenant()
+    if sso.active_settings(tenant.id) is None:
+        return _no_sso()
+    pending = session.pop("sso", None)
+    try:
+        user = sso.complete(
+            tenant.id, pending, request.args, url_for("auth.sso_callback", _external=True)
+        )
+    except ServiceError as exc:
+        uow.rollback()
+        return _login_page(LoginForm(formdata=None), exc.status, exc.errors.get("sso", []))
+    begin_session(TenantPrincipal(user))
+    uow.commit()
+    if not user.roles:
+        return redirect(url_for("auth.pending"))
+    return redirect(safe_next((pending or {}).get("next"), url_for("portal.home")))
+
+
+@bp.get("/pending")
+def pending():
+    """The page of someone signed in through the identity provider who holds no role yet."""
+    if current_user.roles:
+        return redirect(url_for("portal.home"))
+    return render_template("auth/pending.html")
+
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+def password_forgot():
+    form = ForgotPasswordForm()
+    tenant = current_tenant()
+    if form.validate_on_submit():
+        try:
+            password_resets.request_reset(tenant.id, form.email.data)
             uow.commit()
-            form.password.errors.append("E-mail or password is not correct.")
+        except ServiceError as exc:
+            uow.rollback()
+            form.email.errors.append(exc.text())
         else:
-            session.clear()  # a new session at sign-in: no fixation
-            login_user(TenantPrincipal(user))
-            audit.record(
-                tenant.id, "auth.login", "user", user.id, actor=Actor("user", user.id, user.email)
-            )
+            # The same answer whether or not the address has an account here.
+            return render_template("auth/password_sent.html", email=form.email.data)
+    return render_template("auth/password_forgot.html", form=form), 400 if form.errors else 200
+
+
+@bp.route("/password/reset/<reset_token>", methods=["GET", "POST"])
+def password_reset(reset_token: str):
+    tenant = current_tenant()
+    try:
+        password_resets.find(tenant.id, reset_token)
+    except ServiceError as exc:
+        return render_template("auth/password_expired.html", message=exc.text()), exc.status
+    form = NewPasswordForm()
+    if form.validate_on_submit():
+        try:
+            password_resets.complete(tenant.id, reset_token, form.password.data)
             uow.commit()
-            return redirect(safe_next(request.args.get("next"), url_for("portal.home")))
-    status = 400 if form.errors else 200
-    return render_template("auth/login.html", form=form), status
+        except ServiceError as exc:
+            uow.rollback()
+            form.password.errors.append(exc.text())
+        else:
+            logout_user()
+            session.clear()
+            flash("Your password is changed and every other session has ended. Sign in.", "success")
+            return redirect(url_for("auth.login"))
+    return render_template("auth/password_reset.html", form=form), 400 if form.errors else 200
 
 
 @bp.post("/logout")
@@ -47,6 +149,17 @@ def logout():
     logout_user()
     session.clear()
     flash("You are signed out.", "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.post("/logout/everywhere")
+def logout_everywhere():
+    """End this and every other session of mine, and my API tokens (a lost laptop)."""
+    users.end_sessions(current_user.user)
+    uow.commit()
+    logout_user()
+    session.clear()
+    flash("You are signed out everywhere; your API tokens no longer work.", "info")
     return redirect(url_for("auth.login"))
 
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from flask import Blueprint, redirect, render_template, request, session, url_for
-from flask_login import login_user, logout_user
+from flask_login import logout_user
 from sqlalchemy import select
 
 from app.blueprints.forms import LoginForm, safe_next
 from app.blueprints.loading import paginate
 from app.models.tenant import Tenant
-from app.security.identity import PlatformPrincipal
+from app.security.identity import PlatformPrincipal, begin_session
 from app.services import users
 
 bp = Blueprint("ops", __name__, url_prefix="/ops")
@@ -23,8 +23,7 @@ def login():
         if user is None:
             form.password.errors.append("E-mail or password is not correct.")
         else:
-            session.clear()
-            login_user(PlatformPrincipal(user))
+            begin_session(PlatformPrincipal(user))
             home = url_for("ops.home" if user.role == "operator" else "network.home")
             return redirect(safe_next(request.args.get("next"), home))
     return render_template("ops/login.html", form=form), 400 if form.errors else 200

@@ -1,0 +1,126 @@
+"""Abuse limits: one table of which endpoints are limited, how hard, and by what key.
+
+Flask-Limiter counts in Redis when ``REDIS_URL`` is set (so every gunicorn
+worker and machine shares the count) and in memory otherwise. Each limited
+endpoint is counted per client address and, where a request names an account
+(an e-mail, a survey link, a signed-in user), per account as well, so neither a
+single address trying many accounts nor many addresses trying one account gets
+far. A breach answers 429 with ``Retry-After``, as a page or as JSON.
+
+The limits are applied to the registered view functions here, like the
+authorization matrix, so no route module carries them and none is forgotten.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from flask import Flask, current_app, request
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_login import current_user
+
+
+def _tenant() -> str:
+    return (request.view_args or {}).get("tenant_slug", "-")
+
+
+def _account_by_email() -> str:
+    """The account a sign-in or reset names; the address when it names none."""
+    email = request.form.get("email")
+    if email is None:
+        body = request.get_json(silent=True)
+        email = body.get("email") if isinstance(body, dict) else None
+    if not isinstance(email, str) or not email.strip():
+        return f"ip:{get_remote_address()}"
+    return f"account:{_tenant()}:{email.strip().lower()}"
+
+
+def _link_token() -> str:
+    args = request.view_args or {}
+    return f"link:{_tenant()}:{args.get('token') or args.get('reset_token') or '-'}"
+
+
+def _signed_in_user() -> str:
+    if current_user.is_authenticated:
+        return f"user:{current_user.get_id()}"
+    return f"ip:{get_remote_address()}"
+
+
+@dataclass(frozen=True)
+class Limit:
+    value: str
+    key: Callable[[], str] = get_remote_address
+    methods: tuple[str, ...] | None = ("POST",)
+
+
+_SIGN_IN = (
+    Limit("20/minute;200/hour"),
+    Limit("5/minute;30/hour", key=_account_by_email),
+)
+
+LIMITS: dict[str, tuple[Limit, ...]] = {
+    "auth.login": _SIGN_IN,
+    "ops.login": _SIGN_IN,
+    "api.issue_token": _SIGN_IN,
+    "auth.password_forgot": (
+        Limit("10/minute;50/hour"),
+        Limit("3/hour", key=_account_by_email),
+    ),
+    # Reset and survey links are bearer secrets in a URL: guessing them is limited on GET too.
+    "auth.password_reset": (
+        Limit("20/minute;100/hour", methods=None),
+        Limit("10/hour", key=_link_token, methods=None),
+    ),
+    "auth.sso_callback": (Limit("30/minute", methods=None),),
+    # A school's teachers may answer from one address at once: generous per address.
+    "surveys.answer": (
+        Limit("120/minute;1000/hour", methods=None),
+        Limit("20/minute", key=_link_token, methods=None),
+    ),
+    "api.import_cases": (
+        Limit("20/minute"),
+        Limit("10/minute;100/hour", key=_signed_in_user),
+    ),
+    "api.import_survey_responses": (
+        Limit("20/minute"),
+        Limit("10/minute;100/hour", key=_signed_in_user),
+    ),
+}
+
+
+def init_app(app: Flask) -> None:
+    """Give the app its own limiter and wrap each listed view (after the blueprints exist).
+
+    One limiter per app, not one per process: view functions are shared by every
+    app built in a process, and a shared limiter would count each request once per app.
+    """
+    app.config.setdefault("RATELIMIT_STORAGE_URI", app.config.get("REDIS_URL") or "memory://")
+    app.config.setdefault("RATELIMIT_KEY_PREFIX", "parley-limits")
+    # Redis down must not lock everyone out: count in this process until it is back.
+    app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
+    limiter = Limiter(key_func=get_remote_address, headers_enabled=True)
+    limiter.init_app(app)
+    app.extensions["parley_limiter"] = limiter
+    for endpoint, limits in LIMITS.items():
+        view = app.view_functions[endpoint]
+        for limit in limits:
+            view = limiter.limit(
+                limit.value,
+                key_func=limit.key,
+                methods=list(limit.methods) if limit.methods else None,
+                scope=f"{endpoint}:{limit.key.__name__}",
+                error_message=_message,
+            )(view)
+        app.view_functions[endpoint] = view
+
+
+def reset() -> None:
+    """Forget every count (tests start each case from none)."""
+    if current_app.config.get("RATELIMIT_ENABLED", True):
+        current_app.extensions["parley_limiter"].reset()
+
+
+def _message() -> str:
+    return "Too many attempts from here or for this account. Wait a little, then try again."
