@@ -315,3 +315,62 @@ def test_a_program_admin_signs_someone_out_everywhere(app, client, make_tenant, 
 
         actions = db.session.execute(select(AuditEvent.action)).scalars().all()
     assert "user.sessions_ended" in actions
+
+
+# --- changing one's own password -------------------------------------------------------------
+
+
+def _change_password(client, current: str, new: str, confirm: str | None = None):
+    page = client.get("/t/alpha/account/password")
+    return client.post(
+        "/t/alpha/account/password",
+        data={
+            "current_password": current,
+            "password": new,
+            "confirm": new if confirm is None else confirm,
+            "csrf_token": csrf_token(page.text),
+        },
+    )
+
+
+def test_changing_ones_password_needs_the_current_one_and_ends_only_other_sessions(
+    app, client, make_tenant, make_user
+):
+    tenant = make_tenant("alpha")
+    teacher = make_user(tenant, "teacher")
+    laptop = app.test_client()
+    headers = _signed_in_with_token(laptop, tenant, teacher)
+    login(client, tenant, teacher)
+
+    wrong = _change_password(client, "not my password", "violet kestrel harbor lamp")
+    assert wrong.status_code == 400
+    assert "This is not your current password." in wrong.text
+
+    done = _change_password(client, PASSWORD, "violet kestrel harbor lamp")
+    assert done.status_code == 302
+    assert client.get("/t/alpha/").status_code == 200  # this session goes on
+    assert _out(laptop, tenant, headers)
+    login(app.test_client(), tenant, teacher, password="violet kestrel harbor lamp")
+
+
+def test_a_common_or_personal_password_is_refused_with_the_reason(
+    app, client, make_tenant, make_user
+):
+    tenant = make_tenant("alpha")
+    teacher = make_user(tenant, "teacher", email="maria.lopez@alpha.example.org")
+    login(client, tenant, teacher)
+    common = _change_password(client, PASSWORD, "password1234")
+    assert common.status_code in (400, 422)
+    assert "very common password" in common.text
+    personal = _change_password(client, PASSWORD, "maria.lopez1")
+    assert personal.status_code in (400, 422)
+    assert "easy to guess" in personal.text
+    login(app.test_client(), tenant, teacher)  # the old password still works
+
+
+def test_any_characters_and_long_passwords_are_accepted():
+    from app.security.passwords import password_problems
+
+    assert password_problems("é ünïcode 密码 tuesday kettle") == []
+    assert password_problems("x" * 20 + " plus some unrelated words to be long " * 3) == []
+    assert password_problems("short") == ["Use at least 10 characters."]

@@ -54,6 +54,12 @@ class NewPasswordForm(FlaskForm):
             raise ValidationError("The two passwords differ.")
 
 
+class ChangePasswordForm(NewPasswordForm):
+    current_password = PasswordField(
+        "Current password", validators=[DataRequired("Enter your current password.")]
+    )
+
+
 class SsoSettingsForm(FlaskForm):
     enabled = BooleanField("Offer single sign-on on the sign-in page")
     label = StringField(

@@ -72,6 +72,7 @@ MATRIX: dict[str, Rule] = {
     "auth.logout": _signed_in(),
     "auth.pending": _signed_in(),
     "auth.logout_everywhere": _signed_in(),
+    "auth.password_change": _signed_in(),
     "portal.home": _tenant(*ANY_ROLE),
     "api.me": _tenant(*ANY_ROLE),
     "api.revoke_token": _tenant(*ANY_ROLE),
@@ -219,6 +220,7 @@ OPEN_WHEN_CLOSED = frozenset(
         "auth.sso_callback",
         "auth.pending",
         "auth.logout_everywhere",
+        "auth.password_change",
         "api.issue_token",
         "api.revoke_token",
     }

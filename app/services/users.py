@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 from flask import current_app
@@ -11,7 +12,7 @@ from app.extensions import db
 from app.jobs import outbox
 from app.models.base import utcnow
 from app.models.user import PlatformUser, RoleGrant, User
-from app.security.passwords import MIN_PASSWORD_LENGTH, hash_password, verify_password
+from app.security.passwords import hash_password, password_problems, verify_password
 from app.security.roles import PLATFORM_ROLE_KEYS, TENANT_ROLE_KEYS
 from app.services import audit, uow
 from app.services.actors import Actor
@@ -23,10 +24,14 @@ def normalise_email(email: str) -> str:
     return email.strip().lower()
 
 
-def _check_password(password: str | None) -> dict[str, list[str]]:
-    if password is not None and len(password) < MIN_PASSWORD_LENGTH:
-        return {"password": [f"Use at least {MIN_PASSWORD_LENGTH} characters."]}
-    return {}
+def _check_password(password: str | None, *context: str) -> dict[str, list[str]]:
+    """Length and guessability; ``context`` is the person's own words (name, e-mail)."""
+    if password is None:
+        return {}
+    whole = [text.lower().partition("@")[0] for text in context]
+    words = whole + [part for text in context for part in re.split(r"[^a-z0-9]+", text.lower())]
+    problems = password_problems(password, words)
+    return {"password": problems} if problems else {}
 
 
 def _check_roles(roles: list[str], allowed: frozenset[str]) -> dict[str, list[str]]:
@@ -50,7 +55,7 @@ def create_user(
 ) -> User:
     """Add a person to a district with roles; the welcome e-mail commits with the row."""
     email = normalise_email(email)
-    errors = {**_check_password(password), **_check_roles(roles, TENANT_ROLE_KEYS)}
+    errors = {**_check_password(password, email, name), **_check_roles(roles, TENANT_ROLE_KEYS)}
     if not name.strip():
         errors["name"] = ["Enter the person's name."]
     if errors:
@@ -139,7 +144,7 @@ def set_roles(user: User, roles: list[str], actor: Actor | None = None) -> User:
 
 def set_password(user: User, password: str, actor: Actor | None = None) -> User:
     """A new password ends every session and token the user had."""
-    errors = _check_password(password)
+    errors = _check_password(password, user.email, user.name)
     if errors:
         raise ValidationFailed(errors)
     user.password_hash = hash_password(password)
@@ -264,7 +269,7 @@ def set_active(user: User, active: bool, actor: Actor | None = None) -> User:
 
 
 def create_platform_user(email: str, name: str, role: str, password: str) -> PlatformUser:
-    errors = {**_check_password(password), **_check_roles([role], PLATFORM_ROLE_KEYS)}
+    errors = {**_check_password(password, email, name), **_check_roles([role], PLATFORM_ROLE_KEYS)}
     email = normalise_email(email)
     if db.session.execute(select(PlatformUser).where(PlatformUser.email == email)).first():
         errors["email"] = [f"{email} already has a platform account."]
@@ -274,6 +279,13 @@ def create_platform_user(email: str, name: str, role: str, password: str) -> Pla
     db.session.add(user)
     db.session.flush()
     return user
+
+
+def change_password(user: User, current: str, new: str) -> User:
+    """A person replaces their own password; the current one proves it is them."""
+    if not verify_password(user.password_hash, current):
+        raise ValidationFailed({"current_password": ["This is not your current password."]})
+    return set_password(user, new, actor=Actor("user", user.id, user.email))
 
 
 def authenticate_platform(email: str, password: str) -> PlatformUser | None:

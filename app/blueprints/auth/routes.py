@@ -15,7 +15,14 @@ from flask import (
 )
 from flask_login import current_user, logout_user
 
-from app.blueprints.forms import ForgotPasswordForm, LoginForm, NewPasswordForm, safe_next
+from app.blueprints.forms import (
+    ChangePasswordForm,
+    ForgotPasswordForm,
+    LoginForm,
+    NewPasswordForm,
+    safe_next,
+    show_errors,
+)
 from app.security.identity import TenantPrincipal, begin_session
 from app.services import password_resets, sso, uow, users
 from app.services.errors import ServiceError
@@ -142,6 +149,26 @@ def password_reset(reset_token: str):
             flash("Your password is changed and every other session has ended. Sign in.", "success")
             return redirect(url_for("auth.login"))
     return render_template("auth/password_reset.html", form=form), 400 if form.errors else 200
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+def password_change():
+    """Change my own password: my other sessions and API tokens end, this one goes on."""
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        try:
+            user = users.change_password(
+                current_user.user, form.current_password.data, form.password.data
+            )
+            uow.commit()
+        except ServiceError as exc:
+            uow.rollback()
+            show_errors(form, exc.errors)
+        else:
+            begin_session(TenantPrincipal(user))
+            flash("Password changed. Your other sessions and API tokens have ended.", "success")
+            return redirect(url_for("portal.home"))
+    return render_template("auth/password_change.html", form=form), 400 if form.errors else 200
 
 
 @bp.post("/logout")
