@@ -6,11 +6,11 @@ capture and fails if any statement touches a district's tables.
 
 from __future__ import annotations
 
-import csv
 import io
 
 from flask import Blueprint, Response, render_template, request
 
+from app.exports.cells import csv_writer
 from app.services import network
 from app.workflows.vocabulary import NETWORK_GROUPS, TRACK_KINDS
 
@@ -56,7 +56,7 @@ def trend_chart():
 def comparison_csv():
     chosen = filters()
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = csv_writer(buffer)
     writer.writerow(
         ["district", "size_band", "year", "participants", *NETWORK_GROUPS, "months_mean"]
     )
