@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from app.security.matrix import MATRIX
+from app.security.roles import TENANT_ROLE_KEYS
 from tests.conftest import make_app
 from tests.factories import api_token
 from tests.routes import calls, object_args, sign_in, values_in
@@ -93,3 +95,31 @@ def test_a_token_of_one_district_is_refused_by_another(client, two_districts):
     response = client.get("/api/v1/t/bravo/me", headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 401
     assert "errors" in response.json
+
+
+@pytest.mark.parametrize("role", sorted(TENANT_ROLE_KEYS))
+def test_each_role_walks_its_own_routes_with_another_districts_ids_and_gets_nothing(
+    open_app, two_districts, role
+):
+    """The same walk as each single role: whatever a role may call, another district's ids
+    give nothing (404, or 403 where the role may not touch such a record at all)."""
+    alpha, bravo = two_districts
+    client = open_app.test_client()
+    user = alpha.people[role]
+    sign_in(client, user)
+    headers = {"Authorization": f"Bearer {api_token(client, alpha.tenant, user)}"}
+    secrets = [bravo.people["teacher"].email, "Bravo Schools", "Revision 3"]
+    walked = 0
+    for call in _tenant_routes_with_args(open_app):
+        if role not in MATRIX[call.endpoint].roles:
+            continue
+        values = values_in(open_app, bravo.tenant.id, object_args(call.rule), bravo.natural)
+        url = call.url(open_app, {"tenant_slug": alpha.tenant.slug, **values})
+        response = client.open(url, method=call.method, headers=headers, json={})
+        assert response.status_code in (403, 404), (
+            f"{role}: {call.method} {url} gave {response.status_code}"
+        )
+        for secret in secrets:
+            assert secret not in response.text, f"{role}: {call.method} {url} leaked {secret!r}"
+        walked += 1
+    assert walked >= 3, f"{role} walked too few routes to mean anything"

@@ -184,67 +184,47 @@ def test_a_disabled_person_cannot_sign_in_through_the_provider(
     assert response.status_code == 403
 
 
+def _verify(app, token: dict, *, keys_of, issuer_of, client_id="parley-alpha", nonce="n-1"):
+    with app.app_context():
+        return sso.verify_id_token(
+            token,
+            jwks=keys_of.jwks(),
+            issuer=issuer_of.issuer,
+            client_id=client_id,
+            nonce=nonce,
+        )
+
+
 def test_an_id_token_from_another_issuer_is_refused(
     app, make_tenant, oidc_provider, other_oidc_provider
 ):
     """A genuine token, correctly signed by its own issuer, for our client id: still not ours."""
     token = other_oidc_provider.id_token_for("parley-alpha", "t@alpha.example.org", "n-1")
-    with app.app_context(), pytest.raises(ServiceError) as refused:
-        sso.verify_id_token(
-            token,
-            jwks=other_oidc_provider.jwks(),
-            issuer=oidc_provider.issuer,
-            client_id="parley-alpha",
-            nonce="n-1",
-        )
+    with pytest.raises(ServiceError) as refused:
+        _verify(app, token, keys_of=other_oidc_provider, issuer_of=oidc_provider)
     assert "iss" in refused.value.text()
     # Checked against the configured issuer's own keys, the signature fails too.
-    with app.app_context(), pytest.raises(ServiceError):
-        sso.verify_id_token(
-            token,
-            jwks=oidc_provider.jwks(),
-            issuer=oidc_provider.issuer,
-            client_id="parley-alpha",
-            nonce="n-1",
-        )
+    with pytest.raises(ServiceError):
+        _verify(app, token, keys_of=oidc_provider, issuer_of=oidc_provider)
 
 
 def test_an_id_token_for_another_audience_is_refused(app, oidc_provider):
     token = oidc_provider.id_token_for("some-other-app", "t@alpha.example.org", "n-1")
-    with app.app_context(), pytest.raises(ServiceError) as refused:
-        sso.verify_id_token(
-            token,
-            jwks=oidc_provider.jwks(),
-            issuer=oidc_provider.issuer,
-            client_id="parley-alpha",
-            nonce="n-1",
-        )
+    with pytest.raises(ServiceError) as refused:
+        _verify(app, token, keys_of=oidc_provider, issuer_of=oidc_provider)
     assert "aud" in refused.value.text()
 
 
 def test_an_id_token_with_another_nonce_is_refused(app, oidc_provider):
     token = oidc_provider.id_token_for("parley-alpha", "t@alpha.example.org", "replayed")
-    with app.app_context(), pytest.raises(ServiceError) as refused:
-        sso.verify_id_token(
-            token,
-            jwks=oidc_provider.jwks(),
-            issuer=oidc_provider.issuer,
-            client_id="parley-alpha",
-            nonce="this-sign-in",
-        )
+    with pytest.raises(ServiceError) as refused:
+        _verify(app, token, keys_of=oidc_provider, issuer_of=oidc_provider, nonce="this-sign-in")
     assert "nonce" in refused.value.text()
 
 
 def test_the_control_a_right_token_is_accepted(app, oidc_provider):
     token = oidc_provider.id_token_for("parley-alpha", "t@alpha.example.org", "n-1")
-    with app.app_context():
-        claims = sso.verify_id_token(
-            token,
-            jwks=oidc_provider.jwks(),
-            issuer=oidc_provider.issuer,
-            client_id="parley-alpha",
-            nonce="n-1",
-        )
+    claims = _verify(app, token, keys_of=oidc_provider, issuer_of=oidc_provider)
     assert claims["sub"] == "t@alpha.example.org"
 
 

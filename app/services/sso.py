@@ -26,7 +26,6 @@ from joserfc.jwk import KeySet
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models.base import utcnow
 from app.models.sso import NEW_USER_POLICIES, SsoSettings
 from app.models.user import User
 from app.security.encryption import DecryptionFailed, seal, unseal
@@ -266,16 +265,7 @@ def _person(settings: SsoSettings, claims: dict) -> User:
                 403,
             )
         user.sso_subject = subject
-        user.last_login_at = utcnow()
-        audit.record(
-            tenant_id,
-            "auth.login",
-            "user",
-            user.id,
-            after={"channel": "sso", "issuer": settings.issuer, "subject": claims.get("sub")},
-            actor=Actor("user", user.id, user.email),
-        )
-        return user
+        return users.record_sign_in(user, channel="sso", issuer=settings.issuer, subject=subject)
 
 
 def _refused(tenant_id: int, email: str, reason: str) -> None:

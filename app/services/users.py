@@ -182,18 +182,23 @@ def sign_in(tenant_id: int, email: str, password: str, *, channel: str = "form")
         if locked or not ok or user is None or not user.active:
             _refuse(tenant_id, address, user, channel, "locked" if locked else "credentials")
             raise ServiceError({"auth": [BAD_CREDENTIALS]}, status=401)
-        user.failed_logins = 0
-        user.locked_until = None
-        user.last_login_at = utcnow()
-        audit.record(
-            tenant_id,
-            "auth.login",
-            "user",
-            user.id,
-            after={"channel": channel},
-            actor=Actor("user", user.id, user.email),
-        )
-        return user
+        return record_sign_in(user, channel=channel)
+
+
+def record_sign_in(user: User, **details: object) -> User:
+    """A successful sign-in by any way: the failure count starts again, and it is audited."""
+    user.failed_logins = 0
+    user.locked_until = None
+    user.last_login_at = utcnow()
+    audit.record(
+        user.tenant_id,
+        "auth.login",
+        "user",
+        user.id,
+        after=details,
+        actor=Actor("user", user.id, user.email),
+    )
+    return user
 
 
 def is_locked(user: User) -> bool:
