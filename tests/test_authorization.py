@@ -52,7 +52,7 @@ def test_tenant_routes_admit_exactly_the_roles_the_matrix_lists(open_app, distri
     sign_in(client, people[role])
     token = api_token(client, tenant, people[role])
     for call in _tenant_calls(open_app):
-        if call.endpoint in ("auth.logout", "api.revoke_token"):
+        if call.endpoint in ("auth.logout", "auth.logout_everywhere", "api.revoke_token"):
             continue  # they end the very session the walk uses; checked below
         rule = MATRIX[call.endpoint]
         values = {
@@ -72,18 +72,24 @@ def test_tenant_routes_admit_exactly_the_roles_the_matrix_lists(open_app, distri
             assert response.status_code == 403, f"{where} gave {response.status_code}"
 
 
-@pytest.mark.parametrize("endpoint", ["auth.logout", "api.revoke_token"])
+_SIGN_OUTS = {
+    "auth.logout": ("POST", "/t/matrix/logout"),
+    "auth.logout_everywhere": ("POST", "/t/matrix/logout/everywhere"),
+    "api.revoke_token": ("DELETE", "/api/v1/t/matrix/auth/token"),
+}
+
+
+@pytest.mark.parametrize("endpoint", sorted(_SIGN_OUTS))
 def test_every_role_may_sign_out(open_app, district, endpoint):
     tenant, people, _ = district
+    method, url = _SIGN_OUTS[endpoint]
     for role, person in people.items():
         client = open_app.test_client()
         sign_in(client, person)
         token = api_token(client, tenant, person)
-        url = "/t/matrix/logout" if endpoint == "auth.logout" else "/api/v1/t/matrix/auth/token"
-        method = "POST" if endpoint == "auth.logout" else "DELETE"
         response = client.open(url, method=method, headers={"Authorization": f"Bearer {token}"})
         assert response.status_code in (204, 302), role
-        if endpoint == "auth.logout":
+        if method == "POST":
             assert response.headers["Location"] == "/t/matrix/login", role
 
 

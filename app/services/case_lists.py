@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from sqlalchemy import Select, func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import defaultload, lazyload, selectinload
 
 from app.extensions import db
 from app.models.case import Case, CaseDeadline
@@ -32,8 +32,21 @@ class CaseFilters:
     open_only: bool = False
 
 
+#: Lists never show the configuration, and the case model joins its version eagerly: every
+#: row would carry (and the driver would parse) the whole configuration document. Loaded
+#: lazily instead, a version is read once per session, only when a row asks for it.
+WITHOUT_DOCUMENT = lazyload(Case.workflow_version)
+#: Lists show the people of a case by name; their roles (a query per joined relation, each
+#: a round trip on every list) are loaded only if something asks for them.
+NAMES_ONLY = tuple(
+    defaultload(relation).lazyload(User.role_grants)
+    for relation in (Case.teacher, Case.ct, Case.principal)
+)
+AUTHOR_NAME_ONLY = defaultload(Visit.author).lazyload(User.role_grants)
+
+
 def filtered(user: User, filters: CaseFilters) -> Select:
-    query = visible_cases(user).options(selectinload(Case.deadlines))
+    query = visible_cases(user).options(selectinload(Case.deadlines), WITHOUT_DOCUMENT, *NAMES_ONLY)
     if filters.track:
         query = query.where(Case.track_key == filters.track)
     if filters.state:
@@ -111,6 +124,7 @@ def ct_day(ct: User, today: date | None = None) -> CtDay:
         db.session.execute(
             select(Visit)
             .join(Case, Case.id == Visit.case_id)
+            .options(AUTHOR_NAME_ONLY)
             .where(Case.ct_id == ct.id, Case.closed_at.is_(None), Visit.planned.is_(True))
             .order_by(Visit.visited_on)
         ).scalars()

@@ -66,15 +66,14 @@ def leave(tenant_id: int, actor: Actor) -> None:
 
 def figures(tenant_id: int, year: str) -> dict:
     """The district's true aggregates for the year, per track kind and overall."""
-    from app.services.reports import _year_and_records
+    from app.services.reports import _year_and_records, participants_of
 
     config, span, records = _year_and_records(tenant_id, year)
     network_group = {k: g.network_group for k, g in config.report_groups.items()}
-    started = {r.case_id for r in records}
-    cases = (
-        {c.id: c for c in db.session.execute(select(Case).where(Case.id.in_(started))).scalars()}
-        if started
-        else {}
+    # Enrolment dates of the same participants, as plain columns (whole cases would bring
+    # their eager relations along, the configuration document of every row among them).
+    enrolled = dict(
+        db.session.execute(select(Case.id, Case.enrolled_on).where(*participants_of(span))).all()
     )
     out = {}
     for kind in ("all", *sorted({r.track_kind for r in records})):
@@ -91,9 +90,9 @@ def figures(tenant_id: int, year: str) -> dict:
             groups["active" if open_at_end else network_group.get(r.report_group, "other")] += 1
             end = min(r.ended_on or span.end, span.end)
             months.append(round((end - r.started_on).days / 30.44, 1))
-            case = cases.get(r.case_id)
-            if case is not None:
-                waits.append((r.started_on - case.enrolled_on).days)
+            enrolled_on = enrolled.get(r.case_id)
+            if enrolled_on is not None:
+                waits.append((r.started_on - enrolled_on).days)
         out[kind] = {
             "participants": len(chosen),
             "outcomes": groups,

@@ -36,6 +36,7 @@ def home_for(user: User) -> Home:
             db.session.execute(
                 select(Visit)
                 .join(Case, Case.id == Visit.case_id)
+                .options(case_lists.AUTHOR_NAME_ONLY)
                 .where(
                     Case.teacher_id == user.id,
                     Visit.planned.is_(True),
@@ -72,7 +73,11 @@ def _cases(*conditions) -> list[Case]:
         db.session.execute(
             select(Case)
             .where(*conditions)
-            .options(selectinload(Case.deadlines))
+            .options(
+                selectinload(Case.deadlines),
+                case_lists.WITHOUT_DOCUMENT,
+                *case_lists.NAMES_ONLY,
+            )
             .order_by(Case.id.desc())
         ).scalars()
     )

@@ -1,0 +1,47 @@
+"""``flask --app wsgi bench generate``: the generator on the app's own PostgreSQL database.
+
+Registered by ``app/cli.py`` when the ``bench`` package can be imported (a checkout run
+from its root). The rows are written with COPY as the schema owner
+(``MIGRATION_DATABASE_URL``), so the app's role and its row-level security stay as they are.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+
+@click.group("bench", help="Benchmark data (see docs/scaling.md; `make bench` runs it all).")
+def bench_cli() -> None:
+    pass
+
+
+@bench_cli.command("generate")
+@click.option("--districts", type=int, default=200, show_default=True)
+@click.option("--cases-per-district", type=int, default=500, show_default=True)
+@click.option("--years", type=int, default=5, show_default=True)
+@click.option("--seed", type=int, default=2026, show_default=True)
+def generate_command(districts: int, cases_per_district: int, years: int, seed: int) -> None:
+    """Districts from the presets with years of history (existing districts are kept)."""
+    import time
+
+    from flask import current_app
+
+    from bench.db import Urls
+    from bench.generate import Scale, generate, mark_relay_rows_done, network_specs
+
+    app_url = current_app.config["SQLALCHEMY_DATABASE_URI"]
+    owner_url = current_app.config.get("MIGRATION_DATABASE_URL") or app_url
+    if not app_url.startswith("postgresql"):
+        click.echo("error: the generator loads with COPY: set DATABASE_URL to PostgreSQL", err=True)
+        sys.exit(1)
+    target = Urls(owner=owner_url, app=app_url)
+    scale = Scale(districts, cases_per_district, years, seed)
+    began = time.perf_counter()
+    ids = generate(current_app._get_current_object(), target, network_specs(scale), seed)
+    mark_relay_rows_done(target)
+    click.echo(
+        f"{len(ids)} districts of {cases_per_district} cases over {years} years "
+        f"in {time.perf_counter() - began:.0f} s"
+    )

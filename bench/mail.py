@@ -1,0 +1,183 @@
+"""The outbox relay and a mail worker, delivering into a real SMTP server on loopback.
+
+Case notices are written to the outbox as pending rows (as a transition would leave
+them), the relay hands them to RQ, and one ``flask worker --burst`` process sends them
+through ``smtplib`` to aiosmtpd. The floor is ``smtplib`` alone sending the same number
+of messages, one connection each as the app's mailer does, to the same server.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import smtplib
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from email.message import EmailMessage
+from pathlib import Path
+
+from aiosmtpd.controller import Controller
+
+from bench.db import UPLOADS, Urls, bench_app, owner_connection
+from bench.pages import _free_port
+from bench.targets import Measure, at_most, info
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_REDIS = "redis://127.0.0.1:6379/15"
+
+
+class _Inbox:
+    """Counts what arrives, with the time of each arrival."""
+
+    def __init__(self) -> None:
+        self.arrivals: list[float] = []
+        self.lock = threading.Lock()
+
+    async def handle_DATA(self, server, session, envelope) -> str:
+        with self.lock:
+            self.arrivals.extend(time.perf_counter() for _ in envelope.rcpt_tos)
+        return "250 OK"
+
+    def wait_for(self, count: int, timeout: float) -> bool:
+        deadline = time.perf_counter() + timeout
+        while time.perf_counter() < deadline:
+            if len(self.arrivals) >= count:
+                return True
+            time.sleep(0.05)
+        return False
+
+
+def _floor(port: int, count: int) -> float:
+    """Seconds for smtplib alone to send ``count`` messages, a connection each."""
+    began = time.perf_counter()
+    for n in range(count):
+        message = EmailMessage()
+        message["From"], message["To"] = "bench@parley.local", f"floor{n}@example.org"
+        message["Subject"] = "Parley: consulting teacher assigned"
+        message.set_content("Your case has a new step; sign in to see it.\n")
+        with smtplib.SMTP("127.0.0.1", port, timeout=10) as smtp:
+            smtp.send_message(message)
+    return time.perf_counter() - began
+
+
+def _queue_notices(target: Urls, slug: str, count: int) -> list[str]:
+    """Pending case notices to each open case's CT, written as a transition writes them."""
+    with owner_connection(target) as conn:
+        cases = conn.execute(
+            "SELECT c.id, c.tenant_id FROM cases c JOIN tenants t ON t.id = c.tenant_id "
+            "WHERE t.slug = %s AND c.ct_id IS NOT NULL AND c.closed_at IS NULL "
+            "ORDER BY c.id LIMIT %s",
+            (slug, count),
+        ).fetchall()
+        ids = []
+        with conn.cursor().copy(
+            "COPY outbox_messages (id, tenant_id, job, queue, payload, status, attempts, "
+            "created_at) FROM STDIN"
+        ) as copy:
+            for n in range(count):
+                case_id, tenant_id = cases[n % len(cases)]
+                message_id = str(uuid.uuid4())
+                ids.append(message_id)
+                payload = {"case_id": case_id, "template": "ct_assigned", "to": ["assigned_ct"]}
+                copy.write_row(
+                    (
+                        message_id,
+                        tenant_id,
+                        "mail.case_notice",
+                        "mail",
+                        json.dumps(payload),
+                        "pending",
+                        0,
+                        "now",
+                    )
+                )
+    return ids
+
+
+def run(target: Urls, slug: str, count: int) -> tuple[list[Measure], dict]:
+    from rq import Queue
+
+    from app.jobs.queues import redis_connection
+    from app.jobs.relay import relay
+
+    redis_url = os.environ.get("BENCH_REDIS_URL", DEFAULT_REDIS)
+    inbox = _Inbox()
+    port = _free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        floor = _floor(port, count)
+        inbox.arrivals.clear()
+        ids = _queue_notices(target, slug, count)
+        app = bench_app(target, REDIS_URL=redis_url)
+        with app.app_context():
+            Queue("mail", connection=redis_connection()).empty()
+            began = time.perf_counter()
+            handed = relay(ids, limit=len(ids))
+            relay_s = time.perf_counter() - began
+        env = {
+            **os.environ,
+            "PARLEY_ENV": "testing",
+            "DATABASE_URL": target.app,
+            "REDIS_URL": redis_url,
+            "MAIL_SERVER": "127.0.0.1",
+            "MAIL_PORT": str(port),
+            "MAIL_SUPPRESS_SEND": "0",
+            "UPLOAD_ROOT": UPLOADS,
+        }
+        started = time.perf_counter()
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "flask", "--app", "wsgi", "worker", "--burst"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            inbox.wait_for(count, timeout=max(120, count))
+        finally:
+            worker.wait(timeout=600)
+        arrivals = sorted(inbox.arrivals)
+    finally:
+        controller.stop()
+    delivered = len(arrivals)
+    total_s = (arrivals[-1] - started) if arrivals else float("inf")
+    steady = (delivered - 1) / (arrivals[-1] - arrivals[0]) if delivered > 1 else 0.0
+    floor_rate = count / floor
+    raw = {
+        "notices": count,
+        "relayed": handed,
+        "relay_s": relay_s,
+        "delivered": delivered,
+        "worker_total_s": total_s,
+        "worker_steady_per_s": steady,
+        "smtplib_floor_s": floor,
+    }
+    return [
+        info("mail", "outbox relay", handed / relay_s, " msg/s", f"{handed} rows to RQ"),
+        info(
+            "mail",
+            "one mail worker, notifications",
+            steady,
+            "/s",
+            f"{delivered} delivered in {total_s:.1f} s with start-up",
+        ),
+        info(
+            "mail",
+            "mail worker / smtplib alone",
+            steady / floor_rate,
+            "x",
+            f"smtplib alone: {floor_rate:.0f}/s",
+        ),
+        at_most(
+            "mail",
+            "notices lost or sent twice",
+            abs(delivered - count),
+            0,
+            "",
+            f"{delivered} of {count}",
+        ),
+    ], raw

@@ -1,0 +1,61 @@
+"""A network release over every generated district, beside the bare SQL it rests on.
+
+Each district publishes its last complete school year through the same service the
+release job runs (``network.publish`` under the district's tenant, one commit each).
+The floor is the bare aggregate SQL of the annual report for the same district and
+year, timed in the same loop.
+"""
+
+from __future__ import annotations
+
+import time
+
+from flask import Flask
+
+from bench.report import _year, bare
+from bench.targets import Measure, at_least, info
+
+
+def run(app: Flask, tenant_ids: list[int]) -> tuple[list[Measure], dict]:
+    from sqlalchemy import func, select
+
+    from app.extensions import db
+    from app.models.network import NetworkRelease
+    from app.services import network, uow
+    from app.tenants.context import all_tenants, tenant_scope
+
+    releases, floors, years = [], [], set()
+    for tenant_id in tenant_ids:
+        year = _year(app, tenant_id)
+        years.add(year.label)
+        with app.app_context(), tenant_scope(tenant_id):
+            began = time.perf_counter()
+            network.publish(tenant_id, year.label)
+            uow.commit()
+            releases.append(time.perf_counter() - began)
+        floors.append(bare(app, tenant_id, year))
+    with app.app_context(), all_tenants():
+        written = db.session.execute(
+            select(func.count()).select_from(NetworkRelease).where(NetworkRelease.year.in_(years))
+        ).scalar_one()
+    total, floor = sum(releases), sum(floors)
+    detail = f"{total:.1f} s for {len(tenant_ids)} districts, bare SQL {floor:.2f} s"
+    raw = {"districts": len(tenant_ids), "release_s": releases, "bare_sql_s": floors}
+    return [
+        info(
+            "network",
+            f"release over {len(tenant_ids)} districts / bare SQL",
+            total / floor,
+            "x",
+            detail,
+        ),
+        info("network", "release per district, mean", total / len(tenant_ids) * 1000, " ms"),
+        at_least(
+            "network",
+            "releases written",
+            written,
+            len(tenant_ids),
+            "",
+            f"{written} release rows for {sorted(years)}",
+        ),
+    ], raw
