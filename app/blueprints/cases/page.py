@@ -49,6 +49,7 @@ def render_case(case: Case, status: int = 200, **forms):
     propose_form.ct_id.choices = choices(
         (s.ct_id, s.name) for s in suggestions if s.eligible and s.ct_id != case.ct_id
     )
+    history = assignments.history(case) if seen.assignment else []
     reopen_form = forms.get("reopen_form") or ReopenForm()
     reopen_form.to_state.choices = choices(
         (k, s.label) for k, s in track.states.items() if not s.terminal
@@ -70,8 +71,8 @@ def render_case(case: Case, status: int = 200, **forms):
         goals=support.goals(case) if seen.goals else [],
         evidence=evidence,
         recommendation=support.recommendation(case) if seen.recommendation else None,
-        history=assignments.history(case) if seen.assignment else [],
-        pending=assignments.pending(case) if seen.assignment else None,
+        history=history,
+        pending=next((a for a in history if a.status == "proposed"), None),
         suggestions=suggestions,
         action_form=forms.get("action_form") or ActionForm(),
         visit_form=visit_form,
