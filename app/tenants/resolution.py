@@ -11,8 +11,10 @@ from flask import Flask, abort, g
 from sqlalchemy import select
 
 from app.extensions import db
+from app.models.base import MAX_ID
 from app.models.tenant import Tenant
 from app.tenants.context import enter_request_scope, leave_request_scope
+from app.tenants.provisioning import SLUG_PATTERN
 
 SLUG_ARG = "tenant_slug"
 
@@ -29,10 +31,25 @@ def init_app(app: Flask) -> None:
 
 
 def _resolve(endpoint: str | None, values: dict | None) -> None:
-    if not values or SLUG_ARG not in values:
+    """The URL's district, and ids no row can have turned away as not found.
+
+    The URL's integer converter takes any size of number, and a slug any characters;
+    PostgreSQL refuses an id beyond ``integer`` or a NUL in text, which would end the
+    request in a 500 instead of the 404 it deserves (pages and API alike).
+    """
+    if not values:
+        return
+    if any(isinstance(v, int) and not 0 <= v <= MAX_ID for v in values.values()):
+        abort(404)
+    if SLUG_ARG not in values:
         return
     slug = values.pop(SLUG_ARG)
-    tenant = db.session.execute(select(Tenant).where(Tenant.slug == slug)).scalar_one_or_none()
+    known = isinstance(slug, str) and SLUG_PATTERN.match(slug)
+    tenant = (
+        db.session.execute(select(Tenant).where(Tenant.slug == slug)).scalar_one_or_none()
+        if known
+        else None
+    )
     if tenant is None or not tenant.is_open:
         g.unknown_tenant_slug = slug
         abort(404, description="tenant")

@@ -49,10 +49,12 @@ def _detail(case: Case) -> dict:
 @documented(
     "The cases you may see, newest first, a page at a time; filters: track, state, ct_id, "
     "school, year (enrolled), open",
+    query=CaseFilterSchema,
     response=CasePageSchema,
 )
 def cases_list():
     args = load_args(CaseFilterSchema())
+    args.pop("page")  # read by the pager
     page = paginate(case_lists.filtered(current_user.user, case_lists.CaseFilters(**args)))
     return CasePageSchema().dump(page_body(page))
 

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-from flask import request
-
 from app.blueprints.api import bp
+from app.blueprints.api.helpers import load_args, load_form
 from app.blueprints.api.schemas import (
     AnnualReportQuerySchema,
     AnnualReportSchema,
+    CaseImportInSchema,
+    DistrictNetworkQuerySchema,
     ImportResultSchema,
+    NetworkQuerySchema,
+    SurveyImportInSchema,
 )
 from app.blueprints.api.spec import documented
 from app.services import imports, uow
 from app.services.actors import current_actor
-from app.services.errors import ValidationFailed
 from app.tenants.resolution import current_tenant
 
 
@@ -21,12 +23,11 @@ from app.tenants.resolution import current_tenant
 @documented(
     "Import cases from CSV (multipart field 'file'); 422 lists every bad row and column "
     "and nothing is written",
+    form=CaseImportInSchema,
     response=ImportResultSchema,
 )
 def import_cases():
-    upload = request.files.get("file")
-    if upload is None or not upload.filename:
-        raise ValidationFailed({"file": ["Attach the CSV as the multipart field 'file'."]})
+    upload = load_form(CaseImportInSchema())["file"]
     result = imports.import_cases(
         current_tenant().id, imports.read_upload(upload.read()), current_actor()
     )
@@ -38,26 +39,17 @@ def import_cases():
 @documented(
     "Import survey answers from CSV (multipart 'file', fields 'survey', 'year', 'sent'); "
     "422 lists every bad row and column and nothing is written",
+    form=SurveyImportInSchema,
     response=ImportResultSchema,
 )
 def import_survey_responses():
-    upload = request.files.get("file")
-    errors = {}
-    if upload is None or not upload.filename:
-        errors["file"] = ["Attach the CSV as the multipart field 'file'."]
-    for field in ("survey", "year", "sent"):
-        if not request.form.get(field):
-            errors[field] = ["is required"]
-    if not errors and not request.form["sent"].isdigit():
-        errors["sent"] = ["Give a whole number."]
-    if errors:
-        raise ValidationFailed(errors)
+    data = load_form(SurveyImportInSchema())
     result = imports.import_survey_responses(
         current_tenant().id,
-        request.form["survey"],
-        request.form["year"],
-        int(request.form["sent"]),
-        imports.read_upload(upload.read()),
+        data["survey"],
+        data["year"],
+        data["sent"],
+        imports.read_upload(data["file"].read()),
         current_actor(),
     )
     uow.commit()
@@ -68,10 +60,10 @@ def import_survey_responses():
 @documented(
     "The annual program report for ?year=2009-2010 (school years start on the "
     "configuration's school_year_start)",
+    query=AnnualReportQuerySchema,
     response=AnnualReportSchema,
 )
 def annual_report():
-    from app.blueprints.api.helpers import load_args
     from app.services import reports
 
     args = load_args(AnnualReportQuerySchema())
@@ -83,13 +75,13 @@ def annual_report():
 @bp.get("/network/outcomes")
 @documented(
     "Network outcomes (anonymized aggregates; suppressed cells are null): ?year=, "
-    "?track_kind=all|assistance|review|induction, ?size_band="
+    "?track_kind=all|assistance|review|induction, ?size_band=",
+    query=NetworkQuerySchema,
 )
 def network_outcomes():
-    from app.blueprints.network.routes import filters
     from app.services import network
 
-    chosen = filters()
+    chosen = load_args(NetworkQuerySchema())
     rows = network.releases(**chosen)
     return {
         "items": [
@@ -109,13 +101,14 @@ def network_outcomes():
 @bp.get("/t/<tenant_slug>/network/outcomes")
 @documented(
     "Your district beside the network for ?year= (program admins): your published "
-    "release, the preview of what a release would hold, and the network's medians"
+    "release, the preview of what a release would hold, and the network's medians",
+    query=DistrictNetworkQuerySchema,
 )
 def district_network_outcomes():
     from app.services import network
 
     tenant_id = current_tenant().id
-    year = request.args.get("year") or network.current_year(tenant_id)
+    year = load_args(DistrictNetworkQuerySchema())["year"] or network.current_year(tenant_id)
     rows = network.releases(year=year)
     member = network.membership()
     mine = next((r for r in rows if member and r.member_key == member.member_key), None)

@@ -7,8 +7,9 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from app.blueprints.api import bp
-from app.blueprints.api.helpers import load, page_body
+from app.blueprints.api.helpers import load, load_args, page_body
 from app.blueprints.api.schemas import (
+    PageQuerySchema,
     RolesSchema,
     TokenRequestSchema,
     TokenSchema,
@@ -36,6 +37,10 @@ def openapi():
     response=TokenSchema,
     status=201,
     auth=False,
+    refusals={
+        401: "E-mail or password is not correct, or the account is locked",
+        403: "The district signs in through its identity provider, not a password",
+    },
 )
 def issue_token():
     data = load(TokenRequestSchema())
@@ -60,8 +65,13 @@ def me():
 
 
 @bp.get("/t/<tenant_slug>/users")
-@documented("The district's users, a page at a time (?page=)", response=UserPageSchema)
+@documented(
+    "The district's users, a page at a time (?page=)",
+    query=PageQuerySchema,
+    response=UserPageSchema,
+)
 def users_list():
+    load_args(PageQuerySchema())
     page = paginate(select(User).order_by(User.name))
     return UserPageSchema().dump(page_body(page))
 

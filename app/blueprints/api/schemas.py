@@ -2,9 +2,23 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate
+from werkzeug.datastructures import FileStorage
 
+from app.models.base import MAX_ID
 from app.security.roles import TENANT_ROLE_KEYS
+from app.workflows.vocabulary import TRACK_KINDS
+
+#: The largest id or version number a row can have (PostgreSQL ``integer``).
+
+
+def _id(**kwargs) -> fields.Integer:
+    """An id (or version number) sent by the caller: a number a row can have.
+
+    A larger number would be refused by PostgreSQL when compared with an id column, ending
+    the request in a 500; the range makes it a 422 that names the field.
+    """
+    return fields.Integer(validate=validate.Range(min=1, max=MAX_ID), **kwargs)
 
 
 class TokenRequestSchema(Schema):
@@ -113,11 +127,11 @@ class CasePageSchema(PageSchema):
 
 
 class CaseOpenSchema(Schema):
-    teacher_id = fields.Integer(required=True)
+    teacher_id = _id(required=True)
     track = fields.String(required=True)
     school = fields.String(load_default=None)
     latest_rating = fields.String(load_default=None)
-    principal_id = fields.Integer(load_default=None)
+    principal_id = _id(load_default=None, allow_none=True)
 
 
 class ActionRequestSchema(Schema):
@@ -171,8 +185,8 @@ class DiffSchema(Schema):
 
 
 class CaseMigrationSchema(Schema):
-    to_version = fields.Integer(required=True)
-    case_ids = fields.List(fields.Integer(), required=True, validate=validate.Length(min=1))
+    to_version = _id(required=True)
+    case_ids = fields.List(_id(), required=True, validate=validate.Length(min=1))
     state_map = fields.Dict(keys=fields.String(), values=fields.String(), load_default=dict)
 
 
@@ -200,7 +214,7 @@ class EnrollmentSchema(Schema):
 class VisitInSchema(Schema):
     visit_type = fields.String(required=True)
     visited_on = fields.Date(required=True)
-    duration_minutes = fields.Integer(load_default=None)
+    duration_minutes = fields.Integer(load_default=None, validate=validate.Range(1, 600))
     focus_standards = fields.List(fields.String(), load_default=list)
     notes = fields.String(load_default=None)
     next_steps = fields.String(load_default=None)
@@ -252,7 +266,7 @@ class GoalSchema(Schema):
 class RecommendationInSchema(Schema):
     rating = fields.String(required=True)
     rationale = fields.String(required=True)
-    evidence_ids = fields.List(fields.Integer(), load_default=list)
+    evidence_ids = fields.List(_id(), load_default=list)
 
 
 class RecommendationSchema(Schema):
@@ -320,7 +334,7 @@ class AssignmentOverviewSchema(Schema):
 
 
 class ProposeSchema(Schema):
-    ct_id = fields.Integer(required=True)
+    ct_id = _id(required=True)
     reason = fields.String(load_default=None)
 
 
@@ -329,10 +343,16 @@ class ReviewInSchema(Schema):
     comment = fields.String(load_default=None)
 
 
-class CaseFilterSchema(Schema):
+class PageQuerySchema(Schema):
+    """``?page=``: which page of a list (pages past the last are empty)."""
+
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=MAX_ID))
+
+
+class CaseFilterSchema(PageQuerySchema):
     track = fields.String(load_default=None)
     state = fields.String(load_default=None)
-    ct_id = fields.Integer(load_default=None)
+    ct_id = _id(load_default=None)
     school = fields.String(load_default=None)
     year = fields.Integer(load_default=None, validate=validate.Range(2000, 2100))
     open_only = fields.Boolean(load_default=False, data_key="open")
@@ -348,7 +368,7 @@ class PanelMemberSchema(Schema):
 
 
 class PanelMemberInSchema(Schema):
-    user_id = fields.Integer(required=True)
+    user_id = _id(required=True)
     constituency = fields.String(required=True)
     is_chair = fields.Boolean(load_default=False)
     term_start = fields.Date(load_default=None)
@@ -394,11 +414,11 @@ class PanelSessionInSchema(Schema):
 
 
 class AgendaInSchema(Schema):
-    case_id = fields.Integer(required=True)
+    case_id = _id(required=True)
 
 
 class AttendanceInSchema(Schema):
-    member_id = fields.Integer(required=True)
+    member_id = _id(required=True)
     present = fields.Boolean(required=True)
 
 
@@ -412,16 +432,68 @@ class FinalDecisionInSchema(Schema):
     outcome = fields.String(load_default=None)
 
 
+class FileField(fields.Field):
+    """A file part of a multipart body: documented as binary, loaded as the upload itself.
+
+    A part without a file name arrives as plain text, which no handler can read as a file.
+    """
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(metadata={"type": "string", "format": "binary"}, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs) -> FileStorage:
+        if not isinstance(value, FileStorage) or not value.filename:
+            raise ValidationError("Attach a file (a multipart part with a file name).")
+        return value
+
+
+class EvidenceInSchema(Schema):
+    """Evidence as a multipart body: text, standards (repeated) and an optional file."""
+
+    text = fields.String(load_default=None)
+    standards = fields.List(fields.String(), load_default=list)
+    file = FileField()  # optional; not nullable: a part is a file or absent
+
+
+_ATTACH_CSV = {"required": "Attach the CSV as the multipart field 'file'."}
+
+
+class CaseImportInSchema(Schema):
+    file = FileField(required=True, error_messages=_ATTACH_CSV)
+
+
+class SurveyImportInSchema(Schema):
+    file = FileField(required=True, error_messages=_ATTACH_CSV)
+    survey = fields.String(required=True)
+    year = fields.String(required=True)
+    sent = fields.Integer(required=True, validate=validate.Range(min=0, max=MAX_ID))
+
+
 class ImportResultSchema(Schema):
     created = fields.Integer()
     updated = fields.Integer()
 
 
-class AnnualReportQuerySchema(Schema):
-    year = fields.String(
+def _school_year() -> fields.String:
+    """``?year=2009-2010``: a school year by its label (absent means the current one)."""
+    return fields.String(
         load_default=None,
         validate=validate.Regexp(r"^\d{4}-\d{4}$", error="Use a label like 2009-2010."),
     )
+
+
+class AnnualReportQuerySchema(Schema):
+    year = _school_year()
+
+
+class NetworkQuerySchema(Schema):
+    year = _school_year()
+    track_kind = fields.String(load_default="all", validate=validate.OneOf(["all", *TRACK_KINDS]))
+    size_band = fields.String(load_default=None)
+
+
+class DistrictNetworkQuerySchema(Schema):
+    year = _school_year()
 
 
 class AnnualReportSchema(Schema):

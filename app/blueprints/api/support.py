@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from flask import abort, request
+from flask import abort
 from flask_login import current_user
 
 from app.blueprints.api import bp
 from app.blueprints.api.cases import _case, _detail
-from app.blueprints.api.helpers import load
+from app.blueprints.api.helpers import load, load_form
 from app.blueprints.api.schemas import (
     AssignmentOverviewSchema,
     AssignmentSchema,
     CaseDetailSchema,
     ConsultingTeacherListSchema,
     EnrollmentSchema,
+    EvidenceInSchema,
     EvidenceListSchema,
     EvidenceSchema,
     GoalInSchema,
@@ -112,18 +113,20 @@ def evidence_list(case_id: int):
 @bp.post("/t/<tenant_slug>/cases/<int:case_id>/evidence")
 @documented(
     "Add evidence: multipart fields text, standards (repeated) and an optional file",
+    form=EvidenceInSchema,
     response=EvidenceSchema,
     status=201,
 )
 def evidence_create(case_id: int):
     case = _case(case_id)
-    upload = request.files.get("file")
+    data = load_form(EvidenceInSchema())
+    upload = data.get("file")
     item = support.add_evidence(
         case,
         current_user.user,
-        request.form.get("text"),
-        request.form.getlist("standards"),
-        (upload.stream, upload.filename) if upload and upload.filename else None,
+        data["text"],
+        data["standards"],
+        (upload.stream, upload.filename) if upload else None,
     )
     uow.commit()
     return EvidenceSchema().dump(item), 201

@@ -59,6 +59,7 @@ def workflow_draft_put():
     "Check a document without saving it",
     body=WorkflowDocumentSchema,
     response=ValidationReportSchema,
+    refusals={422: ("The document is not valid: every error by path", ValidationReportSchema)},
 )
 def workflow_draft_validate():
     result = validate(_document())
