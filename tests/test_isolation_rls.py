@@ -49,9 +49,7 @@ def test_with_the_orm_filter_off_rls_alone_hides_every_other_tenants_row(
     assert {"users", "cases", "visits", "evidence", "audit_events"} <= bravo_tables, bravo_tables
 
 
-def test_with_the_orm_filter_off_a_lookup_by_id_of_another_tenant_finds_nothing(
-    app, two_districts
-):
+def test_with_the_orm_filter_off_a_lookup_by_id_of_another_tenant_finds_nothing(app, two_districts):
     from app.models.case import Case
 
     alpha, bravo = two_districts

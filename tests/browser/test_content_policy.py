@@ -16,9 +16,9 @@ def test_the_pages_run_under_the_policy_with_nothing_blocked(live_server, browse
     blocked: list[str] = []
     page.on(
         "console",
-        lambda message: blocked.append(message.text)
-        if "Content Security Policy" in message.text
-        else None,
+        lambda message: (
+            blocked.append(message.text) if "Content Security Policy" in message.text else None
+        ),
     )
     page.on("pageerror", lambda error: blocked.append(str(error)))
 
