@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
+from app.services.surveys import frozen_questionnaire
 from bench import words
 from bench.rows import Writer
 
@@ -456,15 +457,11 @@ class District:
         round_id = self.w.add(
             "survey_rounds",
             tenant_id=self.t,
-            survey_key=survey.key,
             year=year,
-            title=survey.title,
-            scale=list(survey.scale),
-            statements=[[s.key, s.text] for s in survey.statements],
-            comment_question=survey.comment_question,
             sent=sent,
             closes_on=end,
             created_at=_at(start),
+            **frozen_questionnaire(survey),
         )
         weights = [4, 3, 2, 1][: len(survey.scale)]
         last = min(end, self.today)

@@ -39,6 +39,18 @@ def _configure(app, tenant, provider, **overrides) -> None:
         uow.commit()
 
 
+def _teacher_known_as_t1(app, tenant, provider) -> None:
+    """A teacher of the district, configured for SSO, whom the provider knows as ``t-1``."""
+    _configure(app, tenant, provider)
+    provider.add_user("t-1", email="t@alpha.example.org")
+
+
+def _answer_for(client, provider, sub: str = "t-1"):
+    """Start a sign-in in ``client`` and let ``sub`` approve it: the provider's answer URL."""
+    start = client.get("/t/alpha/sso/start")
+    return urlsplit(provider.authorize(start.location, sub))
+
+
 def _sign_in_through(client, provider, slug: str, sub: str, next_path: str | None = None):
     start = client.get(f"/t/{slug}/sso/start" + (f"?next={next_path}" if next_path else ""))
     assert start.status_code == 302
@@ -88,10 +100,8 @@ def test_the_authorization_request_carries_state_nonce_and_our_client(
 def test_a_forged_state_is_refused(app, client, make_tenant, make_user, oidc_provider):
     tenant = make_tenant("alpha")
     make_user(tenant, "teacher", email="t@alpha.example.org")
-    _configure(app, tenant, oidc_provider)
-    oidc_provider.add_user("t-1", email="t@alpha.example.org")
-    start = client.get("/t/alpha/sso/start")
-    back = urlsplit(oidc_provider.authorize(start.location, "t-1"))
+    _teacher_known_as_t1(app, tenant, oidc_provider)
+    back = _answer_for(client, oidc_provider)
     query = parse_qs(back.query)
     forged = client.get(f"{back.path}?code={query['code'][0]}&state=someone-elses-state")
     assert forged.status_code == 400
@@ -105,11 +115,9 @@ def test_a_callback_without_a_started_sign_in_is_refused(
     """Login CSRF: a code pushed into someone else's browser finds no sign-in to finish."""
     tenant = make_tenant("alpha")
     make_user(tenant, "teacher", email="t@alpha.example.org")
-    _configure(app, tenant, oidc_provider)
-    oidc_provider.add_user("t-1", email="t@alpha.example.org")
+    _teacher_known_as_t1(app, tenant, oidc_provider)
     attacker = app.test_client()
-    start = attacker.get("/t/alpha/sso/start")
-    back = urlsplit(oidc_provider.authorize(start.location, "t-1"))
+    back = _answer_for(attacker, oidc_provider)
     victim = client.get(f"{back.path}?{back.query}")
     assert victim.status_code == 400
     assert client.get("/t/alpha/").status_code == 302
@@ -345,10 +353,8 @@ def test_an_answer_naming_another_issuer_is_refused(
 ):
     tenant = make_tenant("alpha")
     make_user(tenant, "teacher", email="t@alpha.example.org")
-    _configure(app, tenant, oidc_provider)
-    oidc_provider.add_user("t-1", email="t@alpha.example.org")
-    start = client.get("/t/alpha/sso/start")
-    back = urlsplit(oidc_provider.authorize(start.location, "t-1"))
+    _teacher_known_as_t1(app, tenant, oidc_provider)
+    back = _answer_for(client, oidc_provider)
     mixed_up = client.get(f"{back.path}?{back.query}&iss=https://evil.example.com")
     assert mixed_up.status_code == 400
     assert "another identity provider" in mixed_up.text

@@ -23,6 +23,21 @@ def get_or_404(model: type[T], object_id: int) -> T:
     return row
 
 
+def agenda_item_or_404(panel_session_id: int, case_id: int):
+    """A panel session and its agenda item for the case, both of this district, or a 404."""
+    from app.models.case import Case
+    from app.models.panel import PanelSession
+    from app.services import panel
+    from app.services.errors import ServiceError
+
+    row = get_or_404(PanelSession, panel_session_id)
+    get_or_404(Case, case_id)
+    try:
+        return row, panel.get_item(row, case_id)
+    except ServiceError:
+        abort(404)
+
+
 def paginate(query: Select, per_page: int | None = None):
     """One page of ``query`` (``?page=``), with the counts the pager macro shows."""
     return db.paginate(

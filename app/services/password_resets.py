@@ -8,8 +8,6 @@ password, which ends every session and token the person had, and lifts a lockout
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from datetime import timedelta
 
 from flask import current_app
@@ -19,16 +17,13 @@ from app.extensions import db
 from app.jobs import outbox
 from app.models.base import utcnow
 from app.models.user import PasswordReset, User
+from app.security.digests import digest, new_secret
 from app.services import audit, sso, users
 from app.services.actors import Actor
 from app.services.errors import ServiceError
 from app.tenants.context import tenant_scope
 
 EXPIRED = "This link has expired, was already used, or is not one of ours. Ask for a new one."
-
-
-def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def request_reset(tenant_id: int, email: str) -> None:
@@ -61,8 +56,8 @@ def request_reset(tenant_id: int, email: str) -> None:
 
 def issue_token(reset: PasswordReset) -> str:
     """A fresh token for this reset (the mail job calls it); any earlier one stops working."""
-    token = secrets.token_urlsafe(32)
-    reset.token_hash = _digest(token)
+    token = new_secret()
+    reset.token_hash = digest(token)
     db.session.flush()
     return token
 
@@ -71,7 +66,7 @@ def find(tenant_id: int, token: str) -> PasswordReset:
     """The live reset this token opens, or an error that says the link is spent."""
     with tenant_scope(tenant_id):
         reset = db.session.execute(
-            select(PasswordReset).where(PasswordReset.token_hash == _digest(token))
+            select(PasswordReset).where(PasswordReset.token_hash == digest(token))
         ).scalar_one_or_none()
         if reset is None or reset.used_at is not None or reset.expires_at <= utcnow():
             raise ServiceError({"token": [EXPIRED]}, status=404)

@@ -29,7 +29,7 @@ from app.extensions import db
 from app.models.sso import NEW_USER_POLICIES, SsoSettings
 from app.models.user import User
 from app.security.encryption import DecryptionFailed, seal, unseal
-from app.services import audit, users
+from app.services import audit, uow, users
 from app.services.actors import Actor
 from app.services.errors import NotFound, ServiceError, ValidationFailed
 from app.tenants.context import tenant_scope
@@ -66,9 +66,13 @@ def active_settings(tenant_id: int) -> SsoSettings | None:
     return settings if settings is not None and settings.enabled else None
 
 
-def passwords_allowed(tenant_id: int) -> bool:
-    settings = active_settings(tenant_id)
+def allows_passwords(settings: SsoSettings | None) -> bool:
+    """Whether passwords open the portal, given the district's active settings (or none)."""
     return settings is None or settings.passwords_allowed
+
+
+def passwords_allowed(tenant_id: int) -> bool:
+    return allows_passwords(active_settings(tenant_id))
 
 
 def save_settings(tenant_id: int, data: Mapping, actor: Actor | None = None) -> SsoSettings:
@@ -269,8 +273,7 @@ def _person(settings: SsoSettings, claims: dict) -> User:
 
 
 def _refused(tenant_id: int, email: str, reason: str) -> None:
-    from app.services import uow
-
+    """Audit a refused sign-in and commit it: the request fails, the attempt is kept."""
     audit.record(
         tenant_id,
         "auth.login_failed",

@@ -24,6 +24,7 @@ from app.models.case import Case
 from app.models.survey import SurveyInvitation, SurveyResponse, SurveyRound
 from app.models.user import User
 from app.reports.annual import SurveyRecord, school_year
+from app.security.digests import digest
 from app.services import audit
 from app.services import workflow_config as configs
 from app.services.actors import Actor
@@ -45,6 +46,18 @@ def _survey(tenant_id: int, key: str):
     return config, survey
 
 
+def frozen_questionnaire(survey) -> dict:
+    """The questionnaire as a round keeps it: later edits to the configuration do not
+    change what was asked (the benchmark generator writes rounds with the same fields)."""
+    return {
+        "survey_key": survey.key,
+        "title": survey.title,
+        "scale": list(survey.scale),
+        "statements": [[s.key, s.text] for s in survey.statements],
+        "comment_question": survey.comment_question,
+    }
+
+
 def _round(tenant_id: int, key: str, year: str, sent: int, closes_on: date) -> SurveyRound:
     config, survey = _survey(tenant_id, key)
     try:
@@ -57,14 +70,10 @@ def _round(tenant_id: int, key: str, year: str, sent: int, closes_on: date) -> S
     if row is None:
         row = SurveyRound(
             tenant_id=tenant_id,
-            survey_key=key,
             year=year,
-            title=survey.title,
-            scale=list(survey.scale),
-            statements=[[s.key, s.text] for s in survey.statements],
-            comment_question=survey.comment_question,
             sent=sent,
             closes_on=closes_on,
+            **frozen_questionnaire(survey),
         )
         db.session.add(row)
         db.session.flush()
@@ -76,10 +85,6 @@ def token_for(invitation: SurveyInvitation) -> str:
     return hmac.new(
         key, f"survey:{invitation.id}:{invitation.nonce}".encode(), hashlib.sha256
     ).hexdigest()[:40]
-
-
-def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def participants(tenant_id: int, year: str) -> list[User]:
@@ -130,7 +135,7 @@ def send(tenant_id: int, key: str, year: str, actor: Actor) -> SurveyRound:
         )
         db.session.add(invitation)
         db.session.flush()
-        invitation.token_hash = _digest(token_for(invitation))
+        invitation.token_hash = digest(token_for(invitation))
         outbox.add(
             "mail.survey_invitation",
             {"invitation_id": invitation.id, "reminder": False},
@@ -154,7 +159,7 @@ def send(tenant_id: int, key: str, year: str, actor: Actor) -> SurveyRound:
 def invitation_for(token: str) -> SurveyInvitation:
     """The open invitation behind a link; 404 for unknown, used or expired ones alike."""
     row = db.session.execute(
-        select(SurveyInvitation).where(SurveyInvitation.token_hash == _digest(token))
+        select(SurveyInvitation).where(SurveyInvitation.token_hash == digest(token))
     ).scalar_one_or_none()
     if row is None or row.used or row.expires_on < date.today():
         raise NotFound({"survey": ["This link is no longer valid: it was used or has expired."]})

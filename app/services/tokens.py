@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -13,6 +11,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models.base import utcnow
 from app.models.user import ApiToken, User
+from app.security.digests import digest, new_secret
 from app.services import audit
 from app.services.actors import Actor
 from app.services.users import sign_in
@@ -24,19 +23,15 @@ class IssuedToken:
     expires_at: datetime
 
 
-def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def issue(tenant_id: int, email: str, password: str) -> IssuedToken:
     """Exchange a password for a token; the plain token is shown once and never stored."""
     user = sign_in(tenant_id, email, password, channel="api")
-    token = secrets.token_urlsafe(32)
+    token = new_secret()
     ttl = timedelta(hours=current_app.config["API_TOKEN_TTL_HOURS"])
     row = ApiToken(
         tenant_id=tenant_id,
         user_id=user.id,
-        token_hash=_digest(token),
+        token_hash=digest(token),
         expires_at=utcnow() + ttl,
         session_version=user.session_version,
     )
@@ -56,7 +51,7 @@ def issue(tenant_id: int, email: str, password: str) -> IssuedToken:
 def user_for_token(token: str) -> User | None:
     """The token's user, if the token is known in this tenant, live and not revoked."""
     row = db.session.execute(
-        select(ApiToken).where(ApiToken.token_hash == _digest(token))
+        select(ApiToken).where(ApiToken.token_hash == digest(token))
     ).scalar_one_or_none()
     if row is None or row.revoked_at is not None or row.expires_at <= utcnow():
         return None
@@ -68,7 +63,7 @@ def user_for_token(token: str) -> User | None:
 
 def revoke(token: str, actor: Actor) -> None:
     row = db.session.execute(
-        select(ApiToken).where(ApiToken.token_hash == _digest(token))
+        select(ApiToken).where(ApiToken.token_hash == digest(token))
     ).scalar_one_or_none()
     if row is None or row.revoked_at is not None:
         return

@@ -66,21 +66,12 @@ def create_user(
         ).scalar_one()
         if exists:
             raise Conflict({"email": [f"{email} already has an account in this district."]})
-        user = User(
-            tenant_id=tenant_id,
-            email=email,
-            name=name.strip(),
-            password_hash=hash_password(password) if password else None,
-        )
-        user.role_grants = [RoleGrant(tenant_id=tenant_id, role=r) for r in sorted(set(roles))]
-        db.session.add(user)
-        db.session.flush()
-        audit.record(
+        user = _insert(
             tenant_id,
-            "user.created",
-            "user",
-            user.id,
-            after={"email": email, "roles": sorted(set(roles))},
+            email,
+            name,
+            sorted(set(roles)),
+            password_hash=hash_password(password) if password else None,
             actor=actor,
         )
         if send_welcome:
@@ -93,17 +84,39 @@ def create_pending(tenant_id: int, *, email: str, name: str) -> User:
     """Someone the district's identity provider vouches for, with no roles until an admin
     grants some: they can sign in but see nothing but a page that says they wait."""
     with tenant_scope(tenant_id):
-        user = User(tenant_id=tenant_id, email=normalise_email(email), name=name.strip()[:200])
-        db.session.add(user)
-        db.session.flush()
-        audit.record(
+        return _insert(
             tenant_id,
-            "user.created",
-            "user",
-            user.id,
-            after={"email": user.email, "roles": [], "pending": True},
+            normalise_email(email),
+            name[:200],
+            [],
             actor=Actor.system("single sign-on"),
+            pending=True,
         )
+
+
+def _insert(
+    tenant_id: int,
+    email: str,
+    name: str,
+    roles: list[str],
+    *,
+    password_hash: str | None = None,
+    actor: Actor | None,
+    **noted: object,
+) -> User:
+    """The row, its role grants and the audit event every new person gets."""
+    user = User(tenant_id=tenant_id, email=email, name=name.strip(), password_hash=password_hash)
+    user.role_grants = [RoleGrant(tenant_id=tenant_id, role=r) for r in roles]
+    db.session.add(user)
+    db.session.flush()
+    audit.record(
+        tenant_id,
+        "user.created",
+        "user",
+        user.id,
+        after={"email": email, "roles": roles, **noted},
+        actor=actor,
+    )
     return user
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask import abort
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -23,14 +22,13 @@ from app.blueprints.api.schemas import (
     PanelSessionSchema,
 )
 from app.blueprints.api.spec import documented
-from app.blueprints.loading import get_or_404
+from app.blueprints.loading import agenda_item_or_404, get_or_404
 from app.extensions import db
 from app.models.case import Case
 from app.models.panel import PanelMember, PanelSession
 from app.models.user import User
 from app.services import panel, uow
 from app.services.actors import current_actor
-from app.services.errors import ServiceError
 
 
 def _session_body(row: PanelSession) -> dict:
@@ -145,15 +143,6 @@ def panel_attendance(panel_session_id: int):
     return _session_body(row)
 
 
-def _item(panel_session_id: int, case_id: int):
-    row = get_or_404(PanelSession, panel_session_id)
-    get_or_404(Case, case_id)
-    try:
-        return row, panel.get_item(row, case_id)
-    except ServiceError:
-        abort(404)
-
-
 @bp.post("/t/<tenant_slug>/panel-sessions/<int:panel_session_id>/cases/<int:case_id>/ballots")
 @documented(
     "Cast or change your sealed ballot (null abstains); 409 when recused, closed or without quorum",
@@ -161,7 +150,7 @@ def _item(panel_session_id: int, case_id: int):
     status=204,
 )
 def panel_ballot(panel_session_id: int, case_id: int):
-    _, item = _item(panel_session_id, case_id)
+    _, item = agenda_item_or_404(panel_session_id, case_id)
     data = load(BallotInSchema())
     panel.cast(item, current_user.user, data["option"])
     uow.commit()
@@ -174,7 +163,7 @@ def panel_ballot(panel_session_id: int, case_id: int):
     response=PanelSessionSchema,
 )
 def panel_close(panel_session_id: int, case_id: int):
-    row, item = _item(panel_session_id, case_id)
+    row, item = agenda_item_or_404(panel_session_id, case_id)
     panel.close(item, current_user.user)
     uow.commit()
     return _session_body(row)

@@ -25,27 +25,29 @@ from app.blueprints.forms import (
 )
 from app.security.identity import TenantPrincipal, begin_session
 from app.services import password_resets, sso, uow, users
-from app.services.errors import ServiceError
+from app.services.errors import NotFound, ServiceError
 from app.tenants.resolution import current_tenant
 
 bp = Blueprint("auth", __name__, url_prefix="/t/<tenant_slug>")
 
 
-def _landing(user) -> str:
-    """Where a person goes after signing in: their page, or the waiting page with no role."""
+def _landing(user, wanted: str | None) -> str:
+    """Where a person goes after signing in: where they were going, or the waiting page
+    while they hold no role."""
     if not user.roles:
         return url_for("auth.pending")
-    return safe_next(request.args.get("next"), url_for("portal.home"))
+    return safe_next(wanted, url_for("portal.home"))
 
 
-def _login_page(form: LoginForm, status: int = 200, sso_errors: list[str] | None = None):
-    tenant = current_tenant()
+def _login_page(form: LoginForm, status: int = 200, errors: list[str] | None = None):
+    """The sign-in page; ``errors`` go on top (the form may be hidden: passwords off)."""
+    settings = sso.active_settings(current_tenant().id)
     return render_template(
         "auth/login.html",
         form=form,
-        sso=sso.active_settings(tenant.id),
-        passwords=sso.passwords_allowed(tenant.id),
-        sso_errors=sso_errors or [],
+        sso=settings,
+        passwords=sso.allows_passwords(settings),
+        sso_errors=errors or [],
     ), status
 
 
@@ -59,11 +61,11 @@ def login():
         except ServiceError as exc:
             uow.rollback()
             form.password.errors.append(exc.text())
-            # With passwords off the form is hidden: say why at the top instead.
-            return _login_page(form, 400, [] if sso.passwords_allowed(tenant.id) else [exc.text()])
+            # With passwords off the form is hidden: the refusal says so at the top.
+            return _login_page(form, 400, [exc.text()] if exc.status == 403 else [])
         begin_session(TenantPrincipal(user))
         uow.commit()
-        return redirect(_landing(user))
+        return redirect(_landing(user, request.args.get("next")))
     return _login_page(form, 400 if form.errors else 200)
 
 
@@ -75,32 +77,32 @@ def _no_sso():
 @bp.get("/sso/start")
 def sso_start():
     """Send the browser to the district's identity provider, remembering state and nonce."""
-    tenant = current_tenant()
-    if sso.active_settings(tenant.id) is None:
+    try:
+        url, pending = sso.begin(current_tenant().id, url_for("auth.sso_callback", _external=True))
+    except NotFound:
         return _no_sso()
-    url, pending = sso.begin(tenant.id, url_for("auth.sso_callback", _external=True))
     session["sso"] = {**pending.as_dict(), "next": request.args.get("next")}
     return redirect(url)
 
 
 @bp.get("/sso/callback")
 def sso_callback():
-    tenant = current_tenant()
-    if sso.active_settings(tenant.id) is None:
-        return _no_sso()
     pending = session.pop("sso", None)
     try:
         user = sso.complete(
-            tenant.id, pending, request.args, url_for("auth.sso_callback", _external=True)
+            current_tenant().id,
+            pending,
+            request.args,
+            url_for("auth.sso_callback", _external=True),
         )
+    except NotFound:
+        return _no_sso()
     except ServiceError as exc:
         uow.rollback()
         return _login_page(LoginForm(formdata=None), exc.status, exc.errors.get("sso", []))
     begin_session(TenantPrincipal(user))
     uow.commit()
-    if not user.roles:
-        return redirect(url_for("auth.pending"))
-    return redirect(safe_next((pending or {}).get("next"), url_for("portal.home")))
+    return redirect(_landing(user, (pending or {}).get("next")))
 
 
 @bp.get("/pending")

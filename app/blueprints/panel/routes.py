@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from app.blueprints.cases.forms import choices
 from app.blueprints.forms import flash_errors, perform
-from app.blueprints.loading import get_or_404
+from app.blueprints.loading import agenda_item_or_404, get_or_404
 from app.blueprints.panel.forms import (
     AgendaForm,
     AttendanceForm,
@@ -154,15 +154,6 @@ def session(panel_session_id: int):
     )
 
 
-def _session_and_item(panel_session_id: int, case_id: int):
-    row = get_or_404(PanelSession, panel_session_id)
-    get_or_404(Case, case_id)
-    try:
-        return row, panel.get_item(row, case_id)
-    except ServiceError:
-        abort(404)
-
-
 @bp.post("/sessions/<int:panel_session_id>/agenda")
 def add_case(panel_session_id: int):
     row = get_or_404(PanelSession, panel_session_id)
@@ -198,7 +189,7 @@ def attendance(panel_session_id: int):
 
 @bp.post("/sessions/<int:panel_session_id>/cases/<int:case_id>/ballot")
 def cast(panel_session_id: int, case_id: int):
-    row, item = _session_and_item(panel_session_id, case_id)
+    row, item = agenda_item_or_404(panel_session_id, case_id)
     form = BallotForm(prefix=f"item{item.id}")
     form.option.choices = choices([("", "Abstain"), *((o, o) for o in panel.ballot_options(item))])
     if form.validate_on_submit():
@@ -211,7 +202,7 @@ def cast(panel_session_id: int, case_id: int):
 
 @bp.post("/sessions/<int:panel_session_id>/cases/<int:case_id>/conflict")
 def declare(panel_session_id: int, case_id: int):
-    row, item = _session_and_item(panel_session_id, case_id)
+    row, item = agenda_item_or_404(panel_session_id, case_id)
     form = ConflictForm()
     member = panel.member_for(current_user.user)
     if form.validate_on_submit() and member is not None:
@@ -224,7 +215,7 @@ def declare(panel_session_id: int, case_id: int):
 
 @bp.post("/sessions/<int:panel_session_id>/cases/<int:case_id>/close")
 def close(panel_session_id: int, case_id: int):
-    row, item = _session_and_item(panel_session_id, case_id)
+    row, item = agenda_item_or_404(panel_session_id, case_id)
     perform(lambda: panel.close(item, current_user.user), "The vote is closed.")
     return redirect(url_for("panel.session", panel_session_id=row.id))
 
