@@ -92,6 +92,18 @@ def test_a_good_file_imports_and_reimporting_updates_instead_of_adding(app, pap)
             "rows[5].external_id",
             "'B-001' is also on line 2",
         ),
+        (
+            "B-9,Dee,dee\u202e@bps.org,Adams,peer_assistance,,2009-10-01,,,\n",
+            "rows[5].teacher_email",
+            "is not a valid e-mail address: The address contains an invisible or control "
+            "character (U+202E); type it again rather than pasting it.",
+        ),
+        (
+            "B-9,Dee,admin@bostonpap.org,Adams,peer_assistance,,2009-10-01,,,\n",
+            "rows[5].teacher_email",
+            "admin@bostonpap.org has an account that does not hold the teacher role; an import "
+            "never grants a role (the program admin does)",
+        ),
     ],
 )
 def test_one_bad_row_refuses_the_file_naming_row_and_column(app, pap, bad_line, key, message):

@@ -74,6 +74,8 @@ LIMITS: dict[str, tuple[Limit, ...]] = {
         Limit("10/hour", key=_link_token, methods=None),
     ),
     "auth.sso_callback": (Limit("30/minute", methods=None),),
+    # The public enrollment form opens cases and answers about addresses: not a probe.
+    "enroll.form": (Limit("10/minute;50/hour"),),
     # A school's teachers may answer from one address at once: generous per address.
     "surveys.answer": (
         Limit("120/minute;1000/hour", methods=None),

@@ -15,6 +15,7 @@ from app.extensions import db
 from app.jobs import outbox
 from app.models.case import Case
 from app.models.user import User
+from app.security.emails import InvalidEmail, checked_email
 from app.services import audit, cases, users
 from app.services import workflow_config as configs
 from app.services.actors import Actor
@@ -40,9 +41,10 @@ class EnrollmentRequest:
     source: str = "self"
 
 
-def _check(tenant_id: int, request: EnrollmentRequest) -> None:
+def _check(tenant_id: int, request: EnrollmentRequest, referred: bool) -> str:
+    """The teacher's address as stored, once every field is right; all errors at once."""
     config = configs.config_of(_current_version(tenant_id))
-    errors: dict[str, list[str]] = {}
+    email, errors = _email_problems(request.email, referred)
     if request.track not in config.tracks:
         errors["track"] = [f"Choose one of: {', '.join(t.name for t in config.tracks.values())}."]
     ratings = {r.key for r in config.rating_scale}
@@ -56,6 +58,32 @@ def _check(tenant_id: int, request: EnrollmentRequest) -> None:
         errors["school"] = ["Enter the school."]
     if errors:
         raise ValidationFailed(errors)
+    return email
+
+
+#: The public form's refusal names no role: it must not tell a stranger which addresses
+#: belong to the district's staff (it does tell that the address cannot enroll here).
+_NOT_THROUGH_THIS_FORM = "This address cannot enroll through this form; ask your program office."
+
+
+def _email_problems(text: str, referred: bool) -> tuple[str, dict[str, list[str]]]:
+    """The address as stored, and what is wrong with it. An existing account must already
+    be a teacher's: enrolling never grants a role, and a case must not name a program
+    admin, coordinator or CT as its teacher."""
+    try:
+        email = checked_email(text)
+    except InvalidEmail as exc:
+        return text, {"email": [str(exc)]}
+    person = db.session.execute(select(User).where(User.email == email)).scalar_one_or_none()
+    if person is None or "teacher" in person.roles:
+        return email, {}
+    if not referred:
+        return email, {"email": [_NOT_THROUGH_THIS_FORM]}
+    message = (
+        f"{email} belongs to an account that is not a teacher's; a referral cannot open a "
+        "case for it (the program admin manages its roles)."
+    )
+    return email, {"email": [message]}
 
 
 def _current_version(tenant_id: int):
@@ -65,14 +93,14 @@ def _current_version(tenant_id: int):
     return version
 
 
-def _teacher(tenant_id: int, request: EnrollmentRequest) -> User:
-    """The teacher's account, created without a password when it is new.
+def _teacher(tenant_id: int, email: str, request: EnrollmentRequest) -> User:
+    """The teacher's account (``_check`` made sure an existing one is a teacher's), created
+    without a password when it is new.
 
     An existing account is never changed from here (no role added, no school moved):
     the form is public, and a person's roles and school decide what they see and
     whom they are recused from.
     """
-    email = users.normalise_email(request.email)
     teacher = db.session.execute(select(User).where(User.email == email)).scalar_one_or_none()
     if teacher is None:
         teacher = users.create_user(
@@ -90,13 +118,13 @@ def _school_principal(school: str) -> User | None:
 
 def enroll(tenant_id: int, request: EnrollmentRequest, referred_by: User | None = None) -> Case:
     """Open a case for the request (flushes); the teacher and coordinators are told."""
-    _check(tenant_id, request)
-    teacher = _teacher(tenant_id, request)
+    email = _check(tenant_id, request, referred=referred_by is not None)
+    teacher = _teacher(tenant_id, email, request)
     db.session.flush()
     actor = (
         Actor("user", referred_by.id, referred_by.email)
         if referred_by
-        else Actor("system", None, f"enrollment form ({users.normalise_email(request.email)})")
+        else Actor("system", None, f"enrollment form ({email})")
     )
     case = cases.open_case(
         tenant_id,

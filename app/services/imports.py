@@ -17,10 +17,12 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models.case import Case
-from app.models.user import RoleGrant, User
+from app.models.user import User
+from app.security.emails import InvalidEmail, checked_email
 from app.services import audit, users
 from app.services import workflow_config as configs
 from app.services.actors import Actor
+from app.services.case_permissions import principal_sees
 from app.services.errors import ValidationFailed
 from app.workflows import ProgramConfig
 
@@ -109,11 +111,13 @@ def _check_row(number: int, raw: dict[str, str], config: ProgramConfig):
     outcome = raw["outcome"].strip() or None
     if outcome and outcome not in config.outcomes:
         problems["outcome"] = [f"unknown outcome '{outcome}'"]
-    if "@" not in raw["teacher_email"]:
-        problems.setdefault("teacher_email", ["is not an e-mail address"])
-    ct = raw["consulting_teacher_email"].strip() or None
-    if ct and "@" not in ct:
-        problems["consulting_teacher_email"] = ["is not an e-mail address"]
+    emails = {}
+    for column in ("teacher_email", "consulting_teacher_email"):
+        if raw[column].strip():
+            try:
+                emails[column] = checked_email(raw[column])
+            except InvalidEmail as exc:
+                problems[column] = [f"is not a valid e-mail address: {exc}"]
     dates = {}
     for column, required in (("requested_on", True), ("started_on", False), ("ended_on", False)):
         dates[column], problem = _date(raw[column], required)
@@ -129,10 +133,10 @@ def _check_row(number: int, raw: dict[str, str], config: ProgramConfig):
         number,
         raw["external_id"].strip(),
         raw["teacher_name"].strip(),
-        users.normalise_email(raw["teacher_email"]),
+        emails["teacher_email"],
         raw["school"].strip(),
         track,
-        users.normalise_email(ct) if ct else None,
+        emails.get("consulting_teacher_email"),
         dates["requested_on"],
         dates["started_on"],
         dates["ended_on"],
@@ -152,8 +156,13 @@ def import_cases(tenant_id: int, stream: TextIO, actor: Actor) -> ImportResult:
         for chunk in _chunks([r.external_id for r in rows])
         for c in db.session.execute(select(Case).where(Case.external_id.in_(chunk))).scalars()
     }
-    _check_updates(rows, existing)
-    people = _people(tenant_id, rows)
+    people = _existing_people(rows)
+    errors = _update_problems(rows, existing)
+    for key, messages in _role_problems(rows, people).items():
+        errors.setdefault(key, []).extend(messages)
+    if errors:
+        raise ValidationFailed(errors)
+    _add_new_people(tenant_id, rows, people)
     created = updated = 0
     for row in rows:
         case = existing.get(row.external_id)
@@ -182,7 +191,7 @@ def import_cases(tenant_id: int, stream: TextIO, actor: Actor) -> ImportResult:
     return ImportResult(created, updated)
 
 
-def _check_updates(rows: list[CaseRow], existing: dict[str, Case]) -> None:
+def _update_problems(rows: list[CaseRow], existing: dict[str, Case]) -> dict[str, list[str]]:
     """A re-import corrects history; it never moves a case to another teacher, nor changes
     the CT of a case whose assignment was made (and agreed) in Parley."""
     from app.models.assignment import Assignment
@@ -210,8 +219,7 @@ def _check_updates(rows: list[CaseRow], existing: dict[str, Case]) -> None:
             errors[f"rows[{row.line}].consulting_teacher_email"] = [
                 f"case {row.external_id} has an assignment made in Parley; change it there"
             ]
-    if errors:
-        raise ValidationFailed(errors)
+    return errors
 
 
 def _chunks(values: list, size: int = 5000):
@@ -220,35 +228,62 @@ def _chunks(values: list, size: int = 5000):
         yield values[start : start + size]
 
 
-def _people(tenant_id: int, rows: list[CaseRow]) -> dict[str, User]:
-    """Teachers and CTs by e-mail, created (without a password) when new."""
-    wanted: dict[str, tuple[str, str]] = {}
-    for row in rows:
-        wanted.setdefault(row.teacher_email, (row.teacher_name, "teacher"))
-        if row.ct_email:
-            wanted.setdefault(
-                row.ct_email,
-                (row.ct_email.split("@")[0].replace(".", " ").title(), "consulting_teacher"),
-            )
-    found = {
+#: The role each e-mail column names. An import gives it to the people it creates and
+#: never to an existing account: roles come from the program admin.
+_ROLE_OF = {"teacher_email": "teacher", "consulting_teacher_email": "consulting_teacher"}
+
+
+def _named(row: CaseRow) -> list[tuple[str, str]]:
+    """The (column, e-mail) pairs a row names people by."""
+    pairs = [("teacher_email", row.teacher_email)]
+    return pairs + ([("consulting_teacher_email", row.ct_email)] if row.ct_email else [])
+
+
+def _existing_people(rows: list[CaseRow]) -> dict[str, User]:
+    emails = list(dict.fromkeys(email for row in rows for _, email in _named(row)))
+    return {
         u.email: u
-        for chunk in _chunks(list(wanted))
+        for chunk in _chunks(emails)
         for u in db.session.execute(select(User).where(User.email.in_(chunk))).scalars()
     }
-    for email, (name, role) in wanted.items():
-        person = found.get(email)
-        if person is None:
-            found[email] = users.create_user(
-                tenant_id, email=email, name=name, roles=[role], send_welcome=False
-            )
-        elif role not in person.roles:
-            person.role_grants.append(RoleGrant(tenant_id=tenant_id, role=role))
-            if role == "consulting_teacher":
-                from app.services.roster import ensure_profile
 
-                db.session.flush()
-                ensure_profile(person)
-    return found
+
+def _role_problems(rows: list[CaseRow], people: dict[str, User]) -> dict[str, list[str]]:
+    """Each address holds its column's role already, or is new and takes only that one."""
+    errors: dict[str, list[str]] = {}
+    first: dict[str, tuple[int, str]] = {}  # a new address: where the file first names it
+    for row in rows:
+        for column, email in _named(row):
+            role, person = _ROLE_OF[column], people.get(email)
+            line, first_column = first.setdefault(email, (row.line, column))
+            if person is not None and role not in person.roles:
+                errors[f"rows[{row.line}].{column}"] = [
+                    f"{email} has an account that does not hold the {role} role; an import "
+                    "never grants a role (the program admin does)"
+                ]
+            elif person is None and first_column != column:
+                errors[f"rows[{row.line}].{column}"] = [
+                    f"{email} is new and is the {first_column} on line {line}; an import gives "
+                    "a new person one role (the program admin adds others)"
+                ]
+    return errors
+
+
+def _add_new_people(tenant_id: int, rows: list[CaseRow], people: dict[str, User]) -> None:
+    """Create (without a password or welcome) each person the file names who is new, with
+    the role of the column that names them; a new CT gets a roster profile with it."""
+    for row in rows:
+        for column, email in _named(row):
+            if email in people:
+                continue
+            name = (
+                row.teacher_name
+                if column == "teacher_email"
+                else email.split("@")[0].replace(".", " ").title()
+            )
+            people[email] = users.create_user(
+                tenant_id, email=email, name=name, roles=[_ROLE_OF[column]], send_welcome=False
+            )
 
 
 def _fill(case: Case, row: CaseRow, config: ProgramConfig, people: dict[str, User]) -> None:
@@ -261,7 +296,7 @@ def _fill(case: Case, row: CaseRow, config: ProgramConfig, people: dict[str, Use
         row.started_on,
         row.ended_on,
     )
-    case.principal_can_see = track.kind == "review" and track.principal_secondary_evaluator
+    case.principal_can_see = principal_sees(track)
     if row.outcome:
         case.outcome, case.report_group = row.outcome, config.outcomes[row.outcome].group
         case.state = _closing_state(track, row.outcome)

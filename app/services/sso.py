@@ -28,6 +28,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models.sso import NEW_USER_POLICIES, SsoSettings
 from app.models.user import User
+from app.security.emails import InvalidEmail, checked_email
 from app.security.encryption import DecryptionFailed, seal, unseal
 from app.services import audit, uow, users
 from app.services.actors import Actor
@@ -260,8 +261,7 @@ def _person(settings: SsoSettings, claims: dict) -> User:
                 403,
             )
         if user is None and settings.new_users == "pending":
-            name = str(claims.get("name") or email.partition("@")[0])
-            user = users.create_pending(tenant_id, email=email, name=name)
+            user = _pending(tenant_id, email, claims)
         if user is None or not user.active:
             _refused(tenant_id, email, "no account" if user is None else "disabled")
             raise SignInRefused(
@@ -270,6 +270,21 @@ def _person(settings: SsoSettings, claims: dict) -> User:
             )
         user.sso_subject = subject
         return users.record_sign_in(user, channel="sso", issuer=settings.issuer, subject=subject)
+
+
+def _pending(tenant_id: int, email: str, claims: dict) -> User:
+    """A newcomer's account with no roles, if the provider's address is one we can store."""
+    try:
+        email = checked_email(email)
+    except InvalidEmail as exc:
+        # Escaped for the audit trail: a hidden character must not reorder what it shows.
+        _refused(tenant_id, email.encode("ascii", "backslashreplace").decode(), "invalid e-mail")
+        raise SignInRefused(
+            {"sso": [f"The identity provider's address is not a valid e-mail address: {exc}"]},
+            403,
+        ) from exc
+    name = str(claims.get("name") or email.partition("@")[0])
+    return users.create_pending(tenant_id, email=email, name=name)
 
 
 def _refused(tenant_id: int, email: str, reason: str) -> None:

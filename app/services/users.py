@@ -12,6 +12,7 @@ from app.extensions import db
 from app.jobs import outbox
 from app.models.base import utcnow
 from app.models.user import PlatformUser, RoleGrant, User
+from app.security.emails import InvalidEmail, checked_email, lookup_form
 from app.security.passwords import hash_password, password_problems, verify_password
 from app.security.roles import PLATFORM_ROLE_KEYS, TENANT_ROLE_KEYS
 from app.services import audit, uow
@@ -21,7 +22,17 @@ from app.tenants.context import tenant_scope
 
 
 def normalise_email(email: str) -> str:
-    return email.strip().lower()
+    """An address as typed, in the form accounts are stored and looked up by (never refuses:
+    a lookup of an address no one could have simply finds nobody)."""
+    return lookup_form(email)
+
+
+def _check_email(email: str) -> tuple[str, dict[str, list[str]]]:
+    """The address to store, or the problem with it under ``email``."""
+    try:
+        return checked_email(email), {}
+    except InvalidEmail as exc:
+        return email, {"email": [str(exc)]}
 
 
 def _check_password(password: str | None, *context: str) -> dict[str, list[str]]:
@@ -54,8 +65,8 @@ def create_user(
     send_welcome: bool = True,
 ) -> User:
     """Add a person to a district with roles; the welcome e-mail commits with the row."""
-    email = normalise_email(email)
-    errors = {**_check_password(password, email, name), **_check_roles(roles, TENANT_ROLE_KEYS)}
+    email, errors = _check_email(email)
+    errors |= {**_check_password(password, email, name), **_check_roles(roles, TENANT_ROLE_KEYS)}
     if not name.strip():
         errors["name"] = ["Enter the person's name."]
     if errors:
@@ -83,10 +94,13 @@ def create_user(
 def create_pending(tenant_id: int, *, email: str, name: str) -> User:
     """Someone the district's identity provider vouches for, with no roles until an admin
     grants some: they can sign in but see nothing but a page that says they wait."""
+    email, errors = _check_email(email)
+    if errors:
+        raise ValidationFailed(errors)
     with tenant_scope(tenant_id):
         return _insert(
             tenant_id,
-            normalise_email(email),
+            email,
             name[:200],
             [],
             actor=Actor.system("single sign-on"),
@@ -287,8 +301,8 @@ def set_active(user: User, active: bool, actor: Actor | None = None) -> User:
 
 
 def create_platform_user(email: str, name: str, role: str, password: str) -> PlatformUser:
-    errors = {**_check_password(password, email, name), **_check_roles([role], PLATFORM_ROLE_KEYS)}
-    email = normalise_email(email)
+    email, errors = _check_email(email)
+    errors |= {**_check_password(password, email, name), **_check_roles([role], PLATFORM_ROLE_KEYS)}
     if db.session.execute(select(PlatformUser).where(PlatformUser.email == email)).first():
         errors["email"] = [f"{email} already has a platform account."]
     if errors:
