@@ -33,6 +33,10 @@ class Visit(TenantScoped, db.Model):
 
     author: Mapped[User] = relationship(lazy="joined")
 
+    #: Why the visit does not count toward the guards (plain words; empty when it counts).
+    #: Not stored: ``support.visits`` fills it in from the configuration and the case's dates.
+    not_counted_because = ()
+
 
 class Goal(TenantScoped, db.Model):
     __tablename__ = "goals"

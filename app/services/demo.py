@@ -147,6 +147,8 @@ def _bring_to_support(case: Case, config, person: dict[str, User]) -> None:
         assignments.review(proposal, person["committee_member"], True, None)
     _advance(case, person["coordinator"], steps=1)
     _advance(case, person["consulting_teacher"], steps=1)
+    # The story began three weeks ago: a visit dated before support began would be refused.
+    case.enrolled_on = case.started_on = date.today() - timedelta(days=21)
     kind = next(iter(config.visit_types))
     for days in (14, 7):
         support.log_visit(

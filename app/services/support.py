@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import BinaryIO
@@ -20,6 +22,7 @@ from app.services.actors import Actor
 from app.services.case_permissions import require
 from app.services.cases import ensure_open
 from app.services.errors import Conflict, ValidationFailed
+from app.workflows.facts import SupportPeriod, visit_shortfalls
 
 #: How far ahead the introduction meeting is put on the calendar when a CT is assigned.
 INTRODUCTION_AFTER = timedelta(days=7)
@@ -42,6 +45,57 @@ class VisitInput:
     planned: bool = False
 
 
+def support_period(case: Case, today: date | None = None) -> SupportPeriod:
+    """From the start of support to the case's end, or today while it is open.
+
+    Support starts when the first consulting teacher's assignment takes effect
+    (``started_on``); a case without that date counts from its enrollment, and no
+    case's support starts before it enrolled.
+    """
+    today = today or date.today()
+    start = max(case.enrolled_on, case.started_on or case.enrolled_on)
+    if case.ended_on is None:
+        return SupportPeriod(start, today)
+    return SupportPeriod(start, min(case.ended_on, today), ended=True)
+
+
+@dataclass(frozen=True)
+class VisitFacts:
+    """What the guards read of a case's visits."""
+
+    #: Visits that count (see ``app.workflows.facts.visit_shortfalls``), per visit type.
+    counted_by_type: Mapping[str, int]
+    months_of_support: float
+    #: Whether the principal took part in a logged visit.
+    principal_present: bool
+
+
+def visit_facts(case: Case, today: date) -> VisitFacts:
+    """Count the visits that count, in one query, and the months of support."""
+    config = configs.config_of(case.workflow_version)
+    period = support_period(case, today)
+    rows = db.session.execute(
+        select(
+            Visit.visit_type,
+            Visit.visited_on,
+            Visit.planned,
+            Visit.duration_minutes,
+            Visit.notes,
+            Visit.focus_standards,
+            Visit.next_steps,
+            Visit.principal_present,
+        ).where(Visit.case_id == case.id)
+    ).all()
+    counted = Counter(
+        row.visit_type for row in rows if not visit_shortfalls(row, config.visit_types, period)
+    )
+    return VisitFacts(
+        counted_by_type=dict(counted),
+        months_of_support=period.months,
+        principal_present=any(row.principal_present and not row.planned for row in rows),
+    )
+
+
 def _check_visit(case: Case, data: VisitInput) -> None:
     config = configs.config_of(case.workflow_version)
     errors: dict[str, list[str]] = {}
@@ -53,7 +107,12 @@ def _check_visit(case: Case, data: VisitInput) -> None:
         errors["focus_standards"] = [f"Unknown standard: {', '.join(unknown)}."]
     if data.duration_minutes is not None and not 0 < data.duration_minutes <= 600:
         errors["duration_minutes"] = ["Give the length in minutes, between 1 and 600."]
-    if not data.planned and data.visited_on > date.today():
+    start = support_period(case).start
+    if data.visited_on < start:
+        errors["visited_on"] = [
+            f"A visit cannot be dated before support began ({start.isoformat()})."
+        ]
+    elif not data.planned and data.visited_on > date.today():
         errors["visited_on"] = ["A logged visit cannot be in the future; plan it instead."]
     if errors:
         raise ValidationFailed(errors)
@@ -159,8 +218,12 @@ def schedule_introduction(case: Case, by: User) -> Visit:
 
 
 def visits(case: Case, *, for_teacher: bool = False) -> list[Visit]:
+    """The case's visits, newest first, each saying why it does not count (if it does not)."""
     query = select(Visit).where(Visit.case_id == case.id).order_by(Visit.visited_on.desc())
     rows = list(db.session.execute(query).scalars())
+    config, period = configs.config_of(case.workflow_version), support_period(case)
+    for visit in rows:  # judged on the whole record, before any notes are withheld below
+        visit.not_counted_because = visit_shortfalls(visit, config.visit_types, period)
     if for_teacher:
         for visit in rows:  # the date and kind always show; notes only when shared
             if not visit.shared_with_teacher:
@@ -230,7 +293,8 @@ def add_evidence(
     """Evidence tagged to standards: text, a file (stored per tenant), or both.
 
     The assigned CT adds the primary evaluator's evidence; the case's principal, where the
-    track shares evidence with them, the secondary evaluator's.
+    track makes them its secondary evaluator, the secondary evaluator's (``require`` lets a
+    principal act only then: what a track shares with them is for reading).
     """
     from flask import current_app
 
@@ -355,18 +419,7 @@ def submit_recommendation(
     if case.panel_review_open:
         raise Conflict({"_schema": ["The panel has the case; the recommendation is final."]})
     track = configs.config_of(case.workflow_version).tracks[case.track_key]
-    step = next(
-        (
-            t
-            for t in track.transitions_from(case.state)
-            if any(
-                e.name == "open_panel_review"
-                or (e.name == "record_rating" and e.params.get("source") == "ct_recommendation")
-                for e in t.effects
-            )
-        ),
-        None,
-    )
+    step = cases.recommendation_step(track, case.state)
     if step is None:
         raise Conflict({"_schema": ["The case is not at the recommendation step."]})
     row = recommend(case, ct, rating, rationale, evidence_ids)

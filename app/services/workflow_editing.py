@@ -70,8 +70,14 @@ def with_common_fields(
         k: {"label": label, "group": group}
         for k, label, group in _rows(data["outcomes"], "outcomes", 3, errors)
     }
+    kept = {k: t for k, t in (doc.get("visit_types") or {}).items() if isinstance(t, dict)}
     doc["visit_types"] = {
-        k: {"label": label, "fields": [f.strip() for f in fields.split(",") if f.strip()]}
+        # Keys the form does not show (e.g. required_to_count) stay as they were.
+        k: {
+            **kept.get(k, {}),
+            "label": label,
+            "fields": [f.strip() for f in fields.split(",") if f.strip()],
+        }
         for k, label, fields in _rows(data["visit_types"], "visit_types", 3, errors)
     }
     if doc.get("panel") is not None:

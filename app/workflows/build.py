@@ -31,6 +31,7 @@ from app.workflows.model import (
 )
 from app.workflows.panel import Constituency, DecisionRule, PanelRules
 from app.workflows.registry import DocumentIndex, Entry
+from app.workflows.vocabulary import DEFAULT_REQUIRED_TO_COUNT
 
 
 def _frozen(mapping: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -122,6 +123,15 @@ def _survey(raw: Mapping[str, Any]) -> Survey:
     )
 
 
+def _visit_type(key: str, raw: Mapping[str, Any]) -> VisitType:
+    logged = tuple(raw["log_fields"])
+    required = raw.get("required_to_count")
+    if required is None:
+        # A type that never asks for a field cannot demand it: the default keeps to its log.
+        required = [name for name in DEFAULT_REQUIRED_TO_COUNT if name in logged]
+    return VisitType(key, raw["label"], logged, tuple(dict.fromkeys(required)))
+
+
 def build_config(loaded: Mapping[str, Any], index: DocumentIndex) -> ProgramConfig:
     """Build the frozen configuration; ``loaded`` is the schema's output."""
     program = loaded["program"]
@@ -133,12 +143,7 @@ def build_config(loaded: Mapping[str, Any], index: DocumentIndex) -> ProgramConf
         rating_scale=tuple(RatingLevel(**level) for level in loaded["rating_scale"]),
         standards=tuple(Standard(**s) for s in loaded["standards"]),
         tracks=_frozen({k: _track(k, t, index) for k, t in loaded["tracks"].items()}),
-        visit_types=_frozen(
-            {
-                k: VisitType(k, t["label"], tuple(t["log_fields"]))
-                for k, t in loaded["visit_types"].items()
-            }
-        ),
+        visit_types=_frozen({k: _visit_type(k, t) for k, t in loaded["visit_types"].items()}),
         outcomes=_frozen(
             {k: Outcome(k, o["label"], o["group"]) for k, o in loaded["outcomes"].items()}
         ),

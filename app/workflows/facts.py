@@ -6,11 +6,14 @@ which keeps every decision a pure function that tests can drive directly.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Protocol
+
+from app.workflows.model import VisitType
+from app.workflows.vocabulary import VISIT_EVIDENCE_FIELDS
 
 
 def _empty() -> Mapping[Any, Any]:
@@ -59,3 +62,62 @@ class ActorFacts:
     def standing(self) -> frozenset[str]:
         """Every name under which this person may be admitted to an action."""
         return self.roles | self.relations
+
+
+@dataclass(frozen=True)
+class SupportPeriod:
+    """The days on which a visit counts: from the start of support to its end.
+
+    ``end`` is the day the case closed when ``ended``, otherwise today.
+    """
+
+    start: date
+    end: date
+    ended: bool = False
+
+    @property
+    def months(self) -> float:
+        """Months of support, to one decimal (a month is 30.44 days, as in the reports)."""
+        return round(max((self.end - self.start).days, 0) / 30.44, 1)
+
+
+class VisitRecord(Protocol):
+    """What counting needs of one visit (a ``Visit`` row, or a row of its columns)."""
+
+    visit_type: str
+    visited_on: date
+    planned: bool
+    duration_minutes: int | None
+    notes: str | None
+    focus_standards: Sequence[str] | None
+    next_steps: str | None
+
+
+def visit_shortfalls(
+    visit: VisitRecord, visit_types: Mapping[str, VisitType], period: SupportPeriod
+) -> tuple[str, ...]:
+    """Why ``visit`` does not count toward the guards, in plain words; empty when it counts.
+
+    A visit counts when it is logged (not planned), of a type the program has, filled in
+    as its type requires, and dated inside the support period. The guards' facts and the
+    case page both ask this, so what a page shows as counting is what the guards count.
+    """
+    if visit.planned:
+        return ("planned, not logged",)
+    kind = visit_types.get(visit.visit_type)
+    reasons = (
+        [VISIT_EVIDENCE_FIELDS[name] for name in kind.required_to_count if _empty(visit, name)]
+        if kind is not None
+        else ["not a visit type of this program"]
+    )
+    if visit.visited_on < period.start:
+        reasons.append(f"dated before support began ({period.start.isoformat()})")
+    elif visit.visited_on > period.end:
+        ended = f"dated after support ended ({period.end.isoformat()})"
+        reasons.append(ended if period.ended else "dated in the future")
+    return tuple(reasons)
+
+
+def _empty(visit: VisitRecord, name: str) -> bool:
+    value = getattr(visit, name)
+    return not (value.strip() if isinstance(value, str) else value)

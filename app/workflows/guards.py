@@ -135,7 +135,11 @@ def _eligible(facts: CaseFacts, params: Mapping[str, Any]) -> str | None:
 _ENTRIES: tuple[Entry[GuardFunc], ...] = (
     Entry(
         "min_visits",
-        "At least `count` logged visits, of the given visit types if `types` is set.",
+        "At least `count` visits that count, of the given visit types if `types` is set. "
+        "A visit counts when it is logged (not planned), has the fields its type's "
+        "`required_to_count` names, and is dated inside the case's support period "
+        "(from the start of support to the case's end; never before enrollment or in "
+        "the future). The case page says why each other visit does not count.",
         _min_visits,
         _MinVisits,
         {"count": 6, "types": ["observation"]},
@@ -143,7 +147,9 @@ _ENTRIES: tuple[Entry[GuardFunc], ...] = (
     ),
     Entry(
         "min_months_of_support",
-        "The case has had at least `months` months of support.",
+        "The case has had at least `months` months of support, counted from the start "
+        "of support (when its first consulting teacher's assignment took effect; its "
+        "enrollment if it has no such date) to the case's end, or today while it is open.",
         _min_months,
         _MinMonths,
         {"months": 6},

@@ -119,6 +119,8 @@ class VisitType:
     key: str
     label: str
     fields: tuple[str, ...]
+    #: Fields a logged visit must have filled in to count toward the guards.
+    required_to_count: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

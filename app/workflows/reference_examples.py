@@ -62,7 +62,11 @@ EXAMPLES: dict[str, Any] = {
         }
     },
     "visit_types": {
-        "observation": {"label": "Observation", "fields": ["date", "duration_minutes", "notes"]}
+        "observation": {
+            "label": "Observation",
+            "fields": ["date", "duration_minutes", "notes"],
+            "required_to_count": ["duration_minutes", "notes"],
+        }
     },
     "panel": {
         "constituencies": {

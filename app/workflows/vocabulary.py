@@ -106,6 +106,18 @@ VISIT_FIELDS = MappingProxyType(
         "artifacts": "lesson plans or student work attached",
     }
 )
+VISIT_EVIDENCE_FIELDS = MappingProxyType(
+    {
+        "duration_minutes": "no duration",
+        "focus_standards": "no focus standards",
+        "notes": "no notes",
+        "next_steps": "no next steps",
+    }
+)
+"""Log fields a visit record keeps, which a visit type may require before a visit counts
+toward the guards; each with the words that say a visit lacks it."""
+DEFAULT_REQUIRED_TO_COUNT = ("duration_minutes", "notes")
+"""What a visit needs to count when its type does not say: how long, and what happened."""
 WORDING_KEYS = MappingProxyType(
     {
         "welcome": "the portal's welcome paragraph",
