@@ -104,7 +104,8 @@ def test_visit_logs_and_survey_results_export_as_csv(app, district, make_user, m
 
     pap = district("bostonpap", "boston_pap_2007")
     teacher = make_user(pap.tenant, "teacher", email="t@bps.org")
-    case = make_case(pap.tenant, teacher, "peer_assistance")
+    # Enrolled before the visits: none may be dated before support began.
+    case = make_case(pap.tenant, teacher, "peer_assistance", enrolled_on=day(2025, 12, 1))
     with app.app_context(), tenant_scope(pap.tenant.id):
         row = db.session.get(Case, case.id)
         row.ct_id = pap.people["ct"].id

@@ -25,3 +25,23 @@ def test_the_csv_writer_quotes_every_dangerous_cell():
     csv_writer(buffer).writerow(["=cmd|' /C calc'!A0", "Lincoln Elementary", 7])
     [row] = list(csv.reader(io.StringIO(buffer.getvalue())))
     assert row == ["'=cmd|' /C calc'!A0", "Lincoln Elementary", "7"]
+
+
+def test_a_spreadsheet_row_keeps_typed_formulas_as_string_cells():
+    from openpyxl import Workbook, load_workbook
+
+    from app.exports.cells import append_row
+
+    for write_only in (False, True):
+        book = Workbook(write_only=write_only)
+        sheet = book.create_sheet("Rows") if write_only else book.active
+        append_row(sheet, ['=HYPERLINK("http://x","y")', "Pasted\x0b=1", "Ms. O'Neil", -3])
+        buffer = io.BytesIO()
+        book.save(buffer)
+        cells = next(load_workbook(buffer).worksheets[0].iter_rows(max_row=1))
+        assert [(c.value, c.data_type) for c in cells] == [
+            ('\'=HYPERLINK("http://x","y")', "s"),
+            ("Pasted=1", "s"),
+            ("Ms. O'Neil", "s"),
+            (-3, "n"),
+        ]

@@ -9,8 +9,9 @@ for download, with the same numbers.
 Text in the report comes from the district (its name, track and consulting
 teacher names, survey statements, participants' comments) and is never trusted
 as markup: it is escaped for reportlab's Paragraph mini-language, stored in the
-spreadsheet as text even when it starts with "=" (a comment must not become a
-formula), and stripped of the control characters that neither format accepts.
+spreadsheet through the one safe writer (``app.exports.cells``: a comment starting
+with "=" is stored as text behind a "'", never as a formula), and stripped of the
+control characters that neither format accepts.
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ from reportlab.lib.pagesizes import letter
 from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import inch
 from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+from app.exports.cells import append_row
 
 __all__ = ["to_pdf", "to_xlsx"]
 
@@ -73,12 +76,10 @@ def _scale_keys(statements: Sequence[Mapping[str, Any]]) -> list[str]:
 
 
 def _append(sheet: Worksheet, values: Iterable[Any], *, bold: bool = False) -> None:
-    """Add a row, keeping text as text: openpyxl would turn "=..." into a live formula."""
-    sheet.append([_clean(value) if isinstance(value, str) else value for value in values])
-    for cell in sheet[sheet.max_row]:
-        if isinstance(cell.value, str):
-            cell.data_type = "s"
-        if bold:
+    """Add a row through the one safe writer: text that would start a formula stays text."""
+    append_row(sheet, values)
+    if bold:
+        for cell in sheet[sheet.max_row]:
             cell.font = _BOLD
 
 

@@ -6,7 +6,6 @@ no list can show a case its reader may not see.
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -15,6 +14,7 @@ from datetime import date, timedelta
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import defaultload, lazyload, selectinload
 
+from app.exports.cells import csv_writer
 from app.extensions import db
 from app.models.case import Case, CaseDeadline
 from app.models.support import Visit
@@ -83,29 +83,33 @@ CSV_COLUMNS = (
 )
 
 
-def csv_rows(cases: Iterable[Case]) -> Iterator[str]:
-    """The list as CSV, a line at a time (streams any length without holding it)."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(CSV_COLUMNS)
-    yield buffer.getvalue()
+def table_rows(cases: Iterable[Case]) -> Iterator[list]:
+    """The list as rows of values, the header first: what the CSV and XLSX exports hold."""
+    yield list(CSV_COLUMNS)
     for case in cases:
+        deadline = next_deadline(case)
+        yield [
+            case.id,
+            case.teacher.name,
+            case.track_key,
+            case.state,
+            case.school or "",
+            case.ct.name if case.ct else "",
+            case.enrolled_on.isoformat(),
+            case.outcome or "",
+            deadline.due_on.isoformat() if deadline else "",
+        ]
+
+
+def csv_rows(cases: Iterable[Case]) -> Iterator[str]:
+    """The list as CSV, a line at a time (streams any length without holding it); every
+    cell through the safe writer, so a name typed as a formula stays text."""
+    buffer = io.StringIO()
+    writer = csv_writer(buffer)
+    for row in table_rows(cases):
         buffer.seek(0)
         buffer.truncate()
-        deadline = next_deadline(case)
-        writer.writerow(
-            [
-                case.id,
-                case.teacher.name,
-                case.track_key,
-                case.state,
-                case.school or "",
-                case.ct.name if case.ct else "",
-                case.enrolled_on.isoformat(),
-                case.outcome or "",
-                deadline.due_on.isoformat() if deadline else "",
-            ]
-        )
+        writer.writerow(row)
         yield buffer.getvalue()
 
 

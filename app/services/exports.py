@@ -14,6 +14,7 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import select
 
+from app.exports.cells import append_row, csv_writer
 from app.extensions import db
 from app.jobs import outbox
 from app.models.base import TenantScoped, utcnow
@@ -25,6 +26,7 @@ from app.services.errors import NotFound, ValidationFailed
 
 #: How long a finished export can be downloaded.
 KEEP_FOR = timedelta(days=2)
+_XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _LABELS = {
     "annual_pdf": "Annual report (PDF)",
     "annual_xlsx": "Annual report (XLSX)",
@@ -139,11 +141,7 @@ def _annual(row: ExportJob, fmt: str):
     labels = {k: g.label for k, g in config.report_groups.items()} | {"active": "Active"}
     renderer = render.to_pdf if fmt == "pdf" else render.to_xlsx
     data = renderer(report, district=_tenant_name(row.tenant_id), group_labels=labels)
-    kind = (
-        "application/pdf"
-        if fmt == "pdf"
-        else "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    )
+    kind = "application/pdf" if fmt == "pdf" else _XLSX
     return io.BytesIO(data), f"annual-report-{row.params['year']}.{fmt}", kind
 
 
@@ -151,40 +149,27 @@ def _cases(row: ExportJob, fmt: str):
     from app.services import case_lists
 
     user = db.session.get(User, row.requested_by_id)
-    query = case_lists.filtered(user, case_lists.CaseFilters())
-    lines = case_lists.csv_rows(case_lists.in_batches(query))
+    cases = case_lists.in_batches(case_lists.filtered(user, case_lists.CaseFilters()))
+    if fmt == "csv":
+        return _csv_spool(case_lists.table_rows(cases)), "cases.csv", "text/csv"
+    from openpyxl import Workbook
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("Cases")
+    for record in case_lists.table_rows(cases):
+        append_row(sheet, record)
     # Handed back to ``build``, which stores it and closes it.
     spool = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115
-    if fmt == "csv":
-        for line in lines:
-            spool.write(line.encode())
-    else:
-        from openpyxl import Workbook
-
-        book = Workbook(write_only=True)
-        sheet = book.create_sheet("Cases")
-        import csv
-
-        for record in csv.reader(lines):
-            sheet.append(record)
-        book.save(spool)
+    book.save(spool)
     spool.seek(0)
-    kind = (
-        "text/csv"
-        if fmt == "csv"
-        else ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    )
-    return spool, f"cases.{fmt}", kind
+    return spool, "cases.xlsx", _XLSX
 
 
 def _csv_spool(rows):
-    import csv
-
+    """The rows as a CSV file, each cell through the safe writer."""
     spool = tempfile.TemporaryFile("w+b")  # noqa: SIM115 - handed back to ``build``
     text = io.TextIOWrapper(spool, encoding="utf-8", newline="", write_through=True)
-    writer = csv.writer(text)
-    for record in rows:
-        writer.writerow(record)
+    csv_writer(text).writerows(rows)
     text.detach()
     spool.seek(0)
     return spool
@@ -257,14 +242,25 @@ def _survey_results(row: ExportJob):
     return _csv_spool(lines()), "survey-results.csv", "text/csv"
 
 
-_SECRET_COLUMNS = frozenset({"password_hash", "token_hash", "nonce"})
+_SECRET_COLUMNS = frozenset(
+    {"password_hash", "token_hash", "nonce", "client_secret_encrypted", "sso_subject"}
+)
 _LEFT_OUT = frozenset({"api_tokens", "survey_invitations"})
+_WITHHELD = {
+    "ballots.option": (
+        "Sealed ballots (every open vote, and every closed vote whose configuration seals "
+        "ballots) say who cast them and when, never how: agenda_items holds each vote's "
+        "tally and panel_attendance who was present."
+    )
+}
 
 
 def _archive(row: ExportJob):
     """Every row of every tenant table, a table at a time and a batch at a time, and every
-    evidence and minutes file: what a district takes with it when it leaves."""
+    evidence file: what a district takes with it when it leaves, less what is sealed."""
     from app.exports.archive import write_archive
+    from app.models.panel import Ballot
+    from app.models.support import Evidence
     from app.services.storage import storage_for
 
     store = storage_for(current_app)
@@ -278,27 +274,7 @@ def _archive(row: ExportJob):
         ),
         key=lambda c: c.__tablename__,
     )
-
-    def rows(model):
-        columns = [c.key for c in model.__table__.columns if c.key not in _SECRET_COLUMNS]
-        last = None
-        while True:
-            query = select(model.__table__).order_by(model.__table__.c.id).limit(1000)
-            if last is not None:
-                query = query.where(model.__table__.c.id > last)
-            batch = (
-                db.session.execute(query.where(model.__table__.c.tenant_id == row.tenant_id))
-                .mappings()
-                .all()
-            )
-            for item in batch:
-                yield {c: item[c] for c in columns}
-            if len(batch) < 1000:
-                return
-            last = batch[-1]["id"]
-
-    from app.models.support import Evidence
-
+    redact = {Ballot.__tablename__: _without_sealed_option(_public_ballots(row.tenant_id))}
     files = [
         (f"evidence/{e.id}-{e.file_name}", lambda k=e.file_key: store.open(row.tenant_id, k))
         for e in db.session.execute(
@@ -309,12 +285,62 @@ def _archive(row: ExportJob):
     spool = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115
     write_archive(
         spool,
-        [(m.__tablename__, rows(m)) for m in models],
+        [
+            (m.__tablename__, map(redact.get(m.__tablename__, dict), _rows(m, row.tenant_id)))
+            for m in models
+        ],
         files,
-        manifest={"district": _tenant_name(row.tenant_id), "exported_at": utcnow().isoformat()},
+        manifest={
+            "district": _tenant_name(row.tenant_id),
+            "exported_at": utcnow().isoformat(),
+            "withheld": _WITHHELD,
+        },
     )
     spool.seek(0)
     return spool, "parley-export.zip", "application/zip"
+
+
+def _rows(model, tenant_id: int):
+    """Every row of one table of the district, a batch at a time, without secret columns."""
+    table = model.__table__
+    columns = [c.key for c in table.columns if c.key not in _SECRET_COLUMNS]
+    last = None
+    while True:
+        query = select(table).where(table.c.tenant_id == tenant_id).order_by(table.c.id)
+        if last is not None:
+            query = query.where(table.c.id > last)
+        batch = db.session.execute(query.limit(1000)).mappings().all()
+        for item in batch:
+            yield {c: item[c] for c in columns}
+        if len(batch) < 1000:
+            return
+        last = batch[-1]["id"]
+
+
+def _public_ballots(tenant_id: int) -> frozenset[tuple[int, int]]:
+    """(agenda item, member) of each ballot the panel's own pages show by name: only those
+    of closed votes whose configuration makes ballots public. Every other ballot is sealed."""
+    from app.models.panel import AgendaItem
+    from app.services import panel_votes
+
+    closed = db.session.execute(
+        select(AgendaItem).where(AgendaItem.tenant_id == tenant_id, AgendaItem.status == "closed")
+    ).scalars()
+    return frozenset(
+        (item.id, member.id) for item in closed for member, _ in panel_votes.public_ballots(item)
+    )
+
+
+def _without_sealed_option(public: frozenset[tuple[int, int]]):
+    """A ballot row as the archive writes it: sealed ones lose their option (the key, not
+    just the value, since a null option is an abstention)."""
+
+    def redact(ballot: dict) -> dict:
+        if (ballot["item_id"], ballot["member_id"]) not in public:
+            del ballot["option"]
+        return ballot
+
+    return redact
 
 
 _BUILDERS = {

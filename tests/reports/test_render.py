@@ -147,15 +147,16 @@ def test_xlsx_survey_sheet_has_a_row_of_counts_per_statement_and_the_comments() 
         ("access", "Access", 1, 0, 1, 0, 1),  # the third answer left it blank
     ]
     comments = table.index(("Comments", None, None, None, None, None, None))
-    assert [row[0] for row in table[comments + 1 :]] == list(COMMENTS)
+    # Typed text that would run as a formula is kept as text, with a leading quote.
+    assert [row[0] for row in table[comments + 1 :]] == [COMMENTS[0], "'" + FORMULA_COMMENT]
 
 
 def test_xlsx_stores_text_starting_with_equals_as_text_not_a_formula() -> None:
     sheet = workbook(report(), district="=1+1")["Survey"]
-    cell = next(c for (c,) in sheet.iter_rows(max_col=1) if c.value == FORMULA_COMMENT)
+    cell = next(c for (c,) in sheet.iter_rows(max_col=1) if c.value == "'" + FORMULA_COMMENT)
     assert cell.data_type == "s"
     district = workbook(report(), district="=1+1")["Summary"]["B2"]
-    assert (district.value, district.data_type) == ("=1+1", "s")
+    assert (district.value, district.data_type) == ("'=1+1", "s")
 
 
 def test_xlsx_without_a_survey_has_no_survey_sheet() -> None:
