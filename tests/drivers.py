@@ -68,11 +68,14 @@ class HtmlDriver:
         assert response.status_code == 302, response.text
 
     def recommend(self, user, case_id: int, rating: str) -> None:
-        response = self._b(user).post(
-            f"/cases/{case_id}",
-            f"/cases/{case_id}/recommendation",
-            {"rating": rating, "rationale": "Eight observations show steady, real growth."},
+        ct = self._b(user)
+        draft = {"rating": rating, "rationale": "Eight observations show steady, real growth."}
+        path = f"/cases/{case_id}/recommendation"
+        shown = ct.post(f"/cases/{case_id}", path, draft)
+        assert shown.status_code == 200 and "Confirm and send to the panel" in shown.text, (
+            shown.text
         )
+        response = ct.post(f"/cases/{case_id}", path, {**draft, "confirm": "y"})
         assert response.status_code == 302, response.text
 
     def page(self, user, case_id: int) -> str:

@@ -49,7 +49,8 @@ class Case(TenantScoped, db.Model):
     outcome: Mapped[str | None] = mapped_column(String(64))
     report_group: Mapped[str | None] = mapped_column(String(64))
     panel_review_open: Mapped[bool] = mapped_column(default=False)
-    #: Set from the track when the case opens: a principal sees review-track cases only.
+    #: Set from the track when the case opens (``case_permissions.principal_sees``): the
+    #: school's principal sees the case when the track shares anything with them.
     principal_can_see: Mapped[bool] = mapped_column(default=False)
     #: The latest word from the program to the teacher (a decline reason, a question).
     status_note: Mapped[str | None] = mapped_column(Text)

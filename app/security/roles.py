@@ -37,7 +37,8 @@ TENANT_ROLES: tuple[RoleInfo, ...] = (
     RoleInfo(
         "principal",
         "Principal",
-        "Follow review-track cases in your school and add evidence as secondary evaluator.",
+        "Follow the cases in your school that the program shares with you; add evidence "
+        "where you are the secondary evaluator.",
     ),
     RoleInfo(
         "panel_member",

@@ -11,7 +11,9 @@ from dataclasses import dataclass
 from app.models.case import Case
 from app.models.user import User
 from app.services import case_access, cases
+from app.services import workflow_config as configs
 from app.services.errors import ServiceError
+from app.workflows import Track
 
 
 class NotAllowed(ServiceError):
@@ -26,9 +28,21 @@ def require(
     roles: tuple[str, ...] = (),
     what: str = "do this",
 ) -> None:
-    if set(relations) & cases.relations(case, user) or set(roles) & user.roles:
+    if set(relations) & _acting(case, user) or set(roles) & user.roles:
         return
     raise NotAllowed({"_schema": [f"Only {_who(relations, roles)} may {what} on this case."]})
+
+
+def _acting(case: Case, user: User) -> frozenset[str]:
+    """How ``user`` stands to ``case`` when acting on it: the case's principal acts (adds
+    evidence) only where the track makes them a secondary evaluator; what a track shares
+    with the principal is for reading."""
+    found = cases.relations(case, user)
+    if "case_principal" in found:
+        track = configs.config_of(case.workflow_version).tracks[case.track_key]
+        if not principal_evaluates(track):
+            return found - {"case_principal"}
+    return found
 
 
 def _who(relations: tuple[str, ...], roles: tuple[str, ...]) -> str:
@@ -51,12 +65,30 @@ class Sections:
     assignment: bool
 
 
+def principal_sees(track: Track) -> bool:
+    """Whether the principal of a case's school sees a case on ``track`` at all.
+
+    The configuration decides: a track that shares anything with the principal shows the
+    case to them (and ``sections`` only what it shares); one that shares nothing keeps it
+    from them. The track's kind and whether the principal is a secondary evaluator do not
+    enter into it. Stored on the case when it opens (``Case.principal_can_see``), so lists
+    filter on it in SQL and the case keeps the answer of the version it started under.
+    """
+    return bool(track.shared_with_principal)
+
+
+def principal_evaluates(track: Track) -> bool:
+    """Whether the principal of a case on ``track`` acts on it as its secondary evaluator
+    (adds evidence), beyond seeing what the track shares."""
+    return track.principal_secondary_evaluator and principal_sees(track)
+
+
 PROGRAM_STAFF = frozenset({"program_admin", "coordinator", "committee_member", "final_authority"})
 
 
 def sections(case: Case, user: User, shared_with_principal: frozenset[str]) -> Sections:
     """The teacher never sees evaluation material or deliberation; the principal sees what the
-    track shares with the secondary evaluator; the CT and program staff see the whole record."""
+    track shares with the principal; the CT and program staff see the whole record."""
     relations = cases.relations(case, user)
     if "assigned_ct" in relations or user.roles & PROGRAM_STAFF:
         return Sections(True, True, True, True, True, True, True)

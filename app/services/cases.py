@@ -17,13 +17,21 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models.base import utcnow
 from app.models.case import Case, CaseDeadline
-from app.models.support import Evidence, Recommendation, Visit
+from app.models.support import Evidence, Recommendation
 from app.models.user import User
 from app.services import audit, case_effects
 from app.services import workflow_config as configs
 from app.services.actors import Actor
 from app.services.errors import Conflict, ValidationFailed
-from app.workflows import ActionOption, ActorFacts, CaseFacts, available_actions, evaluate
+from app.workflows import (
+    ActionOption,
+    ActorFacts,
+    CaseFacts,
+    Track,
+    Transition,
+    available_actions,
+    evaluate,
+)
 
 
 class TransitionRefused(Conflict):
@@ -49,6 +57,8 @@ def open_case(
     actor: Actor | None = None,
 ) -> Case:
     """Start a case in the first state of its track under the latest published version."""
+    from app.services.case_permissions import principal_sees
+
     version = configs.latest_published(tenant_id)
     if version is None:
         raise ValidationFailed({"track": ["The program has no published configuration yet."]})
@@ -63,7 +73,7 @@ def open_case(
         workflow_version_id=version.id,
         track_key=track_key,
         state=track.initial_state,
-        principal_can_see=track.kind == "review" and track.principal_secondary_evaluator,
+        principal_can_see=principal_sees(track),
         teacher_id=teacher.id,
         principal_id=principal.id if principal else None,
         school=school,
@@ -107,15 +117,15 @@ def case_facts(case: Case, payload: Mapping[str, Any] | None = None) -> CaseFact
     """What the guards see: the case and its support record, counted in a few queries."""
     config = configs.config_of(case.workflow_version)
     track = config.tracks[case.track_key]
-    record = support_record(case)
+    today = date.today()
+    record = support_record(case, today)
     failures = track.eligibility.failures(
         case.latest_rating, case.years_of_service, case.permanent_status
     )
-    today = date.today()
     return CaseFacts(
         today=today,
         visits_by_type=record.visits_by_type,
-        months_of_support=_months_between(record.first_visit or today, today),
+        months_of_support=record.months_of_support,
         has_recommendation=record.has_recommendation,
         principal_consulted=record.principal_consulted,
         tagged_standards=record.tagged_standards,
@@ -132,31 +142,23 @@ def case_facts(case: Case, payload: Mapping[str, Any] | None = None) -> CaseFact
 
 @dataclass(frozen=True)
 class SupportRecord:
-    visits_by_type: dict[str, int]
-    first_visit: date | None
+    visits_by_type: Mapping[str, int]
+    months_of_support: float
     has_recommendation: bool
     principal_consulted: bool
     tagged_standards: frozenset[str]
     committee_consensus: bool
 
 
-def support_record(case: Case) -> SupportRecord:
-    """Counts the guards need, from the visits, evidence, recommendation and assignment."""
-    from app.services import assignments
+def support_record(case: Case, today: date) -> SupportRecord:
+    """Counts the guards need, from the visits, evidence, recommendation and assignment.
 
-    logged = Visit.planned.is_(False)
-    by_type = dict(
-        db.session.execute(
-            select(Visit.visit_type, func.count())
-            .where(Visit.case_id == case.id, logged)
-            .group_by(Visit.visit_type)
-        ).all()
-    )
-    first, principal_visits = db.session.execute(
-        select(func.min(Visit.visited_on), func.count().filter(Visit.principal_present)).where(
-            Visit.case_id == case.id, logged
-        )
-    ).one()
+    Only visits that count are counted (logged, complete for their type, dated inside the
+    support period), and months of support run from the start of support, not the first visit.
+    """
+    from app.services import assignments, support  # support imports this module
+
+    visits = support.visit_facts(case, today)
     evidence = db.session.execute(
         select(Evidence.author_role, Evidence.standards).where(Evidence.case_id == case.id)
     ).all()
@@ -164,10 +166,10 @@ def support_record(case: Case) -> SupportRecord:
         select(func.count()).select_from(Recommendation).where(Recommendation.case_id == case.id)
     ).scalar_one()
     return SupportRecord(
-        visits_by_type=by_type,
-        first_visit=first,
+        visits_by_type=visits.counted_by_type,
+        months_of_support=visits.months_of_support,
         has_recommendation=recommended > 0,
-        principal_consulted=principal_visits > 0 or any(r == "principal" for r, _ in evidence),
+        principal_consulted=visits.principal_present or any(r == "principal" for r, _ in evidence),
         tagged_standards=frozenset(tag for _, tags in evidence for tag in tags or ()),
         committee_consensus=assignments.has_consensus(case),
     )
@@ -177,10 +179,6 @@ def _panel_decided(case: Case) -> bool:
     from app.services.panel import panel_decided
 
     return panel_decided(case)
-
-
-def _months_between(start: date, end: date) -> float:
-    return round(max((end - start).days, 0) / 30.44, 1)
 
 
 def options(case: Case, user: User) -> list[ActionOption]:
@@ -238,18 +236,45 @@ def apply(
     return Applied(case, action, from_state, case.state)
 
 
-def _refuse_reserved_step(track, state: str, action: str) -> None:
-    """Steps that carry a panel decision or the final authority's decision are taken by the
-    panel's own operations (with the vote's rating), never as a plain action."""
+def _refuse_reserved_step(track: Track, state: str, action: str) -> None:
+    reason = reserved_step(track, state, action)
+    if reason is not None:
+        raise TransitionRefused({"action": [reason]})
+
+
+def reserved_step(track: Track, state: str, action: str) -> str | None:
+    """Why ``action`` is not taken as a plain action, or None when it is.
+
+    Steps that carry a panel decision or the final authority's decision are taken by the
+    panel's own operations (with the vote's rating), never as a plain action.
+    """
     transition = track.transition(state, action)
     if transition is None:
-        return
+        return None
     if any(g.name == "panel_decided" for g in transition.guards):
-        raise TransitionRefused(
-            {"action": ["This step follows the panel's vote; close the vote on the panel page."]}
-        )
+        return "This step follows the panel's vote; close the vote on the panel page."
     if "final_authority" in transition.actors:
-        raise TransitionRefused({"action": ["The final authority decides on the approvals page."]})
+        return "The final authority decides on the approvals page."
+    return None
+
+
+def recommendation_step(track: Track, state: str) -> Transition | None:
+    """The step from ``state`` that sends the CT's recommendation to the panel, found by what
+    it does (it opens panel review or records the CT's rating), never by its name; a step
+    of the panel's or the final authority's (returning a case to the panel) is not one."""
+    return next(
+        (
+            t
+            for t in track.transitions_from(state)
+            if any(
+                e.name == "open_panel_review"
+                or (e.name == "record_rating" and e.params.get("source") == "ct_recommendation")
+                for e in t.effects
+            )
+            and reserved_step(track, state, t.key) is None
+        ),
+        None,
+    )
 
 
 def _safe(payload: Mapping[str, Any] | None) -> dict:

@@ -13,7 +13,7 @@ from app.models.assignment import Assignment, AssignmentReview
 from app.models.case import Case
 from app.models.support import Visit
 from app.models.user import User
-from app.services import case_lists
+from app.services import case_access, case_lists
 
 
 @dataclass
@@ -49,7 +49,7 @@ def home_for(user: User) -> Home:
         home.caseload = _cases(Case.ct_id == user.id, Case.closed_at.is_(None))
         home.day = case_lists.ct_day(user)
     if "principal" in roles:
-        home.school_cases = _cases(Case.principal_id == user.id, Case.principal_can_see.is_(True))
+        home.school_cases = _cases(case_access.seen_as_principal(user))
     if roles & {"coordinator", "program_admin"}:
         home.intake_waiting = db.session.execute(
             select(func.count()).select_from(case_lists.intake_queue().subquery())

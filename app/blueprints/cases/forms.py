@@ -14,23 +14,25 @@ from wtforms import (
     SelectField,
     SelectMultipleField,
     StringField,
+    SubmitField,
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from app.workflows import ProgramConfig
 
 
-def choices(pairs) -> list[SelectChoice]:
-    return [SelectChoice(key, label) for key, label in pairs]
+def choices(pairs, *, empty: str | None = None) -> list[SelectChoice]:
+    """Options from ``(key, label)`` pairs; ``empty`` puts a placeholder first, for a choice
+    that must not have a default (the field then needs ``DataRequired``)."""
+    first = [SelectChoice("", empty)] if empty else []
+    return first + [SelectChoice(key, label) for key, label in pairs]
 
 
 class EnrollmentForm(FlaskForm):
     name = StringField("Your name", validators=[DataRequired("Enter your name."), Length(max=200)])
-    email = EmailField(
-        "Your school e-mail", validators=[DataRequired("Enter your e-mail."), Email()]
-    )
+    email = EmailField("Your school e-mail", validators=[DataRequired("Enter your e-mail.")])
     school = StringField("School", validators=[DataRequired("Enter your school."), Length(max=200)])
     subject = StringField("Subject", validators=[Optional(), Length(max=120)])
     grade = StringField("Grade", validators=[Optional(), Length(max=40)])
@@ -57,7 +59,7 @@ class EnrollmentForm(FlaskForm):
 
 class ReferralForm(EnrollmentForm):
     name = StringField("Teacher's name", validators=[DataRequired(), Length(max=200)])
-    email = EmailField("Teacher's e-mail", validators=[DataRequired(), Email()])
+    email = EmailField("Teacher's e-mail", validators=[DataRequired("Enter the teacher's e-mail.")])
     source = SelectField(
         "Referred by",
         choices=choices([("principal", "The principal"), ("union", "The union representative")]),
@@ -108,12 +110,25 @@ class EvidenceForm(FlaskForm):
         self.standards.choices = choices((s.key, s.label) for s in config.standards)
 
 
-class RecommendationForm(FlaskForm):
-    rating = SelectField("Recommended rating")
+class ConfirmedForm(FlaskForm):
+    """A consequential choice, confirmed: the first submit shows ``confirmation_page`` (what
+    will happen, as others will see it) and changes nothing; only its ``confirm`` button
+    acts, and ``edit`` goes back to the form as filled (see ``page.submit``)."""
+
+    confirmation_page: str
+    confirm = SubmitField("Confirm")
+    edit = SubmitField("Go back and edit")
+
+
+class RecommendationForm(ConfirmedForm):
+    confirmation_page = "cases/confirm_recommendation.html"
+
+    rating = SelectField("Recommended rating", validators=[DataRequired("Choose a rating.")])
     rationale = TextAreaField(
         "Rationale", validators=[DataRequired(), Length(min=20, max=10000)], render_kw={"rows": 6}
     )
     evidence_ids = SelectMultipleField("Evidence it rests on", coerce=int, validators=[Optional()])
+    confirm = SubmitField("Confirm and send to the panel")
 
 
 class ProposeForm(FlaskForm):
@@ -123,7 +138,9 @@ class ProposeForm(FlaskForm):
 
 class ReviewForm(FlaskForm):
     decision = SelectField(
-        "Your answer", choices=choices([("approve", "Approve"), ("object", "Object")])
+        "Your answer",
+        choices=choices([("approve", "Approve"), ("object", "Object")], empty="Choose an answer"),
+        validators=[DataRequired("Choose whether you approve or object.")],
     )
     comment = StringField("Comment", validators=[Optional(), Length(max=1000)])
 
@@ -135,7 +152,9 @@ class InformationRequestForm(FlaskForm):
 
 
 class ReopenForm(FlaskForm):
-    to_state = SelectField("Reopen into")
+    to_state = SelectField(
+        "Reopen into", validators=[DataRequired("Choose the state to reopen into.")]
+    )
     reason = StringField("Reason", validators=[DataRequired(), Length(max=500)])
 
 
@@ -153,7 +172,11 @@ class CaseFilterForm(FlaskForm):
 
 
 class ActionForm(FlaskForm):
-    """One workflow action; the engine checks the chosen outcome or rating."""
+    """One workflow action; the engine checks the chosen outcome or rating, and refuses the
+    action when one it needs is missing (the page offers them with no default)."""
+
+    #: What a picker offers before anything is chosen, per payload field.
+    PLACEHOLDERS = {"outcome": "Choose an outcome", "rating": "Choose a rating"}
 
     outcome = StringField("Outcome", validators=[Optional(), Length(max=64)])
     rating = StringField("Rating", validators=[Optional(), Length(max=64)])

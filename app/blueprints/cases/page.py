@@ -7,6 +7,7 @@ from flask_login import current_user
 
 from app.blueprints.cases.forms import (
     ActionForm,
+    ConfirmedForm,
     EvidenceForm,
     GoalForm,
     InformationRequestForm,
@@ -20,7 +21,9 @@ from app.blueprints.cases.forms import (
 from app.models.case import Case
 from app.services import assignments, case_lists, cases, roster, support
 from app.services import workflow_config as configs
-from app.services.case_permissions import sections
+from app.services.case_permissions import principal_evaluates, sections
+from app.services.panel_votes import option_label
+from app.workflows import ProgramConfig
 
 
 def render_case(case: Case, status: int = 200, **forms):
@@ -36,10 +39,9 @@ def render_case(case: Case, status: int = 200, **forms):
     evidence_form.fill_choices(config)
     evidence = support.evidence(case) if seen.evidence else []
     rec_form = forms.get("recommendation_form") or RecommendationForm()
-    labels = {r.key: r.label for r in config.rating_scale}
     rec_form.rating.choices = choices(
-        (o, labels.get(o, o.replace("_", " ").capitalize()))
-        for o in config.recommendation_options(case.track_key)
+        ((o, option_label(config, o)) for o in config.recommendation_options(case.track_key)),
+        empty="Choose a rating",
     )
     rec_form.evidence_ids.choices = choices(
         (e.id, (e.text or e.file_name or "")[:60]) for e in evidence
@@ -52,7 +54,7 @@ def render_case(case: Case, status: int = 200, **forms):
     history = assignments.history(case) if seen.assignment else []
     reopen_form = forms.get("reopen_form") or ReopenForm()
     reopen_form.to_state.choices = choices(
-        (k, s.label) for k, s in track.states.items() if not s.terminal
+        ((k, s.label) for k, s in track.states.items() if not s.terminal), empty="Choose a state"
     )
     return render_template(
         "cases/show.html",
@@ -61,8 +63,9 @@ def render_case(case: Case, status: int = 200, **forms):
         track=track,
         seen=seen,
         is_ct=is_ct,
-        is_principal="case_principal" in relations,
-        actions=cases.options(case, user),
+        is_principal="case_principal" in relations and principal_evaluates(track),
+        **_next_steps(case, config, user),
+        rating_label=lambda key: option_label(config, key),
         deadlines=cases.deadlines(case),
         next_deadline=case_lists.next_deadline(case),
         visits=support.visits(case, for_teacher=not seen.evidence)
@@ -86,9 +89,36 @@ def render_case(case: Case, status: int = 200, **forms):
     ), status
 
 
+def _next_steps(case: Case, config: ProgramConfig, user) -> dict:
+    """The actions this reader may take, each with its form, or with where the step is taken
+    instead: the recommendation form below (its one rating picker), or the panel's pages.
+    A picker offers labels, never raw keys, and starts on its placeholder."""
+    track = config.tracks[case.track_key]
+    actions = cases.options(case, user)
+    step = cases.recommendation_step(track, case.state)
+    return {
+        "actions": actions,
+        "recommendation_step": step.key if step else None,
+        "elsewhere": {
+            o.key: reason
+            for o in actions
+            if (reason := cases.reserved_step(track, case.state, o.key)) is not None
+        },
+        "picker_labels": {
+            "outcome": {k: o.label for k, o in config.outcomes.items()},
+            "rating": {r.key: r.label for r in config.rating_scale},
+        },
+        "placeholders": ActionForm.PLACEHOLDERS,
+    }
+
+
 def submit(case: Case, form, form_key: str, act, done: str):
     """The one shape of every case form: validate, run the service, commit once, go back to
-    the case; or roll back and show the form again with each error beside its field."""
+    the case; or roll back and show the form again with each error beside its field.
+
+    A ``ConfirmedForm`` runs the service once as a dry run (rolled back) and shows its
+    confirmation page; only the confirmation's own button keeps the change.
+    """
     from flask import flash, redirect, url_for
 
     from app.blueprints.forms import show_errors
@@ -98,12 +128,41 @@ def submit(case: Case, form, form_key: str, act, done: str):
 
     if not form.validate_on_submit():
         return render_case(case, 400, **{form_key: form})
+    confirming = isinstance(form, ConfirmedForm) and not form.confirm.data
+    if confirming and form.edit.data:
+        return render_case(case, **{form_key: form})
     try:
         act()
-        uow.commit()
+        if not confirming:
+            uow.commit()
     except ServiceError as exc:
         uow.rollback()
         show_errors(form, exc.errors)
         return render_case(visible_case(case.id, current_user.user), exc.status, **{form_key: form})
+    if confirming:
+        uow.rollback()  # the service accepts it; nothing is kept until it is confirmed
+        return _confirmation(visible_case(case.id, current_user.user), form)
     flash(done, "success")
     return redirect(url_for("cases.show", case_id=case.id))
+
+
+def _confirmation(case: Case, form: ConfirmedForm):
+    """What confirming will do, as those it goes to will see it: for the recommendation, the
+    case packet the panel reads (the recommendation, the evidence, the visits without notes)."""
+    config = configs.config_of(case.workflow_version)
+    track = config.tracks[case.track_key]
+    step = cases.recommendation_step(track, case.state)
+    evidence = support.evidence(case)
+    linked = set(form.evidence_ids.data or ())
+    return render_template(
+        form.confirmation_page,
+        case=case,
+        config=config,
+        track=track,
+        form=form,
+        rating_label=option_label(config, form.rating.data),
+        to_state=track.states[step.to].label if step else None,
+        visits=[v for v in support.visits(case) if not v.planned],
+        evidence=evidence,
+        linked=[e for e in evidence if e.id in linked],
+    )
