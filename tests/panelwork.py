@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 import pytest
 
@@ -44,13 +44,13 @@ def _to_panel_review(app, d: District, teacher: User) -> int:
         assignments.propose(case, ct, coordinator)
         cases.apply(case, "assign_ct", coordinator)
         cases.apply(case, "hold_introduction", ct)
-        for n in range(8):
+        for _ in range(8):  # dated inside the support, which began today
             support.log_visit(
                 case,
                 ct,
                 support.VisitInput(
                     "observation",
-                    date.today() - timedelta(days=30 - n),
+                    date.today(),
                     45,
                     notes="Private CT notes for the record",
                 ),
@@ -102,3 +102,53 @@ def toledo_panel(app, district, make_user):
         exports.request(db.session.get(User, d.people["coordinator"].id), "cases_csv", {})
         uow.commit()  # built inline: every route that names an export has one to name
     return PanelSetup(d, case_id, members, ids, teacher, authority)
+
+
+@dataclass
+class AwaitingApproval:
+    district: District
+    authority: User
+    case_id: int
+
+
+@pytest.fixture
+def awaiting_approval(app, district, make_user):
+    """``awaiting_approval(slug, preset, track, latest_rating)``: a district whose panel
+    decided one case, now at the final authority's desk (taken there by the demo's steps)."""
+    from app.services import demo_panel
+    from app.workflows import load_preset, validate
+
+    def _make(slug: str, preset: str, track_key: str, latest_rating: str) -> AwaitingApproval:
+        d = district(slug, preset)
+        teacher = make_user(d.tenant, "teacher", email=f"teacher@{slug}.org")
+        authority = make_user(d.tenant, "final_authority", email=f"supt@{slug}.org")
+        first = make_user(d.tenant, "panel_member", email=f"chair@{slug}.org")
+        config = validate(load_preset(preset)).config
+        with app.app_context(), tenant_scope(d.tenant.id):
+            person = {
+                "coordinator": db.session.get(User, d.people["coordinator"].id),
+                "final_authority": db.session.get(User, authority.id),
+                "consulting_teacher": db.session.get(User, d.people["ct"].id),
+            }
+            case = cases.open_case(
+                d.tenant.id,
+                teacher=db.session.get(User, teacher.id),
+                track_key=track_key,
+                school="Adams",
+                latest_rating=latest_rating,
+            )
+            case.permanent_status = True
+            seated = demo_panel.seat_panel(
+                d.tenant.id,
+                config,
+                db.session.get(User, first.id),
+                f"{slug}.org",
+                "long enough password",
+            )
+            # Up to the superintendent's desk, but not through it.
+            demo_panel.decide_a_case(case, config, person, seated, approve=False)
+            uow.commit()
+            assert case.state == "final_approval"
+            return AwaitingApproval(d, authority, case.id)
+
+    return _make

@@ -99,8 +99,14 @@ def test_the_public_form_never_changes_an_existing_account(app, toledo_panel):
             "csrf_token": csrf_token(page.text),
         },
     )
-    assert response.status_code == 200
+    assert response.status_code == 400
+    assert "This address cannot enroll through this form" in response.text
     with app.app_context(), tenant_scope(setup.district.tenant.id):
+        from sqlalchemy import select
+
+        from app.models.case import Case
+
+        assert not db.session.execute(select(Case).where(Case.teacher_id == admin4.id)).first()
         after = db.session.get(User, admin4.id)
         assert after.school == "Lincoln Elementary"
         assert after.roles == frozenset({"panel_member"})

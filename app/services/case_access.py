@@ -6,7 +6,7 @@ confirm that it exists.
 
 from __future__ import annotations
 
-from sqlalchemy import Select, and_, or_, select
+from sqlalchemy import ColumnElement, Select, and_, or_, select
 
 from app.extensions import db
 from app.models.case import Case
@@ -22,37 +22,25 @@ def visible_cases(user: User) -> Select:
     query = select(Case)
     if user.roles & PROGRAM_WIDE:
         return query
-    # A principal sees only review-track cases of their school, as the track shares them.
-    as_principal = and_(Case.principal_id == user.id, Case.principal_can_see.is_(True))
-    seen = [Case.teacher_id == user.id, Case.ct_id == user.id, as_principal]
+    seen = [Case.teacher_id == user.id, Case.ct_id == user.id, seen_as_principal(user)]
     if "panel_member" in user.roles:
         seen.append(Case.id.in_(_packets_for(user)))
     return query.where(or_(*seen))
 
 
-def _packets_for(user: User) -> Select:
-    """Cases on the agenda of a session the member sits on (a seat whose term covers the
-    session's date), never a case they are recused from on any agenda."""
-    from app.models.panel import AgendaItem, PanelMember, PanelSession, Recusal
+def seen_as_principal(user: User) -> ColumnElement[bool]:
+    """The cases ``user`` sees as the principal of the case's school: those whose track
+    shares something with the principal (``case_permissions.principal_sees``, stored on
+    the case when it opens)."""
+    return and_(Case.principal_id == user.id, Case.principal_can_see.is_(True))
 
-    seat = select(PanelMember).where(PanelMember.user_id == user.id).subquery()
-    recused_cases = (
-        select(AgendaItem.case_id)
-        .join(Recusal, Recusal.item_id == AgendaItem.id)
-        .join(seat, seat.c.id == Recusal.member_id)
-    )
-    return (
-        select(AgendaItem.case_id)
-        .join(PanelSession, PanelSession.id == AgendaItem.session_id)
-        .join(
-            seat,
-            and_(
-                or_(seat.c.term_start.is_(None), seat.c.term_start <= PanelSession.meets_on),
-                or_(seat.c.term_end.is_(None), seat.c.term_end >= PanelSession.meets_on),
-            ),
-        )
-        .where(AgendaItem.case_id.not_in(recused_cases))
-    )
+
+def _packets_for(user: User) -> Select:
+    """Cases whose packet a panel member reads: the query form of the panel's eligibility
+    rules (``panel_eligibility.packet_case_ids``), so lists and the case page agree."""
+    from app.services.panel_eligibility import packet_case_ids
+
+    return packet_case_ids(user)
 
 
 def has_packet(case: Case, user: User) -> bool:

@@ -14,7 +14,16 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models.case import Case
 from app.models.user import User
-from app.services import assignments, cases, panel, support, users
+from app.services import (
+    assignments,
+    cases,
+    final_approval,
+    panel,
+    panel_eligibility,
+    panel_votes,
+    support,
+    users,
+)
 from app.services.actors import Actor
 from app.services.people import holders
 from app.workflows import ProgramConfig
@@ -30,7 +39,7 @@ def seat_panel(
         return []
     seated, number = [], 1
     for key, constituency in config.panel.constituencies.items():
-        for _ in range(constituency.seats):
+        for seat in range(constituency.seats):
             person = (
                 first
                 if not seated
@@ -44,9 +53,15 @@ def seat_panel(
                 )
             )
             number += 1
-            panel.save_member(person, key, not seated, None, None, _SYSTEM)
+            # Co-chairs: the first seat of each side; otherwise the very first seat.
+            chair = seat == 0 if config.panel.chair == "co_chairs" else not seated
+            panel.save_member(person, key, chair, None, None, _SYSTEM)
             seated.append(person)
     return seated
+
+
+#: How long ago a demo case that goes to the panel enrolled.
+DEMO_HISTORY = timedelta(days=250)
 
 
 def decide_a_case(
@@ -60,6 +75,10 @@ def decide_a_case(
     """Support, recommendation, a session, unanimous ballots, the chair's close, approval."""
     track = config.tracks[case.track_key]
     ct, coordinator = person["consulting_teacher"], person["coordinator"]
+    # A demo history: enrolled last school year, supported from two weeks later, so its
+    # visits fall inside the support and the months-of-support guards read true months.
+    case.enrolled_on = date.today() - DEMO_HISTORY
+    case.started_on = case.enrolled_on + timedelta(days=14)
     for action in ("begin_intake", "accept"):
         _take(case, action, coordinator)
     proposal = assignments.propose(case, ct, coordinator)
@@ -88,23 +107,19 @@ def decide_a_case(
         panel.set_attendance(session, member, True, _SYSTEM)
     option = rating if rating in track.ballot_options else track.ballot_options[0]
     for person_seated in seated:
-        if panel.seat(item, person_seated).may_vote:
-            panel.cast(item, person_seated, option)
-    panel.close(item, coordinator)
+        facts = panel_eligibility.facts_for(item)
+        if panel_eligibility.standing(facts, person_seated).may_vote:
+            panel_votes.cast(item, person_seated, option)
+    panel_votes.close(item, coordinator)
     if not approve:
         return
-    outcomes = [
-        e.params.get("choices", [None])[0]
-        for t in track.transitions_from(case.state)
-        for e in t.effects
-        if e.name == "close_with_outcome"
-    ]
-    panel.final_decision(
+    outcomes = final_approval.approval_outcomes(case)
+    final_approval.final_decision(
         case,
         person["final_authority"],
         True,
         "Approved as recommended.",
-        outcomes[0] if outcomes else None,
+        outcomes[0][0] if outcomes else None,
     )
 
 

@@ -10,7 +10,7 @@ from reportlab.lib.styles import getSampleStyleSheet
 from reportlab.lib.units import inch
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer
 
-from app.services.panel import Minutes
+from app.services.panel_minutes import Minutes
 
 
 def render(minutes: Minutes, district: str) -> bytes:
@@ -44,20 +44,18 @@ def render(minutes: Minutes, district: str) -> bytes:
                 Paragraph(
                     escape(
                         "Recused: "
-                        + ", ".join(
-                            f"{name} ({rule.replace('_', ' ')})" for name, rule in entry.recused
-                        )
+                        + ", ".join(f"{name} ({words})" for name, words in entry.recused)
                     ),
                     styles["Normal"],
                 )
             )
         item = entry.item
         if item.status == "closed":
-            tally = ", ".join(f"{k} {v}" for k, v in (item.tally or {}).items())
+            tally = ", ".join(f"{label} {count}" for label, count in entry.tally)
             story.append(
                 Paragraph(
                     escape(
-                        f"Decision: {item.outcome}{', ' + item.option if item.option else ''}. "
+                        f"{entry.decision}. "
                         f"Tally: {tally}; {item.votes_needed} needed. {item.rule_text}"
                     ),
                     styles["Normal"],
@@ -68,10 +66,7 @@ def render(minutes: Minutes, district: str) -> bytes:
                     Paragraph(
                         escape(
                             "Ballots: "
-                            + "; ".join(
-                                f"{m.user.name}: {o or 'abstained'}"
-                                for m, o in entry.public_ballots
-                            )
+                            + "; ".join(f"{m.user.name}: {o}" for m, o in entry.public_ballots)
                         ),
                         styles["Normal"],
                     )

@@ -1,30 +1,27 @@
-"""The panel: members and balance, sessions and agendas, recusal, sealed ballots, decisions.
+"""The panel: members and balance, sessions and agendas, attendance and declared conflicts.
 
-Ballots are sealed: nothing returns a ballot's option before the chair closes
-the vote, and afterwards only the tally leaves this module unless the
-configuration makes ballots public. The decision itself comes from the pure
-rule function (``app.workflows.decision.decide``) on the configured panel rules.
+Voting lives in ``panel_votes``, who may vote and see in ``panel_eligibility``,
+the minutes in ``panel_minutes`` and the final authority's step in
+``final_approval``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import func, select
 
 from app.extensions import db
 from app.jobs import outbox
-from app.models.base import utcnow
 from app.models.case import Case
 from app.models.panel import AgendaItem, Attendance, Ballot, PanelMember, PanelSession, Recusal
 from app.models.user import User
-from app.services import audit, cases
+from app.services import audit
+from app.services import panel_eligibility as eligibility
 from app.services import workflow_config as configs
 from app.services.actors import Actor
 from app.services.errors import Conflict, NotFound, ValidationFailed
 from app.workflows import ProgramConfig
-from app.workflows import decision as rules_engine
 
 
 def _actor(user: User) -> Actor:
@@ -98,8 +95,13 @@ def balance(on: date | None = None) -> list[str]:
         count = sum(1 for m in seated if m.constituency == key)
         if count != constituency.seats:
             notes.append(f"{constituency.label}: {count} members for {constituency.seats} seats.")
-    if not any(m.is_chair for m in seated):
+    chairs = [m for m in seated if m.is_chair]
+    if not chairs:
         notes.append("No member is marked as chair.")
+    elif panel.chair == "co_chairs":
+        for key, constituency in panel.constituencies.items():
+            if not any(m.constituency == key for m in chairs):
+                notes.append(f"{constituency.label}: no co-chair is marked.")
     return notes
 
 
@@ -138,7 +140,8 @@ def ready_cases() -> list[Case]:
 
 
 def add_to_agenda(session: PanelSession, case: Case, actor: Actor) -> AgendaItem:
-    """Put a case before the session; members recused by the configured rules are recorded."""
+    """Put a case before the session. Who sits it out is worked out live
+    (``panel_eligibility``), never fixed here: seats and roles change after this."""
     if session.status != "scheduled":
         raise Conflict({"session": ["This session is closed."]})
     if not case.panel_review_open or case.closed_at is not None:
@@ -149,13 +152,6 @@ def add_to_agenda(session: PanelSession, case: Case, actor: Actor) -> AgendaItem
     db.session.add(item)
     db.session.flush()
     config = configs.config_of(case.workflow_version)
-    for member in members(session.meets_on):
-        rule = _recusal_rule(config, member, case)
-        if rule:
-            db.session.add(
-                Recusal(tenant_id=session.tenant_id, item=item, member_id=member.id, rule=rule)
-            )
-    db.session.flush()
     audit.record(
         session.tenant_id,
         "panel.case_added",
@@ -188,21 +184,12 @@ def add_to_agenda(session: PanelSession, case: Case, actor: Actor) -> AgendaItem
     return item
 
 
-def _recusal_rule(config: ProgramConfig, member: PanelMember, case: Case) -> str | None:
-    """The configured rules, and always: nobody votes on their own case or on one they
-    coach or supervise, whatever the configuration says."""
-    if member.user_id == case.teacher_id:
-        return "own_case"
-    rules = config.panel.recusal if config.panel else frozenset()
-    if member.user_id in (case.principal_id, case.ct_id):
-        return "supervised_teacher"
-    if "same_school" in rules and member.user.school and member.user.school == case.school:
-        return "same_school"
-    return None
-
-
-def declare_conflict(item: AgendaItem, member: PanelMember, note: str, actor: Actor) -> Recusal:
+def declare_conflict(item: AgendaItem, user: User, note: str, actor: Actor) -> Recusal:
+    """A seated member sits a case out of their own accord; a ballot already cast goes."""
     _open(item)
+    member = eligibility.standing(eligibility.facts_for(item), user).member
+    if member is None:
+        raise Conflict({"_schema": ["You do not hold a seat on the panel for this session."]})
     config = configs.config_of(item.case.workflow_version)
     if config.panel and "declared_conflict" not in config.panel.recusal:
         raise Conflict({"_schema": ["This program's rules do not provide for declared conflicts."]})
@@ -233,6 +220,13 @@ def declare_conflict(item: AgendaItem, member: PanelMember, note: str, actor: Ac
 
 
 def set_attendance(session: PanelSession, member: PanelMember, present: bool, actor: Actor) -> None:
+    """Record a member present or absent; only a member who holds a seat on the day."""
+    if session.status != "scheduled":
+        raise Conflict({"session": ["This session is closed."]})
+    if member.id not in eligibility.seated_roster(session):
+        raise ValidationFailed(
+            {"member_id": [f"{member.user.name} holds no seat on the panel on {session.meets_on}."]}
+        )
     row = next((a for a in session.attendance if a.member_id == member.id), None)
     if row is None:
         row = Attendance(tenant_id=session.tenant_id, session=session, member_id=member.id)
@@ -249,93 +243,9 @@ def set_attendance(session: PanelSession, member: PanelMember, present: bool, ac
     )
 
 
-# Voting ------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Seat:
-    """Where a member stands on one agenda item."""
-
-    member: PanelMember | None
-    present: bool
-    recused: Recusal | None
-
-    @property
-    def may_vote(self) -> bool:
-        return self.member is not None and self.present and self.recused is None
-
-
-def seat(item: AgendaItem, user: User) -> Seat:
-    member = member_for(user)
-    if member is None:
-        return Seat(None, False, None)
-    present = any(a.member_id == member.id and a.present for a in item.session.attendance)
-    recused = next((r for r in item.recusals if r.member_id == member.id), None)
-    return Seat(member, present, recused)
-
-
 def _open(item: AgendaItem) -> None:
     if item.status != "open":
         raise Conflict({"_schema": ["The vote on this case is closed."]})
-
-
-def _attendance(item: AgendaItem) -> rules_engine.Attendance:
-    roster = {m.id: m.constituency for m in members(item.session.meets_on)}
-    present = frozenset(
-        a.member_id for a in item.session.attendance if a.present and a.member_id in roster
-    )
-    recused = frozenset(r.member_id for r in item.recusals)
-    return rules_engine.Attendance(present=present, constituency_of=roster, recused=recused)
-
-
-def ballot_options(item: AgendaItem) -> tuple[str, ...]:
-    config = configs.config_of(item.case.workflow_version)
-    return config.tracks[item.case.track_key].ballot_options
-
-
-def cast(item: AgendaItem, user: User, option: str | None) -> None:
-    """Cast or change this member's ballot (``None`` abstains); 409 when they may not."""
-    _open(item)
-    where = seat(item, user)
-    if where.member is None:
-        raise Conflict({"_schema": ["You do not hold a seat on the panel."]})
-    if where.recused is not None:
-        raise Conflict({"_schema": [f"You are recused from this case ({where.recused.rule})."]})
-    if not where.present:
-        raise Conflict({"_schema": ["Only members marked present may vote."]})
-    config = configs.config_of(item.case.workflow_version)
-    if not config.panel.has_quorum(len(_seated(item))):
-        raise Conflict(
-            {
-                "_schema": [
-                    f"No quorum: {config.panel.quorum} members must be present and not recused."
-                ]
-            }
-        )
-    if option is not None and option not in ballot_options(item):
-        raise ValidationFailed({"option": [f"Choose one of: {', '.join(ballot_options(item))}."]})
-    row = db.session.execute(
-        select(Ballot).where(Ballot.item_id == item.id, Ballot.member_id == where.member.id)
-    ).scalar_one_or_none()
-    if row is None:
-        row = Ballot(tenant_id=item.tenant_id, item_id=item.id, member_id=where.member.id)
-        db.session.add(row)
-    row.option, row.cast_at = option, utcnow()
-    db.session.flush()
-    # The audit records that a ballot was cast, never what it says.
-    audit.record(
-        item.tenant_id,
-        "panel.ballot_cast",
-        "agenda_item",
-        item.id,
-        after={"member_id": where.member.id},
-        actor=_actor(user),
-    )
-
-
-def _seated(item: AgendaItem) -> frozenset[int]:
-    attendance = _attendance(item)
-    return attendance.present - attendance.recused
 
 
 def _drop_ballot(item: AgendaItem, member: PanelMember) -> None:
@@ -344,116 +254,6 @@ def _drop_ballot(item: AgendaItem, member: PanelMember) -> None:
     ).scalar_one_or_none()
     if row is not None:
         db.session.delete(row)
-
-
-def ballots_cast(item: AgendaItem) -> int:
-    """How many ballots are in (never which way): what the chair sees before closing."""
-    return db.session.execute(
-        select(func.count()).select_from(Ballot).where(Ballot.item_id == item.id)
-    ).scalar_one()
-
-
-def chair_of(item: AgendaItem) -> PanelMember | None:
-    seated = _seated(item)
-    return next((m for m in members(item.session.meets_on) if m.is_chair and m.id in seated), None)
-
-
-def close(item: AgendaItem, user: User) -> AgendaItem:
-    """The chair (or the coordinator) closes the vote; the configured rule decides."""
-    db.session.execute(select(AgendaItem.id).where(AgendaItem.id == item.id).with_for_update())
-    db.session.refresh(item)
-    _open(item)
-    chair = chair_of(item)
-    is_chair = chair is not None and chair.user_id == user.id
-    if not is_chair and "coordinator" not in user.roles:
-        raise Conflict({"_schema": ["Only the chair or the coordinator closes the vote."]})
-    case = item.case
-    config = configs.config_of(case.workflow_version)
-    attendance = _attendance(item)
-    ballots = {
-        b.member_id: rules_engine.Ballot(
-            b.member_id, attendance.constituency_of.get(b.member_id, ""), b.option
-        )
-        for b in db.session.execute(select(Ballot).where(Ballot.item_id == item.id)).scalars()
-    }
-    recommendation = _recommended_option(case, config)
-    result = rules_engine.decide(
-        config.panel,
-        ballots,
-        attendance,
-        ct_recommendation=recommendation,
-        chair_id=chair.id if chair else None,
-        options=ballot_options(item),
-    )
-    item.status, item.closed_at = "closed", utcnow()
-    item.outcome, item.option, item.decided_by = result.outcome, result.option, result.decided_by
-    item.tally = dict(result.tally)
-    item.tally_by_constituency = {k: dict(v) for k, v in result.tally_by_constituency.items()}
-    item.votes_needed, item.rule_text, item.reasons = (
-        result.votes_needed,
-        result.rule_text,
-        list(result.reasons),
-    )
-    db.session.flush()
-    audit.record(
-        item.tenant_id,
-        "panel.vote_closed",
-        "case",
-        case.id,
-        after={
-            "item_id": item.id,
-            "outcome": result.outcome,
-            "option": result.option,
-            "tally": item.tally,
-            "rule": result.rule_text,
-        },
-        actor=_actor(user),
-    )
-    if result.outcome == "decided":
-        _carry_decision(case, config, result.option, user)
-    return item
-
-
-def _recommended_option(case: Case, config: ProgramConfig) -> str | None:
-    """The CT's recommendation as a ballot option: itself, or 'affirm' where the panel
-    votes on it (the tie rule "the recommendation stands" then affirms it)."""
-    options = config.tracks[case.track_key].ballot_options
-    if case.recommended_rating in options:
-        return case.recommended_rating
-    for word in ("affirm", "uphold"):
-        if word in options:
-            return word
-    return None
-
-
-def panel_decided(case: Case) -> bool:
-    """The guard's fact: a vote on the case closed with a decision since it (last) entered
-    panel review; a decision returned by the final authority does not count again."""
-    latest = item_for_case(case)
-    return (
-        latest is not None
-        and latest.outcome == "decided"
-        and latest.closed_at is not None
-        and latest.closed_at >= case.state_entered_at
-    )
-
-
-def _carry_decision(case: Case, config: ProgramConfig, option: str, user: User) -> None:
-    """Take the track's step out of panel review (the one guarded by ``panel_decided``)."""
-    track = config.tracks[case.track_key]
-    step = next(
-        (
-            t
-            for t in track.transitions_from(case.state)
-            if any(g.name == "panel_decided" for g in t.guards)
-        ),
-        None,
-    )
-    if step is None:
-        return
-    rating = option if option in {r.key for r in config.rating_scale} else case.recommended_rating
-    case.panel_review_open = False
-    cases.apply(case, step.key, user, {"rating": rating} if rating else {}, internal=True)
 
 
 def item_for_case(case: Case) -> AgendaItem | None:
@@ -472,141 +272,45 @@ def get_item(session: PanelSession, case_id: int) -> AgendaItem:
     return item
 
 
-def public_ballots(item: AgendaItem) -> list[tuple[PanelMember, str | None]]:
-    """Individual ballots, only after closing and only where the configuration makes them
-    public; otherwise an empty list (the tally is the record)."""
-    config = configs.config_of(item.case.workflow_version)
-    if item.status != "closed" or config.panel.sealed_ballots:
+def visible_items(session: PanelSession, user: User) -> list[AgendaItem]:
+    """Agenda items a reader may see: all for program staff; for a member with a seat
+    for the session, those they do not sit out; for anyone else, none."""
+    if user.roles & eligibility.STAFF:
+        return list(session.items)
+    roster = eligibility.seated_roster(session)
+    if not eligibility.sees_session(user, session, roster):
         return []
-    rows = db.session.execute(select(Ballot).where(Ballot.item_id == item.id)).scalars()
-    by_id = {m.id: m for m in members()}
-    return [(by_id[b.member_id], b.option) for b in rows if b.member_id in by_id]
+    visible = []
+    for item in session.items:
+        facts = eligibility.facts_for(item, roster)
+        if eligibility.standing(facts, user).recused is None:
+            visible.append(item)
+    return visible
+
+
+def panel_decided(case: Case) -> bool:
+    """The guard's fact: a vote on the case closed with a decision since it (last) entered
+    panel review; a decision returned by the final authority does not count again."""
+    latest = item_for_case(case)
+    return (
+        latest is not None
+        and latest.outcome == "decided"
+        and latest.closed_at is not None
+        and latest.closed_at >= case.state_entered_at
+    )
 
 
 def panel_relations(case: Case, user: User) -> frozenset[str]:
-    """``panel_chair`` / ``seated_panelist`` for the case's latest agenda item."""
+    """``panel_chair`` / ``seated_panelist`` for the case's latest agenda item, from the
+    live eligibility rules."""
     item = item_for_case(case)
     if item is None:
         return frozenset()
-    where = seat(item, user)
-    if not where.may_vote:
+    facts = eligibility.facts_for(item)
+    if not eligibility.standing(facts, user).may_vote:
         return frozenset()
-    chair = chair_of(item)
-    return frozenset({"seated_panelist"} | ({"panel_chair"} if chair == where.member else set()))
-
-
-# Final approval ------------------------------------------------------------------------------
-
-
-def final_decision(
-    case: Case, user: User, approve: bool, note: str | None, outcome: str | None = None
-):
-    """The final authority approves (closing the case) or returns it to the panel."""
-    from app.models.panel import FinalDecision
-
-    config = configs.config_of(case.workflow_version)
-    track = config.tracks[case.track_key]
-    steps = [t for t in track.transitions_from(case.state) if "final_authority" in t.actors]
-    closing = [t for t in steps if any(e.name == "close_with_outcome" for e in t.effects)]
-    step = (closing or [None])[0] if approve else next((t for t in steps if t not in closing), None)
-    if step is None:
-        what = "approve" if approve else "return"
-        raise Conflict({"_schema": [f"There is no step to {what} the case from here."]})
-    if not approve and not (note or "").strip():
-        raise ValidationFailed({"note": ["Say why the decision goes back to the panel."]})
-    item = item_for_case(case)
-    payload = {"outcome": outcome} if outcome else {}
-    if item is not None and item.option:
-        rating = (
-            item.option
-            if item.option in {r.key for r in config.rating_scale}
-            else (case.panel_rating or case.recommended_rating)
-        )
-        if rating:
-            payload["rating"] = rating
-    if approve and (item is None or item.outcome != "decided"):
-        raise Conflict({"_schema": ["There is no panel decision to approve."]})
-    row = FinalDecision(
-        tenant_id=case.tenant_id,
-        case_id=case.id,
-        item_id=item.id if item else None,
-        authority_id=user.id,
-        approved=approve,
-        note=(note or "").strip() or None,
-    )
-    db.session.add(row)
-    db.session.flush()
-    cases.apply(case, step.key, user, payload, internal=True)
-    return row
-
-
-# Minutes --------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class MinutesItem:
-    case_id: int
-    teacher: str
-    track: str
-    recused: list[tuple[str, str]]
-    item: AgendaItem
-    public_ballots: list[tuple[PanelMember, str | None]]
-
-
-@dataclass(frozen=True)
-class Minutes:
-    session: PanelSession
-    present: list[PanelMember]
-    absent: list[PanelMember]
-    items: list[MinutesItem]
-
-
-def minutes(session: PanelSession, reader: User | None = None) -> Minutes:
-    """Attendance, recusals and decisions with tallies; ballots only where they are public.
-
-    For a ``reader``, the items they may see (a member never sees a case they sat out).
-    """
-    present_ids = {a.member_id for a in session.attendance if a.present}
-    roster = members(session.meets_on)
-    items = [
-        MinutesItem(
-            case_id=item.case_id,
-            teacher=item.case.teacher.name,
-            track=item.case.track_key,
-            recused=[(r.member.user.name, r.rule) for r in item.recusals],
-            item=item,
-            public_ballots=public_ballots(item),
-        )
-        for item in (visible_items(session, reader) if reader else session.items)
-    ]
-    return Minutes(
-        session,
-        [m for m in roster if m.id in present_ids],
-        [m for m in roster if m.id not in present_ids],
-        items,
-    )
-
-
-def request_minutes_pdf(session: PanelSession, actor: Actor) -> None:
-    """Ask the export worker for the minutes as PDF (the page shows it when ready)."""
-    outbox.add(
-        "exports.minutes", {"session_id": session.id}, tenant_id=session.tenant_id, queue="exports"
-    )
-    audit.record(
-        session.tenant_id, "panel.minutes_requested", "panel_session", session.id, actor=actor
-    )
-
-
-def visible_items(session: PanelSession, user: User) -> list[AgendaItem]:
-    """Agenda items a reader may see: all for program staff, none a member is recused from."""
-    if user.roles & {"coordinator", "program_admin", "final_authority"}:
-        return list(session.items)
-    member = member_for(user)
-    return [
-        i
-        for i in session.items
-        if member is None or all(r.member_id != member.id for r in i.recusals)
-    ]
+    chair = any(m.user_id == user.id for m in eligibility.chairs(facts))
+    return frozenset({"seated_panelist"} | ({"panel_chair"} if chair else set()))
 
 
 def latest_items(case_ids: list[int]) -> dict[int, AgendaItem]:

@@ -12,10 +12,12 @@ time with the same result. How the edge cases count:
   cast, and an abstention does not break unanimity ("every vote cast").
 - A supermajority given as a fraction of those present counts every seated
   member, so there an abstention weighs like a vote against.
-- When no single option meets the rule, the tie rule decides: the chair's
-  casting vote (only when options are tied for the most votes and the chair
-  voted for one of them), the consulting teacher's recommendation, or a
-  deferral to the next session.
+- When no single option meets the rule, the configuration's rule for that case
+  (the document's ``tie_rule``, though it applies whenever no option carries,
+  tied or not) decides: the chair's casting vote (only when options are tied
+  for the most votes and the chair voted for one of them), the consulting
+  teacher's recommendation, or a deferral to the next session. The sentence
+  recorded says which happened: a tie only when there was one.
 """
 
 from __future__ import annotations
@@ -236,7 +238,7 @@ def _tie_rule(
         return "no_decision", None, None, "No option meets the rule and there is no tie to break."
     chair_ballot = counted.get(chair_id) if chair_id is not None else None
     if chair_ballot is not None and chair_ballot.option in top:
-        reason = f"The chair ({chair_id}) breaks the tie for '{chair_ballot.option}'."
+        reason = f"The chair's casting vote breaks the tie for '{chair_ballot.option}'."
         return "decided", chair_ballot.option, "chair_casting_vote", reason
     return "no_decision", None, None, "The chair cast no vote for one of the tied options."
 
@@ -297,5 +299,30 @@ def decide(
         rules, tally, counted, ct_recommendation, chair_id, options
     )
     notes.append(reason)
-    text = f"{words}, and no single option met it; on a tie, {v.TIE_RULES[rules.tie_rule]}."
+    text = (
+        f"{words}. {_shortfall(rules, tally, needed, seated)}; the configuration's rule when "
+        f"no option reaches it: {v.TIE_RULES[rules.tie_rule]}."
+    )
     return result(outcome, option, by, text)
+
+
+def _base(rules: PanelRules, cast: int, seated: int) -> int:
+    """What ``votes_needed`` is counted out of: seats, members seated, or votes cast."""
+    rule = rules.decision_rule
+    if rule.of == "seats" or rule.at_least is not None:
+        return rules.seats
+    return seated if _uses_seated_base(rules) else cast
+
+
+def _shortfall(rules: PanelRules, tally: Mapping[str, int], needed: int, seated: int) -> str:
+    """Why no option carried, in the words a union would check: a true tie is called a
+    tie, anything else says how far the leading option fell short."""
+    top = _top_options(tally)
+    base = _base(rules, sum(tally.values()), seated)
+    if len(top) >= 2:
+        names = " and ".join(f"'{o}'" for o in top)
+        return (
+            f"{names} tied at {_plural(tally[top[0]], 'vote')} each, "
+            f"and no option reached {needed} of {base}"
+        )
+    return f"No option reached {needed} of {base}"

@@ -64,7 +64,7 @@ def describe_panel(panel: PanelRules) -> list[str]:
         _chair(panel) + ".",
         describe_decision(panel) + ".",
         describe_quorum(panel) + ".",
-        f"On a tie, {v.TIE_RULES[panel.tie_rule]}.",
+        f"When no option carries, {v.TIE_RULES[panel.tie_rule]}.",
     ]
     if panel.recusal:
         recused = "; ".join(v.RECUSAL_RULES[r] for r in sorted(panel.recusal))

@@ -189,10 +189,11 @@ def outcome_choices(params: Mapping[str, Any], config: ProgramConfig) -> tuple[s
 def _close(params: Mapping[str, Any], ctx: EffectContext) -> Command | str:
     choices = outcome_choices(params, ctx.config)
     chosen = params.get("outcome") or ctx.facts.payload.get("outcome") or ctx.facts.outcome
+    labels = ", ".join(ctx.config.outcomes[c].label for c in choices)
     if not chosen:
-        return "choose an outcome: " + ", ".join(choices)
+        return f"choose an outcome: {labels}"
     if choices and chosen not in choices:
-        return f"'{chosen}' is not an outcome of this action (choose {', '.join(choices)})"
+        return f"that is not an outcome of this step (choose {labels})"
     return CloseWithOutcome(chosen, ctx.config.outcomes[chosen].group)
 
 

@@ -186,7 +186,7 @@ def _closed_words() -> Iterator[str]:
     yield from _word_list("Case relations", v.RELATIONS)
     yield from _word_list("Shared with the principal", v.SHARED_ITEMS)
     yield from _word_list("Ballot words (besides rating keys)", v.BALLOT_WORDS)
-    yield from _word_list("Tie rules", v.TIE_RULES)
+    yield from _word_list("When no option carries (`tie_rule`)", v.TIE_RULES)
     yield from _word_list("Recusal rules", v.RECUSAL_RULES)
     yield from _word_list("Visit log fields", v.VISIT_FIELDS)
     yield from _word_list("Wording keys", v.WORDING_KEYS)

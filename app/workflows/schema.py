@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from app.workflows import vocabulary as v
 
@@ -136,12 +136,16 @@ class TrackSchema(Schema):
         load_default=False, metadata=_d("the consulting teacher is the primary evaluator")
     )
     principal_secondary_evaluator = fields.Boolean(
-        load_default=False, metadata=_d("the principal is a secondary evaluator")
+        load_default=False,
+        metadata=_d("the principal is a secondary evaluator and may add evidence"),
     )
     shared_with_principal = fields.List(
         _one_of(v.SHARED_ITEMS, "shared item"),
         load_default=list,
-        metadata=_d("what the principal sees: " + ", ".join(v.SHARED_ITEMS)),
+        metadata=_d(
+            "what the principal of the case's school sees (any item makes the case visible "
+            "to them, on any kind of track): " + ", ".join(v.SHARED_ITEMS)
+        ),
     )
     initial_state = _key("the state a new case starts in", required=True)
     states = _keyed(
@@ -173,6 +177,26 @@ class VisitTypeSchema(Schema):
         load_default=lambda: ["date", "duration_minutes", "focus_standards", "notes"],
         metadata=_d("what the visit log asks for: " + ", ".join(v.VISIT_FIELDS)),
     )
+    required_to_count = fields.List(
+        _one_of(v.VISIT_EVIDENCE_FIELDS, "log field"),
+        metadata=_d(
+            "the fields a logged visit must have filled in to count toward guards such as "
+            "`min_visits`, each among `fields` (default: "
+            + " and ".join(f"`{name}`" for name in v.DEFAULT_REQUIRED_TO_COUNT)
+            + ", those of them the type logs; `[]`: none)"
+        ),
+    )
+
+    @validates_schema
+    def _requires_only_logged_fields(self, data: Mapping[str, Any], **kwargs: Any) -> None:
+        logged = data.get("log_fields", ())
+        problems = {
+            i: [f"'{name}' is not among this visit type's fields"]
+            for i, name in enumerate(data.get("required_to_count") or ())
+            if name not in logged
+        }
+        if problems:
+            raise ValidationError({"required_to_count": problems})
 
 
 class ConstituencySchema(Schema):
@@ -213,7 +237,11 @@ class PanelSchema(Schema):
     per_constituency_minimum = fields.Integer(
         validate=validate.Range(min=1), metadata=_d("votes needed from every constituency")
     )
-    tie_rule = _one_of(v.TIE_RULES, "what a tie means", load_default="defer")
+    tie_rule = _one_of(
+        v.TIE_RULES,
+        "what happens when no option carries the decision rule, tied or not",
+        load_default="defer",
+    )
     recusal = fields.List(
         _one_of(v.RECUSAL_RULES, "recusal rule"),
         load_default=list,

@@ -45,21 +45,26 @@ def test_chair_decides_and_the_superintendent_approves(app, live_server, browser
     chair.goto(f"{live_server}/t/toledo/panel/sessions/{sid}")
     item = chair.get_by_test_id(f"agenda-item-{setup.case_id}")
     assert item.get_by_test_id("ballot-count").inner_text() == "5"
+    # The ballot starts on no choice; casting it shows the member their own ballot.
+    assert item.get_by_label("Your vote").input_value() == ""
     item.get_by_label("Your vote").select_option("affirm")
-    item.get_by_role("button", name="Cast or change my ballot").click()
-    assert chair.get_by_text("Your ballot is in.").is_visible()
-    chair.get_by_test_id(f"agenda-item-{setup.case_id}").get_by_role(
-        "button", name="Close the vote"
-    ).click()
+    item.get_by_role("button", name="Cast my ballot").click()
+    assert chair.get_by_text("Your ballot is in: Affirm").is_visible()
+    item = chair.get_by_test_id(f"agenda-item-{setup.case_id}")
+    assert "Your ballot: Affirm" in item.get_by_test_id("my-ballot").inner_text()
+    item.get_by_role("button", name="Close the vote").click()
     decided = chair.get_by_test_id(f"agenda-item-{setup.case_id}").inner_text()
-    assert "Decided: affirm" in decided
-    assert "affirm 6" in decided
+    assert "Decided: Affirm the consulting teacher's recommendation" in decided
+    assert "Affirm the consulting teacher's recommendation 6" in decided
 
     superintendent = browser.new_context().new_page()
     _sign_in(superintendent, live_server, "toledo", setup.final_authority.email)
     superintendent.get_by_role("link", name="Panel decisions waiting for you").click()
     card = superintendent.get_by_test_id(f"approval-{setup.case_id}")
-    card.get_by_label("Outcome").select_option("released")
+    # Nothing is preselected: the decision and the outcome are both chosen.
+    assert card.get_by_label("Decision").input_value() == ""
+    card.get_by_label("Decision").select_option("approve")
+    card.get_by_label("Outcome that closes the case").select_option("released")
     card.get_by_label("Note").fill("Approved as the panel decided.")
     card.get_by_role("button", name="Record the decision").click()
     assert superintendent.get_by_text("Decision recorded.").is_visible()

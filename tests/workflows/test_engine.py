@@ -103,7 +103,7 @@ def test_closing_needs_an_outcome_among_the_choices(config):
     missing = evaluate(
         config, "par", "panel_review", "approve", SUPERINTENDENT, satisfied_facts(config)
     )
-    assert missing.failures == ("choose an outcome: met_standards, resigned",)
+    assert missing.failures == ("choose an outcome: Met standards, Resigned",)
     wrong = evaluate(
         config,
         "par",
@@ -113,7 +113,7 @@ def test_closing_needs_an_outcome_among_the_choices(config):
         satisfied_facts(config, {"outcome": "promoted"}),
     )
     assert wrong.failures == (
-        "'promoted' is not an outcome of this action (choose met_standards, resigned)",
+        "that is not an outcome of this step (choose Met standards, Resigned)",
     )
 
 

@@ -80,7 +80,7 @@ def test_panel_in_sentences():
         "Co-chairs, one from each constituency, lead the panel.",
         "Decision needs a majority of votes cast.",
         "At least 9 of 16 members must be present to vote.",
-        "On a tie, the case is deferred to the next session.",
+        "When no option carries, the case is deferred to the next session.",
         "Recused from a case: members who declare a conflict of interest; members who work "
         "in the teacher's school; members who supervise or evaluate the teacher.",
         "Votes stay sealed until the session closes.",

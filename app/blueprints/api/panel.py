@@ -27,33 +27,44 @@ from app.extensions import db
 from app.models.case import Case
 from app.models.panel import PanelMember, PanelSession
 from app.models.user import User
-from app.services import panel, uow
+from app.services import final_approval, panel, panel_votes, uow
+from app.services import panel_eligibility as eligibility
 from app.services.actors import current_actor
 
 
 def _session_body(row: PanelSession) -> dict:
-    items = [
-        {
-            "case_id": i.case_id,
-            "status": i.status,
-            "ballots_cast": panel.ballots_cast(i),
-            "recused": [{"member_id": r.member_id, "rule": r.rule} for r in i.recusals],
-            "outcome": i.outcome,
-            "option": i.option,
-            "tally": i.tally,
-            "tally_by_constituency": i.tally_by_constituency,
-            "votes_needed": i.votes_needed,
-            "rule_text": i.rule_text,
-        }
-        for i in panel.visible_items(row, current_user.user)
-    ]
+    """A session as its reader may see it: nothing but the date without a seat for it."""
+    user = current_user.user
+    roster = eligibility.seated_roster(row)
+    seen = eligibility.sees_session(user, row, roster)
+    items = panel.visible_items(row, user) if seen else []
+    counts = panel.ballot_counts([i.id for i in items])
     body = {
         "id": row.id,
         "meets_on": row.meets_on,
         "location": row.location,
         "status": row.status,
-        "present": sorted(a.member_id for a in row.attendance if a.present),
-        "items": items,
+        "present": sorted(a.member_id for a in row.attendance if a.present) if seen else [],
+        "items": [
+            {
+                "case_id": i.case_id,
+                "status": i.status,
+                "ballots_cast": counts.get(i.id, 0),
+                "recused": [
+                    {"member_id": r.member.id, "rule": r.rule}
+                    for r in eligibility.recusals(eligibility.facts_for(i, roster))
+                ],
+                "outcome": i.outcome,
+                "option": i.option,
+                "decided_by": i.decided_by,
+                "decision": panel_votes.decision_words(i),
+                "tally": i.tally,
+                "tally_by_constituency": i.tally_by_constituency,
+                "votes_needed": i.votes_needed,
+                "rule_text": i.rule_text,
+            }
+            for i in items
+        ],
     }
     return PanelSessionSchema().dump(body)
 
@@ -91,7 +102,8 @@ def panel_member_save():
 @documented("Panel sessions, newest first", response=PanelSessionListSchema)
 def panel_sessions():
     rows = db.session.execute(select(PanelSession).order_by(PanelSession.meets_on.desc()))
-    return {"items": [_session_body(r) for r in rows.scalars()]}
+    seen = eligibility.sessions_seen_by(current_user.user, list(rows.scalars()))
+    return {"items": [_session_body(r) for r in seen]}
 
 
 @bp.post("/t/<tenant_slug>/panel-sessions")
@@ -145,14 +157,16 @@ def panel_attendance(panel_session_id: int):
 
 @bp.post("/t/<tenant_slug>/panel-sessions/<int:panel_session_id>/cases/<int:case_id>/ballots")
 @documented(
-    "Cast or change your sealed ballot (null abstains); 409 when recused, closed or without quorum",
+    "Cast or change your sealed ballot: one of the track's options, or 'abstain' (null also "
+    "abstains); 409 when you may not vote now (no seat, a party to the case, recused, absent, "
+    "closed, or without quorum)",
     body=BallotInSchema,
     status=204,
 )
 def panel_ballot(panel_session_id: int, case_id: int):
     _, item = agenda_item_or_404(panel_session_id, case_id)
     data = load(BallotInSchema())
-    panel.cast(item, current_user.user, data["option"])
+    panel_votes.cast(item, current_user.user, data["option"])
     uow.commit()
     return "", 204
 
@@ -164,7 +178,7 @@ def panel_ballot(panel_session_id: int, case_id: int):
 )
 def panel_close(panel_session_id: int, case_id: int):
     row, item = agenda_item_or_404(panel_session_id, case_id)
-    panel.close(item, current_user.user)
+    panel_votes.close(item, current_user.user)
     uow.commit()
     return _session_body(row)
 
@@ -178,6 +192,8 @@ def panel_close(panel_session_id: int, case_id: int):
 def case_approval(case_id: int):
     case = _case(case_id)
     data = load(FinalDecisionInSchema())
-    panel.final_decision(case, current_user.user, data["approve"], data["note"], data["outcome"])
+    final_approval.final_decision(
+        case, current_user.user, data["approve"], data["note"], data["outcome"]
+    )
     uow.commit()
     return _detail(case)

@@ -45,7 +45,7 @@ class UserSchema(Schema):
 
 
 class UserCreateSchema(Schema):
-    email = fields.Email(required=True)
+    email = fields.String(required=True, metadata={"format": "email"})  # checked by the service
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
     roles = fields.List(
         fields.String(validate=validate.OneOf(sorted(TENANT_ROLE_KEYS))),
@@ -196,7 +196,7 @@ class CaseListSchema(Schema):
 
 class EnrollmentSchema(Schema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    email = fields.Email(required=True)
+    email = fields.String(required=True, metadata={"format": "email"})  # checked by the service
     school = fields.String(required=True, validate=validate.Length(min=1, max=200))
     track = fields.String(required=True)
     letter = fields.String(required=True, validate=validate.Length(min=1, max=5000))
@@ -389,6 +389,13 @@ class AgendaItemSchema(Schema):
     recused = fields.List(fields.Dict())
     outcome = fields.String(allow_none=True)
     option = fields.String(allow_none=True)
+    decided_by = fields.String(
+        allow_none=True,
+        metadata={"description": "rule, chair_casting_vote or ct_recommendation_stands"},
+    )
+    decision = fields.String(
+        metadata={"description": "the decision in words, with the rule that made it"}
+    )
     tally = fields.Dict(allow_none=True)
     tally_by_constituency = fields.Dict(allow_none=True)
     votes_needed = fields.Integer(allow_none=True)

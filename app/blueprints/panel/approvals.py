@@ -13,7 +13,7 @@ from app.blueprints.panel.forms import FinalDecisionForm
 from app.blueprints.panel.routes import bp
 from app.extensions import db
 from app.models.case import Case
-from app.services import panel, uow
+from app.services import final_approval, panel, panel_votes, uow
 from app.services import workflow_config as configs
 from app.services.errors import ServiceError
 
@@ -32,18 +32,10 @@ def _waiting() -> list[Case]:
 
 
 def _form(case: Case) -> FinalDecisionForm:
-    config = configs.config_of(case.workflow_version)
-    track = config.tracks[case.track_key]
+    """The approval form: nothing chosen at first, and only outcomes the service accepts."""
     form = FinalDecisionForm(prefix=f"case{case.id}")
-    outcomes = []
-    for t in track.transitions_from(case.state):
-        for effect in t.effects:
-            if effect.name == "close_with_outcome":
-                outcomes += list(effect.params.get("choices", [])) or (
-                    [effect.params["outcome"]] if "outcome" in effect.params else []
-                )
     form.outcome.choices = choices(
-        [("", "—"), *((o, config.outcomes[o].label) for o in dict.fromkeys(outcomes))]
+        [("", "Choose the outcome"), *final_approval.approval_outcomes(case)]
     )
     return form
 
@@ -52,9 +44,16 @@ def _form(case: Case) -> FinalDecisionForm:
 def approvals():
     cases = _waiting()
     items = panel.latest_items([c.id for c in cases])
-    return render_template(
-        "panel/approvals.html", rows=[(c, items.get(c.id), _form(c)) for c in cases]
-    )
+    rows = [
+        (
+            c,
+            items.get(c.id),
+            _form(c),
+            panel_votes.decision_words(items[c.id]) if c.id in items else None,
+        )
+        for c in cases
+    ]
+    return render_template("panel/approvals.html", rows=rows)
 
 
 @bp.post("/approvals/<int:case_id>")
@@ -63,7 +62,7 @@ def decide(case_id: int):
     form = _form(case)
     if form.validate_on_submit():
         try:
-            panel.final_decision(
+            final_approval.final_decision(
                 case,
                 current_user.user,
                 form.decision.data == "approve",
@@ -75,4 +74,6 @@ def decide(case_id: int):
         except ServiceError as exc:
             uow.rollback()
             flash_errors(exc)
+    else:
+        flash(" ".join(m for messages in form.errors.values() for m in messages), "error")
     return redirect(url_for("panel.approvals"))

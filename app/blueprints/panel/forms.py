@@ -26,7 +26,11 @@ class AttendanceForm(FlaskForm):
 
 
 class BallotForm(FlaskForm):
-    option = SelectField("Your vote", validators=[Optional()])
+    option = SelectField(
+        "Your vote",
+        validators=[DataRequired("Choose your vote, or Abstain.")],
+        description="Sealed: nobody sees it until the vote is closed, and then only the tally.",
+    )
 
 
 class ConflictForm(FlaskForm):
@@ -43,7 +47,11 @@ class MemberForm(FlaskForm):
 
 class FinalDecisionForm(FlaskForm):
     decision = SelectField(
-        "Decision", choices=choices([("approve", "Approve"), ("return", "Return to the panel")])
+        "Decision",
+        choices=choices(
+            [("", "Choose"), ("approve", "Approve"), ("return", "Return to the panel")]
+        ),
+        validators=[DataRequired("Choose to approve or to return the decision.")],
     )
-    outcome = SelectField("Outcome", validators=[Optional()])
+    outcome = SelectField("Outcome that closes the case", validators=[Optional()])
     note = TextAreaField("Note", validators=[Optional(), Length(max=2000)], render_kw={"rows": 3})

@@ -21,7 +21,8 @@ from app.extensions import db
 from app.models.case import Case
 from app.models.panel import PanelMember, PanelSession
 from app.models.user import User
-from app.services import panel, uow
+from app.services import panel, panel_minutes, panel_votes, uow
+from app.services import panel_eligibility as eligibility
 from app.services import workflow_config as configs
 from app.services.actors import current_actor
 from app.services.errors import ServiceError
@@ -41,8 +42,13 @@ def _config():
 @bp.get("/")
 def index():
     config = _config()
-    sessions = list(
-        db.session.execute(select(PanelSession).order_by(PanelSession.meets_on.desc())).scalars()
+    sessions = eligibility.sessions_seen_by(
+        current_user.user,
+        list(
+            db.session.execute(
+                select(PanelSession).order_by(PanelSession.meets_on.desc())
+            ).scalars()
+        ),
     )
     form = MemberForm()
     form.user_id.choices = choices(
@@ -110,34 +116,30 @@ def schedule():
 def session(panel_session_id: int):
     row = get_or_404(PanelSession, panel_session_id)
     user = current_user.user
+    roster = eligibility.seated_roster(row)
     agenda_form = AgendaForm()
     agenda_form.case_id.choices = choices(
         (c.id, f"#{c.id} {c.teacher.name} ({c.track_key})") for c in panel.ready_cases()
     )
     attendance_form = AttendanceForm()
-    attendance_form.member_id.choices = choices(
-        (m.id, m.user.name) for m in panel.members(row.meets_on)
-    )
+    attendance_form.member_id.choices = choices((m.id, m.user.name) for m in roster.values())
+    record = panel_minutes.minutes(row, user)
+    counts = panel.ballot_counts([entry.item.id for entry in record.items])
     items = []
-    visible = panel.visible_items(row, user)
-    counts = panel.ballot_counts([i.id for i in visible])
-    for item in visible:
-        where = panel.seat(item, user)
-        ballot_form = BallotForm(prefix=f"item{item.id}")
-        ballot_form.option.choices = choices(
-            [
-                ("", "Abstain"),
-                *((o, o.replace("_", " ").capitalize()) for o in panel.ballot_options(item)),
-            ]
-        )
+    for entry in record.items:
+        item = entry.item
+        standing = eligibility.standing(eligibility.facts_for(item, roster), user)
+        mine = panel_votes.my_ballot(item, user) if standing.member else None
+        config = configs.config_of(item.case.workflow_version)
         items.append(
             {
+                "entry": entry,
                 "item": item,
-                "seat": where,
+                "standing": standing,
                 "ballots_cast": counts.get(item.id, 0),
-                "chair": panel.chair_of(item),
-                "ballot_form": ballot_form,
-                "public": panel.public_ballots(item),
+                "is_chair": user.id in {c.user_id for c in panel_votes.chairs(item)},
+                "ballot_form": _ballot_form(item),
+                "mine": None if mine is None else panel_votes.option_label(config, mine.option),
             }
         )
     present = {a.member_id: a.present for a in row.attendance}
@@ -145,13 +147,21 @@ def session(panel_session_id: int):
         "panel/session.html",
         session=row,
         items=items,
-        members=panel.members(row.meets_on),
+        sees_session=eligibility.sees_session(user, row, roster),
+        members=list(roster.values()),
         present=present,
         agenda_form=agenda_form,
         attendance_form=attendance_form,
         conflict_form=ConflictForm(),
         is_coordinator="coordinator" in user.roles,
     )
+
+
+def _ballot_form(item) -> BallotForm:
+    """The ballot starts on no choice: a vote (or an abstention) is always chosen."""
+    form = BallotForm(prefix=f"item{item.id}")
+    form.option.choices = choices([("", "Choose your vote"), *panel_votes.ballot_choices(item)])
+    return form
 
 
 @bp.post("/sessions/<int:panel_session_id>/agenda")
@@ -190,13 +200,17 @@ def attendance(panel_session_id: int):
 @bp.post("/sessions/<int:panel_session_id>/cases/<int:case_id>/ballot")
 def cast(panel_session_id: int, case_id: int):
     row, item = agenda_item_or_404(panel_session_id, case_id)
-    form = BallotForm(prefix=f"item{item.id}")
-    form.option.choices = choices([("", "Abstain"), *((o, o) for o in panel.ballot_options(item))])
+    form = _ballot_form(item)
     if form.validate_on_submit():
-        perform(
-            lambda: panel.cast(item, current_user.user, form.option.data or None),
-            "Your ballot is in. You may change it until the chair closes the vote.",
-        )
+        try:
+            change = panel_votes.cast(item, current_user.user, form.option.data)
+            uow.commit()
+            flash(change.message(configs.config_of(item.case.workflow_version)), "success")
+        except ServiceError as exc:
+            uow.rollback()
+            flash_errors(exc)
+    else:
+        flash("Choose your vote, or Abstain: nothing was recorded.", "error")
     return redirect(url_for("panel.session", panel_session_id=row.id))
 
 
@@ -204,19 +218,22 @@ def cast(panel_session_id: int, case_id: int):
 def declare(panel_session_id: int, case_id: int):
     row, item = agenda_item_or_404(panel_session_id, case_id)
     form = ConflictForm()
-    member = panel.member_for(current_user.user)
-    if form.validate_on_submit() and member is not None:
+    if form.validate_on_submit():
         perform(
-            lambda: panel.declare_conflict(item, member, form.note.data, current_actor()),
+            lambda: panel.declare_conflict(
+                item, current_user.user, form.note.data, current_actor()
+            ),
             "You are recused from this case.",
         )
+    else:
+        flash("Say what the conflict is.", "error")
     return redirect(url_for("panel.session", panel_session_id=row.id))
 
 
 @bp.post("/sessions/<int:panel_session_id>/cases/<int:case_id>/close")
 def close(panel_session_id: int, case_id: int):
     row, item = agenda_item_or_404(panel_session_id, case_id)
-    perform(lambda: panel.close(item, current_user.user), "The vote is closed.")
+    perform(lambda: panel_votes.close(item, current_user.user), "The vote is closed.")
     return redirect(url_for("panel.session", panel_session_id=row.id))
 
 
@@ -226,7 +243,7 @@ def minutes(panel_session_id: int):
     return render_template(
         "panel/minutes.html",
         session=row,
-        minutes=panel.minutes(row, current_user.user),
+        minutes=panel_minutes.minutes(row, current_user.user),
         requested=request.args.get("requested"),
     )
 
@@ -234,7 +251,7 @@ def minutes(panel_session_id: int):
 @bp.post("/sessions/<int:panel_session_id>/minutes.pdf")
 def minutes_pdf_request(panel_session_id: int):
     row = get_or_404(PanelSession, panel_session_id)
-    panel.request_minutes_pdf(row, current_actor())
+    panel_minutes.request_minutes_pdf(row, current_actor())
     uow.commit()
     flash("The PDF is being prepared; it appears here when ready.", "success")
     return redirect(url_for("panel.minutes", panel_session_id=row.id, requested=1))

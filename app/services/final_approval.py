@@ -1,0 +1,86 @@
+"""The final authority's step: approve the panel's decision (closing the case) or return it.
+
+What the approval form offers and what this service accepts come from one function,
+:func:`approval_outcomes`, read from the approving step of the case's own track: an
+outcome that belongs to another step (a resignation the coordinator records, say) is
+never offered, so it is never refused after being offered.
+"""
+
+from __future__ import annotations
+
+from app.extensions import db
+from app.models.case import Case
+from app.models.panel import FinalDecision
+from app.models.user import User
+from app.services import cases, panel
+from app.services import workflow_config as configs
+from app.services.errors import Conflict, ValidationFailed
+from app.workflows.effects import outcome_choices
+from app.workflows.model import Transition
+
+
+def _steps(case: Case) -> tuple[Transition | None, Transition | None]:
+    """The final authority's approving step (it closes the case) and returning step."""
+    track = configs.config_of(case.workflow_version).tracks[case.track_key]
+    steps = [t for t in track.transitions_from(case.state) if "final_authority" in t.actors]
+    closing = [t for t in steps if any(e.name == "close_with_outcome" for e in t.effects)]
+    returning = next((t for t in steps if t not in closing), None)
+    return (closing[0] if closing else None), returning
+
+
+def approval_outcomes(case: Case) -> list[tuple[str, str]]:
+    """The outcomes the final authority chooses among when approving, labelled; empty when
+    the approving step fixes the outcome itself."""
+    config = configs.config_of(case.workflow_version)
+    approve, _ = _steps(case)
+    if approve is None:
+        return []
+    keys: list[str] = []
+    for effect in approve.effects:
+        if effect.name == "close_with_outcome":
+            keys += outcome_choices(effect.params, config)
+    return [(k, config.outcomes[k].label) for k in dict.fromkeys(keys)]
+
+
+def final_decision(
+    case: Case, user: User, approve: bool, note: str | None, outcome: str | None = None
+) -> FinalDecision:
+    """The final authority approves (closing the case) or returns it to the panel."""
+    config = configs.config_of(case.workflow_version)
+    approving, returning = _steps(case)
+    step = approving if approve else returning
+    if step is None:
+        what = "approve" if approve else "return"
+        raise Conflict({"_schema": [f"There is no step to {what} the case from here."]})
+    if not approve and not (note or "").strip():
+        raise ValidationFailed({"note": ["Say why the decision goes back to the panel."]})
+    offered = approval_outcomes(case) if approve else []
+    if offered and not outcome:
+        raise ValidationFailed({"outcome": ["Choose the outcome that closes the case."]})
+    if offered and outcome not in dict(offered):
+        labels = ", ".join(label for _, label in offered)
+        raise ValidationFailed({"outcome": [f"Choose one of: {labels}."]})
+    item = panel.item_for_case(case)
+    if approve and (item is None or item.outcome != "decided"):
+        raise Conflict({"_schema": ["There is no panel decision to approve."]})
+    payload = {"outcome": outcome} if approve and outcome else {}
+    if item is not None and item.option:
+        rating = (
+            item.option
+            if item.option in {r.key for r in config.rating_scale}
+            else (case.panel_rating or case.recommended_rating)
+        )
+        if rating:
+            payload["rating"] = rating
+    row = FinalDecision(
+        tenant_id=case.tenant_id,
+        case_id=case.id,
+        item_id=item.id if item else None,
+        authority_id=user.id,
+        approved=approve,
+        note=(note or "").strip() or None,
+    )
+    db.session.add(row)
+    db.session.flush()
+    cases.apply(case, step.key, user, payload, internal=True)
+    return row

@@ -1,0 +1,323 @@
+"""Who may vote on an agenda item, and who sits it out: worked out from live facts.
+
+A seat, a role, the roll call, a school or an authorship can all change after a case
+is put on the agenda, so nothing here is decided once and stored: the voting service,
+the chair's close, the agenda and minutes pages, the API and the case list all ask
+these functions at the moment they act. Only when the vote closes are the recusals
+written down, so the record of a closed vote says who sat out *then*.
+
+Some people never vote on a case, whatever the configuration says: its teacher,
+anyone who coached them as its consulting teacher, its principal, whoever referred
+the teacher, and anyone who gave evidence on it. The configuration adds its own
+rules (``same_school``, ``supervised_teacher``, ``declared_conflict``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from sqlalchemy import Select, and_, exists, false, func, or_, select
+
+from app.extensions import db
+from app.models.assignment import Assignment
+from app.models.case import Case
+from app.models.panel import AgendaItem, PanelMember, PanelSession, Recusal
+from app.models.support import Evidence
+from app.models.user import RoleGrant, User
+from app.services import workflow_config as configs
+from app.workflows import ProgramConfig
+
+#: Why someone is a party to a case: they never vote on it, whatever the configuration.
+PARTY_RULES: Mapping[str, str] = {
+    "own_case": "the teacher the case is about",
+    "coached_teacher": "a consulting teacher of the case",
+    "case_principal": "the principal of the case",
+    "referred_teacher": "referred the teacher",
+    "gave_evidence": "gave evidence on the case",
+}
+#: Recusals the configuration asks for, in the words the agenda shows.
+CONFIGURED_RULES: Mapping[str, str] = {
+    "same_school": "works in the teacher's school",
+    "supervised_teacher": "supervises or evaluates the teacher",
+    "declared_conflict": "declared a conflict of interest",
+}
+RECUSAL_WORDS: Mapping[str, str] = {**PARTY_RULES, **CONFIGURED_RULES}
+
+
+def recusal_words(rule: str) -> str:
+    """A recusal's reason as the agenda and minutes say it."""
+    return RECUSAL_WORDS.get(rule, rule.replace("_", " "))
+
+
+@dataclass(frozen=True)
+class SittingOut:
+    """One member recused from one agenda item, and why."""
+
+    member: PanelMember
+    rule: str
+    note: str | None = None
+
+    @property
+    def words(self) -> str:
+        return recusal_words(self.rule)
+
+
+@dataclass(frozen=True)
+class ItemFacts:
+    """Everything eligibility depends on for one agenda item, read in a few queries."""
+
+    item: AgendaItem
+    config: ProgramConfig
+    #: Members whose term covers the session's date, active and holding the panel role.
+    roster: Mapping[int, PanelMember]
+    present: frozenset[int]
+    #: User id -> the party rule that keeps them out of this case.
+    parties: Mapping[int, str]
+    #: Recusals written down: declared conflicts, and every recusal once the vote closed.
+    recorded: Mapping[int, Recusal]
+
+    @property
+    def closed(self) -> bool:
+        return self.item.status != "open"
+
+
+def seated_roster(session: PanelSession) -> dict[int, PanelMember]:
+    """Members who hold a seat for the session: a term covering its date, an active
+    account and the panel-member role today (a revoked role empties the seat)."""
+    holders = select(RoleGrant.user_id).where(RoleGrant.role == "panel_member")
+    rows = db.session.execute(
+        select(PanelMember)
+        .join(PanelMember.user)
+        .where(User.active.is_(True), PanelMember.user_id.in_(holders))
+        .order_by(PanelMember.constituency, User.name)
+    ).scalars()
+    return {m.id: m for m in rows if m.serves_on(session.meets_on)}
+
+
+def _parties(case: Case) -> dict[int, str]:
+    found: dict[int, str] = {}
+    coaches = db.session.execute(
+        select(Assignment.ct_id).where(
+            Assignment.case_id == case.id, Assignment.started_at.is_not(None)
+        )
+    ).scalars()
+    authors = db.session.execute(
+        select(Evidence.author_id).where(Evidence.case_id == case.id)
+    ).scalars()
+    # Weakest first: a later, stronger reason overwrites an earlier one.
+    for user_id in authors:
+        found[user_id] = "gave_evidence"
+    if case.referred_by_id is not None:
+        found[case.referred_by_id] = "referred_teacher"
+    for user_id in [*coaches, case.ct_id]:
+        if user_id is not None:
+            found[user_id] = "coached_teacher"
+    if case.principal_id is not None:
+        found[case.principal_id] = "case_principal"
+    found[case.teacher_id] = "own_case"
+    return found
+
+
+def facts_for(item: AgendaItem, roster: Mapping[int, PanelMember] | None = None) -> ItemFacts:
+    """Read the live facts of one item (``roster`` may be shared across a session's items)."""
+    roster = seated_roster(item.session) if roster is None else roster
+    present = frozenset(
+        a.member_id for a in item.session.attendance if a.present and a.member_id in roster
+    )
+    return ItemFacts(
+        item=item,
+        config=configs.config_of(item.case.workflow_version),
+        roster=roster,
+        present=present,
+        parties=_parties(item.case),
+        recorded={r.member_id: r for r in item.recusals},
+    )
+
+
+def recusal(facts: ItemFacts, member: PanelMember) -> SittingOut | None:
+    """Why ``member`` sits this item out, or None. The one rule every screen derives from."""
+    recorded = facts.recorded.get(member.id)
+    if facts.closed:
+        return SittingOut(member, recorded.rule, recorded.note) if recorded else None
+    party = facts.parties.get(member.user_id)
+    if party:
+        return SittingOut(member, party)
+    rules = facts.config.panel.recusal if facts.config.panel else frozenset()
+    school = facts.item.case.school
+    if "same_school" in rules and school and member.user.school == school:
+        return SittingOut(member, "same_school")
+    if recorded is not None:
+        return SittingOut(member, recorded.rule, recorded.note)
+    return None
+
+
+def recusals(facts: ItemFacts) -> list[SittingOut]:
+    """Every member of the roster who sits the item out (as recorded, once closed)."""
+    if facts.closed:
+        return [SittingOut(r.member, r.rule, r.note) for r in facts.item.recusals]
+    found = (recusal(facts, m) for m in facts.roster.values())
+    return [r for r in found if r is not None]
+
+
+@dataclass(frozen=True)
+class Standing:
+    """Where one person stands on one agenda item, and in words why they may not vote."""
+
+    member: PanelMember | None
+    present: bool
+    recused: SittingOut | None
+    refusal: str | None
+
+    @property
+    def may_vote(self) -> bool:
+        return self.refusal is None
+
+
+def standing(facts: ItemFacts, user: User) -> Standing:
+    """May ``user`` vote on this item now? Checked by the service at the moment of voting."""
+    member = next((m for m in facts.roster.values() if m.user_id == user.id), None)
+    if member is None:
+        return Standing(None, False, None, "You do not hold a seat on the panel for this session.")
+    present = member.id in facts.present
+    out = recusal(facts, member)
+    panel = facts.config.panel
+    refusal = None
+    if panel is None or member.constituency not in panel.constituencies:
+        refusal = "Your seat is not one of this program's constituencies."
+    elif out is not None:
+        refusal = f"You are recused from this case: you {_as_clause(out)}."
+    elif not present:
+        refusal = "Only members marked present may vote."
+    return Standing(member, present, out, refusal)
+
+
+def _as_clause(out: SittingOut) -> str:
+    clauses = {
+        "own_case": "are the teacher the case is about",
+        "coached_teacher": "are a consulting teacher of the case",
+        "case_principal": "are the principal of the case",
+        "referred_teacher": "referred the teacher",
+        "gave_evidence": "gave evidence on the case",
+        "same_school": "work in the teacher's school",
+        "supervised_teacher": "supervise or evaluate the teacher",
+        "declared_conflict": "declared a conflict of interest",
+    }
+    return clauses.get(out.rule, out.words)
+
+
+def eligible(facts: ItemFacts) -> frozenset[int]:
+    """Member ids whose ballots count: seated, present, in a constituency, not recused."""
+    panel = facts.config.panel
+    if panel is None:
+        return frozenset()
+    return frozenset(
+        m.id
+        for m in facts.roster.values()
+        if m.id in facts.present
+        and m.constituency in panel.constituencies
+        and recusal(facts, m) is None
+    )
+
+
+def chairs(facts: ItemFacts) -> list[PanelMember]:
+    """Members who may chair this item: every member marked chair (co-chairs included)
+    who is eligible to sit on it."""
+    voters = eligible(facts)
+    return [m for m in facts.roster.values() if m.is_chair and m.id in voters]
+
+
+def sees_session(user: User, session: PanelSession, roster=None) -> bool:
+    """Program staff see every session; a panel member only one they hold a seat for."""
+    if user.roles & STAFF:
+        return True
+    roster = seated_roster(session) if roster is None else roster
+    return any(m.user_id == user.id for m in roster.values())
+
+
+#: Program staff who run or oversee the panel and read every session.
+STAFF = frozenset({"coordinator", "program_admin", "final_authority"})
+
+
+def sessions_seen_by(user: User, sessions: list[PanelSession]) -> list[PanelSession]:
+    """Of ``sessions``, those ``user`` may see (:func:`sees_session`), in one query."""
+    if user.roles & STAFF:
+        return sessions
+    if "panel_member" not in user.roles or not user.active:
+        return []
+    member = db.session.execute(
+        select(PanelMember).where(PanelMember.user_id == user.id)
+    ).scalar_one_or_none()
+    return [s for s in sessions if member is not None and member.serves_on(s.meets_on)]
+
+
+def packet_case_ids(user: User) -> Select:
+    """Cases whose packet ``user`` reads as a panel member, as one query for case lists.
+
+    The query form of :func:`recusal` and :func:`seated_roster`: a seat whose term covers
+    the session's date, the panel role, an active account, and not recused (a party, the
+    configured same-school rule, or a recorded recusal on any of the case's agenda items).
+    """
+    from app.models.case import Case as CaseRow
+
+    if "panel_member" not in user.roles or not user.active:
+        return select(AgendaItem.case_id).where(false())
+    seat = select(PanelMember).where(PanelMember.user_id == user.id).subquery()
+    recorded = (
+        select(AgendaItem.case_id)
+        .join(Recusal, Recusal.item_id == AgendaItem.id)
+        .join(seat, seat.c.id == Recusal.member_id)
+    )
+    gave_evidence = exists().where(Evidence.case_id == CaseRow.id, Evidence.author_id == user.id)
+    coached = exists().where(
+        Assignment.case_id == CaseRow.id,
+        Assignment.ct_id == user.id,
+        Assignment.started_at.is_not(None),
+    )
+    party = or_(
+        CaseRow.teacher_id == user.id,
+        CaseRow.ct_id == user.id,
+        CaseRow.principal_id == user.id,
+        CaseRow.referred_by_id == user.id,
+        gave_evidence,
+        coached,
+    )
+    same_school = false()
+    if user.school:
+        versions = _versions_recusing_same_school()
+        if versions:
+            same_school = and_(
+                CaseRow.school == user.school, CaseRow.workflow_version_id.in_(versions)
+            )
+    return (
+        select(AgendaItem.case_id)
+        .join(PanelSession, PanelSession.id == AgendaItem.session_id)
+        .join(CaseRow, CaseRow.id == AgendaItem.case_id)
+        .join(
+            seat,
+            and_(
+                or_(seat.c.term_start.is_(None), seat.c.term_start <= PanelSession.meets_on),
+                or_(seat.c.term_end.is_(None), seat.c.term_end >= PanelSession.meets_on),
+            ),
+        )
+        # A NULL principal or school must not make "not a party" unknown (and hide the case).
+        .where(
+            AgendaItem.case_id.not_in(recorded),
+            ~func.coalesce(party, false()),
+            ~func.coalesce(same_school, false()),
+        )
+    )
+
+
+def _versions_recusing_same_school() -> list[int]:
+    from app.models.workflow import WorkflowVersion
+
+    rows = db.session.execute(
+        select(WorkflowVersion).where(WorkflowVersion.status == configs.PUBLISHED)
+    ).scalars()
+    found = []
+    for row in rows:
+        panel = configs.config_of(row).panel
+        if panel is not None and "same_school" in panel.recusal:
+            found.append(row.id)
+    return found

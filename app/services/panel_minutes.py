@@ -1,0 +1,90 @@
+"""The minutes of a panel session: attendance, who sat out, decisions and tallies.
+
+One builder for the page, the API and the PDF job, so the three say the same thing.
+Individual ballots appear only where the configuration makes them public.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from app.jobs import outbox
+from app.models.panel import AgendaItem, PanelMember, PanelSession
+from app.models.user import User
+from app.services import audit, panel, panel_votes
+from app.services import panel_eligibility as eligibility
+from app.services import workflow_config as configs
+from app.services.actors import Actor
+
+
+@dataclass(frozen=True)
+class MinutesItem:
+    case_id: int
+    teacher: str
+    track: str
+    #: (member's name, why they sat out) in words.
+    recused: list[tuple[str, str]]
+    item: AgendaItem
+    decision: str
+    #: (option's label, votes) for a closed vote.
+    tally: list[tuple[str, int]]
+    public_ballots: list[tuple[PanelMember, str]]
+
+
+@dataclass(frozen=True)
+class Minutes:
+    session: PanelSession
+    present: list[PanelMember]
+    absent: list[PanelMember]
+    items: list[MinutesItem]
+
+
+def _entry(item: AgendaItem, roster) -> MinutesItem:
+    config = configs.config_of(item.case.workflow_version)
+    facts = eligibility.facts_for(item, roster)
+    return MinutesItem(
+        case_id=item.case_id,
+        teacher=item.case.teacher.name,
+        track=config.tracks[item.case.track_key].name,
+        recused=[(r.member.user.name, r.words) for r in eligibility.recusals(facts)],
+        item=item,
+        decision=panel_votes.decision_words(item),
+        tally=[
+            (panel_votes.option_label(config, option), count)
+            for option, count in (item.tally or {}).items()
+        ],
+        public_ballots=[
+            (member, panel_votes.option_label(config, option))
+            for member, option in panel_votes.public_ballots(item)
+        ],
+    )
+
+
+def minutes(session: PanelSession, reader: User | None = None) -> Minutes:
+    """Attendance, recusals and decisions with tallies; ballots only where they are public.
+
+    For a ``reader``, only what they may see: nothing for someone without a seat, and
+    never a case a member sits out.
+    """
+    roster = eligibility.seated_roster(session)
+    present_ids = {a.member_id for a in session.attendance if a.present}
+    items = panel.visible_items(session, reader) if reader else list(session.items)
+    if reader is not None and not eligibility.sees_session(reader, session, roster):
+        return Minutes(session, [], [], [])
+    members = list(roster.values())
+    return Minutes(
+        session,
+        [m for m in members if m.id in present_ids],
+        [m for m in members if m.id not in present_ids],
+        [_entry(item, roster) for item in items],
+    )
+
+
+def request_minutes_pdf(session: PanelSession, actor: Actor) -> None:
+    """Ask the export worker for the minutes as PDF (the page shows it when ready)."""
+    outbox.add(
+        "exports.minutes", {"session_id": session.id}, tenant_id=session.tenant_id, queue="exports"
+    )
+    audit.record(
+        session.tenant_id, "panel.minutes_requested", "panel_session", session.id, actor=actor
+    )

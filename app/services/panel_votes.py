@@ -1,0 +1,284 @@
+"""Sealed ballots on one agenda item, and the decision the configured rule draws from them.
+
+Ballots are sealed: nothing returns a ballot's option before the chair closes the
+vote except to the member who cast it, and afterwards only the tally leaves this
+module unless the configuration makes ballots public. Who may vote is asked of
+``panel_eligibility`` at the moment of voting and again at the close, so a ballot
+counts only if its member is eligible when the vote closes. The decision itself
+comes from the pure rule function (``app.workflows.decision.decide``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models.base import utcnow
+from app.models.case import Case
+from app.models.panel import AgendaItem, Ballot, PanelMember, Recusal
+from app.models.user import User
+from app.services import audit, cases
+from app.services import panel_eligibility as eligibility
+from app.services import workflow_config as configs
+from app.services.actors import Actor
+from app.services.errors import Conflict, ValidationFailed
+from app.workflows import ProgramConfig
+from app.workflows import decision as rules_engine
+from app.workflows.vocabulary import BALLOT_WORDS
+
+#: The ballot a member casts to abstain; an abstention is a ballot, never a default.
+ABSTAIN = "abstain"
+
+
+def _actor(user: User) -> Actor:
+    return Actor("user", user.id, user.email)
+
+
+def ballot_options(item: AgendaItem) -> tuple[str, ...]:
+    config = configs.config_of(item.case.workflow_version)
+    return config.tracks[item.case.track_key].ballot_options
+
+
+def option_label(config: ProgramConfig, key: str | None) -> str:
+    """A ballot option as people read it: the rating's label, or the ballot's words."""
+    if key is None or key == ABSTAIN:
+        return "Abstain"
+    level = next((r for r in config.rating_scale if r.key == key), None)
+    if level is not None:
+        return level.label
+    words = BALLOT_WORDS.get(key, key.replace("_", " "))
+    return words[0].upper() + words[1:]
+
+
+def ballot_choices(item: AgendaItem) -> list[tuple[str, str]]:
+    """What the ballot offers, labelled: the track's options and an explicit abstention.
+    The same list the service accepts (:func:`cast`)."""
+    config = configs.config_of(item.case.workflow_version)
+    return [(o, option_label(config, o)) for o in ballot_options(item)] + [(ABSTAIN, "Abstain")]
+
+
+def _lock(item: AgendaItem) -> None:
+    """Serialize ballots and the close on one item, then read it afresh."""
+    db.session.execute(select(AgendaItem.id).where(AgendaItem.id == item.id).with_for_update())
+    db.session.refresh(item)
+    if item.status != "open":
+        raise Conflict({"_schema": ["The vote on this case is closed."]})
+
+
+def _ballot_of(item: AgendaItem, member_id: int) -> Ballot | None:
+    return db.session.execute(
+        select(Ballot).where(Ballot.item_id == item.id, Ballot.member_id == member_id)
+    ).scalar_one_or_none()
+
+
+def my_ballot(item: AgendaItem, user: User) -> Ballot | None:
+    """The reader's own ballot on an open item (only ever shown to its author)."""
+    member = db.session.execute(
+        select(PanelMember).where(PanelMember.user_id == user.id)
+    ).scalar_one_or_none()
+    return None if member is None else _ballot_of(item, member.id)
+
+
+@dataclass(frozen=True)
+class BallotChange:
+    """What a cast did, so the member is told when they changed an earlier ballot."""
+
+    before: str | None
+    after: str
+    changed: bool
+    first: bool
+
+    def message(self, config: ProgramConfig) -> str:
+        after = option_label(config, self.after)
+        if self.first:
+            return f"Your ballot is in: {after}. You may change it until the vote is closed."
+        if not self.changed:
+            return f"Your ballot is unchanged: {after}."
+        before = option_label(config, self.before)
+        return f"You changed your ballot from {before} to {after}."
+
+
+def cast(item: AgendaItem, user: User, option: str | None) -> BallotChange:
+    """Cast or change this member's ballot; ``option`` is one of :func:`ballot_choices`
+    (``None`` also abstains, for API clients). 409 when they may not vote now."""
+    _lock(item)
+    facts = eligibility.facts_for(item)
+    standing = eligibility.standing(facts, user)
+    if not standing.may_vote:
+        raise Conflict({"_schema": [standing.refusal]})
+    panel = facts.config.panel
+    if not panel.has_quorum(len(eligibility.eligible(facts))):
+        raise Conflict(
+            {"_schema": [f"No quorum: {panel.quorum} members must be present and not recused."]}
+        )
+    offered = {key for key, _ in ballot_choices(item)}
+    choice = ABSTAIN if option is None else option
+    if choice not in offered:
+        labels = ", ".join(label for _, label in ballot_choices(item))
+        raise ValidationFailed({"option": [f"Choose one of: {labels}."]})
+    row = _ballot_of(item, standing.member.id)
+    before = None if row is None else (row.option or ABSTAIN)
+    if row is None:
+        row = Ballot(tenant_id=item.tenant_id, item_id=item.id, member_id=standing.member.id)
+        db.session.add(row)
+    row.option, row.cast_at = (None if choice == ABSTAIN else choice), utcnow()
+    db.session.flush()
+    # The audit records that a ballot was cast or changed, never what it says.
+    audit.record(
+        item.tenant_id,
+        "panel.ballot_changed" if before is not None else "panel.ballot_cast",
+        "agenda_item",
+        item.id,
+        after={"member_id": standing.member.id},
+        actor=_actor(user),
+    )
+    return BallotChange(before, choice, before is not None and before != choice, before is None)
+
+
+def ballots_cast(item: AgendaItem) -> int:
+    """How many ballots are in (never which way): what the chair sees before closing."""
+    return len(db.session.execute(select(Ballot.id).where(Ballot.item_id == item.id)).all())
+
+
+def chairs(item: AgendaItem) -> list[PanelMember]:
+    """Who may chair this item now (every co-chair the configuration provides for)."""
+    return eligibility.chairs(eligibility.facts_for(item))
+
+
+def _casting_chair(chairs_now: list[PanelMember], ballots: dict[int, Ballot]) -> int | None:
+    """The chair whose ballot is the casting vote: the one chair, or co-chairs who agree."""
+    options = {ballots[c.id].option for c in chairs_now if c.id in ballots}
+    if len(options) != 1 or None in options:
+        return None
+    return next(c.id for c in chairs_now if c.id in ballots)
+
+
+def close(item: AgendaItem, user: User) -> AgendaItem:
+    """A chair (or the coordinator) closes the vote; the configured rule decides from the
+    ballots of members eligible now, and the recusals that applied are written down."""
+    _lock(item)
+    facts = eligibility.facts_for(item)
+    chairs_now = eligibility.chairs(facts)
+    if user.id not in {c.user_id for c in chairs_now} and "coordinator" not in user.roles:
+        raise Conflict(
+            {"_schema": ["Only a chair of the panel or the coordinator closes the vote."]}
+        )
+    case, config = item.case, facts.config
+    sitting_out = eligibility.recusals(facts)
+    attendance = rules_engine.Attendance(
+        present=facts.present,
+        constituency_of={m.id: m.constituency for m in facts.roster.values()},
+        recused=frozenset(r.member.id for r in sitting_out),
+    )
+    rows = {
+        b.member_id: b
+        for b in db.session.execute(select(Ballot).where(Ballot.item_id == item.id)).scalars()
+    }
+    ballots = {
+        member_id: rules_engine.Ballot(
+            member_id, attendance.constituency_of.get(member_id, ""), b.option
+        )
+        for member_id, b in rows.items()
+    }
+    result = rules_engine.decide(
+        config.panel,
+        ballots,
+        attendance,
+        ct_recommendation=_recommended_option(case, config),
+        chair_id=_casting_chair(chairs_now, rows),
+        options=ballot_options(item),
+    )
+    for out in sitting_out:
+        if out.member.id not in facts.recorded:
+            db.session.add(
+                Recusal(tenant_id=item.tenant_id, item=item, member_id=out.member.id, rule=out.rule)
+            )
+    item.status, item.closed_at = "closed", utcnow()
+    item.outcome, item.option, item.decided_by = result.outcome, result.option, result.decided_by
+    item.tally = dict(result.tally)
+    item.tally_by_constituency = {k: dict(v) for k, v in result.tally_by_constituency.items()}
+    item.votes_needed, item.rule_text = result.votes_needed, result.rule_text
+    item.reasons = list(result.reasons)
+    db.session.flush()
+    audit.record(
+        item.tenant_id,
+        "panel.vote_closed",
+        "case",
+        case.id,
+        after={
+            "item_id": item.id,
+            "outcome": result.outcome,
+            "option": result.option,
+            "tally": item.tally,
+            "rule": result.rule_text,
+        },
+        actor=_actor(user),
+    )
+    if result.outcome == "decided":
+        _carry_decision(case, config, result.option, user)
+    return item
+
+
+def _recommended_option(case: Case, config: ProgramConfig) -> str | None:
+    """The CT's recommendation as a ballot option: itself, or 'affirm' where the panel
+    votes on it (the rule "the recommendation stands" then affirms it)."""
+    options = config.tracks[case.track_key].ballot_options
+    if case.recommended_rating in options:
+        return case.recommended_rating
+    for word in ("affirm", "uphold"):
+        if word in options:
+            return word
+    return None
+
+
+def _carry_decision(case: Case, config: ProgramConfig, option: str, user: User) -> None:
+    """Take the track's step out of panel review (the one guarded by ``panel_decided``)."""
+    track = config.tracks[case.track_key]
+    step = next(
+        (
+            t
+            for t in track.transitions_from(case.state)
+            if any(g.name == "panel_decided" for g in t.guards)
+        ),
+        None,
+    )
+    if step is None:
+        return
+    rating = option if option in {r.key for r in config.rating_scale} else case.recommended_rating
+    case.panel_review_open = False
+    cases.apply(case, step.key, user, {"rating": rating} if rating else {}, internal=True)
+
+
+def decision_words(item: AgendaItem) -> str:
+    """A closed item's decision as the agenda and minutes say it: which rule produced it."""
+    if item.status == "open":
+        return "Vote open"
+    config = configs.config_of(item.case.workflow_version)
+    if item.outcome != "decided":
+        return {
+            "no_quorum": "No decision: no quorum",
+            "deferred": "Deferred to the next session",
+            "no_decision": "No decision",
+        }.get(item.outcome or "", "No decision")
+    label = option_label(config, item.option)
+    if item.decided_by == "ct_recommendation_stands":
+        return f"Decided: {label} (the consulting teacher's recommendation stands)"
+    if item.decided_by == "chair_casting_vote":
+        return f"Decided: {label} (by the chair's casting vote)"
+    return f"Decided: {label}"
+
+
+def public_ballots(item: AgendaItem) -> list[tuple[PanelMember, str | None]]:
+    """Individual ballots, only after closing and only where the configuration makes them
+    public; otherwise an empty list (the tally is the record)."""
+    config = configs.config_of(item.case.workflow_version)
+    if item.status != "closed" or config.panel.sealed_ballots:
+        return []
+    rows = db.session.execute(
+        select(Ballot, PanelMember)
+        .join(PanelMember, PanelMember.id == Ballot.member_id)
+        .where(Ballot.item_id == item.id)
+    ).all()
+    return [(member, ballot.option) for ballot, member in rows]
