@@ -76,15 +76,17 @@ class Base:
     #: Abuse limits (Flask-Limiter): kept in Redis when REDIS_URL is set, else in memory.
     RATELIMIT_ENABLED = True
     RATELIMIT_HEADERS_ENABLED = True
-    #: Single sign-on needs https issuers, except where loopback providers are expected.
-    SSO_ALLOW_HTTP_ISSUERS = False
+    #: Addresses fetched on a tenant's word (the SSO issuer and what its discovery names) must
+    #: be public https ones; on, private and loopback addresses are allowed too, over http or
+    #: https (development and tests run their identity provider on loopback). Never in production.
+    OUTBOUND_ALLOW_PRIVATE = False
     #: Strict-Transport-Security: only where the site is served over https.
     HSTS = False
 
 
 class Development(Base):
     ENV_NAME = "development"
-    SSO_ALLOW_HTTP_ISSUERS = True
+    OUTBOUND_ALLOW_PRIVATE = True
     MAIL_SUPPRESS_SEND = True
     MAIL_OUTBOX_DIR = str(_INSTANCE / "mail")
 
@@ -97,7 +99,7 @@ class Testing(Base):
     SQLALCHEMY_DATABASE_URI = "sqlite://"
     PASSWORD_HASHER = "fast"
     MAIL_SUPPRESS_SEND = True
-    SSO_ALLOW_HTTP_ISSUERS = True
+    OUTBOUND_ALLOW_PRIVATE = True
 
 
 class Production(Base):
@@ -108,6 +110,7 @@ class Production(Base):
     SESSION_COOKIE_NAME = "__Host-parley-session"
     REMEMBER_COOKIE_SECURE = True
     HSTS = True
+    OUTBOUND_ALLOW_PRIVATE = False
 
 
 _CLASSES = {"development": Development, "testing": Testing, "production": Production}

@@ -358,3 +358,26 @@ def test_an_answer_naming_another_issuer_is_refused(
     mixed_up = client.get(f"{back.path}?{back.query}&iss=https://evil.example.com")
     assert mixed_up.status_code == 400
     assert "another identity provider" in mixed_up.text
+
+
+def test_a_refused_id_token_is_described_in_our_words_never_its_own(app, oidc_provider):
+    """The token and the keys come from the provider: a refusal names the check, not their text."""
+    import base64
+    import json
+
+    def part(data: dict) -> str:
+        return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
+
+    canary = "PARLEY-CANARY-91c2"
+    claims = {"iss": oidc_provider.issuer, "aud": "parley-alpha", "sub": "x", "nonce": "n"}
+    forged = f"{part({'alg': canary, 'kid': canary})}.{part(claims)}.c2ln"
+    for jwks in (oidc_provider.jwks(), {"keys": [{"kty": canary, "kid": canary}]}):
+        with app.app_context(), pytest.raises(ServiceError) as refused:
+            sso.verify_id_token(
+                {"id_token": forged},
+                jwks=jwks,
+                issuer=oidc_provider.issuer,
+                client_id="parley-alpha",
+                nonce="n",
+            )
+        assert canary not in refused.value.text()

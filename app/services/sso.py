@@ -6,28 +6,33 @@ issuer, the audience (our client id), the nonce, expiry and signature all
 checked. The provider vouches for an e-mail address; Parley still decides who
 that is: an existing account in this district, or (when the district asks for
 it) a new account with no roles until a program admin grants some.
+
+Every address fetched here comes from the district (the issuer, and the token and
+key addresses its discovery document names), so each goes through
+``app.security.outbound``: public https only, checked again as the server connects.
+What the provider answered is never shown: refusals are fixed sentences.
 """
 
 from __future__ import annotations
 
 import hmac
+import logging
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 import requests
 from authlib.integrations.requests_client import OAuth2Session
 from authlib.oidc.core import CodeIDToken
-from flask import current_app
 from joserfc import jwt
-from joserfc.errors import JoseError
+from joserfc.errors import ClaimError, JoseError
 from joserfc.jwk import KeySet
 from sqlalchemy import select
 
 from app.extensions import db
 from app.models.sso import NEW_USER_POLICIES, SsoSettings
 from app.models.user import User
+from app.security import outbound
 from app.security.emails import InvalidEmail, checked_email
 from app.security.encryption import DecryptionFailed, seal, unseal
 from app.services import audit, uow, users
@@ -39,6 +44,16 @@ SCOPE = "openid email profile"
 #: Asymmetric signatures only: "none" and HMAC (keyed with a public value) are refused.
 SIGNING_ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384")
 _TIMEOUT = 10
+#: The only things said about an address the server would not or could not fetch.
+NOT_PUBLIC = "The issuer must be a public https address, e.g. https://accounts.google.com."
+UNREACHABLE = "The issuer could not be reached."
+ENDPOINT_NOT_PUBLIC = "The issuer's discovery document names an address that is not public https."
+_BAD_DISCOVERY = "The issuer's discovery document is not a usable OpenID Connect one."
+_BAD_KEYS = "The issuer's published keys could not be read."
+#: Claims an ID token refusal may name (the library's own names, never the token's text).
+_CLAIMS = ("iss", "aud", "sub", "exp", "iat", "nbf", "nonce", "azp", "at_hash", "auth_time")
+
+_log = logging.getLogger(__name__)
 
 
 class SignInRefused(ServiceError):
@@ -150,11 +165,13 @@ def _domains(raw, errors: dict) -> list[str]:
 
 
 def _check_issuer(issuer: str) -> dict[str, list[str]]:
-    parts = urlsplit(issuer)
-    allowed = {"https", "http"} if current_app.config["SSO_ALLOW_HTTP_ISSUERS"] else {"https"}
-    if parts.scheme not in allowed or not parts.netloc:
-        need = "an https address" if allowed == {"https"} else "an http(s) address"
-        return {"issuer": [f"The issuer must be {need}, e.g. https://accounts.google.com."]}
+    """Refuse, before anything is fetched, an issuer the server may not connect to."""
+    try:
+        outbound.check_url(issuer)
+    except outbound.OutboundRefused:
+        return {"issuer": [NOT_PUBLIC]}
+    except outbound.Unreachable:
+        return {"issuer": [UNREACHABLE]}
     return {}
 
 
@@ -194,8 +211,14 @@ def complete(
         token = _client(settings, redirect_uri).fetch_token(
             metadata["token_endpoint"], code=args["code"], grant_type="authorization_code"
         )
+    except outbound.OutboundRefused as exc:
+        raise ServiceError({"sso": [ENDPOINT_NOT_PUBLIC]}, status=502) from exc
+    except requests.RequestException as exc:
+        _log.warning("SSO tenant %s: the token endpoint could not be reached: %r", tenant_id, exc)
+        raise ServiceError({"sso": [UNREACHABLE]}, status=502) from exc
     except Exception as exc:  # the provider's refusal, in whatever form its library raises
-        raise SignInRefused({"sso": [f"The identity provider refused the code: {exc}"]}) from exc
+        _log.warning("SSO tenant %s: the token endpoint refused the code: %r", tenant_id, exc)
+        raise SignInRefused({"sso": ["The identity provider refused the code."]}) from exc
     claims = verify_id_token(
         token,
         jwks=_get_json(metadata["jwks_uri"]),
@@ -220,9 +243,15 @@ def verify_id_token(
     raw = token.get("id_token")
     if not raw:
         raise SignInRefused({"sso": ["The identity provider sent no ID token."]})
-    allowed = [a for a in (algorithms or ["RS256"]) if a in SIGNING_ALGORITHMS]
+    # An empty list would let joserfc fall back to its own defaults, HMAC among them.
+    offered = algorithms if isinstance(algorithms, list) else []
+    allowed = [a for a in offered if a in SIGNING_ALGORITHMS] or ["RS256"]
     try:
-        decoded = jwt.decode(raw, KeySet.import_key_set(jwks), algorithms=allowed)
+        keys = KeySet.import_key_set(jwks)
+    except Exception as exc:  # whatever the provider published, in whatever way it is wrong
+        raise ServiceError({"sso": [_BAD_KEYS]}, status=502) from exc
+    try:
+        decoded = jwt.decode(raw, keys, algorithms=allowed)
         claims = CodeIDToken(
             decoded.claims,
             decoded.header,
@@ -234,8 +263,16 @@ def verify_id_token(
         )
         claims.validate(leeway=60)
     except (JoseError, ValueError) as exc:
-        raise SignInRefused({"sso": [f"The ID token was refused: {exc}"]}) from exc
+        raise SignInRefused({"sso": [_token_refusal(exc)]}) from exc
     return dict(claims)
+
+
+def _token_refusal(exc: Exception) -> str:
+    """Why the ID token was refused, in our words: the claim it failed, or the kind of error."""
+    if isinstance(exc, ClaimError) and exc.claim in _CLAIMS:
+        return f"The ID token was refused: its {exc.claim!r} claim is missing or wrong."
+    kind = exc.error if isinstance(exc, JoseError) else "invalid claims"
+    return f"The ID token was refused ({kind})."
 
 
 def _person(settings: SsoSettings, claims: dict) -> User:
@@ -311,32 +348,47 @@ def _client(settings: SsoSettings, redirect_uri: str) -> OAuth2Session:
         secret = unseal(settings.client_secret_encrypted or "")
     except DecryptionFailed as exc:
         raise ServiceError({"sso": [str(exc)]}, status=503) from exc
-    return OAuth2Session(
-        settings.client_id,
-        secret,
-        scope=SCOPE,
-        redirect_uri=redirect_uri,
-        token_endpoint_auth_method="client_secret_basic",
+    return outbound.session(
+        OAuth2Session(
+            settings.client_id,
+            secret,
+            scope=SCOPE,
+            redirect_uri=redirect_uri,
+            token_endpoint_auth_method="client_secret_basic",
+        )
     )
 
 
 def provider_metadata(issuer: str) -> dict:
-    """The provider's discovery document; its issuer must be exactly the one configured."""
+    """The provider's discovery document, if it names the configured issuer and usable addresses.
+
+    The token and key addresses are fetched by the server, so they are checked as the issuer
+    is; the authorization address is only where the browser goes (https, not resolved).
+    """
     metadata = _get_json(issuer.rstrip("/") + "/.well-known/openid-configuration")
-    if metadata.get("issuer", "").rstrip("/") != issuer.rstrip("/"):
-        raise SignInRefused(
-            {"sso": [f"The provider calls itself {metadata.get('issuer')!r}, not {issuer!r}."]},
-            502,
-        )
+    if not isinstance(metadata, dict):
+        raise ServiceError({"sso": [_BAD_DISCOVERY]}, status=502)
+    if str(metadata.get("issuer", "")).rstrip("/") != issuer.rstrip("/"):
+        raise SignInRefused({"sso": ["The issuer's discovery document names another issuer."]}, 502)
+    endpoints = ("authorization_endpoint", "token_endpoint", "jwks_uri")
+    if not all(isinstance(metadata.get(name), str) for name in endpoints):
+        raise ServiceError({"sso": [_BAD_DISCOVERY]}, status=502)
+    try:
+        outbound.check_url(metadata["authorization_endpoint"], resolve=False)
+        outbound.check_url(metadata["token_endpoint"])
+        outbound.check_url(metadata["jwks_uri"])
+    except outbound.OutboundRefused as exc:
+        raise ServiceError({"sso": [ENDPOINT_NOT_PUBLIC]}, status=502) from exc
+    except outbound.Unreachable as exc:
+        raise ServiceError({"sso": [UNREACHABLE]}, status=502) from exc
     return metadata
 
 
-def _get_json(url: str) -> dict:
+def _get_json(url: str) -> object:
     try:
-        response = requests.get(url, timeout=_TIMEOUT)
-        response.raise_for_status()
-        return response.json()
-    except (requests.RequestException, ValueError) as exc:
-        raise ServiceError(
-            {"sso": [f"The identity provider could not be reached ({url}): {exc}"]}, status=502
-        ) from exc
+        return outbound.get_json(url, timeout=_TIMEOUT)
+    except outbound.OutboundRefused as exc:
+        raise ServiceError({"sso": [NOT_PUBLIC]}, status=502) from exc
+    except outbound.Unreachable as exc:
+        _log.warning("SSO: %s could not be fetched: %r", url, exc.__cause__)
+        raise ServiceError({"sso": [UNREACHABLE]}, status=502) from exc
