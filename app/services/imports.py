@@ -7,8 +7,6 @@ same ``external_id`` updates that case instead of adding another.
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 from datetime import date
 from typing import TextIO
@@ -19,7 +17,7 @@ from app.extensions import db
 from app.models.case import Case
 from app.models.user import User
 from app.security.emails import InvalidEmail, checked_email
-from app.services import audit, users
+from app.services import audit, csv_input, users
 from app.services import workflow_config as configs
 from app.services.actors import Actor
 from app.services.case_permissions import principal_sees
@@ -38,7 +36,6 @@ CASE_COLUMNS = (
     "ended_on",
     "outcome",
 )
-MAX_ROWS = 200_000
 
 
 @dataclass(frozen=True)
@@ -72,18 +69,26 @@ def _date(value: str, required: bool) -> tuple[date | None, str | None]:
         return None, f"'{value}' is not a date (use YYYY-MM-DD)"
 
 
+#: The model column each value is stored in: its length bounds the value.
+_STORED_IN = {
+    "external_id": Case.external_id,
+    "teacher_name": User.name,
+    "teacher_email": User.email,
+    "school": Case.school,
+    "track": Case.track_key,
+    "consulting_teacher_email": User.email,
+    "outcome": Case.outcome,
+}
+
+
 def parse_cases(stream: TextIO, config: ProgramConfig) -> list[CaseRow]:
     """Every row checked against the configuration; raises with all errors at once."""
-    reader = csv.DictReader(stream)
-    missing = [c for c in CASE_COLUMNS if c not in (reader.fieldnames or [])]
-    if missing:
-        raise ValidationFailed({"file": [f"Missing column: {', '.join(missing)}."]})
-    errors: dict[str, list[str]] = {}
+    table = csv_input.read(stream, CASE_COLUMNS, _STORED_IN)
+    errors = dict(table.errors)
     rows, seen = [], {}
-    for number, raw in enumerate(reader, start=2):  # line 1 is the header
-        if number > MAX_ROWS:
-            raise ValidationFailed({"file": [f"At most {MAX_ROWS} rows per file."]})
-        row, problems = _check_row(number, {k: (v or "") for k, v in raw.items()}, config)
+    for entry in table.rows:
+        number = entry.line
+        row, problems = _check_row(number, entry.values, config)
         if row and row.external_id in seen:
             problems["external_id"] = [
                 f"'{row.external_id}' is also on line {seen[row.external_id]}"
@@ -332,11 +337,8 @@ def _support_state(track) -> str:
 
 
 def read_upload(data: bytes) -> TextIO:
-    """An uploaded CSV as text (UTF-8, with or without a byte-order mark)."""
-    try:
-        return io.StringIO(data.decode("utf-8-sig"))
-    except UnicodeDecodeError as exc:
-        raise ValidationFailed({"file": ["Save the file as CSV in UTF-8."]}) from exc
+    """An uploaded CSV as text for the imports (UTF-8, with or without a byte-order mark)."""
+    return csv_input.decoded(data)
 
 
 def import_survey_responses(
@@ -351,18 +353,15 @@ def import_survey_responses(
     row = surveys.imported_round(tenant_id, survey_key, year, sent)
     surveys.ensure_not_linked(row)
     statements = [k for k, _ in row.statements]
-    reader = csv.DictReader(stream)
-    missing = [
-        c
-        for c in ("response_id", "submitted_on", *statements, "comment")
-        if c not in (reader.fieldnames or [])
-    ]
-    if missing:
-        raise ValidationFailed({"file": [f"Missing column: {', '.join(missing)}."]})
-    errors: dict[str, list[str]] = {}
+    table = csv_input.read(
+        stream,
+        ("response_id", "submitted_on", *statements, "comment"),
+        {"response_id": SurveyResponse.external_id, "comment": SurveyResponse.comment},
+    )
+    errors = dict(table.errors)
     parsed, seen = [], {}
-    for number, raw in enumerate(reader, start=2):
-        raw = {k: (v or "").strip() for k, v in raw.items()}
+    for entry in table.rows:
+        number, raw = entry.line, {k: v.strip() for k, v in entry.values.items()}
         on, problem = _date(raw["submitted_on"], True)
         if problem:
             errors[f"rows[{number}].submitted_on"] = [problem]
