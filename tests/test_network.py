@@ -1,8 +1,11 @@
-"""The network: opt-in, releases of aggregates only, suppression, the budget, and pages
-that never read a district's tables."""
+"""The network: opt-in, releases of aggregates only (a table protected as a table, a
+published year final, noise charged to the year's budget), the comparisons each audience
+sees, and pages that never read a district's tables."""
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 
 import pytest
@@ -11,11 +14,22 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models.audit import AuditEvent
 from app.models.base import TenantScoped
-from app.models.network import NetworkRelease
+from app.models.network import NetworkRelease, PrivacySpend
 from app.services import network, uow, users
 from app.services.actors import Actor
+from app.services.errors import ValidationFailed
 from app.tenants.context import all_tenants, tenant_scope
+from app.workflows.vocabulary import NETWORK_GROUPS
 from tests.factories import PASSWORD
+from tests.network import solver
+from tests.network.generated import YEAR as RECENT
+from tests.network.generated import (
+    Stint,
+    add_stints,
+    analyst,
+    seed_others,
+    year_back,
+)
 from tests.test_imports import HEADER, _post
 
 YEAR = "2009-2010"
@@ -44,9 +58,15 @@ def member(app, district):
     return d
 
 
-def _publish(app, d, **kwargs):
+@pytest.fixture
+def few_districts(app, monkeypatch):
+    """One district is enough for a comparison (the default is five)."""
+    monkeypatch.setitem(app.config, "NETWORK_MIN_DISTRICTS", 1)
+
+
+def _publish(app, d, year=YEAR, **kwargs):
     with app.app_context(), tenant_scope(d.tenant.id):
-        network.publish(d.tenant.id, YEAR, **kwargs)
+        network.publish(d.tenant.id, year, **kwargs)
         uow.commit()
 
 
@@ -55,16 +75,27 @@ def _release(app):
         return db.session.execute(select(NetworkRelease)).scalars().all()
 
 
+def _ledger(app, d):
+    with app.app_context(), tenant_scope(d.tenant.id):
+        rows = network.ledger()
+        db.session.expunge_all()
+        return rows
+
+
+# ----------------------------------------------------------------------------- releases
+
+
 def test_three_retirements_are_suppressed_and_cannot_be_recovered(app, member):
     _publish(app, member)
     [release] = _release(app)
     row = release.figures["all"]
     assert row["participants"] == 30
     assert row["outcomes"]["resigned_or_retired"] is None
-    published = sum(v for v in row["outcomes"].values() if v is not None)
-    hidden = [k for k, v in row["outcomes"].items() if v is None]
-    assert len(hidden) >= 2 and row["participants"] - published != 3
+    kinds = [k for k in release.figures if k != "all"]
+    published = solver.published_cells(release.figures, list(NETWORK_GROUPS))
+    assert solver.recovered(kinds, list(NETWORK_GROUPS), published) == {}
     assert release.display_name == "Bostonpap Schools"
+    assert release.size_band == "25-99"
 
 
 def test_an_anonymous_member_is_shown_by_its_label(app, member):
@@ -76,23 +107,121 @@ def test_an_anonymous_member_is_shown_by_its_label(app, member):
     assert release.display_name.startswith("District ")
 
 
-def test_a_noisy_release_past_the_budget_is_refused_and_recorded(app, member):
-    from app.network.privacy import NoisyCounter
-
-    with app.app_context(), tenant_scope(member.tenant.id):
-        network.join(member.tenant.id, named=True, noisy=True, epsilon=0.5, actor=Actor.system())
-        uow.commit()
-    seeded = NoisyCounter(epsilon_per_count=0.1, noise=lambda count: count + 1)
-    _publish(app, member, counter=seeded)  # 5 counts per row, 2 rows: 1.0 > 0.5
-    assert _release(app) == []
+def test_a_published_year_is_final_and_the_refusal_is_kept(app, member):
+    _publish(app, member)
+    _publish(app, member)
+    assert len(_release(app)) == 1
+    [year] = _ledger(app, member)
+    assert year.published_at is not None and "final" in year.refusal
     with app.app_context(), tenant_scope(member.tenant.id):
         refused = db.session.execute(
             select(AuditEvent).where(AuditEvent.action == "network.release_refused")
         ).scalar_one()
-    assert "epsilon" in refused.after["reason"]
+    assert "final" in refused.after["reason"]
 
 
-def test_network_pages_read_only_network_tables(app, member, count_queries):
+def test_a_noisy_release_past_what_is_left_of_the_budget_is_refused(app, member):
+    """A year's ledger may hold epsilon spent before (a release of an earlier version)."""
+    with app.app_context(), tenant_scope(member.tenant.id):
+        network.join(member.tenant.id, named=True, noisy=True, epsilon=0.5, actor=Actor.system())
+        db.session.add(PrivacySpend(tenant_id=member.tenant.id, year=YEAR, spent=0.4))
+        uow.commit()
+    _publish(app, member)
+    assert _release(app) == []
+    [year] = _ledger(app, member)
+    assert year.published_at is None
+    assert "epsilon" in year.refusal
+
+
+def test_a_noisy_release_spends_what_opendp_certifies_and_records_it(app, member):
+    calls = []
+
+    def noise(counts, scale):
+        calls.append(scale)
+        return counts
+
+    with app.app_context(), tenant_scope(member.tenant.id):
+        network.join(member.tenant.id, named=True, noisy=True, epsilon=0.8, actor=Actor.system())
+        uow.commit()
+    _publish(app, member, noise=noise)
+    [release] = _release(app)
+    [year] = _ledger(app, member)
+    assert release.noisy and year.noisy
+    assert year.spent == pytest.approx(0.8 * (1 - 0.15))  # no survey: its share unspent
+    assert min(calls) == pytest.approx(1 / (0.8 * 0.4))  # the outcomes' scale
+
+
+def test_a_noisy_release_is_a_function_of_the_noise_alone(app, district):
+    """Two districts a teacher apart, drawn with noise that ignores the counts, publish
+    the same figures and band: nothing in a noisy release comes from the true data."""
+    made = []
+    for slug, extra in (("one", []), ("two", [Stint("intervention", 7.3, "released")])):
+        d = district(slug, "toledo")
+        add_stints(app, d, RECENT, [Stint("intern", 4 + n % 7) for n in range(40)] + extra)
+        with app.app_context(), tenant_scope(d.tenant.id):
+            network.join(d.tenant.id, named=False, noisy=True, epsilon=1.0, actor=Actor.system())
+            uow.commit()
+        _publish(app, d, RECENT, noise=lambda counts, scale: [11] * len(counts))
+        made.append(d)
+    first, second = sorted(_release(app), key=lambda r: r.display_name)
+    assert first.figures == second.figures
+    assert first.size_band == second.size_band
+
+
+def test_a_teacher_counts_once_per_year_and_once_in_each_year(app, district):
+    toledo = district("toledo", "toledo")
+    twice = [
+        Stint("intern", 3, "non_renewed", teacher="twice@toledo.org"),
+        Stint("intervention", None, None, teacher="twice@toledo.org", start_day=120),
+    ]
+    add_stints(app, toledo, RECENT, twice)
+    with app.app_context(), tenant_scope(toledo.tenant.id):
+        kinds, records, _ = network.teacher_years(toledo.tenant.id, RECENT)
+        _, next_year, _ = network.teacher_years(
+            toledo.tenant.id, f"{int(RECENT[:4]) + 1}-{int(RECENT[:4]) + 2}"
+        )
+    assert kinds == ["induction", "review"]
+    assert [(r.kind, r.group) for r in records] == [("review", "active")]
+    assert [r.kind for r in next_year] == ["review"]  # the open case, again, next year
+
+
+# ----------------------------------------------------------------------------- anonymity
+
+
+def test_going_anonymous_asks_what_to_do_with_named_releases(app, member):
+    _publish(app, member)
+    from tests.casework import Browser
+
+    admin = Browser(app, member, member.people["admin"])
+    page = admin.get("/network").text
+    assert "If you stop showing your name" in page and "Withdraw them" in page
+    with app.app_context(), tenant_scope(member.tenant.id):
+        with pytest.raises(ValidationFailed, match="withdraw them or keep them"):
+            network.join(member.tenant.id, False, False, 1.0, Actor.system())
+        before = network.membership().member_key
+        network.join(member.tenant.id, False, False, 1.0, Actor.system(), earlier="keep")
+        assert network.membership().member_key != before
+        uow.commit()
+    [kept] = _release(app)
+    assert kept.display_name == "Bostonpap Schools"
+
+
+def test_withdrawing_named_releases_deletes_them_and_the_year_stays_final(app, member):
+    _publish(app, member)
+    with app.app_context(), tenant_scope(member.tenant.id):
+        network.join(member.tenant.id, False, False, 1.0, Actor.system(), earlier="withdraw")
+        uow.commit()
+    assert _release(app) == []
+    _publish(app, member)
+    assert _release(app) == []
+    [year] = _ledger(app, member)
+    assert year.withdrawn_at is not None
+
+
+# ---------------------------------------------------------------------------- audiences
+
+
+def test_network_pages_read_only_network_tables(app, member, count_queries, few_districts):
     _publish(app, member)
     with app.app_context():
         users.create_platform_user("an@parley.org", "Analyst", "network_analyst", PASSWORD)
@@ -126,6 +255,38 @@ def test_network_pages_read_only_network_tables(app, member, count_queries):
     assert touched and not touched & tenant_tables, touched & tenant_tables
 
 
+def test_the_page_csv_and_api_agree_and_say_when_too_few_districts_match(app, district):
+    toledo = district("toledo", "toledo")
+    add_stints(app, toledo, RECENT, [Stint("intern", 5)] * 30)
+    with app.app_context(), tenant_scope(toledo.tenant.id):
+        network.join(toledo.tenant.id, named=True, noisy=False, epsilon=1.0, actor=Actor.system())
+        uow.commit()
+    _publish(app, toledo, RECENT)
+    seed_others(app, count=8, years_back=3)
+    client = analyst(app)
+    for query in (
+        {"year": RECENT},
+        {"year": RECENT, "track_kind": "induction"},
+        {"year": year_back(1), "track_kind": "assistance", "size_band": "250+"},
+    ):
+        api = client.get("/api/v1/network/outcomes", query_string=query).json
+        page = client.get("/network/", query_string=query).text
+        rows = list(
+            csv.reader(io.StringIO(client.get("/network/comparison.csv", query_string=query).text))
+        )
+        names = [i["district"] for i in api["items"]]
+        assert [r[0] for r in rows[1:]] == names
+        for item in api["items"]:
+            assert item["district"] in page
+        if api["too_few_districts"]:
+            assert names == [] and "Too few districts" in page
+        else:
+            assert len(set(names)) >= 5
+    assert client.get("/api/v1/network/outcomes", query_string={"year": "1999-2000"}).json[
+        "too_few_districts"
+    ]
+
+
 def test_a_district_user_cannot_use_the_network_pages(app, member):
     from tests.casework import Browser
 
@@ -137,7 +298,7 @@ def test_a_district_user_cannot_use_the_network_pages(app, member):
     assert page.status_code == 200 and "What the network would see" in page.text
 
 
-def test_the_admin_publishes_through_the_release_job(app, member):
+def test_the_admin_publishes_through_the_release_job_once(app, member):
     from tests.casework import Browser
 
     admin = Browser(app, member, member.people["admin"])
@@ -147,16 +308,51 @@ def test_the_admin_publishes_through_the_release_job(app, member):
     assert release.year == YEAR and release.figures["all"]["participants"] == 30
     page = admin.get(f"/network?year={YEAR}").text
     assert "Yours: 30 participants" in page
+    assert "Publish the" not in page and "is never published again" in page
+    again = admin.post(
+        f"/network?year={YEAR}", "/network/releases", {"year": YEAR}, follow_redirects=True
+    )
+    assert "a published year is final" in again.text
 
 
-def test_a_program_admin_sees_the_district_beside_the_network_in_the_api(app, member):
+def test_a_district_sees_only_medians_of_enough_other_districts(app, member):
     from tests.casework import Api
 
     _publish(app, member)
-    body = Api(app, member, member.people["admin"]).get(f"/network/outcomes?year={YEAR}").json
+    api = Api(app, member, member.people["admin"])
+    body = api.get(f"/network/outcomes?year={YEAR}").json
     assert body["member"] is True
     assert body["mine"]["all"]["participants"] == 30
-    assert body["network"]["districts"] == 1
-    # Rates rest on at least 10 decisions or answers; this district has none: not published.
+    assert body["network"]["too_few_districts"] is True
+    assert body["network"]["participants"] is None and body["others"] == []
     assert body["mine"]["all"]["panel_agreement"] is None
     assert body["mine"]["all"]["survey_agreement"] == {}
+
+    with app.app_context(), all_tenants():
+        for n in range(6):  # six other districts with 20, 30, ... 70 participants
+            figures = {
+                "all": {
+                    "participants": 20 + 10 * n,
+                    "months_mean": 5.0 + n,
+                    "outcomes": dict.fromkeys(NETWORK_GROUPS, 0),
+                }
+            }
+            db.session.add(
+                NetworkRelease(
+                    member_key=f"other-{n}",
+                    year=YEAR,
+                    display_name=f"Other {n}",
+                    size_band="25-99",
+                    figures=figures,
+                )
+            )
+        uow.commit()
+    body = api.get(f"/network/outcomes?year={YEAR}").json
+    assert body["network"]["districts"] == 6
+    assert body["network"]["participants"] == 45  # the others' median: its own 30 is not in it
+    assert body["network"]["months_mean"] == 7.5
+    assert not any(isinstance(v, list) for v in body["network"].values())
+    from tests.casework import Browser
+
+    page = Browser(app, member, member.people["admin"]).get(f"/network?year={YEAR}").text
+    assert "6 other districts" in page and "Their median participants: 45" in page

@@ -1,44 +1,110 @@
 """The national network: a district's opt-in, its yearly release, and the comparisons.
 
-Inside the tenant, the release job computes the year's aggregates, applies the
-privacy rules (noise first when the district chose it, then suppression decided
-on the published numbers) and writes one row to a platform table that carries no
-tenant id. The network's pages and API read only that table.
+Inside the tenant, the release job gathers one record per teacher in the school year,
+builds the release (``app.network.release``: a table protected as a table, noised first
+when the district chose noise) and writes one row to a platform table that carries no
+tenant id. The district's own ledger (``privacy_spends``) records, per year, that the
+year was published (a published year is final), the epsilon it spent and under which
+name; the network's pages and API read only the platform table.
 """
 
 from __future__ import annotations
 
 import secrets
 import statistics
+import uuid
+from dataclasses import dataclass
 from datetime import date
 
+from flask import current_app
 from sqlalchemy import select
 
 from app.extensions import db
 from app.jobs import outbox
+from app.models.base import utcnow
 from app.models.case import Case
 from app.models.network import NetworkMembership, NetworkRelease, PrivacySpend
 from app.models.tenant import Tenant
 from app.network import privacy
+from app.network import release as releasing
 from app.services import audit
 from app.services import workflow_config as configs
 from app.services.actors import Actor
 from app.services.errors import Conflict, ValidationFailed
-from app.workflows.vocabulary import NETWORK_GROUPS
+from app.workflows.vocabulary import NETWORK_GROUPS, TRACK_KINDS
 
 MINIMUM = 10
+"""The smallest count published (and the smallest group a mean or median describes)."""
+
+MIN_DISTRICTS = 5
+"""Default for ``NETWORK_MIN_DISTRICTS``: the fewest districts a comparison shows."""
+
+EARLIER_CHOICES = ("withdraw", "keep")
+
+
+def min_districts() -> int:
+    return int(current_app.config.get("NETWORK_MIN_DISTRICTS", MIN_DISTRICTS))
+
+
+# ---------------------------------------------------------------------------- membership
 
 
 def membership() -> NetworkMembership | None:
     return db.session.execute(select(NetworkMembership)).scalar_one_or_none()
 
 
-def join(tenant_id: int, named: bool, noisy: bool, epsilon: float, actor: Actor):
+def ledger() -> list[PrivacySpend]:
+    """The district's years in the network, oldest first."""
+    return list(
+        db.session.execute(select(PrivacySpend).order_by(PrivacySpend.year)).scalars().all()
+    )
+
+
+def named_releases() -> list[PrivacySpend]:
+    """Years published under the district's name and not withdrawn."""
+    return [
+        y for y in ledger() if y.published_at is not None and y.named and y.withdrawn_at is None
+    ]
+
+
+def join(
+    tenant_id: int,
+    named: bool,
+    noisy: bool,
+    epsilon: float,
+    actor: Actor | None,
+    earlier: str | None = None,
+) -> NetworkMembership:
+    """Join, or change how the district takes part.
+
+    Going anonymous (joining anonymous, or turning anonymous after being named) always gives
+    a fresh label and a fresh key, so nothing published later shares a label with anything
+    published before. Years already published under the district's name are then either
+    withdrawn or kept named, as ``earlier`` says ("withdraw" or "keep"); the district must
+    choose when there are any.
+    """
     if not 0.05 <= epsilon <= 10:
         raise ValidationFailed({"epsilon": ["Choose a yearly budget between 0.05 and 10."]})
-    row = membership() or NetworkMembership(
-        tenant_id=tenant_id, anonymous_label=f"District {secrets.token_hex(2).upper()}"
-    )
+    row = membership()
+    going_anonymous = not named and (row is None or row.named)
+    if row is not None and going_anonymous:
+        named_years = named_releases()
+        if named_years and earlier not in EARLIER_CHOICES:
+            years = ", ".join(y.year for y in named_years)
+            raise ValidationFailed(
+                {
+                    "earlier": [
+                        f"Your releases for {years} carry your district's name. Choose "
+                        "whether to withdraw them or keep them named."
+                    ]
+                }
+            )
+        if earlier == "withdraw":
+            _withdraw(tenant_id, named_years, actor)
+    if row is None or going_anonymous:
+        row = row or NetworkMembership(tenant_id=tenant_id)
+        row.member_key = str(uuid.uuid4())
+        row.anonymous_label = _fresh_label()
     row.named, row.noisy, row.epsilon_per_year, row.left_at = named, noisy, epsilon, None
     db.session.add(row)
     db.session.flush()
@@ -47,16 +113,46 @@ def join(tenant_id: int, named: bool, noisy: bool, epsilon: float, actor: Actor)
         "network.joined",
         "network_membership",
         row.id,
-        after={"named": named, "noisy": noisy, "epsilon": epsilon},
+        after={"named": named, "noisy": noisy, "epsilon": epsilon, "earlier": earlier},
         actor=actor,
     )
     return row
 
 
+def _fresh_label() -> str:
+    """A label no release has carried."""
+    while True:
+        label = f"District {secrets.token_hex(3).upper()}"
+        taken = db.session.execute(
+            select(NetworkRelease.id).where(NetworkRelease.display_name == label).limit(1)
+        ).first()
+        if taken is None:
+            return label
+
+
+def _withdraw(tenant_id: int, years: list[PrivacySpend], actor: Actor | None) -> None:
+    """Take these years' releases out of the network. The years stay published: final."""
+    for year in years:
+        for row in db.session.execute(
+            select(NetworkRelease).where(
+                NetworkRelease.member_key == year.member_key, NetworkRelease.year == year.year
+            )
+        ).scalars():
+            db.session.delete(row)
+        year.withdrawn_at = utcnow()
+        audit.record(
+            tenant_id,
+            "network.release_withdrawn",
+            "privacy_spend",
+            year.id,
+            after={"year": year.year},
+            actor=actor,
+        )
+    db.session.flush()
+
+
 def leave(tenant_id: int, actor: Actor) -> None:
     """Future releases stop; those already published stay, as published aggregates."""
-    from app.models.base import utcnow
-
     row = membership()
     if row is None or row.left_at is not None:
         raise Conflict({"_schema": ["This district is not in the network."]})
@@ -64,116 +160,121 @@ def leave(tenant_id: int, actor: Actor) -> None:
     audit.record(tenant_id, "network.left", "network_membership", row.id, actor=actor)
 
 
-def figures(tenant_id: int, year: str) -> dict:
-    """The district's true aggregates for the year, per track kind and overall."""
+# ------------------------------------------------------------------------ what is counted
+
+
+def teacher_years(
+    tenant_id: int, year: str
+) -> tuple[list[str], list[releasing.TeacherYear], releasing.Survey | None]:
+    """The district's track kinds, one record per teacher in the year, and the survey.
+
+    A teacher with several cases overlapping the year counts once, by the case whose support
+    started last (the latest id breaks ties); a teacher in several years counts once in
+    each. Kinds come from the configuration, never from who took part.
+    """
+    from app.models.panel import AgendaItem
     from app.services.reports import _year_and_records, participants_of
 
     config, span, records = _year_and_records(tenant_id, year)
+    kinds = sorted({t.kind for t in config.tracks.values()} & set(TRACK_KINDS))
     network_group = {k: g.network_group for k, g in config.report_groups.items()}
-    # Enrolment dates of the same participants, as plain columns (whole cases would bring
-    # their eager relations along, the configuration document of every row among them).
-    enrolled = dict(
-        db.session.execute(select(Case.id, Case.enrolled_on).where(*participants_of(span))).all()
-    )
-    out = {}
-    for kind in ("all", *sorted({r.track_kind for r in records})):
-        chosen = [r for r in records if kind == "all" or r.track_kind == kind]
-        chosen = [
-            r
-            for r in chosen
-            if r.started_on <= span.end and (r.ended_on is None or r.ended_on >= span.start)
-        ]
-        groups = dict.fromkeys(NETWORK_GROUPS, 0)
-        months, waits = [], []
-        for r in chosen:
-            open_at_end = r.ended_on is None or r.ended_on > span.end
-            groups["active" if open_at_end else network_group.get(r.report_group, "other")] += 1
-            end = min(r.ended_on or span.end, span.end)
-            months.append(round((end - r.started_on).days / 30.44, 1))
-            enrolled_on = enrolled.get(r.case_id)
-            if enrolled_on is not None:
-                waits.append((r.started_on - enrolled_on).days)
-        out[kind] = {
-            "participants": len(chosen),
-            "outcomes": groups,
-            "months": months,
-            "days_to_assignment": waits,
-            "panel": _panel_agreement([r.case_id for r in chosen]),
-        }
-    out["all"]["survey"] = _survey_agreement(year)
-    return out
+    extra = {
+        case_id: (teacher_id, enrolled_on, recommended)
+        for case_id, teacher_id, enrolled_on, recommended in db.session.execute(
+            select(Case.id, Case.teacher_id, Case.enrolled_on, Case.recommended_rating).where(
+                *participants_of(span)
+            )
+        )
+    }
+    chosen: dict[int, object] = {}
+    for record in records:
+        if record.track_kind not in kinds or record.case_id not in extra:
+            continue
+        teacher = extra[record.case_id][0]
+        held = chosen.get(teacher)
+        if held is None or (record.started_on, record.case_id) > (held.started_on, held.case_id):
+            chosen[teacher] = record
+    decisions: dict[int, tuple] = {}
+    ids = [r.case_id for r in chosen.values()]
+    for start in range(0, len(ids), 1000):
+        for case_id, option, closed_at, item_id in db.session.execute(
+            select(AgendaItem.case_id, AgendaItem.option, AgendaItem.closed_at, AgendaItem.id)
+            .where(AgendaItem.case_id.in_(ids[start : start + 1000]))
+            .where(AgendaItem.outcome == "decided")
+        ):
+            key = (closed_at is not None, closed_at, item_id)
+            if case_id not in decisions or key > decisions[case_id][0]:
+                decisions[case_id] = (key, option)
+    out = []
+    for record in chosen.values():
+        _, enrolled_on, recommended = extra[record.case_id]
+        open_at_end = record.ended_on is None or record.ended_on > span.end
+        end = min(record.ended_on or span.end, span.end)
+        decision = decisions.get(record.case_id)
+        panel = None
+        if decision is not None:
+            option = decision[1]
+            followed = option == recommended or option in ("affirm", "uphold")
+            panel = "followed" if followed else "overruled"
+        out.append(
+            releasing.TeacherYear(
+                kind=record.track_kind,
+                group="active" if open_at_end else network_group.get(record.report_group, "other"),
+                months=round((end - record.started_on).days / 30.44, 1),
+                wait_days=(record.started_on - enrolled_on).days if enrolled_on else None,
+                panel=panel,
+            )
+        )
+    return kinds, out, _survey(year)
 
 
-def _panel_agreement(case_ids: list[int]) -> tuple[int, int]:
-    """(decisions that followed the CT's recommendation, decisions) for these cases."""
-    from app.models.panel import AgendaItem
-
-    if not case_ids:
-        return (0, 0)
-    rows = db.session.execute(
-        select(AgendaItem.option, Case.recommended_rating)
-        .join(Case, Case.id == AgendaItem.case_id)
-        .where(AgendaItem.case_id.in_(case_ids), AgendaItem.outcome == "decided")
-    ).all()
-    agreed = sum(1 for option, rec in rows if option == rec or option in ("affirm", "uphold"))
-    return (agreed, len(rows))
-
-
-def _survey_agreement(year: str) -> dict[str, tuple[int, int]]:
-    """Per statement key: (answers agreeing, answers) in the year's survey."""
+def _survey(year: str) -> releasing.Survey | None:
+    """The year's survey (its round with most answers), each response one respondent."""
     from app.services.surveys import record_for
 
     record = record_for(year)
     if record is None:
-        return {}
-    out = {}
-    for key, _ in record.statements:
-        answered = [a[key] for a in record.answers if a.get(key)]
-        out[key] = (sum(1 for v in answered if v in record.agree_keys), len(answered))
-    return out
-
-
-def _published(true: dict, counter: privacy.NoisyCounter | None) -> tuple[dict, int]:
-    """Privacy applied to one year's figures; returns them and how many counts were noised."""
-    released, counted = {}, 0
-    for kind, row in true.items():
-        if counter is not None:
-            suppressed = privacy.noisy_then_suppressed(row["outcomes"], 0, MINIMUM, counter)
-            counted += len(row["outcomes"])
-        else:
-            suppressed = privacy.suppress(row["outcomes"], row["participants"], MINIMUM)
-        big_enough = suppressed.total is not None and suppressed.total >= MINIMUM
-        quart = privacy.quartiles(row["months"]) if big_enough else None
-        waits = row["days_to_assignment"]
-        released[kind] = {
-            "participants": suppressed.total,
-            "outcomes": suppressed.cells,
-            "months_mean": round(statistics.fmean(row["months"]), 1) if big_enough else None,
-            "months_quartiles": list(quart) if quart else None,
-            "days_to_assignment_median": statistics.median(waits)
-            if big_enough and len(waits) >= MINIMUM
-            else None,
-            "panel_agreement": _rate(row.get("panel", (0, 0))),
-            "survey_agreement": {key: _rate(pair) for key, pair in row.get("survey", {}).items()},
-        }
-    return released, counted
-
-
-def _rate(pair: tuple[int, int]) -> float | None:
-    """A share published only when it rests on at least ``MINIMUM`` answers or decisions."""
-    agreed, total = pair
-    return round(agreed / total, 3) if total >= MINIMUM else None
+        return None
+    keys = tuple(key for key, _ in record.statements)
+    answers = tuple(
+        {key: (a[key] in record.agree_keys) if a.get(key) else None for key in keys}
+        for a in record.answers
+    )
+    return releasing.Survey(statements=keys, answers=answers)
 
 
 def preview(tenant_id: int, year: str) -> dict:
-    """What a release would publish (noise-free: a noisy release differs by its noise)."""
-    return _published(figures(tenant_id, year), None)[0]
+    """What an exact release would publish (a noisy one differs by its noise)."""
+    kinds, records, survey = teacher_years(tenant_id, year)
+    return releasing.build(records, survey, kinds, MINIMUM).figures
+
+
+# ------------------------------------------------------------------------------ releasing
+
+
+def _year_row(tenant_id: int, year: str) -> PrivacySpend:
+    return db.session.execute(
+        select(PrivacySpend).where(PrivacySpend.year == year)
+    ).scalar_one_or_none() or PrivacySpend(tenant_id=tenant_id, year=year, spent=0.0)
+
+
+def _final(row: PrivacySpend) -> str:
+    return (
+        f"{row.year} was published on {row.published_at:%Y-%m-%d}; a published year is final "
+        "and is never published again."
+    )
 
 
 def request_release(tenant_id: int, year: str, actor: Actor) -> None:
+    from app.services.reports import _year_and_records
+
     row = membership()
     if row is None or row.left_at is not None:
         raise Conflict({"_schema": ["Join the network before publishing a release."]})
+    _year_and_records(tenant_id, year)  # 422 for a label that is not a school year
+    spent = _year_row(tenant_id, year)
+    if spent.published_at is not None:
+        raise Conflict({"year": [_final(spent)]})
     outbox.add("network.release", {"year": year}, tenant_id=tenant_id, queue="default")
     audit.record(
         tenant_id,
@@ -185,51 +286,85 @@ def request_release(tenant_id: int, year: str, actor: Actor) -> None:
     )
 
 
-def publish(tenant_id: int, year: str, counter: privacy.NoisyCounter | None = None) -> None:
-    """The job: compute, protect, spend the budget when noised, write the release."""
+def publish(tenant_id: int, year: str, noise: privacy.Noise | None = None) -> NetworkRelease | None:
+    """The job: build, protect, charge the budget when noised, write the release once.
+
+    A year already published is refused (a published year is final, whatever the
+    district's settings now are), and so is a noisy release past the year's budget; a
+    refusal is kept on the year's ledger row, shown on the district's page, and audited.
+    ``noise`` is for tests only (see ``privacy.noisy_histogram``).
+    """
     member = membership()
     if member is None or member.left_at is not None:
-        return
-    true = figures(tenant_id, year)
-    if member.noisy and counter is None:
-        counter = privacy.NoisyCounter(epsilon_per_count=0.1)
-    released, counted = _published(true, counter if member.noisy else None)
+        return None
+    spent = _year_row(tenant_id, year)
+    if spent.published_at is not None:
+        return _refuse(tenant_id, member, spent, _final(spent))
+    kinds, records, survey = teacher_years(tenant_id, year)
+    built = releasing.build(
+        records,
+        survey,
+        kinds,
+        MINIMUM,
+        noisy=member.noisy,
+        epsilon=member.epsilon_per_year,
+        noise=noise,
+    )
     if member.noisy:
-        spend = db.session.execute(
-            select(PrivacySpend).where(PrivacySpend.year == year)
-        ).scalar_one_or_none() or PrivacySpend(tenant_id=tenant_id, year=year, spent=0.0)
-        budget = privacy.Budget(member.epsilon_per_year, spend.spent, scope=year)
+        budget = privacy.Budget(member.epsilon_per_year, spent.spent or 0.0, scope=year)
         try:
-            spend.spent = budget.spend(counter.privacy_cost(counted)).spent
+            spent.spent = budget.spend(built.epsilon).spent
         except privacy.BudgetExceeded as exc:
-            # Refused, and said so in the district's trail; nothing is published.
-            audit.record(
-                tenant_id,
-                "network.release_refused",
-                "network_membership",
-                member.id,
-                after={"year": year, "reason": str(exc)},
-                actor=Actor.system("network release"),
-            )
-            return
-        db.session.add(spend)
+            return _refuse(tenant_id, member, spent, str(exc))
     tenant = db.session.get(Tenant, tenant_id)
-    row = db.session.execute(
-        select(NetworkRelease).where(
-            NetworkRelease.member_key == member.member_key, NetworkRelease.year == year
-        )
-    ).scalar_one_or_none() or NetworkRelease(member_key=member.member_key, year=year)
-    row.display_name = tenant.name if member.named else member.anonymous_label
-    row.size_band = privacy.size_band(true["all"]["participants"])
-    row.noisy, row.figures, row.minimum = member.noisy, released, MINIMUM
-    db.session.add(row)
+    written = NetworkRelease(
+        member_key=member.member_key,
+        year=year,
+        display_name=tenant.name if member.named else member.anonymous_label,
+        size_band=built.size_band,
+        noisy=member.noisy,
+        figures=built.figures,
+        minimum=MINIMUM,
+    )
+    db.session.add(written)
+    spent.published_at = utcnow()
+    spent.noisy, spent.named, spent.member_key = member.noisy, member.named, member.member_key
+    spent.refusal = None
+    db.session.add(spent)
     db.session.flush()
+    audit.record(
+        tenant_id,
+        "network.published",
+        "privacy_spend",
+        spent.id,
+        after={"year": year, "noisy": member.noisy, "epsilon": built.epsilon},
+        actor=Actor.system("network release"),
+    )
+    return written
+
+
+def _refuse(tenant_id: int, member: NetworkMembership, spent: PrivacySpend, reason: str) -> None:
+    spent.refusal = reason
+    db.session.add(spent)
+    db.session.flush()
+    audit.record(
+        tenant_id,
+        "network.release_refused",
+        "network_membership",
+        member.id,
+        after={"year": spent.year, "reason": reason},
+        actor=Actor.system("network release"),
+    )
+    return None
+
+
+# -------------------------------------------------------------------------- comparisons
 
 
 def releases(
     year: str | None = None, track_kind: str = "all", size_band: str | None = None
 ) -> list[NetworkRelease]:
-    """Network rows for the comparisons: the platform table only."""
+    """Every release matching the filters (before the minimum number of districts)."""
     query = select(NetworkRelease).order_by(NetworkRelease.year.desc(), NetworkRelease.display_name)
     if year:
         query = query.where(NetworkRelease.year == year)
@@ -238,12 +373,42 @@ def releases(
     return [r for r in db.session.execute(query).scalars() if track_kind in r.figures]
 
 
+@dataclass(frozen=True)
+class Comparison:
+    """What the analysts' page, CSV and API show for one set of filters.
+
+    A school year's releases are shown only when at least ``min_districts()`` districts
+    match the filters in that year (a district publishes a year once, so releases are
+    districts); ``too_few_districts`` when that leaves nothing.
+    """
+
+    rows: list[NetworkRelease]
+    summary: dict
+    too_few_districts: bool
+    minimum_districts: int
+
+
+def comparison(
+    year: str | None = None, track_kind: str = "all", size_band: str | None = None
+) -> Comparison:
+    least = min_districts()
+    by_year: dict[str, list[NetworkRelease]] = {}
+    for row in releases(year, track_kind, size_band):
+        by_year.setdefault(row.year, []).append(row)
+    rows = [
+        r for y in sorted(by_year, reverse=True) if len(by_year[y]) >= least for r in by_year[y]
+    ]
+    return Comparison(rows, summary(rows, track_kind), not rows, least)
+
+
 def summary(rows: list[NetworkRelease], track_kind: str = "all") -> dict:
-    """Median and quartiles across districts of each published figure (None cells skipped)."""
+    """Median and quartiles across districts of each figure, from at least the minimum
+    number of districts' published values (hidden cells skipped)."""
+    least = min_districts()
 
     def spread(values):
         values = [v for v in values if v is not None]
-        return privacy.quartiles(values) if values else None
+        return privacy.quartiles(values) if len(values) >= least else None
 
     picked = [r.figures[track_kind] for r in rows]
     out = {
@@ -254,55 +419,6 @@ def summary(rows: list[NetworkRelease], track_kind: str = "all") -> dict:
     for group in NETWORK_GROUPS:
         out[group] = spread(p["outcomes"].get(group) for p in picked)
     return out
-
-
-def years() -> list[str]:
-    return sorted(set(db.session.execute(select(NetworkRelease.year)).scalars()), reverse=True)
-
-
-def current_year(tenant_id: int) -> str:
-    start, _ = configs.config_of(configs.latest_published(tenant_id)).school_year(date.today())
-    return f"{start.year}-{start.year + 1}"
-
-
-def seed_synthetic(count: int, years_back: int = 3, seed: int = 7) -> int:
-    """Fill the network with ``count`` synthetic districts (labels only, no tenant behind
-    them), protected by the same suppression as real releases: for demos and load tests."""
-    import random
-
-    rng = random.Random(seed)
-    labels = [f"Sample district {n:03d}" for n in range(1, count + 1)]
-    start = date.today().year - years_back
-    made = 0
-    for label in labels:
-        size = rng.choice((8, 15, 30, 60, 120, 300))
-        for offset in range(years_back):
-            year = f"{start + offset}-{start + offset + 1}"
-            outcomes = dict.fromkeys(NETWORK_GROUPS, 0)
-            for _ in range(size):
-                outcomes[rng.choices(list(NETWORK_GROUPS), weights=(40, 5, 25, 5, 25))[0]] += 1
-            months = [round(rng.uniform(2, 20), 1) for _ in range(size)]
-            true = {
-                "all": {
-                    "participants": size,
-                    "outcomes": outcomes,
-                    "months": months,
-                    "days_to_assignment": [rng.randint(5, 60) for _ in range(size)],
-                }
-            }
-            figures, _ = _published(true, None)
-            key = f"synthetic-{label}"
-            row = db.session.execute(
-                select(NetworkRelease).where(
-                    NetworkRelease.member_key == key, NetworkRelease.year == year
-                )
-            ).scalar_one_or_none() or NetworkRelease(member_key=key, year=year)
-            row.display_name, row.size_band = label, privacy.size_band(size)
-            row.noisy, row.figures, row.minimum = False, figures, MINIMUM
-            db.session.add(row)
-            made += 1
-    db.session.flush()
-    return made
 
 
 def trend(rows: list[NetworkRelease], track_kind: str = "all") -> dict:
@@ -319,3 +435,118 @@ def trend(rows: list[NetworkRelease], track_kind: str = "all") -> dict:
             s["months_mean"][1] if s["months_mean"] else None for s in summaries
         ],
     }
+
+
+def district_view(tenant_id: int, year: str) -> dict:
+    """A member district beside the network for one year: its own release, the preview of
+    what it would publish, and the other districts' medians.
+
+    Only medians, and only over other districts (never including its own values), and only
+    when at least ``min_districts()`` others published the year: no quartile or small group
+    the district could solve, with its own figures, for another district's.
+    """
+    member = membership()
+    mine_keys = {y.member_key for y in ledger() if y.year == year and y.member_key}
+    rows = releases(year=year)
+    mine = next((r for r in rows if r.member_key in mine_keys), None)
+    others = [r for r in rows if r.member_key not in mine_keys]
+    least = min_districts()
+    enough = len(others) >= least
+
+    def median(values):
+        values = [v for v in values if v is not None]
+        return statistics.median(values) if enough and len(values) >= least else None
+
+    picked = [r.figures["all"] for r in others]
+    network = {
+        "districts": len(others) if enough else None,
+        "too_few_districts": not enough,
+        "minimum_districts": least,
+        "participants": median(p["participants"] for p in picked),
+        "months_mean": median(p["months_mean"] for p in picked),
+        **{g: median(p["outcomes"].get(g) for p in picked) for g in NETWORK_GROUPS},
+    }
+    return {
+        "year": year,
+        "member": member is not None and member.left_at is None,
+        "mine": mine.figures if mine else None,
+        "preview": preview(tenant_id, year),
+        "network": network,
+        "others": [r.display_name for r in others] if enough else [],
+    }
+
+
+def years() -> list[str]:
+    return sorted(set(db.session.execute(select(NetworkRelease.year)).scalars()), reverse=True)
+
+
+def current_year(tenant_id: int) -> str:
+    start, _ = configs.config_of(configs.latest_published(tenant_id)).school_year(date.today())
+    return f"{start.year}-{start.year + 1}"
+
+
+# ------------------------------------------------------------------------------ synthetic
+
+_SYNTHETIC_KINDS = (
+    ("assistance", "review"),
+    ("induction", "review"),
+    ("induction", "review"),
+    ("induction", "review"),
+    ("assistance",),
+    ("induction",),
+)
+
+
+def seed_synthetic(count: int, years_back: int = 3, seed: int = 7) -> int:
+    """Fill the network with ``count`` synthetic districts (labels only, no tenant behind
+    them), built and protected like exact real releases: for demos and load tests. Their
+    years end with the current school year (taken to start in August), so the demo
+    districts' own release of this year sits among enough others to be shown. A
+    district-year already there is left as published."""
+    import random
+
+    rng = random.Random(seed)
+    today = date.today()
+    current = today.year if today.month >= 8 else today.year - 1
+    start = current - years_back + 1
+    existing = set(
+        db.session.execute(
+            select(NetworkRelease.member_key, NetworkRelease.year).where(
+                NetworkRelease.member_key.startswith("synthetic-")
+            )
+        ).all()
+    )
+    made = 0
+    for n in range(1, count + 1):
+        label = f"Sample district {n:03d}"
+        kinds = _SYNTHETIC_KINDS[(n - 1) % len(_SYNTHETIC_KINDS)]
+        size = rng.choice((8, 15, 30, 60, 120, 300))
+        for offset in range(years_back):
+            year = f"{start + offset}-{start + offset + 1}"
+            key = f"synthetic-{label}"
+            records = [
+                releasing.TeacherYear(
+                    kind=rng.choice(kinds),
+                    group=rng.choices(list(NETWORK_GROUPS), weights=(40, 5, 25, 5, 25))[0],
+                    months=round(rng.uniform(2, 20), 1),
+                    wait_days=rng.randint(5, 60),
+                )
+                for _ in range(size)
+            ]
+            if (key, year) in existing:
+                continue
+            built = releasing.build(records, None, kinds, MINIMUM)
+            db.session.add(
+                NetworkRelease(
+                    member_key=key,
+                    year=year,
+                    display_name=label,
+                    size_band=built.size_band,
+                    noisy=False,
+                    figures=built.figures,
+                    minimum=MINIMUM,
+                )
+            )
+            made += 1
+    db.session.flush()
+    return made

@@ -8,15 +8,15 @@ from app.services import network, uow, users
 from app.services.actors import Actor
 from app.tenants.context import all_tenants, tenant_scope
 from tests.factories import PASSWORD
-from tests.test_imports import _post
-from tests.test_network import YEAR, _history
+from tests.network.generated import YEAR, Stint, add_stints
 
 pytestmark = pytest.mark.browser
 
 
 def test_an_analyst_compares_a_district_with_the_network(app, live_server, browser, district):
     boston = district("boston", "boston_pap_2007")
-    assert _post(app, boston, _history(met=15, retired=3, open_=12)).status_code == 200
+    history = [("met_standards", 8.0)] * 15 + [("retired", 8.0)] * 3 + [(None, None)] * 12
+    add_stints(app, boston, YEAR, [Stint("peer_assistance", m, o) for o, m in history])
     with app.app_context():
         with tenant_scope(boston.tenant.id):
             network.join(
@@ -24,7 +24,7 @@ def test_an_analyst_compares_a_district_with_the_network(app, live_server, brows
             )
             network.publish(boston.tenant.id, YEAR)
         with all_tenants():
-            network.seed_synthetic(30, years_back=1)
+            network.seed_synthetic(30, years_back=2)
         users.create_platform_user("analyst@parley.org", "Analyst", "network_analyst", PASSWORD)
         uow.commit()
     page = browser.new_context().new_page()

@@ -1,272 +1,225 @@
-"""Disclosure control for network comparisons: suppression, noise, budget, summaries."""
+"""Disclosure control for network releases: the table rule, noise, the budget, summaries.
+
+The table rule is checked against an independent attacker (``tests/network/solver.py``, an
+integer program over the published cells), never against the release code's own reasoning.
+"""
 
 from __future__ import annotations
 
 import random
 import re
 import statistics
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 
-import opendp.prelude as dp
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from app.network.privacy import (
+    ALL,
+    TOTAL,
     Budget,
     BudgetExceeded,
-    NoisyCounter,
-    SuppressedRow,
-    noisy_then_suppressed,
+    bin_of,
+    histogram,
+    histogram_mean,
+    histogram_quantile,
+    noisy_counts,
+    protect_table,
     quartiles,
     size_band,
-    suppress,
 )
+from tests.network import solver
 
-OUTCOMES = ("met_standards", "non_renewal_or_dismissal", "resigned_or_retired", "other", "active")
 
-
-def seeded_noise(seed: int, spread: int = 3) -> Callable[[int], int]:
-    """Reproducible test noise: the count plus a seeded integer in [-spread, spread]."""
+def seeded_noise(seed: int, spread: int = 3) -> Callable[[list[int], float], list[int]]:
+    """Reproducible test noise: each count plus a seeded integer in [-spread, spread]."""
     rng = random.Random(seed)
-    return lambda count: count + rng.randint(-spread, spread)
+    return lambda counts, scale: [c + rng.randint(-spread, spread) for c in counts]
 
 
-def shift(delta: int) -> Callable[[int], int]:
-    return lambda count: count + delta
+def published_of(table) -> dict:
+    return {(row, column): v for row, cells in table.cells.items() for column, v in cells.items()}
 
 
-def assert_not_recoverable(row: SuppressedRow, original: Mapping[str, int], minimum: int) -> None:
-    """No published small cell, and no small value derivable as total - published cells."""
-    for key, value in row.cells.items():
-        assert value is None or value == original[key]
-        assert value is None or value == 0 or value >= minimum, (key, value)
-    hidden = [key for key, value in row.cells.items() if value is None]
-    assert set(hidden) | ({"total"} if "total" in row.suppressed else set()) == row.suppressed
-    if row.total is not None:
-        assert row.total == 0 or row.total >= minimum
-        # total - published = sum of hidden cells: never a single cell, never a small sum.
-        assert len(hidden) != 1
-        derivable = row.total - sum(v for v in row.cells.values() if v is not None)
-        assert derivable == 0 or derivable >= minimum
+def true_of(rows: dict, all_row: bool = True) -> dict:
+    out = {}
+    for row, cells in rows.items():
+        out.update({(row, c): v for c, v in cells.items()})
+        out[(row, TOTAL)] = sum(cells.values())
+    if all_row:
+        columns = list(next(iter(rows.values())))
+        for c in [*columns, TOTAL]:
+            out[(ALL, c)] = sum(out[(row, c)] for row in rows)
+    return out
 
 
-# ------------------------------------------------------------------------- suppression
+def assert_protected(rows: dict, minimum: int, all_row: bool = True) -> None:
+    """The guarantee, checked by the attacker's integer program: a hidden count from 1 to
+    minimum - 1 keeps at least minimum + 1 possible values, any other hidden cell two."""
+    table = protect_table(rows, minimum, all_row)
+    columns = list(next(iter(rows.values())))
+    truth = true_of(rows, all_row)
+    published = published_of(table)
+    for cell, value in published.items():
+        assert value is None or value == truth[cell], cell
+        assert value is None or value == 0 or value >= minimum, (cell, value)
+    found = solver.intervals(list(rows), columns, published, all_row=all_row)
+    assert set(found) == {c for c, v in published.items() if v is None}
+    for cell, (lo, hi) in found.items():
+        assert lo <= truth[cell] <= hi, (cell, truth[cell], lo, hi)
+        needed = minimum if 0 < truth[cell] < minimum else 1
+        assert hi - lo >= needed, f"{cell}={truth[cell]} narrowed to [{lo}, {hi}]"
 
 
-def test_three_non_renewals_cannot_be_recovered_from_the_total() -> None:
-    cells = {
-        "met_standards": 40,
-        "non_renewal_or_dismissal": 3,
-        "resigned_or_retired": 12,
-        "other": 0,
-        "active": 25,
-    }
-    row = suppress(cells, total=80)
+# ---------------------------------------------------------------------- the table rule
 
-    assert row.cells["non_renewal_or_dismissal"] is None
-    assert row.reasons["non_renewal_or_dismissal"] == "below 10"
-    hidden = [key for key, value in row.cells.items() if value is None]
-    assert len(hidden) >= 2 or row.total is None
-    # The smallest other nonzero cell is the complement; zero and large cells stay.
-    assert row.reasons["resigned_or_retired"] == "complementary"
-    assert row.cells == {**cells, "non_renewal_or_dismissal": None, "resigned_or_retired": None}
-    assert row.total == 80
-    # What an attacker can compute is 3 + 12, never 3.
-    published = sum(value for value in row.cells.values() if value is not None)
-    assert row.total - published == 15
-    assert_not_recoverable(row, cells, 10)
+GROUPS = ("met", "dismissed", "retired", "other", "active")
 
 
-def test_the_total_is_hidden_when_no_other_cell_can_be_the_complement() -> None:
-    cells = {"met_standards": 0, "non_renewal_or_dismissal": 3, "active": 0}
-    row = suppress(cells, total=3)
-    assert row.cells == {"met_standards": 0, "non_renewal_or_dismissal": None, "active": 0}
-    assert row.total is None
-    assert row.suppressed == {"non_renewal_or_dismissal", "total"}
+def _row(**counts) -> dict[str, int]:
+    return {g: counts.get(g, 0) for g in GROUPS}
 
 
-def test_a_complement_is_hidden_even_when_the_total_is_large_enough() -> None:
-    cells = {"met_standards": 30, "other": 0, "non_renewal_or_dismissal": 3}
-    row = suppress(cells, total=33)
-    assert row.total == 33
-    assert row.cells == {"met_standards": None, "other": 0, "non_renewal_or_dismissal": None}
-    assert row.reasons == {"non_renewal_or_dismissal": "below 10", "met_standards": "complementary"}
+def test_a_kind_row_cannot_be_recovered_from_the_all_tracks_row() -> None:
+    """Toledo: all-tracks dismissed 13 minus induction's 12 would give review's 1."""
+    rows = {"induction": _row(met=30, dismissed=12), "review": _row(met=14, dismissed=1)}
+    table = protect_table(rows)
+    assert table.cells["review"]["dismissed"] is None
+    assert table.cells["induction"]["dismissed"] is None  # its complement in the column
+    assert solver.recovered(list(rows), GROUPS, published_of(table)) == {}
+    assert_protected(rows, 10)
 
 
-def test_two_small_cells_summing_below_the_minimum_get_a_third() -> None:
-    cells = {"met_standards": 40, "non_renewal_or_dismissal": 3, "other": 4, "active": 20}
-    row = suppress(cells, total=67)
-    assert row.reasons == {
-        "non_renewal_or_dismissal": "below 10",
-        "other": "below 10",
-        "active": "complementary",
-    }
-    assert row.cells["met_standards"] == 40
-    assert row.total == 67
+def test_a_single_kind_hides_the_same_cells_in_the_all_tracks_row() -> None:
+    rows = {"assistance": _row(met=15, retired=3, active=12)}
+    table = protect_table(rows)
+    assert table.cells["assistance"]["retired"] is None
+    assert table.cells[ALL]["retired"] is None
+    assert table.cells[ALL][TOTAL] == 30
+    assert table.reasons[("assistance", "retired")] == "below 10"
+    assert_protected(rows, 10)
 
 
-def test_a_small_total_is_hidden_and_zeros_stay_published() -> None:
-    row = suppress({"met_standards": 4, "other": 0}, total=4)
-    assert row.total is None
-    assert row.reasons == {"met_standards": "below 10", "total": "below 10"}
-    assert row.cells == {"met_standards": None, "other": 0}
-
-
-def test_without_a_published_total_no_complement_is_needed() -> None:
-    row = suppress({"met_standards": 40, "non_renewal_or_dismissal": 3}, total=None)
-    assert row.cells == {"met_standards": 40, "non_renewal_or_dismissal": None}
-    assert row.suppressed == {"non_renewal_or_dismissal"}
-    assert row.total is None
+def test_a_small_total_hides_the_row_and_its_complements() -> None:
+    rows = {"induction": _row(met=40), "review": _row(dismissed=1)}
+    table = protect_table(rows)
+    assert table.cells["review"][TOTAL] is None
+    assert table.cells["review"]["dismissed"] is None
+    assert_protected(rows, 10)
 
 
 def test_rows_with_only_large_or_zero_cells_are_published_whole() -> None:
-    cells = {"met_standards": 40, "other": 0, "active": 10}
-    row = suppress(cells, total=50)
-    assert row == SuppressedRow(cells=dict(cells), total=50, suppressed=frozenset(), reasons={})
+    rows = {"induction": _row(met=40, active=10), "review": _row(met=12)}
+    table = protect_table(rows)
+    assert table.hidden == frozenset()
+    assert table.cells[ALL] == {**_row(met=52, active=10), TOTAL: 62}
+
+
+def test_without_an_all_tracks_row_each_row_stands_alone() -> None:
+    """Survey statements: the same people answer each, so rows are not summed."""
+    rows = {"valued": {"agree": 9, "disagree": 1}, "access": {"agree": 30, "disagree": 12}}
+    table = protect_table(rows, all_row=False)
+    assert ALL not in table.cells
+    assert table.cells["valued"] == {"agree": None, "disagree": None, TOTAL: 10}
+    assert table.cells["access"] == {"agree": 30, "disagree": 12, TOTAL: 42}
+    assert_protected(rows, 10, all_row=False)
 
 
 def test_the_minimum_is_configurable_and_named_in_the_reason() -> None:
-    row = suppress({"met_standards": 12, "other": 30}, total=None, minimum=20)
-    assert row.reasons == {"met_standards": "below 20"}
+    table = protect_table({"a": {"x": 12, "y": 30}}, minimum=20)
+    assert table.reasons[("a", "x")] == "below 20"
 
 
 @pytest.mark.parametrize(
-    ("cells", "total", "minimum", "message"),
+    ("rows", "message"),
     [
-        ({"a": 5, "b": 20}, 30, 10, "not the sum"),
-        ({"a": -1}, None, 10, "negative"),
-        ({"a": 1}, None, 0, "minimum"),
-        ({"total": 1}, None, 10, "reserved"),
+        ({"a": {"x": -1}}, "negative"),
+        ({"a": {"x": 1}, "b": {"y": 1}}, "columns"),
+        ({"all": {"x": 1}}, "reserved"),
+        ({"a": {"total": 1}}, "reserved"),
+        ({}, "at least one row"),
     ],
 )
-def test_inconsistent_rows_are_refused(cells, total, minimum, message) -> None:
+def test_inconsistent_tables_are_refused(rows, message) -> None:
     with pytest.raises(ValueError, match=message):
-        suppress(cells, total, minimum)
+        protect_table(rows)
 
 
-rows = st.dictionaries(
-    keys=st.sampled_from(OUTCOMES),
-    values=st.one_of(st.integers(0, 12), st.integers(0, 200)),
-    min_size=1,
+small_counts = st.one_of(st.integers(0, 12), st.integers(0, 60))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    rows=st.lists(st.lists(small_counts, min_size=3, max_size=3), min_size=1, max_size=3).map(
+        lambda rows: {f"k{n}": dict(zip("xyz", r, strict=True)) for n, r in enumerate(rows)}
+    ),
+    minimum=st.integers(2, 12),
+    all_row=st.booleans(),
 )
+def test_no_published_combination_narrows_a_hidden_cell(rows, minimum, all_row) -> None:
+    assert_protected(rows, minimum, all_row)
 
 
-@given(cells=rows, minimum=st.integers(1, 25), publish_total=st.booleans())
-def test_no_small_cell_is_ever_published_or_derivable(cells, minimum, publish_total) -> None:
-    total = sum(cells.values()) if publish_total else None
-    row = suppress(cells, total, minimum)
+def test_a_release_sized_table_is_protected_quickly() -> None:
+    """Four rows by five groups, many small cells: protected, and fast enough for 200
+    districts a release."""
+    import time
 
-    assert_not_recoverable(row, cells, minimum)
-    for key, count in cells.items():
-        if 0 < count < minimum:
-            assert row.reasons[key] == f"below {minimum}"
-    if not any(0 < count < minimum for count in cells.values()):
-        assert row.suppressed <= {"total"}
+    rng = random.Random(3)
+    rows = {k: {g: rng.choice((0, 1, 2, 5, 9, 14, 40)) for g in GROUPS} for k in "abc"}
+    began = time.perf_counter()
+    protect_table(rows)
+    assert time.perf_counter() - began < 0.5
+    assert_protected(rows, 10)
 
 
 # ------------------------------------------------------------------------------- noise
 
 
 def test_injected_seeded_noise_is_reproducible() -> None:
-    cells = {f"cell{i}": 20 + i for i in range(30)}
-    first = NoisyCounter(0.5, noise=seeded_noise(7)).release(cells)
-    again = NoisyCounter(0.5, noise=seeded_noise(7)).release(cells)
-    other = NoisyCounter(0.5, noise=seeded_noise(8)).release(cells)
+    counts = [20 + n for n in range(30)]
+    first = noisy_counts(counts, 0.5, noise=seeded_noise(7)).counts
+    again = noisy_counts(counts, 0.5, noise=seeded_noise(7)).counts
+    other = noisy_counts(counts, 0.5, noise=seeded_noise(8)).counts
+    assert first == again != other
 
-    assert first == again
-    assert first != other
-    assert first != cells
+
+def test_a_histogram_counts_each_element_once_in_its_category() -> None:
+    assert histogram(["a", "b", "c"], ["a", "a", "c", "elsewhere", ""]) == [2, 0, 1]
+    with pytest.raises(ValueError, match="distinct"):
+        histogram(["a", "a"], [])
 
 
 def test_noisy_counts_are_clamped_at_zero() -> None:
-    counter = NoisyCounter(1.0, noise=shift(-5))
-    assert counter.release({"a": 2, "b": 5, "c": 9}) == {"a": 0, "b": 0, "c": 4}
+    drawn = noisy_counts([2, 0], 1.0, noise=lambda c, s: [x - 5 for x in c])
+    assert drawn.counts == (0, 0)
 
 
-@pytest.mark.parametrize("mechanism", ["laplace", "gaussian"])
-def test_opendp_noise_is_nonnegative_integer_and_varies(mechanism) -> None:
-    counter = NoisyCounter(0.5, mechanism=mechanism)
-    released = counter.release({"met_standards": 50, "other": 0, "active": 3})
-    assert set(released) == {"met_standards", "other", "active"}
-    assert all(type(value) is int and value >= 0 for value in released.values())
+@pytest.mark.parametrize(("epsilon", "sensitivity"), [(0.25, 1), (2.0, 1), (0.3, 6)])
+def test_the_scale_follows_epsilon_and_sensitivity_and_opendp_certifies_it(
+    epsilon, sensitivity
+) -> None:
+    drawn = noisy_counts([50], epsilon, sensitivity)
+    assert drawn.scale == sensitivity / epsilon
+    assert drawn.epsilon == pytest.approx(epsilon)
 
-    draws = [counter.release({"x": 50})["x"] for _ in range(300)]
-    expected_sd = counter.scale * (2**0.5 if mechanism == "laplace" else 1)
+
+def test_opendp_noise_varies_with_the_expected_spread() -> None:
+    draws = [noisy_counts([50], 0.25).counts[0] for _ in range(300)]
+    expected_sd = 4 * 2**0.5
     assert len(set(draws)) > 5
     assert abs(statistics.fmean(draws) - 50) < 6 * expected_sd / 300**0.5
     assert expected_sd / 2 < statistics.stdev(draws) < expected_sd * 2
 
 
-def test_laplace_scale_is_one_over_epsilon_and_costs_add_up() -> None:
-    counter = NoisyCounter(0.25)
-    assert counter.scale == 4.0
-    assert counter.privacy_cost(5) == 1.25
-    assert counter.privacy_cost(0) == 0
-    assert counter.delta_cost(5) == 0
-
-
-def test_gaussian_scale_is_certified_by_opendp_for_the_requested_epsilon() -> None:
-    counter = NoisyCounter(0.5, mechanism="gaussian", delta_per_count=1e-6)
-    space = dp.atom_domain(T="i64"), dp.absolute_distance(T="i64")
-    gaussian = dp.m.make_gaussian(*space, scale=counter.scale)
-    epsilon, delta = dp.c.make_fix_delta(dp.c.make_zCDP_to_approxDP(gaussian), 1e-6).map(1)
-    assert 0.49 < epsilon <= 0.5
-    assert delta == 1e-6
-    assert counter.privacy_cost(4) == 2.0
-    assert counter.delta_cost(4) == pytest.approx(4e-6)
-
-
 @pytest.mark.parametrize(
-    ("kwargs", "message"),
-    [
-        ({"epsilon_per_count": 0}, "positive"),
-        ({"epsilon_per_count": float("inf")}, "positive"),
-        ({"epsilon_per_count": 1, "mechanism": "exponential"}, "mechanism"),
-        ({"epsilon_per_count": 1, "mechanism": "gaussian", "delta_per_count": 0}, "delta"),
-    ],
+    ("args", "message"),
+    [(([1], 0.0), "positive"), (([1], 1.0, 0), "sensitivity"), (([], 1.0), "counts")],
 )
-def test_bad_counter_settings_are_refused(kwargs, message) -> None:
+def test_bad_noise_requests_are_refused(args, message) -> None:
     with pytest.raises(ValueError, match=message):
-        NoisyCounter(**kwargs)
-
-
-def test_a_true_nine_made_eleven_by_noise_is_published() -> None:
-    cells = {"met_standards": 40, "non_renewal_or_dismissal": 9}
-    row = noisy_then_suppressed(cells, 49, 10, NoisyCounter(1.0, noise=shift(+2)))
-
-    assert row.cells == {"met_standards": 42, "non_renewal_or_dismissal": 11}
-    assert row.suppressed == frozenset()
-    assert row.total == 53  # the sum of the noisy cells, not the true 49
-
-
-def test_a_true_eleven_made_nine_by_noise_is_suppressed() -> None:
-    cells = {"met_standards": 40, "non_renewal_or_dismissal": 11}
-    row = noisy_then_suppressed(cells, 51, 10, NoisyCounter(1.0, noise=shift(-2)))
-
-    assert row.cells == {"met_standards": None, "non_renewal_or_dismissal": None}
-    assert row.reasons == {
-        "non_renewal_or_dismissal": "below 10",
-        "met_standards": "complementary",
-    }
-    assert row.total == 47  # 38 + 9, the noisy total
-
-
-def test_no_total_is_published_when_none_is_asked_for() -> None:
-    row = noisy_then_suppressed({"a": 30}, None, 10, NoisyCounter(1.0, noise=shift(1)))
-    assert row.cells == {"a": 31}
-    assert row.total is None
-
-
-@given(cells=rows, minimum=st.integers(1, 25), seed=st.integers(0, 10_000))
-def test_noisy_rows_keep_the_suppression_guarantees(cells, minimum, seed) -> None:
-    counter = NoisyCounter(1.0, noise=seeded_noise(seed, spread=5))
-    noisy = NoisyCounter(1.0, noise=seeded_noise(seed, spread=5)).release(cells)
-    row = noisy_then_suppressed(cells, sum(cells.values()), minimum, counter)
-
-    assert_not_recoverable(row, noisy, minimum)
-    if "total" not in row.suppressed:
-        assert row.total == sum(noisy.values())
+        noisy_counts(*args)
 
 
 # ------------------------------------------------------------------------------ budget
@@ -289,18 +242,9 @@ def test_a_release_past_the_limit_raises_and_leaves_the_budget_unchanged() -> No
     assert str(raised.value) == (
         "this release would spend 1.5 of the remaining 1.0 epsilon for 2009-2010"
     )
-    assert isinstance(raised.value, ValueError)
     assert budget == Budget(limit=1.0, spent=0.0, scope="2009-2010")
-
-
-def test_a_release_is_charged_its_counters_cost() -> None:
-    counter = NoisyCounter(0.25)
-    budget = Budget(limit=1.0, spent=0.5, scope="2010-2011")
-    cost = counter.privacy_cost(len(OUTCOMES))
-    assert not budget.can_spend(cost)
-    with pytest.raises(BudgetExceeded, match=re.escape("spend 1.25 of the remaining 0.5 epsilon")):
-        budget.spend(cost)
-    assert budget.spend(counter.privacy_cost(2)).spent == 1.0
+    with pytest.raises(BudgetExceeded, match=re.escape("spend 0.6 of the remaining 0.5")):
+        Budget(limit=1.0, spent=0.5).spend(0.6)
 
 
 @pytest.mark.parametrize(
@@ -328,7 +272,6 @@ def test_nonsense_budgets_and_costs_are_refused(make) -> None:
         ([1, 2, 3, 4], (1.75, 2.5, 3.25)),
         ([1, 2, 3, 4, 5], (2.0, 3.0, 4.0)),
         ([10, 0, 5], (2.5, 5.0, 7.5)),
-        ([3, 1, 4, 1, 5, 9, 2, 6], (1.75, 3.5, 5.25)),
     ],
 )
 def test_quartiles_on_known_lists(values, expected) -> None:
@@ -340,18 +283,20 @@ def test_quartiles_refuse_nan() -> None:
         quartiles([1.0, float("nan")])
 
 
+def test_histogram_summaries_interpolate_inside_bins() -> None:
+    edges = (0, 3, 6, 9)
+    assert [bin_of(v, edges) for v in (-1, 0, 2.9, 3, 8.9, 9, 40)] == [0, 0, 0, 1, 2, 2, 2]
+    counts = [10, 20, 10]
+    assert histogram_quantile(counts, edges, 0.5) == 4.5
+    assert histogram_quantile(counts, edges, 0.25) == 3.0
+    assert histogram_mean(counts, edges) == 4.5
+    with pytest.raises(ValueError):
+        histogram_mean([0, 0, 0], edges)
+
+
 @pytest.mark.parametrize(
     ("participants", "band"),
-    [
-        (0, "under 25"),
-        (24, "under 25"),
-        (25, "25-99"),
-        (99, "25-99"),
-        (100, "100-249"),
-        (249, "100-249"),
-        (250, "250+"),
-        (10_000, "250+"),
-    ],
+    [(0, "under 25"), (24, "under 25"), (25, "25-99"), (249, "100-249"), (250, "250+")],
 )
 def test_size_band_boundaries(participants, band) -> None:
     assert size_band(participants) == band

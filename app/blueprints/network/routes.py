@@ -29,11 +29,13 @@ def filters() -> dict:
 @bp.get("/")
 def home():
     chosen = filters()
-    rows = network.releases(**chosen)
+    shown = network.comparison(**chosen)
     return render_template(
         "network/home.html",
-        rows=rows,
-        summary=network.summary(rows, chosen["track_kind"]),
+        rows=shown.rows,
+        summary=shown.summary,
+        too_few=shown.too_few_districts,
+        minimum_districts=shown.minimum_districts,
         chosen=chosen,
         years=network.years(),
         kinds=("all", *TRACK_KINDS),
@@ -46,7 +48,7 @@ def trend_chart():
     from app.services import charts
 
     chosen = filters()
-    rows = network.releases(track_kind=chosen["track_kind"], size_band=chosen["size_band"])
+    rows = network.comparison(track_kind=chosen["track_kind"], size_band=chosen["size_band"]).rows
     return Response(
         charts.trend(network.trend(rows, chosen["track_kind"]), "#1f4e79"), mimetype="image/svg+xml"
     )
@@ -60,7 +62,7 @@ def comparison_csv():
     writer.writerow(
         ["district", "size_band", "year", "participants", *NETWORK_GROUPS, "months_mean"]
     )
-    for row in network.releases(**chosen):
+    for row in network.comparison(**chosen).rows:
         figures = row.figures[chosen["track_kind"]]
         writer.writerow(
             [
