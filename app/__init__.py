@@ -38,6 +38,9 @@ def create_app(env_name: str | None = None, overrides: dict | None = None) -> Fl
 
     register_blueprints(app)
     register_error_handlers(app)
+    from app.blueprints import operation
+
+    operation.init_app(app)
 
     from app.security import headers, limits
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Flask, g, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DataError, IntegrityError
 from werkzeug.exceptions import HTTPException
 
 from app.security.enforce import Unauthenticated
@@ -36,6 +37,15 @@ def register_error_handlers(app: Flask) -> None:
         return render_template(
             "errors/error.html", status=exc.status, errors=exc.errors
         ), exc.status
+
+    @app.errorhandler(IntegrityError)
+    @app.errorhandler(DataError)
+    @app.errorhandler(RecursionError)
+    def _refused_by_the_database(exc: Exception):
+        """A refusal the database (or the parser) made: mapped once, in ``operation``."""
+        from app.blueprints.operation import as_refusal
+
+        return _service_error(as_refusal(exc))
 
     @app.errorhandler(Unauthenticated)
     def _unauthenticated(exc: Unauthenticated):

@@ -23,12 +23,28 @@ class DocumentError(ValueError):
     """The text is not YAML or JSON, or not a mapping at the top."""
 
 
+#: A configuration nests a few levels deep; a document nesting deeper is refused before the
+#: parser's recursion could fail on it.
+MAX_DEPTH = 32
+
+
 class DocumentLoader(yaml.SafeLoader):
-    """YAML with only true/false as booleans.
+    """YAML with only true/false as booleans, nesting at most :data:`MAX_DEPTH` levels.
 
     YAML 1.1 reads ``on``, ``off``, ``yes`` and ``no`` as booleans, which would
     turn a notification's ``on:`` key into ``True``.
     """
+
+    _depth = 0
+
+    def compose_node(self, parent, index):
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                raise DocumentError(f"the document nests deeper than {MAX_DEPTH} levels")
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
 
 
 DocumentLoader.yaml_implicit_resolvers = {
