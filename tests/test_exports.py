@@ -90,7 +90,7 @@ def test_only_a_program_admin_exports_everything(app, district):
     pap = district("bostonpap", "boston_pap_2007")
     browser = Browser(app, pap, pap.people["coordinator"])
     response = browser.post("/exports/", "/exports/", {"kind": "tenant_archive"})
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert "Only a program admin exports everything." in response.text
 
 

@@ -99,7 +99,7 @@ def test_the_public_form_never_changes_an_existing_account(app, toledo_panel):
             "csrf_token": csrf_token(page.text),
         },
     )
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert "This address cannot enroll through this form" in response.text
     with app.app_context(), tenant_scope(setup.district.tenant.id):
         from sqlalchemy import select

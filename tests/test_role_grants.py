@@ -152,7 +152,7 @@ def test_the_enrollment_form_never_opens_a_case_for_a_staff_account(app, boston,
     staff = boston.people[who]
     before = _roles(app, boston, staff.email)
     response = _enroll(app, boston, staff.email.upper())
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert _field_errors(response.text, "email") == [REFUSED]
     assert "Thank you" not in response.text
     assert _cases(app, boston) == 0
@@ -175,7 +175,7 @@ def test_a_referral_never_opens_a_case_for_a_staff_account(app, boston):
     response = principal.post(
         "/refer", "/refer", {**ENROLLMENT, "email": admin.email, "source": "principal"}
     )
-    assert response.status_code == 400
+    assert response.status_code == 422
     [message] = _field_errors(response.text, "email")
     assert "not a teacher" in message
     assert _cases(app, boston) == 0

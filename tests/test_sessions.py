@@ -340,7 +340,7 @@ def test_changing_ones_password_needs_the_current_one_and_ends_only_other_sessio
     login(client, tenant, teacher)
 
     wrong = _change_password(client, "not my password", "violet kestrel harbor lamp")
-    assert wrong.status_code == 400
+    assert wrong.status_code == 422
     assert "This is not your current password." in wrong.text
 
     done = _change_password(client, PASSWORD, "violet kestrel harbor lamp")

@@ -98,7 +98,7 @@ def test_form_errors_appear_beside_their_fields_with_paths(app, admin_client):
     data = _form_data(page.text, quorum="40")
     data["outcomes"] += "\nvanished | Vanished | nowhere"
     response = client.post("/t/toledo/admin/workflow/edit", data=data)
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert "panel.quorum: must be &lt;= seats (9)" in response.text
     assert "outcomes.vanished.group: unknown report group &#39;nowhere&#39;" in response.text
     with app.app_context(), tenant_scope(tenant.id):

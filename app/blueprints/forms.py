@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from urllib.parse import urlsplit
 
 from flask_wtf import FlaskForm
@@ -23,6 +24,17 @@ from wtforms.validators import DataRequired, Email, Length, NumberRange, Optiona
 from app.security.passwords import MIN_PASSWORD_LENGTH
 from app.security.roles import TENANT_ROLES
 from app.workflows import vocabulary
+
+
+class FiniteDecimalField(DecimalField):
+    """A number that is a number: "NaN", "sNaN" and "Infinity" are a field error here
+    (``NumberRange`` would raise on "sNaN", and a 500 follows)."""
+
+    def process_formdata(self, valuelist) -> None:
+        super().process_formdata(valuelist)
+        if isinstance(self.data, Decimal) and not self.data.is_finite():
+            self.data = None
+            raise ValueError(self.gettext("Not a valid decimal value."))
 
 
 class LoginForm(FlaskForm):
@@ -134,6 +146,14 @@ def show_errors(form, errors: dict[str, list[str]], field_for=None) -> None:
             form.form_errors.extend(f"{key}: {m}" if field_for else m for m in messages)
 
 
+def flash_invalid(form: FlaskForm) -> None:
+    """A form posted from a list page that did not validate: its messages as one error
+    flash (``forms.flash_errors`` says the same of a refused operation)."""
+    from flask import flash
+
+    flash(" ".join(m for messages in form.errors.values() for m in messages), "error")
+
+
 def flash_errors(exc) -> None:
     """A refused operation's messages as one error flash (for forms posted from a list)."""
     from flask import flash
@@ -141,24 +161,22 @@ def flash_errors(exc) -> None:
     flash(exc.text(), "error")
 
 
-def perform(act, done: str) -> bool:
-    """Run one operation posted from a list page and commit it once; flash what happened.
+def perform(act, done) -> bool:
+    """Run one operation posted from a list page; flash what happened.
 
-    On a refusal the work is rolled back and its messages flashed; returns whether it ran.
+    ``done`` is the success message, or a function of the operation's result that says it.
+    On a refusal the work is rolled back and its messages flashed where the person acted;
+    the request's unit of work (``operation``) commits a success. Returns whether it ran.
     """
     from flask import flash
 
-    from app.services import uow
-    from app.services.errors import ServiceError
+    from app.blueprints.operation import attempt
 
-    try:
-        act()
-        uow.commit()
-    except ServiceError as exc:
-        uow.rollback()
-        flash_errors(exc)
+    outcome = attempt(act)
+    if not outcome.ok:
+        flash_errors(outcome.refusal)
         return False
-    flash(done, "success")
+    flash(done(outcome.result) if callable(done) else done, "success")
     return True
 
 
@@ -201,7 +219,7 @@ class WorkflowCommonForm(FlaskForm):
         "Supermajority: at least this many seats",
         validators=[Optional(), NumberRange(min=1)],
     )
-    fraction = DecimalField(
+    fraction = FiniteDecimalField(
         "Supermajority: or this fraction", places=3, validators=[Optional(), NumberRange(0, 1)]
     )
     fraction_of = SelectField(
@@ -238,7 +256,7 @@ class DryRunForm(FlaskForm):
         "Actions", description="Action keys in order, separated by commas or spaces."
     )
     visits = IntegerField("Visits logged", default=0, validators=[Optional(), NumberRange(min=0)])
-    months = DecimalField("Months of support", default=0, validators=[Optional()])
+    months = FiniteDecimalField("Months of support", default=0, validators=[Optional()])
     has_recommendation = SelectField("CT recommendation made", choices=_yes_no(), default="no")
     ct_assigned = SelectField("CT assigned", choices=_yes_no())
     consensus = SelectField("Committee consensus", choices=_yes_no())

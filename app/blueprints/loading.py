@@ -6,31 +6,117 @@ not found: a 404, never a 403 that would confirm it exists.
 
 from __future__ import annotations
 
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from flask import abort, current_app, request
 from sqlalchemy import Select, select
 
 from app.extensions import db
+from app.models.base import MAX_ID
+
+if TYPE_CHECKING:
+    from app.models.assignment import Assignment
+    from app.models.case import Case
+    from app.models.panel import AgendaItem, PanelMember, PanelSession
+    from app.models.roster import ConsultingTeacher
+    from app.models.support import Evidence, Goal, Visit
+    from app.models.user import User
 
 T = TypeVar("T")
 
 
 def get_or_404(model: type[T], object_id: int) -> T:
-    row = db.session.execute(select(model).where(model.id == object_id)).scalar_one_or_none()
+    return found(
+        db.session.execute(select(model).where(model.id == object_id)).scalar_one_or_none()
+    )
+
+
+def found(row: T | None) -> T:
+    """The row a service's lookup (``users.by_id``, ...) gave, or a 404 when it gave none."""
     if row is None:
         abort(404)
     return row
 
 
-def agenda_item_or_404(panel_session_id: int, case_id: int):
+# Typed loaders: route modules name what they load, and import no models. ---------------
+
+
+def case_or_404(case_id: int) -> Case:
+    """A case the signed-in person may see (``case_access.visible_case``), or a 404."""
+    from flask_login import current_user
+
+    from app.services import case_access
+    from app.services.errors import NotFound
+
+    try:
+        return case_access.visible_case(case_id, current_user.user)
+    except NotFound:
+        abort(404)
+
+
+def _of_case(model: type[T], row_id: int, case: Case) -> T:
+    """A row named by the URL that belongs to the URL's case (another case's is a 404)."""
+    row = get_or_404(model, row_id)
+    if row.case_id != case.id:
+        abort(404)
+    return row
+
+
+def visit_or_404(case: Case, visit_id: int) -> Visit:
+    from app.models.support import Visit
+
+    return _of_case(Visit, visit_id, case)
+
+
+def goal_or_404(case: Case, goal_id: int) -> Goal:
+    from app.models.support import Goal
+
+    return _of_case(Goal, goal_id, case)
+
+
+def evidence_or_404(case: Case, evidence_id: int) -> Evidence:
+    from app.models.support import Evidence
+
+    return _of_case(Evidence, evidence_id, case)
+
+
+def assignment_or_404(case: Case, assignment_id: int) -> Assignment:
+    from app.models.assignment import Assignment
+
+    return _of_case(Assignment, assignment_id, case)
+
+
+def user_or_404(user_id: int) -> User:
+    from app.services import users
+
+    return found(users.by_id(user_id))
+
+
+def consulting_teacher_or_404(consulting_teacher_id: int) -> ConsultingTeacher:
+    from app.services import roster
+
+    return found(roster.profile_by_id(consulting_teacher_id))
+
+
+def panel_session_or_404(panel_session_id: int) -> PanelSession:
+    from app.models.panel import PanelSession
+
+    return get_or_404(PanelSession, panel_session_id)
+
+
+def panel_member_or_404(member_id: int) -> PanelMember:
+    from app.models.panel import PanelMember
+
+    return get_or_404(PanelMember, member_id)
+
+
+def agenda_item_or_404(panel_session_id: int, case_id: int) -> tuple[PanelSession, AgendaItem]:
     """A panel session and its agenda item for the case, both of this district, or a 404."""
     from app.models.case import Case
-    from app.models.panel import PanelSession
     from app.services import panel
     from app.services.errors import ServiceError
 
-    row = get_or_404(PanelSession, panel_session_id)
+    row = panel_session_or_404(panel_session_id)
     get_or_404(Case, case_id)
     try:
         return row, panel.get_item(row, case_id)
@@ -40,9 +126,11 @@ def agenda_item_or_404(panel_session_id: int, case_id: int):
 
 def paginate(query: Select, per_page: int | None = None):
     """One page of ``query`` (``?page=``), with the counts the pager macro shows."""
+    # Pages past the last are empty; one beyond any OFFSET PostgreSQL takes is one of them.
+    page = min(request.args.get("page", 1, type=int), MAX_ID)
     return db.paginate(
         query,
-        page=request.args.get("page", 1, type=int),
+        page=page,
         per_page=per_page or current_app.config["PAGE_SIZE"],
         max_per_page=200,
         error_out=False,

@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
 from app.extensions import db
 from app.models.audit import AuditEvent
@@ -60,6 +60,11 @@ def record(
         db.session.add(event)
         db.session.flush()
     return event
+
+
+def events() -> Select:
+    """The district's trail, newest first, for a page of it (``loading.paginate``)."""
+    return select(AuditEvent).order_by(AuditEvent.seq.desc())
 
 
 def _lock_tenant(tenant_id: int) -> None:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from sqlalchemy import Select, func, select
-from sqlalchemy.orm import defaultload, lazyload, selectinload
+from sqlalchemy.orm import defaultload, defer, lazyload, selectinload
 
 from app.exports.cells import csv_writer
 from app.extensions import db
@@ -20,6 +20,7 @@ from app.models.case import Case, CaseDeadline
 from app.models.support import Visit
 from app.models.user import User
 from app.services.case_access import visible_cases
+from app.workflows import ProgramConfig
 
 
 @dataclass(frozen=True)
@@ -153,17 +154,26 @@ def visit_counts(case_ids: list[int]) -> dict[int, int]:
     )
 
 
-def _intake_states() -> set[str]:
-    """States where a request waits for intake, in every version cases still use."""
+def configs_in_use() -> dict[int, ProgramConfig]:
+    """The configuration of every version open cases follow, by version id, in one query
+    (a published version's document is read once per process, by ``config_of``)."""
     from app.models.workflow import WorkflowVersion
     from app.services import workflow_config as configs
 
     used = select(Case.workflow_version_id).where(Case.closed_at.is_(None)).distinct()
+    versions = db.session.execute(
+        select(WorkflowVersion)
+        .options(defer(WorkflowVersion.document))
+        .where(WorkflowVersion.id.in_(used))
+    ).scalars()
+    return {version.id: configs.config_of(version) for version in versions}
+
+
+def _intake_states() -> set[str]:
+    """States where a request waits for intake, in every version cases still use."""
     states: set[str] = set()
-    for version in db.session.execute(
-        select(WorkflowVersion).where(WorkflowVersion.id.in_(used))
-    ).scalars():
-        for track in configs.config_of(version).tracks.values():
+    for config in configs_in_use().values():
+        for track in config.tracks.values():
             states.add(track.initial_state)
             states.update(
                 s

@@ -20,6 +20,7 @@ from app.jobs import outbox
 from app.models.base import TenantScoped, utcnow
 from app.models.export import EXPORT_KINDS, ExportJob
 from app.models.user import User
+from app.reports.annual import school_year
 from app.services import audit
 from app.services.actors import Actor
 from app.services.errors import NotFound, ValidationFailed
@@ -42,11 +43,16 @@ def label(kind: str) -> str:
     return _LABELS[kind]
 
 
+def kinds() -> list[tuple[str, str]]:
+    """What can be exported, as (kind, label) for a picker."""
+    return [(kind, label(kind)) for kind in EXPORT_KINDS]
+
+
 def request(user: User, kind: str, params: dict) -> ExportJob:
     if kind not in EXPORT_KINDS:
         raise ValidationFailed({"kind": [f"Choose one of: {', '.join(EXPORT_KINDS)}."]})
-    if kind.startswith("annual") and not params.get("year"):
-        raise ValidationFailed({"year": ["Give the school year, e.g. 2009-2010."]})
+    if kind.startswith("annual"):
+        _check_year(params.get("year"))
     if kind == "tenant_archive" and "program_admin" not in user.roles:
         raise ValidationFailed({"kind": ["Only a program admin exports everything."]})
     row = ExportJob(tenant_id=user.tenant_id, kind=kind, params=params, requested_by_id=user.id)
@@ -62,6 +68,16 @@ def request(user: User, kind: str, params: dict) -> ExportJob:
         actor=Actor("user", user.id, user.email),
     )
     return row
+
+
+def _check_year(label: str | None) -> None:
+    """The annual report's year is a label such as 2009-2010: refused here, not by the job."""
+    if not label:
+        raise ValidationFailed({"year": ["Give the school year, e.g. 2009-2010."]})
+    try:
+        school_year(label)
+    except ValueError as exc:
+        raise ValidationFailed({"year": [str(exc)]}) from exc
 
 
 def mine(user: User) -> list[ExportJob]:

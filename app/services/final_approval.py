@@ -8,24 +8,51 @@ never offered, so it is never refused after being offered.
 
 from __future__ import annotations
 
+from sqlalchemy import select, tuple_
+
 from app.extensions import db
 from app.models.case import Case
 from app.models.panel import FinalDecision
 from app.models.user import User
 from app.services import cases, panel
 from app.services import workflow_config as configs
+from app.services.case_lists import configs_in_use
 from app.services.errors import Conflict, ValidationFailed
 from app.workflows.effects import outcome_choices
 from app.workflows.model import Transition
+
+#: The role whose steps this desk offers.
+_AUTHORITY = "final_authority"
 
 
 def _steps(case: Case) -> tuple[Transition | None, Transition | None]:
     """The final authority's approving step (it closes the case) and returning step."""
     track = configs.config_of(case.workflow_version).tracks[case.track_key]
-    steps = [t for t in track.transitions_from(case.state) if "final_authority" in t.actors]
+    steps = [t for t in track.transitions_from(case.state) if _AUTHORITY in t.actors]
     closing = [t for t in steps if any(e.name == "close_with_outcome" for e in t.effects)]
     returning = next((t for t in steps if t not in closing), None)
     return (closing[0] if closing else None), returning
+
+
+def waiting() -> list[Case]:
+    """Open cases whose current state offers the final authority a step, by id: the
+    configuration of each version in use names those (version, track, state) triples,
+    and the database filters the open cases by them."""
+    triples = [
+        (version_id, track_key, state)
+        for version_id, config in configs_in_use().items()
+        for track_key, track in config.tracks.items()
+        for state in track.states
+        if any(_AUTHORITY in t.actors for t in track.transitions_from(state))
+    ]
+    if not triples:
+        return []
+    at = tuple_(Case.workflow_version_id, Case.track_key, Case.state)
+    return list(
+        db.session.execute(
+            select(Case).where(Case.closed_at.is_(None), at.in_(triples)).order_by(Case.id)
+        ).scalars()
+    )
 
 
 def approval_outcomes(case: Case) -> list[tuple[str, str]]:

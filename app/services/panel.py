@@ -21,6 +21,7 @@ from app.services import panel_eligibility as eligibility
 from app.services import workflow_config as configs
 from app.services.actors import Actor
 from app.services.errors import Conflict, NotFound, ValidationFailed
+from app.services.people import holders
 from app.workflows import ProgramConfig
 
 
@@ -42,6 +43,11 @@ def members(on: date | None = None) -> list[PanelMember]:
         select(PanelMember).join(PanelMember.user).order_by(PanelMember.constituency, User.name)
     ).scalars()
     return [m for m in rows if on is None or m.serves_on(on)]
+
+
+def candidates() -> list[User]:
+    """Who may be seated: active people holding the panel-member role, by name."""
+    return list(db.session.execute(holders("panel_member").order_by(User.name)).scalars())
 
 
 def member_for(user: User) -> PanelMember | None:
@@ -106,6 +112,12 @@ def balance(on: date | None = None) -> list[str]:
 
 
 # Sessions and agenda -------------------------------------------------------------------
+
+
+def sessions(reader: User) -> list[PanelSession]:
+    """The sessions ``reader`` may see, newest first (the panel page and the API list)."""
+    rows = db.session.execute(select(PanelSession).order_by(PanelSession.meets_on.desc()))
+    return eligibility.sessions_seen_by(reader, list(rows.scalars()))
 
 
 def schedule(meets_on: date, location: str | None, actor: Actor) -> PanelSession:

@@ -7,6 +7,7 @@ Individual ballots appear only where the configuration makes them public.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import BinaryIO
 
 from app.jobs import outbox
 from app.models.panel import AgendaItem, PanelMember, PanelSession
@@ -15,6 +16,7 @@ from app.services import audit, panel, panel_votes
 from app.services import panel_eligibility as eligibility
 from app.services import workflow_config as configs
 from app.services.actors import Actor
+from app.services.errors import NotFound
 
 
 @dataclass(frozen=True)
@@ -88,3 +90,14 @@ def request_minutes_pdf(session: PanelSession, actor: Actor) -> None:
     audit.record(
         session.tenant_id, "panel.minutes_requested", "panel_session", session.id, actor=actor
     )
+
+
+def minutes_file(session: PanelSession) -> BinaryIO:
+    """The minutes as PDF once the export worker made them; a 404 before that."""
+    from flask import current_app
+
+    from app.services.storage import storage_for
+
+    if not session.minutes_key:
+        raise NotFound({"_schema": ["The minutes are not ready yet."]})
+    return storage_for(current_app).open(session.tenant_id, session.minutes_key)

@@ -62,17 +62,23 @@ def issue_token(reset: PasswordReset) -> str:
     return token
 
 
-def find(tenant_id: int, token: str) -> PasswordReset:
-    """The live reset this token opens, or an error that says the link is spent."""
+def live(tenant_id: int, token: str) -> PasswordReset | None:
+    """The reset this token opens, or None when it is spent, expired, or not one of ours."""
     with tenant_scope(tenant_id):
         reset = db.session.execute(
             select(PasswordReset).where(PasswordReset.token_hash == digest(token))
         ).scalar_one_or_none()
         if reset is None or reset.used_at is not None or reset.expires_at <= utcnow():
-            raise ServiceError({"token": [EXPIRED]}, status=404)
-        if not reset.user.active:
-            raise ServiceError({"token": [EXPIRED]}, status=404)
-        return reset
+            return None
+        return reset if reset.user.active else None
+
+
+def find(tenant_id: int, token: str) -> PasswordReset:
+    """The live reset this token opens, or an error that says the link is spent."""
+    reset = live(tenant_id, token)
+    if reset is None:
+        raise ServiceError({"token": [EXPIRED]}, status=404)
+    return reset
 
 
 def complete(tenant_id: int, token: str, password: str) -> User:

@@ -39,6 +39,13 @@ def profiles() -> list[ConsultingTeacher]:
     )
 
 
+def profile_by_id(consulting_teacher_id: int) -> ConsultingTeacher | None:
+    """One roster profile of the district, or None."""
+    return db.session.execute(
+        select(ConsultingTeacher).where(ConsultingTeacher.id == consulting_teacher_id)
+    ).scalar_one_or_none()
+
+
 def profile_for(user: User) -> ConsultingTeacher | None:
     return db.session.execute(
         select(ConsultingTeacher).where(ConsultingTeacher.user_id == user.id)

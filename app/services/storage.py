@@ -282,3 +282,14 @@ def storage_for(app: Flask) -> StorageBackend:
 def max_upload_bytes(app: Flask) -> int:
     """The per-file limit; set Flask's MAX_CONTENT_LENGTH a little above it as well."""
     return int(app.config.get("MAX_EVIDENCE_BYTES", DEFAULT_MAX_BYTES))
+
+
+def save_upload(app: Flask, tenant_id: int, stream: BinaryIO, original_name: str) -> StoredFile:
+    """Store an upload within the unit of work: capped at :func:`max_upload_bytes`, and
+    deleted again if the work rolls back (``uow.remove_on_rollback``), so a refused
+    request never leaves its file on disk."""
+    from app.services.uow import remove_on_rollback
+
+    stored = storage_for(app).save(tenant_id, stream, original_name, max_upload_bytes(app))
+    remove_on_rollback(tenant_id, stored.key)
+    return stored

@@ -19,9 +19,9 @@ from app.models.user import User
 from app.services import audit
 from app.services import workflow_config as configs
 from app.services.actors import Actor
-from app.services.case_permissions import require
+from app.services.case_permissions import require, sections
 from app.services.cases import ensure_open
-from app.services.errors import Conflict, ValidationFailed
+from app.services.errors import Conflict, NotFound, ValidationFailed
 from app.workflows.facts import SupportPeriod, visit_shortfalls
 
 #: How far ahead the introduction meeting is put on the calendar when a CT is assigned.
@@ -298,7 +298,7 @@ def add_evidence(
     """
     from flask import current_app
 
-    from app.services.storage import max_upload_bytes, storage_for
+    from app.services.storage import save_upload
 
     require(case, author, relations=("assigned_ct", "case_principal"), what="add evidence")
     role = "principal" if case.principal_id == author.id else "consulting_teacher"
@@ -322,15 +322,10 @@ def add_evidence(
     )
     if upload is not None:
         stream, name = upload
-        stored = storage_for(current_app).save(
-            case.tenant_id, stream, name, max_upload_bytes(current_app)
-        )
+        stored = save_upload(current_app, case.tenant_id, stream, name)
         evidence.file_key, evidence.file_name = stored.key, stored.original_name
         evidence.file_type, evidence.file_size = stored.content_type, stored.size
         evidence.file_sha256 = stored.sha256
-        from app.services.uow import remove_on_rollback
-
-        remove_on_rollback(case.tenant_id, stored.key)
     db.session.add(evidence)
     db.session.flush()
     audit.record(
@@ -354,6 +349,20 @@ def evidence(case: Case) -> list[Evidence]:
             select(Evidence).where(Evidence.case_id == case.id).order_by(Evidence.id.desc())
         ).scalars()
     )
+
+
+def evidence_file(case: Case, reader: User, item: Evidence) -> BinaryIO:
+    """The file of a piece of the case's evidence, for a reader who sees the evidence;
+    anyone else, like a missing file, is told it is not found (404, never 403)."""
+    from flask import current_app
+
+    from app.services.storage import storage_for
+
+    track = configs.config_of(case.workflow_version).tracks[case.track_key]
+    seen = sections(case, reader, track.shared_with_principal).evidence
+    if not seen or item.case_id != case.id or not item.file_key:
+        raise NotFound({"_schema": ["Not found."]})
+    return storage_for(current_app).open(case.tenant_id, item.file_key)
 
 
 def recommend(

@@ -156,13 +156,25 @@ def send(tenant_id: int, key: str, year: str, actor: Actor) -> SurveyRound:
     return row
 
 
-def invitation_for(token: str) -> SurveyInvitation:
-    """The open invitation behind a link; 404 for unknown, used or expired ones alike."""
+#: What a link that no longer opens a questionnaire says, whichever the reason.
+LINK_CLOSED = "This link is no longer valid: it was used or has expired."
+
+
+def open_invitation(token: str) -> SurveyInvitation | None:
+    """The open invitation behind a link, or None for unknown, used or expired ones alike."""
     row = db.session.execute(
         select(SurveyInvitation).where(SurveyInvitation.token_hash == digest(token))
     ).scalar_one_or_none()
     if row is None or row.used or row.expires_on < date.today():
-        raise NotFound({"survey": ["This link is no longer valid: it was used or has expired."]})
+        return None
+    return row
+
+
+def invitation_for(token: str) -> SurveyInvitation:
+    """The open invitation behind a link; 404 for unknown, used or expired ones alike."""
+    row = open_invitation(token)
+    if row is None:
+        raise NotFound({"survey": [LINK_CLOSED]})
     return row
 
 
@@ -192,7 +204,7 @@ def answer(token: str, answers: dict[str, str], comment: str | None) -> None:
         .values(used=True)
     ).rowcount
     if claimed != 1:
-        raise NotFound({"survey": ["This link is no longer valid: it was used or has expired."]})
+        raise NotFound({"survey": [LINK_CLOSED]})
     db.session.add(
         SurveyResponse(
             tenant_id=invitation.tenant_id,

@@ -6,7 +6,7 @@ import re
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 
 from app.extensions import db
 from app.jobs import outbox
@@ -25,6 +25,17 @@ def normalise_email(email: str) -> str:
     """An address as typed, in the form accounts are stored and looked up by (never refuses:
     a lookup of an address no one could have simply finds nobody)."""
     return lookup_form(email)
+
+
+def listing() -> Select:
+    """The district's people by name, for a page of them (``loading.paginate``); the HTML
+    list and the API list read the same query."""
+    return select(User).order_by(User.name, User.id)
+
+
+def by_id(user_id: int) -> User | None:
+    """One person of the district (the tenant scope hides everyone else's), or None."""
+    return db.session.execute(select(User).where(User.id == user_id)).scalar_one_or_none()
 
 
 def _check_email(email: str) -> tuple[str, dict[str, list[str]]]:

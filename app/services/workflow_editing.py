@@ -10,6 +10,10 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from app.models.workflow import WorkflowVersion
+from app.services import workflow_config as configs
+from app.services.errors import ValidationFailed
+
 _YES = {"yes", "y", "true", "1", "meets"}
 
 
@@ -83,6 +87,17 @@ def with_common_fields(
     if doc.get("panel") is not None:
         _apply_panel(doc["panel"], data)
     return doc, errors
+
+
+def save_common_fields(
+    tenant_id: int, document: dict[str, Any], data: dict[str, Any]
+) -> WorkflowVersion:
+    """Save as the draft ``document`` with the form's values (flushes); a line the form
+    cannot read, or a document that does not validate, is a 422 and nothing is saved."""
+    changed, errors = with_common_fields(document, data)
+    if errors:
+        raise ValidationFailed(errors)
+    return configs.save_draft(tenant_id, changed)
 
 
 def _apply_panel(panel: dict[str, Any], data: dict[str, Any]) -> None:

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from sqlalchemy import select
 
 from app.blueprints.forms import RolesForm, SsoSettingsForm, UserForm, perform, show_errors
-from app.blueprints.loading import get_or_404, paginate
-from app.models.audit import AuditEvent
-from app.models.user import User
-from app.services import sso, uow, users
-from app.services.errors import ServiceError
+from app.blueprints.loading import paginate, user_or_404
+from app.blueprints.operation import attempt
+from app.services import audit as audit_trail
+from app.services import sso, users
 from app.tenants.resolution import current_tenant
 
 bp = Blueprint("admin", __name__, url_prefix="/t/<tenant_slug>/admin")
@@ -18,55 +16,55 @@ bp = Blueprint("admin", __name__, url_prefix="/t/<tenant_slug>/admin")
 
 @bp.get("/users")
 def users_index():
-    page = paginate(select(User).order_by(User.name))
-    return render_template("admin/users.html", page=page)
+    return render_template("admin/users.html", page=paginate(users.listing()))
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
 def user_new():
     form = UserForm()
-    if form.validate_on_submit():
-        try:
-            user = users.create_user(
-                current_tenant().id,
-                email=form.email.data,
-                name=form.name.data,
-                roles=form.roles.data,
-                password=form.password.data or None,
-            )
-            uow.commit()
-        except ServiceError as exc:
-            uow.rollback()
-            show_errors(form, exc.errors)
-        else:
-            flash(f"{user.name} was added and will receive a welcome e-mail.", "success")
-            return redirect(url_for("admin.user_detail", user_id=user.id))
-    return render_template("admin/user_new.html", form=form), 400 if form.errors else 200
+    if not form.validate_on_submit():
+        return render_template("admin/user_new.html", form=form), 400 if form.errors else 200
+    outcome = attempt(
+        lambda: users.create_user(
+            current_tenant().id,
+            email=form.email.data,
+            name=form.name.data,
+            roles=form.roles.data,
+            password=form.password.data or None,
+        )
+    )
+    if not outcome.ok:
+        show_errors(form, outcome.refusal.errors)
+        return render_template("admin/user_new.html", form=form), outcome.refusal.status
+    user = outcome.result
+    flash(f"{user.name} was added and will receive a welcome e-mail.", "success")
+    return redirect(url_for("admin.user_detail", user_id=user.id))
+
+
+def _user_page(user, form, status: int = 200):
+    return render_template(
+        "admin/user_detail.html", user=user, form=form, locked=users.is_locked(user)
+    ), status
 
 
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
 def user_detail(user_id: int):
-    user = get_or_404(User, user_id)
+    user = user_or_404(user_id)
     form = RolesForm(data={"roles": sorted(user.roles)})
-    if form.validate_on_submit():
-        try:
-            users.set_roles(user, form.roles.data)
-            uow.commit()
-        except ServiceError as exc:
-            uow.rollback()
-            show_errors(form, exc.errors)
-        else:
-            flash("Roles saved.", "success")
-            return redirect(url_for("admin.user_detail", user_id=user.id))
-    return render_template(
-        "admin/user_detail.html", user=user, form=form, locked=users.is_locked(user)
-    ), (400 if form.errors else 200)
+    if not form.validate_on_submit():
+        return _user_page(user, form, 400 if form.errors else 200)
+    outcome = attempt(lambda: users.set_roles(user, form.roles.data))
+    if not outcome.ok:
+        show_errors(form, outcome.refusal.errors)
+        return _user_page(user, form, outcome.refusal.status)
+    flash("Roles saved.", "success")
+    return redirect(url_for("admin.user_detail", user_id=user.id))
 
 
 @bp.post("/users/<int:user_id>/status")
 def user_status(user_id: int):
     """Disable (ending every session and token at once) or re-enable a person."""
-    user = get_or_404(User, user_id)
+    user = user_or_404(user_id)
     active = request.form.get("active") == "1"
     perform(
         lambda: users.set_active(user, active),
@@ -74,21 +72,21 @@ def user_status(user_id: int):
         if active
         else f"{user.name} is disabled and signed out everywhere.",
     )
-    return redirect(url_for("admin.user_detail", user_id=user.id))
+    return redirect(url_for("admin.user_detail", user_id=user_id))
 
 
 @bp.post("/users/<int:user_id>/sessions/end")
 def user_sessions_end(user_id: int):
-    user = get_or_404(User, user_id)
+    user = user_or_404(user_id)
     perform(lambda: users.end_sessions(user), f"{user.name} is signed out everywhere.")
-    return redirect(url_for("admin.user_detail", user_id=user.id))
+    return redirect(url_for("admin.user_detail", user_id=user_id))
 
 
 @bp.post("/users/<int:user_id>/unlock")
 def user_unlock(user_id: int):
-    user = get_or_404(User, user_id)
+    user = user_or_404(user_id)
     perform(lambda: users.unlock(user), f"{user.name} can sign in again.")
-    return redirect(url_for("admin.user_detail", user_id=user.id))
+    return redirect(url_for("admin.user_detail", user_id=user_id))
 
 
 @bp.route("/sso", methods=["GET", "POST"])
@@ -101,26 +99,26 @@ def sso_settings():
         form.allowed_domains.data = " ".join(current.allowed_domains or [])
     if current is None and request.method == "GET":
         form.passwords_allowed.data = True
-    if form.validate_on_submit():
-        try:
-            sso.save_settings(tenant.id, form.data)
-            uow.commit()
-        except ServiceError as exc:
-            uow.rollback()
-            show_errors(form, exc.errors)
-        else:
-            flash("Single sign-on settings saved.", "success")
-            return redirect(url_for("admin.sso_settings"))
+    if not form.validate_on_submit():
+        return _sso_page(form, current, 400 if form.errors else 200)
+    outcome = attempt(lambda: sso.save_settings(tenant.id, form.data))
+    if not outcome.ok:
+        show_errors(form, outcome.refusal.errors)
+        return _sso_page(form, current, outcome.refusal.status)
+    flash("Single sign-on settings saved.", "success")
+    return redirect(url_for("admin.sso_settings"))
+
+
+def _sso_page(form, settings, status: int):
     callback = url_for("auth.sso_callback", _external=True)
-    return render_template("admin/sso.html", form=form, settings=current, callback=callback), (
-        400 if form.errors else 200
-    )
+    return render_template(
+        "admin/sso.html", form=form, settings=settings, callback=callback
+    ), status
 
 
 @bp.get("/audit")
 def audit():
-    page = paginate(select(AuditEvent).order_by(AuditEvent.seq.desc()))
-    return render_template("admin/audit.html", page=page)
+    return render_template("admin/audit.html", page=paginate(audit_trail.events()))
 
 
 from app.blueprints.admin import workflow  # noqa: E402,F401 - registers the workspace routes

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from decimal import Decimal
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from wtforms.fields.choices import SelectChoice
@@ -14,12 +15,14 @@ from app.blueprints.forms import (
     PublishForm,
     WorkflowCommonForm,
     WorkflowYamlForm,
-    flash_errors,
+    flash_invalid,
+    perform,
     show_errors,
 )
-from app.services import diagrams, uow, workflow_editing
+from app.blueprints.loading import found
+from app.blueprints.operation import attempt
+from app.services import diagrams, workflow_editing
 from app.services import workflow_config as configs
-from app.services.errors import ServiceError, ValidationFailed
 from app.tenants.resolution import current_tenant
 from app.workflows import CaseFacts, describe_change, diff
 from app.workflows.describe import describe_panel, describe_track
@@ -68,42 +71,37 @@ def workflow_diagram(track: str):
 def workflow_edit():
     row = _current()
     form = WorkflowCommonForm(data=workflow_editing.common_fields(row.document))
-    if form.validate_on_submit():
-        document, errors = workflow_editing.with_common_fields(row.document, form.data)
-        try:
-            if errors:
-                raise ValidationFailed(errors)
-            configs.save_draft(current_tenant().id, document)
-            uow.commit()
-        except ServiceError as exc:
-            uow.rollback()
-            show_errors(form, exc.errors, workflow_editing.field_for)
-        else:
-            flash("Draft saved. Review the changes, then publish.", "success")
-            return redirect(url_for("admin.workflow"))
-    return render_template("admin/workflow_edit.html", form=form), 400 if form.errors or (
-        form.form_errors
-    ) else 200
+    if not form.validate_on_submit():
+        return render_template("admin/workflow_edit.html", form=form), 400 if form.errors else 200
+    outcome = attempt(
+        lambda: workflow_editing.save_common_fields(current_tenant().id, row.document, form.data)
+    )
+    if not outcome.ok:
+        show_errors(form, outcome.refusal.errors, workflow_editing.field_for)
+        return render_template("admin/workflow_edit.html", form=form), outcome.refusal.status
+    flash("Draft saved. Review the changes, then publish.", "success")
+    return redirect(url_for("admin.workflow"))
 
 
 @bp.route("/workflow/yaml", methods=["GET", "POST"])
 def workflow_yaml():
     row = _current()
     form = WorkflowYamlForm()
-    errors: list[tuple[str, str]] = []
     if request.method == "GET":
         form.text.data = _as_yaml(row.document)
-    elif form.validate_on_submit():
-        try:
-            configs.save_draft(current_tenant().id, configs.parse(form.text.data or ""))
-            uow.commit()
-        except ServiceError as exc:
-            uow.rollback()
-            errors = [(path, m) for path, messages in exc.errors.items() for m in messages]
-        else:
-            flash("Draft saved. Review the changes, then publish.", "success")
-            return redirect(url_for("admin.workflow"))
-    status = 422 if errors else (400 if form.errors else 200)
+    if not form.validate_on_submit():
+        return _yaml_page(form, [], 400 if form.errors else 200)
+    outcome = attempt(
+        lambda: configs.save_draft(current_tenant().id, configs.parse(form.text.data or ""))
+    )
+    if not outcome.ok:
+        errors = [(path, m) for path, messages in outcome.refusal.errors.items() for m in messages]
+        return _yaml_page(form, errors, outcome.refusal.status)
+    flash("Draft saved. Review the changes, then publish.", "success")
+    return redirect(url_for("admin.workflow"))
+
+
+def _yaml_page(form, errors: list[tuple[str, str]], status: int):
     return render_template("admin/workflow_yaml.html", form=form, errors=errors), status
 
 
@@ -117,32 +115,33 @@ def _as_yaml(document: dict) -> str:
 def workflow_publish():
     form = PublishForm()
     if form.validate_on_submit():
-        try:
-            version = configs.publish(current_tenant().id, note=form.note.data or None)
-            uow.commit()
-        except ServiceError as exc:
-            uow.rollback()
-            flash_errors(exc)
-        else:
-            flash(
-                f"Published {version.label}. New cases follow it; open cases keep theirs.",
-                "success",
-            )
+        perform(
+            lambda: configs.publish(current_tenant().id, note=form.note.data or None),
+            lambda version: (
+                f"Published {version.label}. New cases follow it; open cases keep theirs."
+            ),
+        )
+    else:
+        flash_invalid(form)  # e.g. a note longer than 500 characters
     return redirect(url_for("admin.workflow"))
+
+
+#: A version's number in the diff page's query (a larger one could be no row's: a 404).
+_VERSION = re.compile(r"[0-9]{1,9}")
 
 
 @bp.get("/workflow/diff")
 def workflow_diff():
+    """What changed from version ``?a=`` (none: from nothing) to ``?b=`` (a version, or the
+    draft by default); a version that does not exist, or is not a number, is a 404."""
     tenant_id = current_tenant().id
-    a = request.args.get("a", type=int)
-    b = request.args.get("b", "draft")
-    try:
-        old = configs.version(tenant_id, a).document if a else {}
-        new_row = configs.draft(tenant_id) if b == "draft" else configs.version(tenant_id, int(b))
-    except (ServiceError, ValueError):
+    a, b = request.args.get("a", ""), request.args.get("b", "draft")
+    if (a and not _VERSION.fullmatch(a)) or (b != "draft" and not _VERSION.fullmatch(b)):
         abort(404)
-    if new_row is None:
-        abort(404)
+    old = configs.version(tenant_id, int(a)).document if a else {}
+    new_row = found(
+        configs.draft(tenant_id) if b == "draft" else configs.version(tenant_id, int(b))
+    )
     changes = [describe_change(c) for c in diff(old, new_row.document)]
     return render_template(
         "admin/workflow_diff.html", a=a, b=b, changes=changes, dump=dump_document
@@ -151,11 +150,14 @@ def workflow_diff():
 
 @bp.get("/workflow/dry-run")
 def workflow_dry_run():
+    """Walk a pretend case of ``?track=`` through ``?actions=``; values the form cannot read
+    are shown beside their fields (a 400) instead of walked."""
     config = configs.config_of(_current())
     form = DryRunForm(request.args)
     form.track.choices = [SelectChoice(k, t.name) for k, t in config.tracks.items()]
     steps = []
-    if request.args.get("track") in config.tracks:
+    asked = request.args.get("track") in config.tracks
+    if asked and _readable(form):
         facts = CaseFacts(
             today=date.today(),
             visits_by_type={key: form.visits.data or 0 for key in config.visit_types},
@@ -171,4 +173,18 @@ def workflow_dry_run():
         actions = [a for a in re.split(r"[\s,]+", form.actions.data or "") if a]
         steps = configs.dry_run(config, form.track.data, actions, facts)
     track = config.tracks.get(form.track.data or "") or next(iter(config.tracks.values()))
-    return render_template("admin/workflow_dry_run.html", form=form, steps=steps, track=track)
+    return render_template(
+        "admin/workflow_dry_run.html", form=form, steps=steps, track=track
+    ), 400 if form.errors else 200
+
+
+def _readable(form: DryRunForm) -> bool:
+    """Whether the numbers read as numbers, else why not beside them ("NaN", "sNaN" and
+    "Infinity" months too: ``float`` refuses sNaN). The yes/no choices left out of the query
+    are "yes", so only the numbers are checked."""
+    readable = [field.validate(form) for field in (form.visits, form.months)]
+    months = form.months.data
+    if all(readable) and isinstance(months, Decimal) and not months.is_finite():
+        form.months.errors.append("Give the months as a number, e.g. 4.5.")
+        return False
+    return all(readable)

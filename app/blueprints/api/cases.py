@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask import abort
 from flask_login import current_user
 
 from app.blueprints.api import bp
@@ -16,23 +15,13 @@ from app.blueprints.api.schemas import (
     CasePageSchema,
 )
 from app.blueprints.api.spec import documented
-from app.blueprints.loading import get_or_404, paginate
-from app.models.case import Case
-from app.models.user import User
-from app.services import case_access, case_lists, cases, uow
+from app.blueprints.loading import case_or_404, paginate, user_or_404
+from app.services import case_lists, cases
 from app.services.actors import current_actor
-from app.services.errors import NotFound
 from app.tenants.resolution import current_tenant
 
 
-def _case(case_id: int) -> Case:
-    try:
-        return case_access.visible_case(case_id, current_user.user)
-    except NotFound:
-        abort(404)
-
-
-def _detail(case: Case) -> dict:
+def _detail(case) -> dict:
     from app.services import workflow_config as configs
     from app.services.case_permissions import sections
 
@@ -68,8 +57,8 @@ def cases_list():
 )
 def case_open():
     data = load(CaseOpenSchema())
-    teacher = get_or_404(User, data["teacher_id"])
-    principal = get_or_404(User, data["principal_id"]) if data["principal_id"] else None
+    teacher = user_or_404(data["teacher_id"])
+    principal = user_or_404(data["principal_id"]) if data["principal_id"] else None
     case = cases.open_case(
         current_tenant().id,
         teacher=teacher,
@@ -79,14 +68,13 @@ def case_open():
         principal=principal,
         actor=current_actor(),
     )
-    uow.commit()
     return _detail(case), 201
 
 
 @bp.get("/t/<tenant_slug>/cases/<int:case_id>")
 @documented("One case, with the actions you may take on it", response=CaseDetailSchema)
 def case_get(case_id: int):
-    return _detail(_case(case_id))
+    return _detail(case_or_404(case_id))
 
 
 @bp.post("/t/<tenant_slug>/cases/<int:case_id>/transitions")
@@ -96,8 +84,7 @@ def case_get(case_id: int):
     response=CaseDetailSchema,
 )
 def case_act(case_id: int):
-    case = _case(case_id)
+    case = case_or_404(case_id)
     data = load(ActionRequestSchema())
     cases.apply(case, data["action"], current_user.user, data["payload"])
-    uow.commit()
     return _detail(case)

@@ -14,7 +14,7 @@ from app.blueprints.api.schemas import (
     SurveyImportInSchema,
 )
 from app.blueprints.api.spec import documented
-from app.services import imports, uow
+from app.services import imports
 from app.services.actors import current_actor
 from app.tenants.resolution import current_tenant
 
@@ -31,7 +31,6 @@ def import_cases():
     result = imports.import_cases(
         current_tenant().id, imports.read_upload(upload.read()), current_actor()
     )
-    uow.commit()
     return ImportResultSchema().dump(result)
 
 
@@ -52,7 +51,6 @@ def import_survey_responses():
         imports.read_upload(data["file"].read()),
         current_actor(),
     )
-    uow.commit()
     return ImportResultSchema().dump(result)
 
 
@@ -75,14 +73,15 @@ def annual_report():
 @bp.get("/network/outcomes")
 @documented(
     "Network outcomes (anonymized aggregates; suppressed cells are null): ?year=, "
-    "?track_kind=all|assistance|review|induction, ?size_band=",
+    "?track_kind=all|assistance|review|induction, ?size_band=; a year is listed only when "
+    "at least minimum_districts districts match (too_few_districts when none is)",
     query=NetworkQuerySchema,
 )
 def network_outcomes():
     from app.services import network
 
     chosen = load_args(NetworkQuerySchema())
-    rows = network.releases(**chosen)
+    shown = network.comparison(**chosen)
     return {
         "items": [
             {
@@ -92,16 +91,19 @@ def network_outcomes():
                 "noisy": r.noisy,
                 "figures": r.figures[chosen["track_kind"]],
             }
-            for r in rows
+            for r in shown.rows
         ],
-        "summary": network.summary(rows, chosen["track_kind"]),
+        "summary": shown.summary,
+        "too_few_districts": shown.too_few_districts,
+        "minimum_districts": shown.minimum_districts,
     }
 
 
 @bp.get("/t/<tenant_slug>/network/outcomes")
 @documented(
     "Your district beside the network for ?year= (program admins): your published "
-    "release, the preview of what a release would hold, and the network's medians",
+    "release, the preview of what a release would hold, and the other districts' medians "
+    "(only when at least minimum_districts others published the year)",
     query=DistrictNetworkQuerySchema,
 )
 def district_network_outcomes():
@@ -109,13 +111,4 @@ def district_network_outcomes():
 
     tenant_id = current_tenant().id
     year = load_args(DistrictNetworkQuerySchema())["year"] or network.current_year(tenant_id)
-    rows = network.releases(year=year)
-    member = network.membership()
-    mine = next((r for r in rows if member and r.member_key == member.member_key), None)
-    return {
-        "year": year,
-        "member": member is not None and member.left_at is None,
-        "mine": mine.figures if mine else None,
-        "preview": network.preview(tenant_id, year),
-        "network": network.summary(rows),
-    }
+    return network.district_view(tenant_id, year)

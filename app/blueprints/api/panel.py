@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from flask_login import current_user
-from sqlalchemy import select
 
 from app.blueprints.api import bp
-from app.blueprints.api.cases import _case, _detail
+from app.blueprints.api.cases import _detail
 from app.blueprints.api.helpers import load
 from app.blueprints.api.schemas import (
     AgendaInSchema,
@@ -22,17 +21,19 @@ from app.blueprints.api.schemas import (
     PanelSessionSchema,
 )
 from app.blueprints.api.spec import documented
-from app.blueprints.loading import agenda_item_or_404, get_or_404
-from app.extensions import db
-from app.models.case import Case
-from app.models.panel import PanelMember, PanelSession
-from app.models.user import User
-from app.services import final_approval, panel, panel_votes, uow
+from app.blueprints.loading import (
+    agenda_item_or_404,
+    case_or_404,
+    panel_member_or_404,
+    panel_session_or_404,
+    user_or_404,
+)
+from app.services import final_approval, panel, panel_votes
 from app.services import panel_eligibility as eligibility
 from app.services.actors import current_actor
 
 
-def _session_body(row: PanelSession) -> dict:
+def _session_body(row) -> dict:
     """A session as its reader may see it: nothing but the date without a seat for it."""
     user = current_user.user
     roster = eligibility.seated_roster(row)
@@ -87,23 +88,20 @@ def panel_members():
 def panel_member_save():
     data = load(PanelMemberInSchema())
     row = panel.save_member(
-        get_or_404(User, data["user_id"]),
+        user_or_404(data["user_id"]),
         data["constituency"],
         data["is_chair"],
         data["term_start"],
         data["term_end"],
         current_actor(),
     )
-    uow.commit()
     return PanelMemberSchema().dump(row), 201
 
 
 @bp.get("/t/<tenant_slug>/panel-sessions")
 @documented("Panel sessions, newest first", response=PanelSessionListSchema)
 def panel_sessions():
-    rows = db.session.execute(select(PanelSession).order_by(PanelSession.meets_on.desc()))
-    seen = eligibility.sessions_seen_by(current_user.user, list(rows.scalars()))
-    return {"items": [_session_body(r) for r in seen]}
+    return {"items": [_session_body(r) for r in panel.sessions(current_user.user)]}
 
 
 @bp.post("/t/<tenant_slug>/panel-sessions")
@@ -113,7 +111,6 @@ def panel_sessions():
 def panel_session_create():
     data = load(PanelSessionInSchema())
     row = panel.schedule(data["meets_on"], data["location"], current_actor())
-    uow.commit()
     return _session_body(row), 201
 
 
@@ -123,7 +120,7 @@ def panel_session_create():
     response=PanelSessionSchema,
 )
 def panel_session_get(panel_session_id: int):
-    return _session_body(get_or_404(PanelSession, panel_session_id))
+    return _session_body(panel_session_or_404(panel_session_id))
 
 
 @bp.post("/t/<tenant_slug>/panel-sessions/<int:panel_session_id>/agenda")
@@ -134,10 +131,9 @@ def panel_session_get(panel_session_id: int):
     status=201,
 )
 def panel_agenda_add(panel_session_id: int):
-    row = get_or_404(PanelSession, panel_session_id)
+    row = panel_session_or_404(panel_session_id)
     data = load(AgendaInSchema())
-    panel.add_to_agenda(row, get_or_404(Case, data["case_id"]), current_actor())
-    uow.commit()
+    panel.add_to_agenda(row, case_or_404(data["case_id"]), current_actor())
     return _session_body(row), 201
 
 
@@ -146,12 +142,11 @@ def panel_agenda_add(panel_session_id: int):
     "Record a member present or absent", body=AttendanceInSchema, response=PanelSessionSchema
 )
 def panel_attendance(panel_session_id: int):
-    row = get_or_404(PanelSession, panel_session_id)
+    row = panel_session_or_404(panel_session_id)
     data = load(AttendanceInSchema())
     panel.set_attendance(
-        row, get_or_404(PanelMember, data["member_id"]), data["present"], current_actor()
+        row, panel_member_or_404(data["member_id"]), data["present"], current_actor()
     )
-    uow.commit()
     return _session_body(row)
 
 
@@ -167,7 +162,6 @@ def panel_ballot(panel_session_id: int, case_id: int):
     _, item = agenda_item_or_404(panel_session_id, case_id)
     data = load(BallotInSchema())
     panel_votes.cast(item, current_user.user, data["option"])
-    uow.commit()
     return "", 204
 
 
@@ -179,7 +173,6 @@ def panel_ballot(panel_session_id: int, case_id: int):
 def panel_close(panel_session_id: int, case_id: int):
     row, item = agenda_item_or_404(panel_session_id, case_id)
     panel_votes.close(item, current_user.user)
-    uow.commit()
     return _session_body(row)
 
 
@@ -190,10 +183,9 @@ def panel_close(panel_session_id: int, case_id: int):
     response=CaseDetailSchema,
 )
 def case_approval(case_id: int):
-    case = _case(case_id)
+    case = case_or_404(case_id)
     data = load(FinalDecisionInSchema())
     final_approval.final_decision(
         case, current_user.user, data["approve"], data["note"], data["outcome"]
     )
-    uow.commit()
     return _detail(case)

@@ -1,10 +1,10 @@
-"""API routes: each validates with a schema, calls a service, commits once."""
+"""API routes: each validates with a schema, calls a service and answers (the request's
+unit of work commits once; a refusal is the JSON error handler's)."""
 
 from __future__ import annotations
 
 from flask import current_app, jsonify, request
 from flask_login import current_user
-from sqlalchemy import select
 
 from app.blueprints.api import bp
 from app.blueprints.api.helpers import load, load_args, page_body
@@ -18,9 +18,8 @@ from app.blueprints.api.schemas import (
     UserSchema,
 )
 from app.blueprints.api.spec import build_spec, documented
-from app.blueprints.loading import get_or_404, paginate
-from app.models.user import User
-from app.services import tokens, uow, users
+from app.blueprints.loading import paginate, user_or_404
+from app.services import tokens, users
 from app.services.actors import current_actor
 from app.tenants.resolution import current_tenant
 
@@ -45,7 +44,6 @@ def openapi():
 def issue_token():
     data = load(TokenRequestSchema())
     issued = tokens.issue(current_tenant().id, data["email"], data["password"])
-    uow.commit()
     return TokenSchema().dump(issued), 201
 
 
@@ -54,7 +52,6 @@ def issue_token():
 def revoke_token():
     token = request.headers.get("Authorization", "").partition(" ")[2].strip()
     tokens.revoke(token, current_actor())
-    uow.commit()
     return "", 204
 
 
@@ -72,7 +69,7 @@ def me():
 )
 def users_list():
     load_args(PageQuerySchema())
-    page = paginate(select(User).order_by(User.name))
+    page = paginate(users.listing())
     return UserPageSchema().dump(page_body(page))
 
 
@@ -86,14 +83,13 @@ def users_list():
 def user_create():
     data = load(UserCreateSchema())
     user = users.create_user(current_tenant().id, **data, actor=current_actor())
-    uow.commit()
     return UserSchema().dump(user), 201
 
 
 @bp.get("/t/<tenant_slug>/users/<int:user_id>")
 @documented("One user of the district", response=UserSchema)
 def user_get(user_id: int):
-    return UserSchema().dump(get_or_404(User, user_id))
+    return UserSchema().dump(user_or_404(user_id))
 
 
 @bp.put("/t/<tenant_slug>/users/<int:user_id>/roles")
@@ -103,8 +99,7 @@ def user_get(user_id: int):
     response=UserSchema,
 )
 def user_update_roles(user_id: int):
-    user = get_or_404(User, user_id)
+    user = user_or_404(user_id)
     data = load(RolesSchema())
     users.set_roles(user, data["roles"], actor=current_actor())
-    uow.commit()
     return UserSchema().dump(user)

@@ -6,7 +6,7 @@ from flask import abort
 from flask_login import current_user
 
 from app.blueprints.api import bp
-from app.blueprints.api.cases import _case, _detail
+from app.blueprints.api.cases import _detail
 from app.blueprints.api.helpers import load, load_form
 from app.blueprints.api.schemas import (
     AssignmentOverviewSchema,
@@ -28,10 +28,8 @@ from app.blueprints.api.schemas import (
     VisitSchema,
 )
 from app.blueprints.api.spec import documented
-from app.blueprints.loading import get_or_404
-from app.models.assignment import Assignment
-from app.models.user import User
-from app.services import assignments, enrollment, roster, support, uow
+from app.blueprints.loading import assignment_or_404, case_or_404, user_or_404
+from app.services import assignments, enrollment, roster, support
 from app.services import workflow_config as configs
 from app.services.case_permissions import sections
 from app.tenants.resolution import current_tenant
@@ -54,7 +52,6 @@ def enrollment_create():
     case = enrollment.enroll(
         current_tenant().id, enrollment.EnrollmentRequest(**data), referred_by=current_user.user
     )
-    uow.commit()
     return _detail(case), 201
 
 
@@ -73,7 +70,7 @@ def consulting_teachers():
 @bp.get("/t/<tenant_slug>/cases/<int:case_id>/visits")
 @documented("The case's visits as the caller may see them", response=VisitListSchema)
 def visits_list(case_id: int):
-    case = _case(case_id)
+    case = case_or_404(case_id)
     seen = _sections(case)
     if not seen.visit_summary:
         abort(404)
@@ -93,18 +90,17 @@ def visits_list(case_id: int):
     status=201,
 )
 def visit_create(case_id: int):
-    case = _case(case_id)
+    case = case_or_404(case_id)
     data = load(VisitInSchema())
     data["focus_standards"] = tuple(data["focus_standards"])
     visit = support.log_visit(case, current_user.user, support.VisitInput(**data))
-    uow.commit()
     return VisitSchema().dump(visit), 201
 
 
 @bp.get("/t/<tenant_slug>/cases/<int:case_id>/evidence")
 @documented("The case's evidence (never shown to the teacher)", response=EvidenceListSchema)
 def evidence_list(case_id: int):
-    case = _case(case_id)
+    case = case_or_404(case_id)
     if not _sections(case).evidence:
         abort(404)
     return EvidenceListSchema().dump({"items": support.evidence(case)})
@@ -118,7 +114,7 @@ def evidence_list(case_id: int):
     status=201,
 )
 def evidence_create(case_id: int):
-    case = _case(case_id)
+    case = case_or_404(case_id)
     data = load_form(EvidenceInSchema())
     upload = data.get("file")
     item = support.add_evidence(
@@ -128,17 +124,15 @@ def evidence_create(case_id: int):
         data["standards"],
         (upload.stream, upload.filename) if upload else None,
     )
-    uow.commit()
     return EvidenceSchema().dump(item), 201
 
 
 @bp.post("/t/<tenant_slug>/cases/<int:case_id>/goals")
 @documented("Add a goal", body=GoalInSchema, response=GoalSchema, status=201)
 def goal_create(case_id: int):
-    case = _case(case_id)
+    case = case_or_404(case_id)
     data = load(GoalInSchema())
     goal = support.add_goal(case, current_user.user, data["text"])
-    uow.commit()
     return GoalSchema().dump(goal), 201
 
 
@@ -150,19 +144,18 @@ def goal_create(case_id: int):
     status=201,
 )
 def recommendation_create(case_id: int):
-    case = _case(case_id)
+    case = case_or_404(case_id)
     data = load(RecommendationInSchema())
     row = support.submit_recommendation(
         case, current_user.user, data["rating"], data["rationale"], data["evidence_ids"]
     )
-    uow.commit()
     return RecommendationSchema().dump(row), 201
 
 
 @bp.get("/t/<tenant_slug>/cases/<int:case_id>/assignment")
 @documented("Assignment history and ranked CT suggestions", response=AssignmentOverviewSchema)
 def assignment_get(case_id: int):
-    case = _case(case_id)
+    case = case_or_404(case_id)
     if not _sections(case).assignment:
         abort(404)
     suggestions = roster.suggestions(case) if "coordinator" in current_user.roles else []
@@ -179,12 +172,9 @@ def assignment_get(case_id: int):
     status=201,
 )
 def assignment_propose(case_id: int):
-    case = _case(case_id)
+    case = case_or_404(case_id)
     data = load(ProposeSchema())
-    made = assignments.propose(
-        case, get_or_404(User, data["ct_id"]), current_user.user, data["reason"]
-    )
-    uow.commit()
+    made = assignments.propose(case, user_or_404(data["ct_id"]), current_user.user, data["reason"])
     return AssignmentSchema().dump(made), 201
 
 
@@ -195,11 +185,8 @@ def assignment_propose(case_id: int):
     response=AssignmentSchema,
 )
 def assignment_review(case_id: int, assignment_id: int):
-    case = _case(case_id)
-    proposal = get_or_404(Assignment, assignment_id)
-    if proposal.case_id != case.id:
-        abort(404)
+    case = case_or_404(case_id)
+    proposal = assignment_or_404(case, assignment_id)
     data = load(ReviewInSchema())
     assignments.review(proposal, current_user.user, data["approve"], data["comment"])
-    uow.commit()
     return AssignmentSchema().dump(proposal)

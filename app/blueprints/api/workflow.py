@@ -1,4 +1,6 @@
-"""The program configuration over the API: draft, validate, publish, versions, diff."""
+"""The program configuration over the API: draft, validate, publish, versions, diff.
+
+Each route loads, calls the service and answers; the request's unit of work commits."""
 
 from __future__ import annotations
 
@@ -15,7 +17,6 @@ from app.blueprints.api.schemas import (
     WorkflowVersionSchema,
 )
 from app.blueprints.api.spec import documented
-from app.services import uow
 from app.services import workflow_config as configs
 from app.services.actors import current_actor
 from app.services.errors import NotFound, ValidationFailed
@@ -50,7 +51,6 @@ def workflow_draft_get():
 )
 def workflow_draft_put():
     row = configs.save_draft(current_tenant().id, _document(), current_actor())
-    uow.commit()
     return WorkflowVersionSchema().dump(row)
 
 
@@ -78,7 +78,6 @@ def workflow_draft_validate():
 def workflow_publish():
     data = load(PublishSchema())
     row = configs.publish(current_tenant().id, current_actor(), data["note"])
-    uow.commit()
     return WorkflowVersionSchema().dump(row), 201
 
 
@@ -120,5 +119,4 @@ def workflow_migrate_cases():
         data["state_map"],
         current_actor(),
     )
-    uow.commit()
     return CaseListSchema().dump({"items": rows})

@@ -23,9 +23,9 @@ from app.blueprints.forms import (
     safe_next,
     show_errors,
 )
+from app.blueprints.operation import attempt
 from app.security.identity import TenantPrincipal, begin_session
-from app.services import password_resets, sso, uow, users
-from app.services.errors import NotFound, ServiceError
+from app.services import password_resets, sso, users
 from app.tenants.resolution import current_tenant
 
 bp = Blueprint("auth", __name__, url_prefix="/t/<tenant_slug>")
@@ -54,19 +54,20 @@ def _login_page(form: LoginForm, status: int = 200, errors: list[str] | None = N
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     form = LoginForm()
-    tenant = current_tenant()
-    if form.validate_on_submit():
-        try:
-            user = users.sign_in(tenant.id, form.email.data, form.password.data)
-        except ServiceError as exc:
-            uow.rollback()
-            form.password.errors.append(exc.text())
-            # With passwords off the form is hidden: the refusal says so at the top.
-            return _login_page(form, 400, [exc.text()] if exc.status == 403 else [])
-        begin_session(TenantPrincipal(user))
-        uow.commit()
-        return redirect(_landing(user, request.args.get("next")))
-    return _login_page(form, 400 if form.errors else 200)
+    if not form.validate_on_submit():
+        return _login_page(form, 400 if form.errors else 200)
+    # A refused attempt is counted and committed by the service before it refuses.
+    outcome = attempt(
+        lambda: users.sign_in(current_tenant().id, form.email.data, form.password.data)
+    )
+    if not outcome.ok:
+        refusal = outcome.refusal
+        form.password.errors.append(refusal.text())
+        # With passwords off the form is hidden: the refusal says so at the top. The page
+        # answers 400 whatever the reason, so it never tells which accounts exist.
+        return _login_page(form, 400, [refusal.text()] if refusal.status == 403 else [])
+    begin_session(TenantPrincipal(outcome.result))
+    return redirect(_landing(outcome.result, request.args.get("next")))
 
 
 def _no_sso():
@@ -77,32 +78,31 @@ def _no_sso():
 @bp.get("/sso/start")
 def sso_start():
     """Send the browser to the district's identity provider, remembering state and nonce."""
-    try:
-        url, pending = sso.begin(current_tenant().id, url_for("auth.sso_callback", _external=True))
-    except NotFound:
+    tenant_id = current_tenant().id
+    if sso.active_settings(tenant_id) is None:
         return _no_sso()
+    url, pending = sso.begin(tenant_id, url_for("auth.sso_callback", _external=True))
     session["sso"] = {**pending.as_dict(), "next": request.args.get("next")}
     return redirect(url)
 
 
 @bp.get("/sso/callback")
 def sso_callback():
+    tenant_id = current_tenant().id
     pending = session.pop("sso", None)
-    try:
-        user = sso.complete(
-            current_tenant().id,
-            pending,
-            request.args,
-            url_for("auth.sso_callback", _external=True),
-        )
-    except NotFound:
+    if sso.active_settings(tenant_id) is None:
         return _no_sso()
-    except ServiceError as exc:
-        uow.rollback()
-        return _login_page(LoginForm(formdata=None), exc.status, exc.errors.get("sso", []))
-    begin_session(TenantPrincipal(user))
-    uow.commit()
-    return redirect(_landing(user, (pending or {}).get("next")))
+    # A refused sign-in is audited and committed by the service before it refuses.
+    outcome = attempt(
+        lambda: sso.complete(
+            tenant_id, pending, request.args, url_for("auth.sso_callback", _external=True)
+        )
+    )
+    if not outcome.ok:
+        refusal = outcome.refusal
+        return _login_page(LoginForm(formdata=None), refusal.status, [refusal.text()])
+    begin_session(TenantPrincipal(outcome.result))
+    return redirect(_landing(outcome.result, (pending or {}).get("next")))
 
 
 @bp.get("/pending")
@@ -116,61 +116,69 @@ def pending():
 @bp.route("/password/forgot", methods=["GET", "POST"])
 def password_forgot():
     form = ForgotPasswordForm()
-    tenant = current_tenant()
-    if form.validate_on_submit():
-        try:
-            password_resets.request_reset(tenant.id, form.email.data)
-            uow.commit()
-        except ServiceError as exc:
-            uow.rollback()
-            form.email.errors.append(exc.text())
-        else:
-            # The same answer whether or not the address has an account here.
-            return render_template("auth/password_sent.html", email=form.email.data)
-    return render_template("auth/password_forgot.html", form=form), 400 if form.errors else 200
+    if not form.validate_on_submit():
+        return _forgot_page(form, 400 if form.errors else 200)
+    outcome = attempt(lambda: password_resets.request_reset(current_tenant().id, form.email.data))
+    if not outcome.ok:
+        form.email.errors.append(outcome.refusal.text())
+        return _forgot_page(form, outcome.refusal.status)
+    # The same answer whether or not the address has an account here.
+    return render_template("auth/password_sent.html", email=form.email.data)
+
+
+def _forgot_page(form, status: int):
+    return render_template("auth/password_forgot.html", form=form), status
 
 
 @bp.route("/password/reset/<reset_token>", methods=["GET", "POST"])
 def password_reset(reset_token: str):
-    tenant = current_tenant()
-    try:
-        password_resets.find(tenant.id, reset_token)
-    except ServiceError as exc:
-        return render_template("auth/password_expired.html", message=exc.text()), exc.status
+    tenant_id = current_tenant().id
+    if password_resets.live(tenant_id, reset_token) is None:
+        return _link_expired()
     form = NewPasswordForm()
-    if form.validate_on_submit():
-        try:
-            password_resets.complete(tenant.id, reset_token, form.password.data)
-            uow.commit()
-        except ServiceError as exc:
-            uow.rollback()
-            form.password.errors.append(exc.text())
-        else:
-            logout_user()
-            session.clear()
-            flash("Your password is changed and every other session has ended. Sign in.", "success")
-            return redirect(url_for("auth.login"))
-    return render_template("auth/password_reset.html", form=form), 400 if form.errors else 200
+    if not form.validate_on_submit():
+        return _reset_page(form, 400 if form.errors else 200)
+    outcome = attempt(lambda: password_resets.complete(tenant_id, reset_token, form.password.data))
+    if not outcome.ok:
+        if password_resets.live(tenant_id, reset_token) is None:
+            return _link_expired()  # spent by another submission meanwhile
+        show_errors(form, outcome.refusal.errors)
+        return _reset_page(form, outcome.refusal.status)
+    logout_user()
+    session.clear()
+    flash("Your password is changed and every other session has ended. Sign in.", "success")
+    return redirect(url_for("auth.login"))
+
+
+def _link_expired():
+    return render_template("auth/password_expired.html", message=password_resets.EXPIRED), 404
+
+
+def _reset_page(form, status: int):
+    return render_template("auth/password_reset.html", form=form), status
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
 def password_change():
     """Change my own password: my other sessions and API tokens end, this one goes on."""
     form = ChangePasswordForm()
-    if form.validate_on_submit():
-        try:
-            user = users.change_password(
-                current_user.user, form.current_password.data, form.password.data
-            )
-            uow.commit()
-        except ServiceError as exc:
-            uow.rollback()
-            show_errors(form, exc.errors)
-        else:
-            begin_session(TenantPrincipal(user))
-            flash("Password changed. Your other sessions and API tokens have ended.", "success")
-            return redirect(url_for("portal.home"))
-    return render_template("auth/password_change.html", form=form), 400 if form.errors else 200
+    if not form.validate_on_submit():
+        return _change_page(form, 400 if form.errors else 200)
+    outcome = attempt(
+        lambda: users.change_password(
+            current_user.user, form.current_password.data, form.password.data
+        )
+    )
+    if not outcome.ok:
+        show_errors(form, outcome.refusal.errors)
+        return _change_page(form, outcome.refusal.status)
+    begin_session(TenantPrincipal(outcome.result))
+    flash("Password changed. Your other sessions and API tokens have ended.", "success")
+    return redirect(url_for("portal.home"))
+
+
+def _change_page(form, status: int):
+    return render_template("auth/password_change.html", form=form), status
 
 
 @bp.post("/logout")
@@ -185,7 +193,6 @@ def logout():
 def logout_everywhere():
     """End this and every other session of mine, and my API tokens (a lost laptop)."""
     users.end_sessions(current_user.user)
-    uow.commit()
     logout_user()
     session.clear()
     flash("You are signed out everywhere; your API tokens no longer work.", "info")

@@ -15,7 +15,7 @@ from flask import (
 )
 
 from app.extensions import csrf
-from app.services import billing, stripe_gateway, uow
+from app.services import billing, stripe_gateway
 from app.tenants.resolution import current_tenant
 
 bp = Blueprint("billing", __name__)
@@ -33,7 +33,6 @@ def stripe_webhook():
     except (ValueError, stripe.SignatureVerificationError):
         return jsonify({"errors": {"signature": ["The signature does not verify."]}}), 400
     outcome = billing.apply_event(event.to_dict())
-    uow.commit()
     return jsonify({"received": True, "outcome": outcome})
 
 

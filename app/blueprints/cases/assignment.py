@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask import abort
 from flask_login import current_user
 
 from app.blueprints.cases.forms import (
@@ -13,10 +12,8 @@ from app.blueprints.cases.forms import (
     choices,
 )
 from app.blueprints.cases.page import submit
-from app.blueprints.cases.routes import bp, case_or_404
-from app.blueprints.loading import get_or_404
-from app.models.assignment import Assignment
-from app.models.user import User
+from app.blueprints.cases.routes import bp
+from app.blueprints.loading import assignment_or_404, case_or_404, user_or_404
 from app.services import assignments, cases, enrollment, roster
 from app.services import workflow_config as configs
 
@@ -29,7 +26,7 @@ def propose(case_id: int):
 
     def act():
         assignments.propose(
-            case, get_or_404(User, form.ct_id.data), current_user.user, form.reason.data or None
+            case, user_or_404(form.ct_id.data), current_user.user, form.reason.data or None
         )
 
     return submit(
@@ -44,9 +41,7 @@ def propose(case_id: int):
 @bp.post("/<int:case_id>/assignment/<int:assignment_id>/review")
 def review(case_id: int, assignment_id: int):
     case = case_or_404(case_id)
-    proposal = get_or_404(Assignment, assignment_id)
-    if proposal.case_id != case.id:
-        abort(404)
+    proposal = assignment_or_404(case, assignment_id)
     form = ReviewForm()
 
     def act():

@@ -177,6 +177,9 @@ class ActionForm(FlaskForm):
 
     #: What a picker offers before anything is chosen, per payload field.
     PLACEHOLDERS = {"outcome": "Choose an outcome", "rating": "Choose a rating"}
+    #: Each action draws its own pickers (not the field macro), so every message shows on
+    #: top of the actions (``page.submit``).
+    errors_on_top = True
 
     outcome = StringField("Outcome", validators=[Optional(), Length(max=64)])
     rating = StringField("Rating", validators=[Optional(), Length(max=64)])

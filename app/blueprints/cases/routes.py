@@ -5,38 +5,28 @@ from __future__ import annotations
 from flask import (
     Blueprint,
     Response,
-    abort,
-    flash,
-    redirect,
     render_template,
     request,
     stream_with_context,
-    url_for,
 )
 from flask_login import current_user
 
 from app.blueprints.cases.forms import ActionForm, CaseFilterForm, choices
-from app.blueprints.cases.page import render_case
-from app.blueprints.loading import paginate
-from app.models.case import Case
-from app.services import case_access, case_lists, cases, roster, uow
+from app.blueprints.cases.page import render_case, submit
+from app.blueprints.loading import case_or_404, paginate
+from app.services import case_lists, cases, roster
 from app.services import workflow_config as configs
 from app.services.case_access import PROGRAM_WIDE
-from app.services.errors import NotFound, ServiceError
+from app.services.errors import ValidationFailed
 from app.tenants.context import carry_scope
 from app.tenants.resolution import current_tenant
 
 bp = Blueprint("cases", __name__, url_prefix="/t/<tenant_slug>/cases")
 
 
-def case_or_404(case_id: int) -> Case:
-    try:
-        return case_access.visible_case(case_id, current_user.user)
-    except NotFound:
-        abort(404)
-
-
 def _filters() -> tuple[CaseFilterForm, case_lists.CaseFilters]:
+    """The list's filters as asked; a filter with an error (shown beside its field) is left
+    out, so a value the database could not compare never reaches it."""
     form = CaseFilterForm(request.args)
     latest = configs.latest_published(current_tenant().id)
     tracks = configs.config_of(latest).tracks if latest else {}
@@ -45,14 +35,22 @@ def _filters() -> tuple[CaseFilterForm, case_lists.CaseFilters]:
         [("", "Any CT"), *((p.user_id, p.user.name) for p in roster.profiles())]
     )
     form.validate()
+
+    def value(field):
+        return None if field.errors else (field.data or None)
+
     filters = case_lists.CaseFilters(
-        track=form.track.data or None,
-        state=form.state.data or None,
-        ct_id=form.ct_id.data or None,
-        school=form.school.data or None,
-        year=form.year.data or None,
+        track=value(form.track),
+        state=value(form.state),
+        ct_id=value(form.ct_id),
+        school=value(form.school),
+        year=value(form.year),
     )
     return form, filters
+
+
+def _errors(form: CaseFilterForm) -> dict[str, list[str]]:
+    return {f.name: list(f.errors) for f in form if f.errors}
 
 
 @bp.get("/")
@@ -67,13 +65,16 @@ def index():
         can_export=bool(current_user.roles & PROGRAM_WIDE),
         next_deadline=case_lists.next_deadline,
         visits=case_lists.visit_counts([c.id for c in page.items]),
-    )
+    ), (400 if _errors(form) else 200)
 
 
 @bp.get("/export.csv")
 def export_csv():
-    """The filtered list as CSV, streamed."""
-    _, filters = _filters()
+    """The filtered list as CSV, streamed; a filter with an error is refused before the
+    first row (a stream cannot turn into an error page halfway)."""
+    form, filters = _filters()
+    if errors := _errors(form):
+        raise ValidationFailed(errors)
     query = case_lists.filtered(current_user.user, filters)
     rows = stream_with_context(carry_scope(case_lists.csv_rows(case_lists.in_batches(query))))
     response = Response(rows, mimetype="text/csv")
@@ -99,17 +100,14 @@ def show(case_id: int):
 def act(case_id: int, action: str):
     case = case_or_404(case_id)
     form = ActionForm()
-    if not form.validate_on_submit():
-        return render_case(case, status=400, action_form=form)
-    try:
-        applied = cases.apply(case, action, current_user.user, form.payload())
-        uow.commit()
-    except ServiceError as exc:
-        uow.rollback()
-        form.form_errors.extend(m for messages in exc.errors.values() for m in messages)
-        return render_case(case_or_404(case_id), status=exc.status, action_form=form)
-    flash(f"Done: the case is now '{applied.to_state}'.", "success")
-    return redirect(url_for("cases.show", case_id=case_id))
+
+    def run():
+        return cases.apply(case, action, current_user.user, form.payload())
+
+    def done(applied: cases.Applied) -> str:
+        return f"Done: the case is now '{applied.to_state}'."
+
+    return submit(case, form, "action_form", run, done)
 
 
 from app.blueprints.cases import assignment, support  # noqa: E402,F401 - registers routes

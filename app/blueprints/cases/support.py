@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import flash, redirect, send_file, url_for
+from flask import redirect, send_file, url_for
 from flask_login import current_user
 
 from app.blueprints.cases.forms import (
@@ -14,18 +14,11 @@ from app.blueprints.cases.forms import (
     choices,
 )
 from app.blueprints.cases.page import submit
-from app.blueprints.cases.routes import bp, case_or_404
-from app.blueprints.forms import flash_errors
-from app.blueprints.loading import get_or_404
-from app.models.support import Evidence, Goal, Visit
-from app.services import support, uow
+from app.blueprints.cases.routes import bp
+from app.blueprints.forms import flash_invalid, perform
+from app.blueprints.loading import case_or_404, evidence_or_404, goal_or_404, visit_or_404
+from app.services import support
 from app.services import workflow_config as configs
-from app.services.errors import NotFound, ServiceError
-
-
-def _done(case_id: int, message: str):
-    flash(message, "success")
-    return redirect(url_for("cases.show", case_id=case_id))
 
 
 def _visit_input(form: VisitForm) -> support.VisitInput:
@@ -57,7 +50,7 @@ def visit_new(case_id: int):
 @bp.post("/<int:case_id>/visits/<int:visit_id>/log")
 def visit_log(case_id: int, visit_id: int):
     case = case_or_404(case_id)
-    visit = _child(Visit, visit_id, case_id)
+    visit = visit_or_404(case, visit_id)
     form = VisitForm()
     form.fill_choices(configs.config_of(case.workflow_version))
 
@@ -65,14 +58,6 @@ def visit_log(case_id: int, visit_id: int):
         support.complete_visit(visit, case, current_user.user, _visit_input(form))
 
     return submit(case, form, "visit_form", act, "Meeting logged.")
-
-
-def _child(model, child_id: int, case_id: int):
-    """A row named by the URL that must belong to the URL's case (404 otherwise)."""
-    row = get_or_404(model, child_id)
-    if row.case_id != case_id:
-        raise NotFound({"_schema": ["Not found."]})
-    return row
 
 
 @bp.post("/<int:case_id>/goals")
@@ -89,16 +74,15 @@ def goal_new(case_id: int):
 @bp.post("/<int:case_id>/goals/<int:goal_id>")
 def goal_progress(case_id: int, goal_id: int):
     case = case_or_404(case_id)
-    goal = _child(Goal, goal_id, case_id)
+    goal = goal_or_404(case, goal_id)
     form = GoalProgressForm()
     if form.validate_on_submit():
-        try:
-            support.set_goal_progress(goal, case, current_user.user, form.progress.data)
-            uow.commit()
-            return _done(case_id, "Progress saved.")
-        except ServiceError as exc:
-            uow.rollback()
-            flash_errors(exc)
+        perform(
+            lambda: support.set_goal_progress(goal, case, current_user.user, form.progress.data),
+            "Progress saved.",
+        )
+    else:
+        flash_invalid(form)
     return redirect(url_for("cases.show", case_id=case_id))
 
 
@@ -123,19 +107,9 @@ def evidence_new(case_id: int):
 
 @bp.get("/<int:case_id>/evidence/<int:evidence_id>/file")
 def evidence_file(case_id: int, evidence_id: int):
-    from flask import current_app
-
-    from app.services.case_permissions import sections
-    from app.services.storage import storage_for
-
     case = case_or_404(case_id)
-    item = _child(Evidence, evidence_id, case_id)
-    track = configs.config_of(case.workflow_version).tracks[case.track_key]
-    if not sections(case, current_user.user, track.shared_with_principal).evidence:
-        raise NotFound({"_schema": ["Not found."]})
-    if not item.file_key:
-        raise NotFound({"_schema": ["Not found."]})
-    stream = storage_for(current_app).open(case.tenant_id, item.file_key)
+    item = evidence_or_404(case, evidence_id)
+    stream = support.evidence_file(case, current_user.user, item)
     response = send_file(
         stream,
         mimetype=item.file_type,

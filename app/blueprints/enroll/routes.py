@@ -7,9 +7,9 @@ from flask_login import current_user
 
 from app.blueprints.cases.forms import EnrollmentForm, ReferralForm
 from app.blueprints.forms import show_errors
-from app.services import enrollment, uow
+from app.blueprints.operation import attempt
+from app.services import enrollment
 from app.services import workflow_config as configs
-from app.services.errors import ServiceError
 from app.tenants.resolution import current_tenant
 
 bp = Blueprint("enroll", __name__, url_prefix="/t/<tenant_slug>")
@@ -44,18 +44,13 @@ def form():
     config = _config()
     form = EnrollmentForm()
     form.fill_choices(config)
-    if form.validate_on_submit():
-        try:
-            enrollment.enroll(current_tenant().id, _request(form, "self"))
-            uow.commit()
-        except ServiceError as exc:
-            uow.rollback()
-            show_errors(form, exc.errors)
-        else:
-            return render_template("enroll/thanks.html", config=config)
-    return render_template("enroll/form.html", form=form, config=config, referral=False), (
-        400 if form.errors or form.form_errors else 200
-    )
+    if not form.validate_on_submit():
+        return _form_page(form, config, False, 400 if form.errors else 200)
+    outcome = attempt(lambda: enrollment.enroll(current_tenant().id, _request(form, "self")))
+    if not outcome.ok:
+        show_errors(form, outcome.refusal.errors)
+        return _form_page(form, config, False, outcome.refusal.status)
+    return render_template("enroll/thanks.html", config=config)
 
 
 @bp.route("/refer", methods=["GET", "POST"])
@@ -63,22 +58,23 @@ def refer():
     config = _config()
     form = ReferralForm()
     form.fill_choices(config)
-    if form.validate_on_submit():
-        try:
-            case = enrollment.enroll(
-                current_tenant().id, _request(form, form.source.data), referred_by=current_user.user
-            )
-            uow.commit()
-        except ServiceError as exc:
-            uow.rollback()
-            show_errors(form, exc.errors)
-        else:
-            flash("The referral is with the coordinator.", "success")
-            return redirect(
-                url_for("cases.show", case_id=case.id)
-                if "coordinator" in current_user.user.roles
-                else url_for("portal.home")
-            )
-    return render_template("enroll/form.html", form=form, config=config, referral=True), (
-        400 if form.errors or form.form_errors else 200
+    if not form.validate_on_submit():
+        return _form_page(form, config, True, 400 if form.errors else 200)
+    outcome = attempt(
+        lambda: enrollment.enroll(
+            current_tenant().id, _request(form, form.source.data), referred_by=current_user.user
+        )
     )
+    if not outcome.ok:
+        show_errors(form, outcome.refusal.errors)
+        return _form_page(form, config, True, outcome.refusal.status)
+    flash("The referral is with the coordinator.", "success")
+    return redirect(
+        url_for("cases.show", case_id=outcome.result.id)
+        if "coordinator" in current_user.user.roles
+        else url_for("portal.home")
+    )
+
+
+def _form_page(form, config, referral: bool, status: int):
+    return render_template("enroll/form.html", form=form, config=config, referral=referral), status

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from flask import Blueprint, redirect, render_template, request, session, url_for
 from flask_login import logout_user
-from sqlalchemy import select
 
 from app.blueprints.forms import LoginForm, safe_next
 from app.blueprints.loading import paginate
-from app.models.tenant import Tenant
 from app.security.identity import PlatformPrincipal, begin_session
-from app.services import users
+from app.services import billing, users
 
 bp = Blueprint("ops", __name__, url_prefix="/ops")
 
@@ -38,9 +36,7 @@ def logout():
 
 @bp.get("/")
 def home():
-    from app.services import billing
-
-    page = paginate(select(Tenant).order_by(Tenant.name))
+    page = paginate(billing.districts())
     return render_template(
         "ops/home.html",
         page=page,

@@ -12,8 +12,13 @@ from app.blueprints.cases.forms import choices
 
 
 class ScheduleForm(FlaskForm):
-    meets_on = DateField("Date", default=date.today, validators=[DataRequired()])
-    location = StringField("Where", validators=[Optional(), Length(max=200)])
+    meets_on = DateField(
+        "Date", default=date.today, validators=[DataRequired("Give the session's date.")]
+    )
+    location = StringField(
+        "Where",
+        validators=[Optional(), Length(max=200, message="Say where in at most 200 characters.")],
+    )
 
 
 class AgendaForm(FlaskForm):

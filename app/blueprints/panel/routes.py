@@ -4,11 +4,17 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
 
 from app.blueprints.cases.forms import choices
-from app.blueprints.forms import flash_errors, perform
-from app.blueprints.loading import agenda_item_or_404, get_or_404
+from app.blueprints.forms import flash_errors, flash_invalid, perform
+from app.blueprints.loading import (
+    agenda_item_or_404,
+    case_or_404,
+    panel_member_or_404,
+    panel_session_or_404,
+    user_or_404,
+)
+from app.blueprints.operation import attempt
 from app.blueprints.panel.forms import (
     AgendaForm,
     AttendanceForm,
@@ -17,16 +23,10 @@ from app.blueprints.panel.forms import (
     MemberForm,
     ScheduleForm,
 )
-from app.extensions import db
-from app.models.case import Case
-from app.models.panel import PanelMember, PanelSession
-from app.models.user import User
-from app.services import panel, panel_minutes, panel_votes, uow
+from app.services import panel, panel_minutes, panel_votes
 from app.services import panel_eligibility as eligibility
 from app.services import workflow_config as configs
 from app.services.actors import current_actor
-from app.services.errors import ServiceError
-from app.services.people import holders
 from app.tenants.resolution import current_tenant
 
 bp = Blueprint("panel", __name__, url_prefix="/t/<tenant_slug>/panel")
@@ -42,26 +42,15 @@ def _config():
 @bp.get("/")
 def index():
     config = _config()
-    sessions = eligibility.sessions_seen_by(
-        current_user.user,
-        list(
-            db.session.execute(
-                select(PanelSession).order_by(PanelSession.meets_on.desc())
-            ).scalars()
-        ),
-    )
     form = MemberForm()
-    form.user_id.choices = choices(
-        (u.id, u.name)
-        for u in db.session.execute(holders("panel_member").order_by(User.name)).scalars()
-    )
+    form.user_id.choices = choices((u.id, u.name) for u in panel.candidates())
     form.constituency.choices = choices(
         (k, c.label) for k, c in (config.panel.constituencies.items() if config.panel else ())
     )
     return render_template(
         "panel/index.html",
         config=config,
-        sessions=sessions,
+        sessions=panel.sessions(current_user.user),
         members=panel.members(),
         balance=panel.balance(),
         schedule_form=ScheduleForm(),
@@ -73,16 +62,14 @@ def index():
 def member_save():
     form = MemberForm()
     config = _config()
-    form.user_id.choices = choices(
-        (u.id, u.name) for u in db.session.execute(holders("panel_member")).scalars()
-    )
+    form.user_id.choices = choices((u.id, u.name) for u in panel.candidates())
     form.constituency.choices = choices(
         (k, k) for k in (config.panel.constituencies if config.panel else ())
     )
     if form.validate_on_submit():
         perform(
             lambda: panel.save_member(
-                get_or_404(User, form.user_id.data),
+                user_or_404(form.user_id.data),
                 form.constituency.data,
                 form.is_chair.data,
                 form.term_start.data,
@@ -99,22 +86,21 @@ def member_save():
 @bp.post("/sessions")
 def schedule():
     form = ScheduleForm()
-    if form.validate_on_submit():
-        try:
-            row = panel.schedule(form.meets_on.data, form.location.data or None, current_actor())
-            uow.commit()
-            return redirect(url_for("panel.session", panel_session_id=row.id))
-        except ServiceError as exc:
-            uow.rollback()
-            flash_errors(exc)
-    else:
-        flash("Give the session's date.", "error")
-    return redirect(url_for("panel.index"))
+    if not form.validate_on_submit():
+        flash_invalid(form)
+        return redirect(url_for("panel.index"))
+    scheduled = attempt(
+        lambda: panel.schedule(form.meets_on.data, form.location.data or None, current_actor())
+    )
+    if not scheduled.ok:
+        flash_errors(scheduled.refusal)
+        return redirect(url_for("panel.index"))
+    return redirect(url_for("panel.session", panel_session_id=scheduled.result.id))
 
 
 @bp.get("/sessions/<int:panel_session_id>")
 def session(panel_session_id: int):
-    row = get_or_404(PanelSession, panel_session_id)
+    row = panel_session_or_404(panel_session_id)
     user = current_user.user
     roster = eligibility.seated_roster(row)
     agenda_form = AgendaForm()
@@ -166,12 +152,12 @@ def _ballot_form(item) -> BallotForm:
 
 @bp.post("/sessions/<int:panel_session_id>/agenda")
 def add_case(panel_session_id: int):
-    row = get_or_404(PanelSession, panel_session_id)
+    row = panel_session_or_404(panel_session_id)
     form = AgendaForm()
     form.case_id.choices = choices((c.id, str(c.id)) for c in panel.ready_cases())
     if form.validate_on_submit():
         perform(
-            lambda: panel.add_to_agenda(row, get_or_404(Case, form.case_id.data), current_actor()),
+            lambda: panel.add_to_agenda(row, case_or_404(form.case_id.data), current_actor()),
             "The case is on the agenda.",
         )
     else:
@@ -181,19 +167,21 @@ def add_case(panel_session_id: int):
 
 @bp.post("/sessions/<int:panel_session_id>/attendance")
 def attendance(panel_session_id: int):
-    row = get_or_404(PanelSession, panel_session_id)
+    row = panel_session_or_404(panel_session_id)
     form = AttendanceForm()
     form.member_id.choices = choices((m.id, str(m.id)) for m in panel.members(row.meets_on))
     if form.validate_on_submit():
         perform(
             lambda: panel.set_attendance(
                 row,
-                get_or_404(PanelMember, form.member_id.data),
+                panel_member_or_404(form.member_id.data),
                 form.present.data == "yes",
                 current_actor(),
             ),
             "Attendance saved.",
         )
+    else:
+        flash_invalid(form)
     return redirect(url_for("panel.session", panel_session_id=row.id))
 
 
@@ -202,13 +190,10 @@ def cast(panel_session_id: int, case_id: int):
     row, item = agenda_item_or_404(panel_session_id, case_id)
     form = _ballot_form(item)
     if form.validate_on_submit():
-        try:
-            change = panel_votes.cast(item, current_user.user, form.option.data)
-            uow.commit()
-            flash(change.message(configs.config_of(item.case.workflow_version)), "success")
-        except ServiceError as exc:
-            uow.rollback()
-            flash_errors(exc)
+        perform(
+            lambda: panel_votes.cast(item, current_user.user, form.option.data),
+            lambda change: change.message(configs.config_of(item.case.workflow_version)),
+        )
     else:
         flash("Choose your vote, or Abstain: nothing was recorded.", "error")
     return redirect(url_for("panel.session", panel_session_id=row.id))
@@ -239,7 +224,7 @@ def close(panel_session_id: int, case_id: int):
 
 @bp.get("/sessions/<int:panel_session_id>/minutes")
 def minutes(panel_session_id: int):
-    row = get_or_404(PanelSession, panel_session_id)
+    row = panel_session_or_404(panel_session_id)
     return render_template(
         "panel/minutes.html",
         session=row,
@@ -250,23 +235,21 @@ def minutes(panel_session_id: int):
 
 @bp.post("/sessions/<int:panel_session_id>/minutes.pdf")
 def minutes_pdf_request(panel_session_id: int):
-    row = get_or_404(PanelSession, panel_session_id)
-    panel_minutes.request_minutes_pdf(row, current_actor())
-    uow.commit()
-    flash("The PDF is being prepared; it appears here when ready.", "success")
-    return redirect(url_for("panel.minutes", panel_session_id=row.id, requested=1))
+    row = panel_session_or_404(panel_session_id)
+    if perform(
+        lambda: panel_minutes.request_minutes_pdf(row, current_actor()),
+        "The PDF is being prepared; it appears here when ready.",
+    ):
+        return redirect(url_for("panel.minutes", panel_session_id=row.id, requested=1))
+    return redirect(url_for("panel.minutes", panel_session_id=row.id))
 
 
 @bp.get("/sessions/<int:panel_session_id>/minutes.pdf")
 def minutes_pdf(panel_session_id: int):
-    from flask import current_app, send_file
+    from flask import send_file
 
-    from app.services.storage import storage_for
-
-    row = get_or_404(PanelSession, panel_session_id)
-    if not row.minutes_key:
-        abort(404)
-    stream = storage_for(current_app).open(row.tenant_id, row.minutes_key)
+    row = panel_session_or_404(panel_session_id)
+    stream = panel_minutes.minutes_file(row)
     return send_file(
         stream,
         mimetype="application/pdf",

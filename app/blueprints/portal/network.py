@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DecimalField, StringField
+from wtforms import BooleanField, RadioField, StringField
 from wtforms.validators import NumberRange, Optional, Regexp
 
-from app.blueprints.forms import flash_errors
+from app.blueprints.forms import FiniteDecimalField, flash_invalid, perform
 from app.blueprints.portal.routes import bp
-from app.services import network, uow
+from app.services import network
 from app.services.actors import current_actor
-from app.services.errors import ServiceError
 from app.tenants.resolution import current_tenant
 from app.workflows.vocabulary import NETWORK_GROUPS
 
@@ -19,11 +18,19 @@ from app.workflows.vocabulary import NETWORK_GROUPS
 class MembershipForm(FlaskForm):
     named = BooleanField("Show our district's name (otherwise an anonymous label)")
     noisy = BooleanField("Add differential-privacy noise to our counts")
-    epsilon = DecimalField(
+    epsilon = FiniteDecimalField(
         "Yearly privacy budget (epsilon)",
         default=1.0,
         places=2,
         validators=[Optional(), NumberRange(0.05, 10)],
+    )
+    earlier = RadioField(
+        "Your releases published under your name",
+        choices=[
+            ("withdraw", "Withdraw them from the network"),
+            ("keep", "Keep them, under your name"),
+        ],
+        validators=[Optional()],
     )
 
 
@@ -40,35 +47,33 @@ def network_page():
     form = MembershipForm(obj=member) if member else MembershipForm()
     year = request.args.get("year") or network.current_year(tenant_id)
     if form.validate_on_submit():
-        try:
-            if request.form.get("leave"):
+        leaving = bool(request.form.get("leave"))
+        perform(
+            lambda: (
                 network.leave(tenant_id, current_actor())
-            else:
-                network.join(
+                if leaving
+                else network.join(
                     tenant_id,
                     form.named.data,
                     form.noisy.data,
                     float(form.epsilon.data or 1.0),
                     current_actor(),
+                    earlier=form.earlier.data,
                 )
-            uow.commit()
-            flash("Saved.", "success")
-        except ServiceError as exc:
-            uow.rollback()
-            flash_errors(exc)
+            ),
+            "Saved.",
+        )
         return redirect(url_for("portal.network_page"))
-    rows = network.releases(year=year)
-    mine = next((r for r in rows if member and r.member_key == member.member_key), None)
+    years = {y.year: y for y in network.ledger()}
     return render_template(
         "network/district.html",
         member=member,
         form=form,
         release_form=ReleaseForm(year=year),
         year=year,
-        preview=network.preview(tenant_id, year),
-        mine=mine,
-        summary=network.summary(rows),
-        others=[r for r in rows if r is not mine],
+        view=network.district_view(tenant_id, year),
+        this_year=years.get(year),
+        named_years=network.named_releases() if member and member.named else [],
         groups=NETWORK_GROUPS,
     )
 
@@ -77,11 +82,10 @@ def network_page():
 def network_release():
     form = ReleaseForm()
     if form.validate_on_submit():
-        try:
-            network.request_release(current_tenant().id, form.year.data, current_actor())
-            uow.commit()
-            flash(f"The {form.year.data} release is being published.", "success")
-        except ServiceError as exc:
-            uow.rollback()
-            flash_errors(exc)
+        perform(
+            lambda: network.request_release(current_tenant().id, form.year.data, current_actor()),
+            f"The {form.year.data} release is being published.",
+        )
+    else:
+        flash_invalid(form)
     return redirect(url_for("portal.network_page", year=form.year.data))

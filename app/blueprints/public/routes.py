@@ -5,9 +5,8 @@ from __future__ import annotations
 import re
 
 from flask import Blueprint, current_app, jsonify, redirect, render_template, request, url_for
-from sqlalchemy import text
 
-from app.extensions import db
+from app.services import health
 
 bp = Blueprint("public", __name__)
 
@@ -33,27 +32,8 @@ def find_district():
 @bp.get("/healthz")
 def healthz():
     """Database and (when configured) Redis status, for load balancers and operators."""
-    checks = {"database": _check_database()}
+    checks = {"database": health.database()}
     if current_app.config.get("REDIS_URL"):
-        checks["redis"] = _check_redis()
+        checks["redis"] = health.redis()
     healthy = all(value == "ok" for value in checks.values())
     return jsonify({"status": "ok" if healthy else "degraded", **checks}), 200 if healthy else 503
-
-
-def _check_database() -> str:
-    try:
-        db.session.execute(text("SELECT 1"))
-        return "ok"
-    except Exception as exc:
-        db.session.rollback()
-        return f"error: {type(exc).__name__}"
-
-
-def _check_redis() -> str:
-    from app.jobs.queues import redis_connection
-
-    try:
-        redis_connection().ping()
-        return "ok"
-    except Exception as exc:
-        return f"error: {type(exc).__name__}"

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, render_template, request
 
+from app.blueprints.operation import attempt
 from app.services import charts, reports
 from app.services import workflow_config as configs
-from app.services.errors import ServiceError
 from app.tenants.resolution import current_tenant
 
 bp = Blueprint("reports", __name__, url_prefix="/t/<tenant_slug>/reports")
@@ -18,23 +18,21 @@ def _year() -> str:
 
 @bp.get("/annual")
 def annual():
+    """The report of ``?year=`` (the latest year with cases by default); a year that is not
+    one (``99999``, ``2009-2011``) is said above the year picker."""
     tenant_id = current_tenant().id
     years = reports.years_with_data(tenant_id)
-    label, report, error = _year(), None, None
-    if label:
-        try:
-            report = reports.annual(tenant_id, label)
-        except ServiceError as exc:
-            error = exc.text()
+    label = _year()
+    outcome = attempt(lambda: reports.annual(tenant_id, label))
     config = configs.config_of(configs.latest_published(tenant_id))
     return render_template(
         "reports/annual.html",
-        report=report,
+        report=outcome.result,
         years=years,
         year=label,
-        error=error,
+        error=None if outcome.ok else outcome.refusal.text(),
         groups={k: g.label for k, g in config.report_groups.items()},
-    ), (422 if error else 200)
+    ), (200 if outcome.ok else outcome.refusal.status)
 
 
 @bp.get("/annual.svg")
@@ -44,10 +42,10 @@ def annual_chart():
     chart = request.args.get("chart", "outcomes")
     if chart == "trend":
         return Response(charts.trend(reports.trend(tenant_id), color), mimetype="image/svg+xml")
-    try:
-        report = reports.annual(tenant_id, label)
-    except ServiceError:
+    outcome = attempt(lambda: reports.annual(tenant_id, label))
+    if not outcome.ok:
         abort(404)
+    report = outcome.result
     config = configs.config_of(configs.latest_published(tenant_id))
     if chart == "outcomes":
         labels = {k: g.label for k, g in config.report_groups.items()} | {"active": "Active"}

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, DecimalField, IntegerField, StringField
+from wtforms import DateField, IntegerField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+from app.blueprints.forms import FiniteDecimalField
 
 
 def split(text: str | None) -> tuple[str, ...]:
@@ -34,4 +36,6 @@ class ProfileForm(FlaskForm):
 class TrainingForm(FlaskForm):
     workshop = StringField("Workshop", validators=[DataRequired(), Length(max=200)])
     attended_on = DateField("Date", validators=[DataRequired()])
-    hours = DecimalField("Hours", places=1, validators=[DataRequired(), NumberRange(0.5, 200)])
+    hours = FiniteDecimalField(
+        "Hours", places=1, validators=[DataRequired(), NumberRange(0.5, 200)]
+    )

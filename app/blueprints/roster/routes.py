@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, url_for
 
-from app.blueprints.forms import flash_errors, show_errors
-from app.blueprints.loading import get_or_404
+from app.blueprints.forms import perform, show_errors
+from app.blueprints.loading import consulting_teacher_or_404
+from app.blueprints.operation import attempt
 from app.blueprints.roster.forms import ProfileForm, TrainingForm, split
-from app.models.roster import ConsultingTeacher
-from app.services import roster, uow
+from app.services import roster
 from app.services.actors import current_actor
-from app.services.errors import ServiceError
 
 bp = Blueprint("roster", __name__, url_prefix="/t/<tenant_slug>/roster")
 
@@ -22,58 +21,57 @@ def index():
 
 @bp.route("/<int:consulting_teacher_id>", methods=["GET", "POST"])
 def edit(consulting_teacher_id: int):
-    row = get_or_404(ConsultingTeacher, consulting_teacher_id)
-    user = row.user
+    row = consulting_teacher_or_404(consulting_teacher_id)
     form = ProfileForm(obj=row)
     if not form.is_submitted():
         for field in ("schools", "subjects", "grades", "languages"):
             getattr(form, field).data = ", ".join(getattr(row, field))
-    if form.validate_on_submit():
-        try:
-            roster.save_profile(
-                user,
-                roster.ProfileInput(
-                    term_start=form.term_start.data,
-                    term_end=form.term_end.data,
-                    caseload_limit=form.caseload_limit.data,
-                    home_school=form.home_school.data or None,
-                    schools=split(form.schools.data),
-                    subjects=split(form.subjects.data),
-                    grades=split(form.grades.data),
-                    languages=split(form.languages.data),
-                ),
-                current_actor(),
-            )
-            uow.commit()
-        except ServiceError as exc:
-            uow.rollback()
-            show_errors(form, exc.errors)
-        else:
-            flash("Profile saved.", "success")
-            return redirect(url_for("roster.edit", consulting_teacher_id=row.id))
+    if not form.validate_on_submit():
+        return _edit_page(row, form, 400 if form.errors else 200)
+    outcome = attempt(
+        lambda: roster.save_profile(
+            row.user,
+            roster.ProfileInput(
+                term_start=form.term_start.data,
+                term_end=form.term_end.data,
+                caseload_limit=form.caseload_limit.data,
+                home_school=form.home_school.data or None,
+                schools=split(form.schools.data),
+                subjects=split(form.subjects.data),
+                grades=split(form.grades.data),
+                languages=split(form.languages.data),
+            ),
+            current_actor(),
+        )
+    )
+    if not outcome.ok:
+        show_errors(form, outcome.refusal.errors)
+        return _edit_page(row, form, outcome.refusal.status)
+    flash("Profile saved.", "success")
+    return redirect(url_for("roster.edit", consulting_teacher_id=consulting_teacher_id))
+
+
+def _edit_page(row, form, status: int):
     return render_template(
-        "roster/edit.html", user=user, row=row, form=form, training_form=TrainingForm()
-    ), 400 if form.errors else 200
+        "roster/edit.html", user=row.user, row=row, form=form, training_form=TrainingForm()
+    ), status
 
 
 @bp.post("/<int:consulting_teacher_id>/training")
 def training(consulting_teacher_id: int):
-    row = get_or_404(ConsultingTeacher, consulting_teacher_id)
+    row = consulting_teacher_or_404(consulting_teacher_id)
     form = TrainingForm()
     if form.validate_on_submit():
-        try:
-            roster.add_training(
+        perform(
+            lambda: roster.add_training(
                 row,
                 form.workshop.data,
                 form.attended_on.data,
                 float(form.hours.data),
                 current_actor(),
-            )
-            uow.commit()
-            flash("Training recorded.", "success")
-        except ServiceError as exc:
-            uow.rollback()
-            flash_errors(exc)
+            ),
+            "Training recorded.",
+        )
     else:
         flash("Give the workshop, its date and the hours.", "error")
-    return redirect(url_for("roster.edit", consulting_teacher_id=row.id))
+    return redirect(url_for("roster.edit", consulting_teacher_id=consulting_teacher_id))

@@ -8,10 +8,11 @@ from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired, Regexp
 
 from app.blueprints.cases.forms import choices
-from app.services import surveys, uow
+from app.blueprints.forms import show_errors
+from app.blueprints.operation import attempt
+from app.services import surveys
 from app.services import workflow_config as configs
 from app.services.actors import current_actor
-from app.services.errors import NotFound, ServiceError
 from app.tenants.resolution import current_tenant
 
 bp = Blueprint("surveys", __name__, url_prefix="/t/<tenant_slug>")
@@ -34,43 +35,53 @@ class AnswerForm(FlaskForm):
 
 @bp.route("/surveys", methods=["GET", "POST"])
 def index():
-    config = configs.config_of(configs.latest_published(current_tenant().id))
     form = SendForm()
-    form.survey.choices = choices((s.key, s.title) for s in config.surveys)
-    if form.validate_on_submit():
-        try:
-            row = surveys.send(
-                current_tenant().id, form.survey.data, form.year.data, current_actor()
-            )
-            uow.commit()
-            flash(f"Sent to {row.sent} participants of {row.year}.", "success")
-            return redirect(url_for("surveys.index"))
-        except ServiceError as exc:
-            uow.rollback()
-            for field, messages in exc.errors.items():
-                getattr(form, field, form.year).errors = list(messages)
-    return render_template("surveys/index.html", form=form, statuses=surveys.statuses()), (
-        400 if form.errors else 200
+    form.survey.choices = choices((s.key, s.title) for s in _config().surveys)
+    if not form.validate_on_submit():
+        return _index_page(form, 400 if form.errors else 200)
+    outcome = attempt(
+        lambda: surveys.send(current_tenant().id, form.survey.data, form.year.data, current_actor())
     )
+    if not outcome.ok:
+        show_errors(form, outcome.refusal.errors)
+        return _index_page(form, outcome.refusal.status)
+    flash(f"Sent to {outcome.result.sent} participants of {outcome.result.year}.", "success")
+    return redirect(url_for("surveys.index"))
+
+
+def _config():
+    version = configs.latest_published(current_tenant().id)
+    if version is None:
+        abort(404)
+    return configs.config_of(version)
+
+
+def _index_page(form, status: int):
+    return render_template("surveys/index.html", form=form, statuses=surveys.statuses()), status
 
 
 @bp.route("/survey/<token>", methods=["GET", "POST"])
 def answer(token: str):
-    try:
-        invitation = surveys.invitation_for(token)
-    except NotFound:
-        abort(404)
+    """The questionnaire behind a personal link; a link used, expired or unknown says so."""
+    invitation = surveys.open_invitation(token)
+    if invitation is None:
+        return _closed()
     survey = surveys.questions(invitation)
-    form, errors = AnswerForm(), {}
-    if form.validate_on_submit():
-        given = {key: request.form.get(key, "") for key, _ in survey.statements}
-        try:
-            surveys.answer(token, given, request.form.get("comment"))
-            uow.commit()
-            return render_template("surveys/thanks.html")
-        except ServiceError as exc:
-            uow.rollback()
-            errors = exc.errors
-    return render_template("surveys/answer.html", survey=survey, form=form, errors=errors), (
-        422 if errors else 200
-    )
+    form = AnswerForm()
+    if not form.validate_on_submit():
+        return _answer_page(survey, form, {}, 400 if form.errors else 200)
+    given = {key: request.form.get(key, "") for key, _ in survey.statements}
+    outcome = attempt(lambda: surveys.answer(token, given, request.form.get("comment")))
+    if not outcome.ok:
+        if surveys.open_invitation(token) is None:
+            return _closed()  # answered from another tab meanwhile
+        return _answer_page(survey, form, outcome.refusal.errors, outcome.refusal.status)
+    return render_template("surveys/thanks.html")
+
+
+def _closed():
+    return render_template("surveys/closed.html", message=surveys.LINK_CLOSED), 404
+
+
+def _answer_page(survey, form, errors: dict[str, list[str]], status: int):
+    return render_template("surveys/answer.html", survey=survey, form=form, errors=errors), status

@@ -1,0 +1,132 @@
+"""What the case page shows one reader, gathered in one place (the page builds its forms
+from it): the record they may see, the steps they may take, and what the pickers offer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import Any
+
+from app.models.assignment import Assignment
+from app.models.case import Case, CaseDeadline
+from app.models.support import Evidence, Goal, Recommendation, Visit
+from app.models.user import User
+from app.services import assignments, case_lists, cases, roster, support
+from app.services import workflow_config as configs
+from app.services.assignment_ranking import Suggestion
+from app.services.case_permissions import Sections, principal_evaluates, sections
+from app.services.panel_votes import option_label
+from app.workflows import ActionOption, ProgramConfig, Track
+
+
+@dataclass(frozen=True)
+class CasePage:
+    """One reader's case page: every section is empty when they may not see it."""
+
+    case: Case
+    config: ProgramConfig
+    track: Track
+    seen: Sections
+    is_ct: bool
+    is_principal: bool
+    #: The actions this reader may take, and where a step is taken instead of its button
+    #: (the recommendation form, the panel's pages).
+    actions: list[ActionOption]
+    recommendation_step: str | None
+    elsewhere: dict[str, str]
+    #: Labels for the pickers of a step's payload, never raw keys.
+    picker_labels: dict[str, dict[str, str]]
+    deadlines: list[CaseDeadline]
+    next_deadline: CaseDeadline | None
+    visits: list[Visit]
+    goals: list[Goal]
+    evidence: list[Evidence]
+    recommendation: Recommendation | None
+    history: list[Assignment]
+    pending: Assignment | None
+    suggestions: list[Suggestion]
+
+    def rating_label(self, key: str | None) -> str:
+        return option_label(self.config, key)
+
+    @property
+    def recommendation_options(self) -> list[tuple[str, str]]:
+        """What the CT may recommend on this track, labelled."""
+        keys = self.config.recommendation_options(self.case.track_key)
+        return [(key, self.rating_label(key)) for key in keys]
+
+    @property
+    def reopen_states(self) -> list[tuple[str, str]]:
+        """The states a closed case may be reopened into, labelled."""
+        return [(k, s.label) for k, s in self.track.states.items() if not s.terminal]
+
+    def context(self) -> dict[str, Any]:
+        """The page model as template variables."""
+        values = {f.name: getattr(self, f.name) for f in fields(self)}
+        return values | {"rating_label": self.rating_label}
+
+
+def case_page(case: Case, user: User) -> CasePage:
+    config = configs.config_of(case.workflow_version)
+    track = config.tracks[case.track_key]
+    seen = sections(case, user, track.shared_with_principal)
+    relations = cases.relations(case, user)
+    history = assignments.history(case) if seen.assignment else []
+    actions = cases.options(case, user)
+    step = cases.recommendation_step(track, case.state)
+    return CasePage(
+        case=case,
+        config=config,
+        track=track,
+        seen=seen,
+        is_ct="assigned_ct" in relations,
+        is_principal="case_principal" in relations and principal_evaluates(track),
+        actions=actions,
+        recommendation_step=step.key if step else None,
+        elsewhere={
+            o.key: reason
+            for o in actions
+            if (reason := cases.reserved_step(track, case.state, o.key)) is not None
+        },
+        picker_labels={
+            "outcome": {k: o.label for k, o in config.outcomes.items()},
+            "rating": {r.key: r.label for r in config.rating_scale},
+        },
+        deadlines=cases.deadlines(case),
+        next_deadline=case_lists.next_deadline(case),
+        visits=support.visits(case, for_teacher=not seen.evidence)
+        if (seen.visit_summary or seen.visit_notes)
+        else [],
+        goals=support.goals(case) if seen.goals else [],
+        evidence=support.evidence(case) if seen.evidence else [],
+        recommendation=support.recommendation(case) if seen.recommendation else None,
+        history=history,
+        pending=next((a for a in history if a.status == "proposed"), None),
+        suggestions=roster.suggestions(case) if "coordinator" in user.roles else [],
+    )
+
+
+@dataclass(frozen=True)
+class RecommendationPacket:
+    """What the panel will read once a recommendation is confirmed: the logged visits
+    (without notes) and the evidence, with the state the case moves to."""
+
+    case: Case
+    config: ProgramConfig
+    track: Track
+    to_state: str | None
+    visits: list[Visit]
+    evidence: list[Evidence]
+
+
+def recommendation_packet(case: Case) -> RecommendationPacket:
+    config = configs.config_of(case.workflow_version)
+    track = config.tracks[case.track_key]
+    step = cases.recommendation_step(track, case.state)
+    return RecommendationPacket(
+        case=case,
+        config=config,
+        track=track,
+        to_state=track.states[step.to].label if step else None,
+        visits=[v for v in support.visits(case) if not v.planned],
+        evidence=support.evidence(case),
+    )
