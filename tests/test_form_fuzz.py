@@ -543,31 +543,3 @@ def test_every_form_on_every_page_is_fuzzed(world):
         assert match, f"a form on {form.page} posts to {form.action}, which no rule answers"
         seen.add(match[0])
     assert seen <= set(ENDPOINTS), f"forms post to endpoints not fuzzed: {seen - set(ENDPOINTS)}"
-
-
-def test_zz_debug(world, owner_engine):
-    import re
-    walk = world.walk
-    for endpoint in ENDPOINTS:
-        if endpoint.startswith("billing"):
-            continue
-        with owner_engine.begin() as conn:
-            Template.put_back(conn)
-        public = MATRIX[endpoint].audience == TENANT_PUBLIC
-        people = [None, *walk.people] if public else walk.people
-        person, forms = walk.find(endpoint, _rule(walk.app, endpoint), people, _keep(walk))
-        if not forms:
-            person, forms = world.caller, walk.handler_forms(endpoint)
-        form = forms[0]
-        client = walk.client_for(person)
-        pairs = [(n.encode(), v.encode()) for n, v in form.untouched() if n != "csrf_token"]
-        body, ct = encode([(b"csrf_token", _token(walk, client, form).encode()), *pairs], form.multipart)
-        r = client.post(form.action, data=body, content_type=ct)
-        page = r.get_data()
-        if r.status_code in (301, 302, 303) and r.location.startswith("/"):
-            page = client.get(r.location).get_data()
-        text_ = page.decode()
-        flashes = re.findall(r'<p class="flash (flash-\w+)">([^<]*)', text_)
-        errs = re.findall(r'<ul class="errors"[^>]*>(.*?)</ul>', text_, re.S)[:2]
-        print("UNTOUCHED", endpoint, form.action, r.status_code, flashes, [re.sub("<[^>]+>", " ", e)[:150] for e in errs])
-    assert 0
