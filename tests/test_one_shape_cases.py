@@ -200,3 +200,21 @@ def test_a_201_character_school_filter_is_named_beside_the_field(app, toledo):
     page = Browser(app, toledo, toledo.people["coordinator"]).get("/cases/?school=" + "S" * 201)
     assert page.status_code == 400
     assert "200 characters" in _errors_beside(page.text, "school")
+
+
+def test_a_file_posted_where_the_text_goes_is_a_form_error(app, toledo, make_user, make_case):
+    """A text field sees only text: a file sent under its name leaves it empty, the form
+    says so beside the field, and nothing is stored (it was a 500 before)."""
+    case_id = _ct_case(app, toledo, make_user, make_case)
+    before = _stored_files(app)
+    response = Browser(app, toledo, toledo.people["ct"]).post(
+        f"/cases/{case_id}",
+        f"/cases/{case_id}/evidence",
+        {"text": (io.BytesIO(b"%PDF-1.4\n%%EOF\n"), "plan.pdf")},
+        content_type="multipart/form-data",
+        follow_redirects=True,
+    )
+    assert response.status_code in (200, 422), response.status_code
+    assert _errors_beside(response.text, "text"), response.text[:2000]
+    assert _stored_files(app) == before
+    assert _evidence_count(app, toledo) == 0

@@ -82,3 +82,28 @@ def test_the_reading_finds_a_breach():
         assert len(_breaches(sample)) == 3
     finally:
         sample.unlink()
+
+
+def test_every_form_derives_from_the_one_base(app):
+    """``Form`` keeps files out of text fields; a form built on ``FlaskForm`` directly would
+    hand a posted file to a text validator and fail with a 500."""
+    import inspect
+
+    from flask_wtf import FlaskForm
+
+    from app.blueprints.forms import Form
+
+    def all_subclasses(cls):
+        for sub in cls.__subclasses__():
+            yield sub
+            yield from all_subclasses(sub)
+
+    forms = [c for c in all_subclasses(FlaskForm) if c.__module__.startswith("app.")]
+    assert len(forms) > 20, forms
+    direct = [
+        f"{c.__module__}.{c.__qualname__}"
+        for c in forms
+        if c is not Form and not issubclass(c, Form)
+    ]
+    assert direct == [], f"forms built on FlaskForm directly: {direct}"
+    assert inspect.getmodule(Form).__name__ == "app.blueprints.forms"

@@ -1,4 +1,4 @@
-"""Forms shared across audiences. CSRF comes with every ``FlaskForm``."""
+"""Forms shared across audiences. Every form derives from ``Form`` (CSRF comes with it)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ from decimal import Decimal
 from urllib.parse import urlsplit
 
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from werkzeug.datastructures import CombinedMultiDict, MultiDict
 from wtforms import (
     BooleanField,
     DecimalField,
@@ -26,6 +28,29 @@ from app.security.roles import TENANT_ROLES
 from app.workflows import vocabulary
 
 
+class Form(FlaskForm):
+    """The base of every form: an uploaded file reaches only a file field.
+
+    Flask-WTF hands every field the request's files and form values together, so a
+    file posted under a text field's name reached its validators as a file and
+    ``Length`` failed with a 500. Here a text field sees only text: a file sent in
+    its place leaves the field empty and the form says so.
+    """
+
+    class Meta(FlaskForm.Meta):
+        def wrap_formdata(self, form, formdata):
+            data = super().wrap_formdata(form, formdata)
+            if not isinstance(data, CombinedMultiDict):
+                return data
+            from flask import request
+
+            file_fields = {f.name for f in form if isinstance(f, FileField)}
+            files = MultiDict(
+                [(k, v) for k, v in request.files.items(multi=True) if k in file_fields]
+            )
+            return CombinedMultiDict((files, request.form))
+
+
 class FiniteDecimalField(DecimalField):
     """A number that is a number: "NaN", "sNaN" and "Infinity" are a field error here
     (``NumberRange`` would raise on "sNaN", and a 500 follows)."""
@@ -37,16 +62,16 @@ class FiniteDecimalField(DecimalField):
             raise ValueError(self.gettext("Not a valid decimal value."))
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     email = EmailField("E-mail", validators=[DataRequired("Enter your e-mail address."), Email()])
     password = PasswordField("Password", validators=[DataRequired("Enter your password.")])
 
 
-class ForgotPasswordForm(FlaskForm):
+class ForgotPasswordForm(Form):
     email = EmailField("E-mail", validators=[DataRequired("Enter your e-mail address."), Email()])
 
 
-class NewPasswordForm(FlaskForm):
+class NewPasswordForm(Form):
     password = PasswordField(
         "New password",
         validators=[
@@ -72,7 +97,7 @@ class ChangePasswordForm(NewPasswordForm):
     )
 
 
-class SsoSettingsForm(FlaskForm):
+class SsoSettingsForm(Form):
     enabled = BooleanField("Offer single sign-on on the sign-in page")
     label = StringField(
         "Button label",
@@ -113,7 +138,7 @@ def _role_choices() -> list[SelectChoice]:
     return [SelectChoice(role.key, role.label) for role in TENANT_ROLES]
 
 
-class UserForm(FlaskForm):
+class UserForm(Form):
     name = StringField(
         "Name", validators=[DataRequired("Enter the person's name."), Length(max=200)]
     )
@@ -127,7 +152,7 @@ class UserForm(FlaskForm):
     roles = MultiCheckboxField("Roles", choices=_role_choices())
 
 
-class RolesForm(FlaskForm):
+class RolesForm(Form):
     roles = MultiCheckboxField("Roles", choices=_role_choices())
 
 
@@ -193,7 +218,7 @@ def safe_next(target: str | None, fallback: str) -> str:
 _LINES_HELP = "One per line, parts separated by '|'."
 
 
-class WorkflowCommonForm(FlaskForm):
+class WorkflowCommonForm(Form):
     """The common parts of the program configuration, edited without YAML."""
 
     program_name = StringField("Program name", validators=[DataRequired(), Length(max=200)])
@@ -235,11 +260,11 @@ class WorkflowCommonForm(FlaskForm):
     )
 
 
-class WorkflowYamlForm(FlaskForm):
+class WorkflowYamlForm(Form):
     text = TextAreaField("Configuration (YAML)", render_kw={"rows": 30, "spellcheck": "false"})
 
 
-class PublishForm(FlaskForm):
+class PublishForm(Form):
     note = StringField("What changed (optional)", validators=[Optional(), Length(max=500)])
 
 
@@ -247,7 +272,7 @@ def _yes_no() -> list[SelectChoice]:
     return [SelectChoice("yes", "Yes"), SelectChoice("no", "No")]
 
 
-class DryRunForm(FlaskForm):
+class DryRunForm(Form):
     class Meta:
         csrf = False  # a read-only preview submitted with GET
 

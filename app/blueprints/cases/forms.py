@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
@@ -20,6 +19,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from app.blueprints.forms import Form
 from app.workflows import ProgramConfig
 
 
@@ -30,7 +30,7 @@ def choices(pairs, *, empty: str | None = None) -> list[SelectChoice]:
     return first + [SelectChoice(key, label) for key, label in pairs]
 
 
-class EnrollmentForm(FlaskForm):
+class EnrollmentForm(Form):
     name = StringField("Your name", validators=[DataRequired("Enter your name."), Length(max=200)])
     email = EmailField("Your school e-mail", validators=[DataRequired("Enter your e-mail.")])
     school = StringField("School", validators=[DataRequired("Enter your school."), Length(max=200)])
@@ -71,7 +71,7 @@ class ReferralForm(EnrollmentForm):
     )
 
 
-class VisitForm(FlaskForm):
+class VisitForm(Form):
     visit_type = SelectField("Type")
     visited_on = DateField("Date", default=date.today, validators=[DataRequired()])
     duration_minutes = IntegerField("Minutes", validators=[Optional(), NumberRange(1, 600)])
@@ -91,15 +91,15 @@ class VisitForm(FlaskForm):
         self.focus_standards.choices = choices((s.key, s.label) for s in config.standards)
 
 
-class GoalForm(FlaskForm):
+class GoalForm(Form):
     text = StringField("New goal", validators=[DataRequired("Write the goal."), Length(max=500)])
 
 
-class GoalProgressForm(FlaskForm):
+class GoalProgressForm(Form):
     progress = IntegerField("Progress (%)", validators=[DataRequired(), NumberRange(0, 100)])
 
 
-class EvidenceForm(FlaskForm):
+class EvidenceForm(Form):
     text = TextAreaField(
         "Evidence", validators=[Optional(), Length(max=10000)], render_kw={"rows": 3}
     )
@@ -110,7 +110,7 @@ class EvidenceForm(FlaskForm):
         self.standards.choices = choices((s.key, s.label) for s in config.standards)
 
 
-class ConfirmedForm(FlaskForm):
+class ConfirmedForm(Form):
     """A consequential choice, confirmed: the first submit shows ``confirmation_page`` (what
     will happen, as others will see it) and changes nothing; only its ``confirm`` button
     acts, and ``edit`` goes back to the form as filled (see ``page.submit``)."""
@@ -131,12 +131,12 @@ class RecommendationForm(ConfirmedForm):
     confirm = SubmitField("Confirm and send to the panel")
 
 
-class ProposeForm(FlaskForm):
+class ProposeForm(Form):
     ct_id = SelectField("Consulting teacher", coerce=int)
     reason = StringField("Why this CT (optional)", validators=[Optional(), Length(max=500)])
 
 
-class ReviewForm(FlaskForm):
+class ReviewForm(Form):
     decision = SelectField(
         "Your answer",
         choices=choices([("approve", "Approve"), ("object", "Object")], empty="Choose an answer"),
@@ -145,20 +145,20 @@ class ReviewForm(FlaskForm):
     comment = StringField("Comment", validators=[Optional(), Length(max=1000)])
 
 
-class InformationRequestForm(FlaskForm):
+class InformationRequestForm(Form):
     question = TextAreaField(
         "Question for the teacher", validators=[DataRequired(), Length(max=2000)]
     )
 
 
-class ReopenForm(FlaskForm):
+class ReopenForm(Form):
     to_state = SelectField(
         "Reopen into", validators=[DataRequired("Choose the state to reopen into.")]
     )
     reason = StringField("Reason", validators=[DataRequired(), Length(max=500)])
 
 
-class CaseFilterForm(FlaskForm):
+class CaseFilterForm(Form):
     class Meta:
         csrf = False  # a GET form that only narrows a list
 
@@ -171,7 +171,7 @@ class CaseFilterForm(FlaskForm):
     year = IntegerField("Year enrolled", validators=[Optional(), NumberRange(2000, 2100)])
 
 
-class ActionForm(FlaskForm):
+class ActionForm(Form):
     """One workflow action; the engine checks the chosen outcome or rating, and refuses the
     action when one it needs is missing (the page offers them with no default)."""
 

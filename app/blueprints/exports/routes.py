@@ -12,19 +12,18 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
 from wtforms.validators import Optional, Regexp
 
 from app.blueprints.cases.forms import choices
-from app.blueprints.forms import show_errors
+from app.blueprints.forms import Form, show_errors
 from app.blueprints.operation import attempt
 from app.services import exports
 
 bp = Blueprint("exports", __name__, url_prefix="/t/<tenant_slug>/exports")
 
 
-class ExportForm(FlaskForm):
+class ExportForm(Form):
     kind = SelectField("What", choices=choices(exports.kinds()))
     year = StringField(
         "School year (for the annual report)",

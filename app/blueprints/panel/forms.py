@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from app.blueprints.cases.forms import choices
+from app.blueprints.forms import Form
 
 
-class ScheduleForm(FlaskForm):
+class ScheduleForm(Form):
     meets_on = DateField(
         "Date", default=date.today, validators=[DataRequired("Give the session's date.")]
     )
@@ -21,16 +21,16 @@ class ScheduleForm(FlaskForm):
     )
 
 
-class AgendaForm(FlaskForm):
+class AgendaForm(Form):
     case_id = SelectField("Case ready for the panel", coerce=int)
 
 
-class AttendanceForm(FlaskForm):
+class AttendanceForm(Form):
     member_id = SelectField("Member", coerce=int)
     present = SelectField("Present?", choices=choices([("yes", "Present"), ("no", "Absent")]))
 
 
-class BallotForm(FlaskForm):
+class BallotForm(Form):
     option = SelectField(
         "Your vote",
         validators=[DataRequired("Choose your vote, or Abstain.")],
@@ -38,11 +38,11 @@ class BallotForm(FlaskForm):
     )
 
 
-class ConflictForm(FlaskForm):
+class ConflictForm(Form):
     note = StringField("The conflict", validators=[DataRequired(), Length(max=500)])
 
 
-class MemberForm(FlaskForm):
+class MemberForm(Form):
     user_id = SelectField("Person (panel-member role)", coerce=int)
     constituency = SelectField("Constituency")
     is_chair = BooleanField("Chair")
@@ -50,7 +50,7 @@ class MemberForm(FlaskForm):
     term_end = DateField("Term ends", validators=[Optional()])
 
 
-class FinalDecisionForm(FlaskForm):
+class FinalDecisionForm(Form):
     decision = SelectField(
         "Decision",
         choices=choices(

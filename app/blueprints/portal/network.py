@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from flask import redirect, render_template, request, url_for
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, RadioField, StringField
 from wtforms.validators import NumberRange, Optional, Regexp
 
-from app.blueprints.forms import FiniteDecimalField, flash_invalid, perform
+from app.blueprints.forms import FiniteDecimalField, Form, flash_invalid, perform
 from app.blueprints.portal.routes import bp
 from app.services import network
 from app.services.actors import current_actor
@@ -15,7 +14,7 @@ from app.tenants.resolution import current_tenant
 from app.workflows.vocabulary import NETWORK_GROUPS
 
 
-class MembershipForm(FlaskForm):
+class MembershipForm(Form):
     named = BooleanField("Show our district's name (otherwise an anonymous label)")
     noisy = BooleanField("Add differential-privacy noise to our counts")
     epsilon = FiniteDecimalField(
@@ -34,7 +33,7 @@ class MembershipForm(FlaskForm):
     )
 
 
-class ReleaseForm(FlaskForm):
+class ReleaseForm(Form):
     year = StringField(
         "School year", validators=[Regexp(r"^\d{4}-\d{4}$", message="Use a label like 2009-2010.")]
     )

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from app.blueprints.forms import FiniteDecimalField
+from app.blueprints.forms import FiniteDecimalField, Form
 
 
 def split(text: str | None) -> tuple[str, ...]:
     return tuple(part.strip() for part in (text or "").split(",") if part.strip())
 
 
-class ProfileForm(FlaskForm):
+class ProfileForm(Form):
     term_start = DateField("Term starts", validators=[Optional()])
     term_end = DateField("Term ends", validators=[Optional()])
     caseload_limit = IntegerField(
@@ -33,7 +32,7 @@ class ProfileForm(FlaskForm):
     languages = StringField("Languages", description="Comma separated.")
 
 
-class TrainingForm(FlaskForm):
+class TrainingForm(Form):
     workshop = StringField("Workshop", validators=[DataRequired(), Length(max=200)])
     attended_on = DateField("Date", validators=[DataRequired()])
     hours = FiniteDecimalField(

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired, Regexp
 
 from app.blueprints.cases.forms import choices
-from app.blueprints.forms import show_errors
+from app.blueprints.forms import Form, show_errors
 from app.blueprints.operation import attempt
 from app.services import surveys
 from app.services import workflow_config as configs
@@ -18,7 +17,7 @@ from app.tenants.resolution import current_tenant
 bp = Blueprint("surveys", __name__, url_prefix="/t/<tenant_slug>")
 
 
-class SendForm(FlaskForm):
+class SendForm(Form):
     survey = SelectField("Survey")
     year = StringField(
         "School year",
@@ -29,7 +28,7 @@ class SendForm(FlaskForm):
     )
 
 
-class AnswerForm(FlaskForm):
+class AnswerForm(Form):
     """Only the CSRF token; the answers are read from the statement keys of the survey."""
 
 
