@@ -62,9 +62,9 @@ audit: $(VENV)/.dev
 	$(BIN)/bandit -q -r app config wsgi.py --severity-level medium
 	$(BIN)/pip-audit --strict --progress-spinner off --skip-editable $(PIP_AUDIT_IGNORES)
 
-## make fuzz: schemathesis against every API operation (1,000 cases each), every HTML form (200 each) and a long run of the panel's state machine
+## make fuzz: fresh random inputs (the suite replays fixed ones): schemathesis against every API operation (1,000 cases each), every HTML form (200 each) and a long run of the panel's state machine
 fuzz: $(VENV)/.dev
-	PARLEY_ENV=testing PARLEY_FUZZ_EXAMPLES=1000 PARLEY_FORM_FUZZ_EXAMPLES=200 \
+	PARLEY_ENV=testing PARLEY_FUZZ_EXPLORE=1 PARLEY_FUZZ_EXAMPLES=1000 PARLEY_FORM_FUZZ_EXAMPLES=200 \
 		PARLEY_STATEFUL_EXAMPLES=300 PARLEY_STATEFUL_STEPS=40 \
 		$(BIN)/pytest -p no:cacheprovider tests/test_api_fuzz.py tests/test_form_fuzz.py \
 		tests/test_panel_state_machine.py $(PYTEST_ARGS)

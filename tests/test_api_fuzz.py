@@ -50,6 +50,7 @@ from app.services import workflow_config as configs
 from app.services.actors import Actor
 from app.tenants.context import tenant_scope
 from tests.factories import PASSWORD, api_token
+from tests.fuzzing import EXPLORE
 
 #: Examples per operation: a quick profile by default, ``make fuzz`` asks for 1,000.
 EXAMPLES = int(os.environ.get("PARLEY_FUZZ_EXAMPLES", "20"))
@@ -268,6 +269,7 @@ def _aim(case, world: World) -> None:
     deadline=None,
     suppress_health_check=list(hypothesis.HealthCheck),
     database=None,
+    derandomize=not EXPLORE,
 )
 def test_api_operation(case, world: World, app) -> None:
     """No 5xx; every status, content type and body as the document declares; bad input refused."""

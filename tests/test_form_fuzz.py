@@ -76,6 +76,7 @@ from tests.formwalk import (
     stray_files,
     trace,
 )
+from tests.fuzzing import EXPLORE
 from tests.seeded import PDF, SURVEY
 
 #: Examples per endpoint: a quick profile for CI; ``make fuzz`` sets a long run.
@@ -523,6 +524,7 @@ def test_hostile_posts_to_every_form_leave_no_trace(endpoint, world, owner_engin
         max_examples=EXAMPLES,
         deadline=None,
         database=None,
+        derandomize=not EXPLORE,
         suppress_health_check=list(hypothesis.HealthCheck),
     )
     @hypothesis.given(st.sampled_from(forms).flatmap(_submission))

@@ -39,6 +39,7 @@ from app.services.actors import Actor
 from app.services.errors import ServiceError
 from app.tenants.context import tenant_scope
 from app.workflows import decision as rules_engine
+from tests.fuzzing import EXPLORE
 
 EXAMPLES = int(os.environ.get("PARLEY_STATEFUL_EXAMPLES", "8"))
 STEPS = int(os.environ.get("PARLEY_STATEFUL_STEPS", "20"))
@@ -286,6 +287,7 @@ def test_every_counted_ballot_is_from_an_eligible_voter(app, toledo_panel, make_
                 max_examples=EXAMPLES,
                 stateful_step_count=STEPS,
                 deadline=None,
+                derandomize=not EXPLORE,
                 suppress_health_check=[HealthCheck.too_slow],
             ),
         )
