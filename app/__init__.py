@@ -33,6 +33,11 @@ def create_app(env_name: str | None = None, overrides: dict | None = None) -> Fl
     identity.init_app(app)
     enforce.init_app(app)
 
+    from app.core import uow
+    from app.jobs.relay import relay
+
+    uow.init_app(app, relay)
+
     from app.blueprints import register_blueprints
     from app.blueprints.errors import register_error_handlers
 

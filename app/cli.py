@@ -9,9 +9,9 @@ import click
 from flask import Flask
 from sqlalchemy import select
 
+from app.core import uow
 from app.extensions import db
 from app.models.tenant import Tenant
-from app.services import uow
 from app.services.actors import Actor
 from app.services.errors import ServiceError
 from app.tenants.context import all_tenants, tenant_scope

@@ -89,9 +89,9 @@ def generate(app: Flask, target: Urls, specs: list[DistrictSpec], seed: int) -> 
 
 def _tenant(app: Flask, spec: DistrictSpec) -> tuple[int, bool]:
     """The district's tenant id, creating it through the app the first time."""
+    from app.core import uow
     from app.extensions import db
     from app.models.tenant import Tenant
-    from app.services import uow
     from app.tenants.context import all_tenants
     from app.tenants.provisioning import create_tenant
 

@@ -100,7 +100,7 @@ def _queue_notices(target: Urls, slug: str, count: int) -> list[str]:
 def run(target: Urls, slug: str, count: int) -> tuple[list[Measure], dict]:
     from rq import Queue
 
-    from app.jobs.queues import redis_connection
+    from app.core.redis import redis_connection
     from app.jobs.relay import relay
 
     redis_url = os.environ.get("BENCH_REDIS_URL", DEFAULT_REDIS)

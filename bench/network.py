@@ -19,9 +19,10 @@ from bench.targets import Measure, at_least, at_most, info
 def run(app: Flask, tenant_ids: list[int]) -> tuple[list[Measure], dict]:
     from sqlalchemy import delete, func, select
 
+    from app.core import uow
     from app.extensions import db
     from app.models.network import NetworkRelease, PrivacySpend
-    from app.services import network, uow
+    from app.services import network
     from app.tenants.context import all_tenants, tenant_scope
 
     releases, floors, years = [], [], set()

@@ -6,10 +6,10 @@ from dataclasses import dataclass
 
 import pytest
 
+from app.core import uow
 from app.extensions import db
 from app.models.tenant import Tenant
 from app.models.user import User
-from app.services import uow
 from app.tenants.context import tenant_scope
 from tests.factories import api_token, csrf_token, login
 

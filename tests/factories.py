@@ -7,10 +7,11 @@ from itertools import count
 
 import pytest
 
+from app.core import uow
 from app.extensions import db
 from app.models.tenant import Tenant
 from app.models.user import User
-from app.services import uow, users
+from app.services import users
 from app.tenants.context import all_tenants, tenant_scope
 from app.tenants.provisioning import Branding, create_tenant
 

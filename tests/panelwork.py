@@ -8,10 +8,11 @@ from datetime import date
 
 import pytest
 
+from app.core import uow
 from app.extensions import db
 from app.models.case import Case
 from app.models.user import User
-from app.services import assignments, cases, panel, support, uow
+from app.services import assignments, cases, panel, support
 from app.services.actors import Actor
 from app.tenants.context import tenant_scope
 from tests.casework import District

@@ -8,11 +8,11 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
+from app.core import uow
 from app.extensions import db
 from app.models.tenant import Tenant
 from app.models.user import User
 from app.security.roles import TENANT_ROLE_KEYS
-from app.services import uow
 from app.services import workflow_config as configs
 from app.tenants.context import tenant_scope
 

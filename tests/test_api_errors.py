@@ -128,7 +128,8 @@ def test_a_page_no_list_can_have_is_a_422(admin):
 
 
 def test_an_unknown_track_kind_for_the_network_is_a_422(app, client):
-    from app.services import uow, users
+    from app.core import uow
+    from app.services import users
     from tests.factories import PASSWORD
 
     with app.app_context():

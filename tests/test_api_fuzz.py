@@ -36,6 +36,7 @@ from schemathesis.specs.openapi.checks import (
 from sqlalchemy import select
 
 from app import create_app
+from app.core import uow
 from app.extensions import db
 from app.models.assignment import Assignment
 from app.models.case import Case
@@ -45,7 +46,7 @@ from app.models.user import User
 from app.security import limits
 from app.security.identity import PlatformPrincipal
 from app.security.roles import TENANT_ROLE_KEYS
-from app.services import assignments, cases, network, panel, tokens, uow, users
+from app.services import assignments, cases, network, panel, tokens, users
 from app.services import workflow_config as configs
 from app.services.actors import Actor
 from app.tenants.context import tenant_scope

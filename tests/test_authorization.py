@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from app.core.uow import commit
 from app.security.matrix import MATRIX, PLATFORM, PUBLIC, TENANT, TENANT_PUBLIC
 from app.security.roles import PLATFORM_ROLE_KEYS, TENANT_ROLE_KEYS
 from app.services import users
-from app.services.uow import commit
 from tests.conftest import make_app
 from tests.factories import PASSWORD, api_token
 from tests.routes import calls, object_args, sign_in, values_in

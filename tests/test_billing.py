@@ -11,11 +11,11 @@ from datetime import timedelta
 
 import pytest
 
+from app.core import uow
 from app.extensions import db
 from app.models.base import utcnow
 from app.models.tenant import Tenant
 from app.security.matrix import MATRIX, TENANT, is_write
-from app.services import uow
 from tests.conftest import make_app
 from tests.routes import calls, object_args, sign_in, values_in
 

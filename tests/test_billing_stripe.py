@@ -8,10 +8,10 @@ import requests
 import stripe
 from sqlalchemy import select
 
+from app.core import uow
 from app.extensions import db
 from app.models.outbox import OutboxMessage
 from app.models.tenant import Tenant
-from app.services import uow
 from app.tenants.context import all_tenants
 from tests.conftest import make_app
 

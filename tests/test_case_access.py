@@ -6,10 +6,11 @@ import io
 
 import pytest
 
+from app.core import uow
 from app.extensions import db
 from app.models.case import Case
 from app.models.user import User
-from app.services import cases, support, uow, users
+from app.services import cases, support, users
 from app.tenants.context import tenant_scope
 from tests.casework import Api, Browser
 
@@ -201,7 +202,7 @@ def test_decline_with_a_reason_shows_the_reason_to_the_teacher(app, boston):
 def test_a_stored_upload_is_removed_when_its_work_rolls_back(app, boston):
     import os
 
-    from app.services import uow
+    from app.core import uow
     from app.services.storage import storage_for
 
     d, par_id, _ = boston

@@ -128,7 +128,8 @@ def test_a_toledo_intervention_case_reaches_panel_review(app, district, driver_c
 
 
 def test_consensus_reached_is_not_undone_by_a_member_joining_later(app, district, make_user):
-    from app.services import assignments, cases, uow
+    from app.core import uow
+    from app.services import assignments, cases
     from app.tenants.context import tenant_scope
 
     boston = district("boston", "boston_esp")

@@ -18,7 +18,7 @@ def test_each_step_of_a_case_mails_its_people_once(migrated, redis_url, smtp_ser
     port, inbox = smtp_server
     app = make_app(migrated, REDIS_URL=redis_url, MAIL_SUPPRESS_SEND=False, MAIL_PORT=port)
     with app.app_context():
-        from app.jobs.queues import redis_connection
+        from app.core.redis import redis_connection
 
         redis_connection().flushdb()
     boston = district("boston", "boston_esp")

@@ -15,10 +15,11 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
+from app.core import uow
 from app.extensions import db
 from app.models.case import Case
 from app.models.user import User
-from app.services import sso, uow
+from app.services import sso
 from app.tenants.context import tenant_scope
 from tests.casework import Api, Browser
 from tests.factories import csrf_token

@@ -18,12 +18,13 @@ from pathlib import Path
 import openpyxl
 from sqlalchemy import select
 
+from app.core import uow
 from app.exports.cells import FORMULA_STARTS
 from app.extensions import db
 from app.models.case import Case
 from app.models.export import EXPORT_KINDS
 from app.models.user import User
-from app.services import support, uow
+from app.services import support
 from app.tenants.context import tenant_scope
 from tests.casework import Browser
 from tests.test_exports import _export

@@ -98,9 +98,10 @@ def test_visit_logs_and_survey_results_export_as_csv(app, district, make_user, m
     import csv as csvlib
     from datetime import date as day
 
+    from app.core import uow
     from app.models.case import Case
     from app.models.user import User
-    from app.services import support, uow
+    from app.services import support
 
     pap = district("bostonpap", "boston_pap_2007")
     teacher = make_user(pap.tenant, "teacher", email="t@bps.org")

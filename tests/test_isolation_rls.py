@@ -7,10 +7,12 @@ from rq import SimpleWorker
 from sqlalchemy import event, select, text
 from sqlalchemy.orm import Session
 
+from app.core import outbox
+from app.core.redis import redis_connection
+from app.core.uow import commit
 from app.extensions import db
-from app.jobs import outbox, registry
-from app.jobs.queues import queue, redis_connection
-from app.services.uow import commit
+from app.jobs import registry
+from app.jobs.queues import queue
 from app.tenants import scoping
 from app.tenants.context import current_tenant_id, tenant_scope
 from tests.conftest import make_app
@@ -77,6 +79,7 @@ def test_rq_jobs_run_with_their_tenant_set(migrated, redis_url, make_tenant, mon
         seen.append((current_tenant_id(), setting.scalar(), users))
 
     monkeypatch.setitem(registry.JOBS, "test.probe", probe)
+    monkeypatch.setattr(outbox, "JOB_NAMES", outbox.JOB_NAMES | {"test.probe"})
     app = make_app(migrated, REDIS_URL=redis_url)
     alpha = make_tenant("alpha")
     bravo = make_tenant("bravo")

@@ -6,12 +6,13 @@ import pytest
 from rq import SimpleWorker
 from sqlalchemy import func, select
 
+from app.core.redis import redis_connection
+from app.core.uow import commit, rollback
 from app.extensions import db
-from app.jobs.queues import queue, redis_connection
+from app.jobs.queues import queue
 from app.jobs.relay import sweep
 from app.models.outbox import OutboxMessage, SentMail
 from app.services import users
-from app.services.uow import commit, rollback
 from app.tenants.context import all_tenants
 from tests.conftest import make_app
 
@@ -154,3 +155,26 @@ def test_a_failing_job_keeps_its_error_and_stays_retryable(migrated, make_tenant
     assert row.status == "pending"
     assert row.attempts == 1
     assert "ConnectionRefusedError" in row.last_error
+
+
+def test_every_job_the_outbox_may_ask_for_has_a_handler():
+    """The outbox's closed list of names and the registry's handlers are the same set."""
+    from app.core.outbox import JOB_NAMES
+    from app.jobs.registry import JOBS
+
+    assert set(JOBS) == JOB_NAMES
+
+
+def test_jobs_and_services_import_each_other_in_one_direction_only():
+    """Services stand on ``app.core``; nothing under ``app/services`` or ``app/core`` imports
+    ``app.jobs`` (the relay is named to the unit of work by the app factory)."""
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1] / "app"
+    found = []
+    for path in [*root.joinpath("services").rglob("*.py"), *root.joinpath("core").rglob("*.py")]:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("app.jobs"):
+                found.append(f"{path.relative_to(root)}:{node.lineno}")
+    assert found == []

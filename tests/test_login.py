@@ -130,9 +130,9 @@ def test_tokens_are_stored_hashed(app, client, make_tenant, make_user):
 
 
 def test_removing_a_role_ends_sessions_and_tokens(app, client, make_tenant, make_user):
+    from app.core.uow import commit
     from app.models.user import User
     from app.services import users
-    from app.services.uow import commit
 
     tenant = make_tenant("boston")
     person = make_user(tenant, "teacher", "coordinator")

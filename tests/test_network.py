@@ -11,11 +11,12 @@ import re
 import pytest
 from sqlalchemy import select
 
+from app.core import uow
 from app.extensions import db
 from app.models.audit import AuditEvent
 from app.models.base import TenantScoped
 from app.models.network import NetworkRelease, PrivacySpend
-from app.services import network, uow, users
+from app.services import network, users
 from app.services.actors import Actor
 from app.services.errors import ValidationFailed
 from app.tenants.context import all_tenants, tenant_scope

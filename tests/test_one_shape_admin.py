@@ -136,7 +136,7 @@ def test_a_page_number_beyond_any_list_is_an_empty_page(app, toledo, path):
 
 
 def test_a_page_number_beyond_the_districts_is_an_empty_page_for_operators(app):
-    from app.services import uow
+    from app.core import uow
     from app.services import users as user_service
 
     with app.app_context():

@@ -124,8 +124,8 @@ def _stored_files(app) -> set[Path]:
 
 
 def _ct_case(app, toledo, make_user, make_case):
+    from app.core import uow
     from app.models.case import Case
-    from app.services import uow
 
     teacher = make_user(toledo.tenant, "teacher")
     case = make_case(toledo.tenant, teacher, "intervention")

@@ -22,10 +22,11 @@ import pytest
 from authlib.integrations.requests_client import OAuth2Session
 from sqlalchemy import select
 
+from app.core import uow
 from app.extensions import db
 from app.models.sso import SsoSettings
 from app.security import outbound
-from app.services import sso, uow
+from app.services import sso
 from app.services.errors import ServiceError
 from app.tenants.context import tenant_scope
 from tests.factories import csrf_token, login

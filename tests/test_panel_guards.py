@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from datetime import date
 
+from app.core import uow
 from app.extensions import db
 from app.models.case import Case
 from app.models.user import User
-from app.services import panel, uow
+from app.services import panel
 from app.services.actors import Actor
 from app.tenants.context import tenant_scope
 from tests.casework import Api

@@ -7,10 +7,10 @@ from __future__ import annotations
 import re
 from datetime import date, timedelta
 
+from app.core import uow
 from app.extensions import db
 from app.models.case import Case
 from app.models.user import User
-from app.services import uow
 from app.tenants.context import tenant_scope
 from tests.casework import Api, Browser
 

@@ -28,11 +28,12 @@ from hypothesis.stateful import (
 )
 from sqlalchemy import delete, select
 
+from app.core import uow
 from app.extensions import db
 from app.models.case import Case
 from app.models.panel import AgendaItem, PanelMember, PanelSession
 from app.models.user import User
-from app.services import case_access, panel, panel_votes, uow, users
+from app.services import case_access, panel, panel_votes, users
 from app.services import panel_eligibility as eligibility
 from app.services import workflow_config as configs
 from app.services.actors import Actor

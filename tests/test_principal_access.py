@@ -8,10 +8,11 @@ import re
 
 import pytest
 
+from app.core import uow
 from app.extensions import db
 from app.models.case import Case
 from app.models.user import User
-from app.services import support, uow
+from app.services import support
 from app.services import workflow_config as configs
 from app.tenants.context import tenant_scope
 from app.workflows.presets import load_preset

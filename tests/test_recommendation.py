@@ -8,12 +8,13 @@ from html.parser import HTMLParser
 import pytest
 from sqlalchemy import func, select
 
+from app.core import uow
 from app.extensions import db
 from app.models.audit import AuditEvent
 from app.models.case import Case
 from app.models.support import Recommendation
 from app.models.user import User
-from app.services import support, uow
+from app.services import support
 from app.tenants.context import tenant_scope
 from tests.browser.conftest import browser, live_server  # noqa: F401 - fixtures of the browser test
 from tests.casework import Api, Browser

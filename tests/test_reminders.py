@@ -7,12 +7,12 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
+from app.core import uow
 from app.extensions import db
 from app.jobs.periodic import SCHEDULE
 from app.jobs.reminders import remind_due
 from app.models.case import Case, CaseDeadline
 from app.models.outbox import OutboxMessage
-from app.services import uow
 from app.tenants.context import all_tenants, tenant_scope
 
 

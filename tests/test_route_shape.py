@@ -37,10 +37,9 @@ def _breaches(path: Path) -> list[str]:
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("app.models"):
             found.append(f"line {node.lineno}: imports {node.module}")
-        if (
-            isinstance(node, ast.ImportFrom)
-            and node.module == "app.services"
-            and any(alias.name == "uow" for alias in node.names)
+        if isinstance(node, ast.ImportFrom) and (
+            (node.module or "").startswith("app.core.uow")
+            or (node.module == "app.core" and any(a.name == "uow" for a in node.names))
         ):
             found.append(f"line {node.lineno}: imports the unit of work")
         if (
@@ -75,7 +74,7 @@ def test_the_reading_finds_a_breach():
     """The check can fail: a module that queries and commits is named."""
     sample = BLUEPRINTS / "_sample_for_the_shape_test.py"
     sample.write_text(
-        "from app.models.case import Case\nfrom app.services import uow\n"
+        "from app.models.case import Case\nfrom app.core import uow\n"
         "@bp.get('/x')\ndef x():\n    db.session.get(Case, 1)\n    uow.commit()\n"
     )
     try:

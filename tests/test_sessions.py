@@ -8,11 +8,11 @@ from datetime import timedelta
 
 from sqlalchemy import select, update
 
+from app.core.uow import commit
 from app.extensions import db
 from app.models.base import utcnow
 from app.models.user import PasswordReset, User
 from app.services import users
-from app.services.uow import commit
 from app.tenants.context import tenant_scope
 from tests.conftest import make_app
 from tests.factories import PASSWORD, api_token, csrf_token, login

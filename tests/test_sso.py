@@ -12,11 +12,12 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from sqlalchemy import select, text
 
+from app.core import uow
 from app.extensions import db
 from app.models.audit import AuditEvent
 from app.models.sso import SsoSettings
 from app.models.user import User
-from app.services import sso, uow
+from app.services import sso
 from app.services.errors import ServiceError
 from app.tenants.context import tenant_scope
 from tests.factories import PASSWORD, csrf_token

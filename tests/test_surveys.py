@@ -9,10 +9,11 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, inspect, select
 
+from app.core import uow
 from app.extensions import db
 from app.models.outbox import OutboxMessage
 from app.models.survey import SurveyInvitation, SurveyResponse
-from app.services import surveys, uow
+from app.services import surveys
 from app.services.actors import Actor
 from app.tenants.context import all_tenants, tenant_scope
 from tests.casework import Api

@@ -12,11 +12,12 @@ from datetime import date, timedelta
 
 import pytest
 
+from app.core import uow
 from app.extensions import db
 from app.models.case import Case
 from app.models.support import Visit
 from app.models.user import User
-from app.services import assignments, cases, support, uow
+from app.services import assignments, cases, support
 from app.tenants.context import tenant_scope
 from app.workflows import validate
 from app.workflows.presets import load_preset

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from app.core import uow
 from app.extensions import db
 from app.models.audit import AuditEvent
 from app.models.case import Case
 from app.models.outbox import OutboxMessage
-from app.services import uow
 from app.services import workflow_config as configs
 from app.tenants.context import all_tenants, tenant_scope
 from tests.factories import api_token, csrf_token, login

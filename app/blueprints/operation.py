@@ -26,8 +26,8 @@ from typing import Generic, TypeVar
 from flask import Flask, make_response, session
 from sqlalchemy.exc import DataError, IntegrityError
 
+from app.core import uow
 from app.extensions import db
-from app.services import uow
 from app.services.errors import Conflict, ServiceError, ValidationFailed
 
 T = TypeVar("T")

@@ -37,8 +37,9 @@ def deadline_reminders() -> int:
 
 def survey_reminders() -> int:
     """Remind, once a week, the people who have not answered an open survey."""
+    from app.core import uow
     from app.jobs.worker import worker_app
-    from app.services import surveys, uow
+    from app.services import surveys
     from app.tenants.context import all_tenants
 
     with worker_app().app_context():
@@ -50,8 +51,9 @@ def survey_reminders() -> int:
 
 def expired_exports() -> int:
     """Delete export files whose download link has expired."""
+    from app.core import uow
     from app.jobs.worker import worker_app
-    from app.services import exports, uow
+    from app.services import exports
     from app.tenants.context import all_tenants
 
     with worker_app().app_context():
@@ -75,7 +77,7 @@ def run_scheduler(app) -> None:
 
     from rq.cron import CronScheduler
 
-    from app.jobs.queues import redis_connection
+    from app.core.redis import redis_connection
 
     with app.app_context():
         scheduler = CronScheduler(connection=redis_connection(), name="parley-scheduler")

@@ -2,21 +2,15 @@
 
 from __future__ import annotations
 
-from flask import current_app
 from redis import Redis
 from rq import Queue, Retry
 from rq.job import Job
 
+from app.core.redis import redis_connection
 from app.models.outbox import OutboxMessage
 
 #: Back-off between attempts; after the last one the job lands in RQ's failed registry.
 RETRY = Retry(max=4, interval=[10, 60, 300, 900])
-
-
-def redis_connection() -> Redis:
-    return Redis.from_url(
-        current_app.config["REDIS_URL"], socket_connect_timeout=2, socket_timeout=5
-    )
 
 
 def queue(name: str, connection: Redis | None = None) -> Queue:

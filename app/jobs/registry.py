@@ -1,4 +1,4 @@
-"""The jobs the outbox may ask for, by name. A closed list: no dotted paths from data."""
+"""Each job the outbox may ask for (``app.core.outbox.JOB_NAMES``) and its handler."""
 
 from __future__ import annotations
 

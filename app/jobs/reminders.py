@@ -6,8 +6,8 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
+from app.core import outbox
 from app.extensions import db
-from app.jobs import outbox
 from app.models.base import utcnow
 from app.models.case import Case, CaseDeadline
 from app.tenants.context import all_tenants
@@ -52,7 +52,7 @@ def remind_due(today: date | None = None) -> int:
                 queue="mail",
             )
         count = len(due)
-    from app.services.uow import commit
+    from app.core.uow import commit
 
     commit()
     return count

@@ -38,7 +38,8 @@ class AppWorker(SimpleWorker):
 
 def run_worker(app: Flask, *, burst: bool = False) -> bool:
     """Work the configured queues. ``--with-scheduler`` is what makes retries happen."""
-    from app.jobs.queues import queue, redis_connection
+    from app.core.redis import redis_connection
+    from app.jobs.queues import queue
 
     with app.app_context():
         connection = redis_connection()

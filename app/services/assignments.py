@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
+from app.core import outbox
 from app.extensions import db
-from app.jobs import outbox
 from app.models.assignment import Assignment, AssignmentReview
 from app.models.base import utcnow
 from app.models.case import Case

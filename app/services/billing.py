@@ -12,8 +12,8 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import Select, select
 
+from app.core import outbox
 from app.extensions import db
-from app.jobs import outbox
 from app.models.base import utcnow
 from app.models.billing import StripeEvent
 from app.models.tenant import Tenant

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from app.jobs import outbox
+from app.core import outbox
 from app.models.base import utcnow
 from app.models.case import Case, CaseDeadline
 from app.workflows import (

@@ -177,7 +177,8 @@ def _advance(case: Case, actor: User, steps: int) -> None:
 def join_network() -> None:
     """The demo districts join the network (Boston named, the others anonymous) and publish
     this school year's release, so the analyst's page has real members beside samples."""
-    from app.services import network, uow
+    from app.core import uow
+    from app.services import network
 
     for district in DEMO_DISTRICTS:
         tenant = db.session.execute(select(Tenant).where(Tenant.slug == district.slug)).scalar_one()

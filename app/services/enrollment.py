@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
+from app.core import outbox
 from app.extensions import db
-from app.jobs import outbox
 from app.models.case import Case
 from app.models.user import User
 from app.security.emails import InvalidEmail, checked_email

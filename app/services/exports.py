@@ -14,9 +14,9 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import select
 
+from app.core import outbox
 from app.exports.cells import append_row, csv_writer
 from app.extensions import db
-from app.jobs import outbox
 from app.models.base import TenantScoped, utcnow
 from app.models.export import EXPORT_KINDS, ExportJob
 from app.models.user import User

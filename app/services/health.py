@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import text
 
+from app.core.redis import redis_connection
 from app.extensions import db
 
 
@@ -19,8 +20,6 @@ def database() -> str:
 
 def redis() -> str:
     """``ok``, or the kind of error Redis gave."""
-    from app.jobs.queues import redis_connection
-
     try:
         redis_connection().ping()
         return "ok"

@@ -19,8 +19,8 @@ from datetime import date
 from flask import current_app
 from sqlalchemy import select
 
+from app.core import outbox
 from app.extensions import db
-from app.jobs import outbox
 from app.models.base import utcnow
 from app.models.case import Case
 from app.models.network import NetworkMembership, NetworkRelease, PrivacySpend

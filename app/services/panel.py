@@ -11,8 +11,8 @@ from datetime import date
 
 from sqlalchemy import func, select
 
+from app.core import outbox
 from app.extensions import db
-from app.jobs import outbox
 from app.models.case import Case
 from app.models.panel import AgendaItem, Attendance, Ballot, PanelMember, PanelSession, Recusal
 from app.models.user import User

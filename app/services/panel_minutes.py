@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import BinaryIO
 
-from app.jobs import outbox
+from app.core import outbox
 from app.models.panel import AgendaItem, PanelMember, PanelSession
 from app.models.user import User
 from app.services import audit, panel, panel_votes

@@ -13,8 +13,8 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import select, update
 
+from app.core import outbox
 from app.extensions import db
-from app.jobs import outbox
 from app.models.base import utcnow
 from app.models.user import PasswordReset, User
 from app.security.digests import digest, new_secret

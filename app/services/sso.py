@@ -29,13 +29,14 @@ from joserfc.errors import ClaimError, JoseError
 from joserfc.jwk import KeySet
 from sqlalchemy import select
 
+from app.core import uow
 from app.extensions import db
 from app.models.sso import NEW_USER_POLICIES, SsoSettings
 from app.models.user import User
 from app.security import outbound
 from app.security.emails import InvalidEmail, checked_email
 from app.security.encryption import DecryptionFailed, seal, unseal
-from app.services import audit, uow, users
+from app.services import audit, users
 from app.services.actors import Actor
 from app.services.errors import NotFound, ServiceError, ValidationFailed
 from app.tenants.context import tenant_scope

@@ -18,9 +18,11 @@ import unicodedata
 import uuid
 import zipfile
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, Protocol
 
+from app.core import uow
 from app.services.errors import NotFound, ServiceError, ValidationFailed
 
 if TYPE_CHECKING:
@@ -286,10 +288,9 @@ def max_upload_bytes(app: Flask) -> int:
 
 def save_upload(app: Flask, tenant_id: int, stream: BinaryIO, original_name: str) -> StoredFile:
     """Store an upload within the unit of work: capped at :func:`max_upload_bytes`, and
-    deleted again if the work rolls back (``uow.remove_on_rollback``), so a refused
+    deleted again if the work rolls back (``uow.undo_on_rollback``), so a refused
     request never leaves its file on disk."""
-    from app.services.uow import remove_on_rollback
-
-    stored = storage_for(app).save(tenant_id, stream, original_name, max_upload_bytes(app))
-    remove_on_rollback(tenant_id, stored.key)
+    store = storage_for(app)
+    stored = store.save(tenant_id, stream, original_name, max_upload_bytes(app))
+    uow.undo_on_rollback(partial(store.delete, tenant_id, stored.key))
     return stored

@@ -10,8 +10,8 @@ from typing import BinaryIO
 
 from sqlalchemy import select
 
+from app.core import outbox
 from app.extensions import db
-from app.jobs import outbox
 from app.models.base import utcnow
 from app.models.case import Case
 from app.models.support import Evidence, Goal, Recommendation, Visit

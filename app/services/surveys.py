@@ -18,8 +18,8 @@ from datetime import date, timedelta
 from flask import current_app
 from sqlalchemy import func, select, update
 
+from app.core import outbox
 from app.extensions import db
-from app.jobs import outbox
 from app.models.case import Case
 from app.models.survey import SurveyInvitation, SurveyResponse, SurveyRound
 from app.models.user import User

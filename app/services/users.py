@@ -8,14 +8,14 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import Select, func, select
 
+from app.core import outbox, uow
 from app.extensions import db
-from app.jobs import outbox
 from app.models.base import utcnow
 from app.models.user import PlatformUser, RoleGrant, User
 from app.security.emails import InvalidEmail, checked_email, lookup_form
 from app.security.passwords import hash_password, password_problems, verify_password
 from app.security.roles import PLATFORM_ROLE_KEYS, TENANT_ROLE_KEYS
-from app.services import audit, uow
+from app.services import audit
 from app.services.actors import Actor
 from app.services.errors import Conflict, ServiceError, ValidationFailed
 from app.tenants.context import tenant_scope

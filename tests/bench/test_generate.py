@@ -12,9 +12,10 @@ import hashlib
 import pytest
 from sqlalchemy import select, text
 
+from app.core import uow
 from app.extensions import db
 from app.models.case import Case
-from app.services import uow, users
+from app.services import users
 from app.tenants.context import tenant_scope
 from bench.db import Urls
 from bench.generate import DistrictSpec, Scale, generate, network_specs

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from app.services import network, uow, users
+from app.core import uow
+from app.services import network, users
 from app.services.actors import Actor
 from app.tenants.context import all_tenants, tenant_scope
 from tests.factories import PASSWORD

@@ -7,9 +7,10 @@ from datetime import date
 
 import pytest
 
+from app.core import uow
 from app.extensions import db
 from app.models.case import Case
-from app.services import panel, uow
+from app.services import panel
 from app.services.actors import Actor
 from app.tenants.context import tenant_scope
 from tests.casework import Api

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from app.core import uow
 from app.extensions import db
 from app.models.case import Case
 from app.models.user import User
-from app.services import uow, users
+from app.services import users
 from app.tenants.context import tenant_scope
 from tests.factories import PASSWORD
 

@@ -17,12 +17,13 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
+from app.core import uow
 from app.extensions import db
 from app.models.case import Case
 from app.models.network import NetworkRelease
 from app.models.panel import AgendaItem, PanelSession
 from app.reports.annual import school_year
-from app.services import imports, network, uow, users
+from app.services import imports, network, users
 from app.services import workflow_config as configs
 from app.services.actors import Actor
 from app.tenants.context import all_tenants, tenant_scope

@@ -68,7 +68,7 @@ def submit(case, form, form_key: str, act, done):
     from flask import flash, redirect, url_for
 
     from app.blueprints.operation import attempt
-    from app.services import uow
+    from app.core import uow
     from app.services.case_access import visible_case
 
     if not form.validate_on_submit():

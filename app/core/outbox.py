@@ -9,15 +9,30 @@ from app.models.outbox import OutboxMessage
 
 _PENDING_KEY = "parley_outbox_ids"
 
+#: The jobs the outbox may ask for, by name: a closed list, so no dotted path comes from
+#: data. ``app.jobs.registry`` maps each to its handler (a test holds the two equal).
+JOB_NAMES = frozenset(
+    {
+        "mail.welcome",
+        "mail.case_notice",
+        "mail.survey_invitation",
+        "mail.billing_notice",
+        "mail.password_reset",
+        "mail.account_locked",
+        "exports.minutes",
+        "exports.build",
+        "network.release",
+        "billing.create_customer",
+    }
+)
+
 
 def add(job: str, payload: dict, *, tenant_id: int | None, queue: str = "default") -> OutboxMessage:
     """Record a job to run once the current transaction commits.
 
     ``payload`` carries ids only: the job reads what it needs under its tenant.
     """
-    from app.jobs.registry import JOBS
-
-    if job not in JOBS:
+    if job not in JOB_NAMES:
         raise KeyError(f"unknown job {job!r}")
     message = OutboxMessage(
         id=str(uuid.uuid4()), tenant_id=tenant_id, job=job, queue=queue, payload=payload

@@ -1,0 +1,43 @@
+"""The end of a unit of work: commit once, then hand the outbox to the relay."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from flask import Flask, current_app
+
+from app.core import outbox
+from app.extensions import db
+
+_UNDO_KEY = "parley_undo_on_rollback"
+_RELAY_KEY = "parley.relay"
+
+
+def init_app(app: Flask, relay: Callable[[list[str]], object]) -> None:
+    """Name the relay that takes committed outbox rows (the jobs package provides it)."""
+    app.extensions[_RELAY_KEY] = relay
+
+
+def undo_on_rollback(undo: Callable[[], None]) -> None:
+    """Run ``undo`` if this unit of work rolls back: a file stored during it is deleted."""
+    db.session.info.setdefault(_UNDO_KEY, []).append(undo)
+
+
+def commit() -> None:
+    """Commit the session; the outbox rows it carried are relayed after the commit.
+
+    The relay runs after the commit on purpose: a job must never see (or send
+    mail about) a change that was rolled back.
+    """
+    db.session.commit()
+    db.session.info.pop(_UNDO_KEY, None)
+    ids = outbox.take_pending_ids()
+    if ids:
+        current_app.extensions[_RELAY_KEY](ids)
+
+
+def rollback() -> None:
+    db.session.rollback()
+    outbox.forget_pending_ids()
+    for undo in db.session.info.pop(_UNDO_KEY, []):
+        undo()
