@@ -92,7 +92,7 @@ def toledo_panel(app, district, make_user):
             if key == "admin4":
                 row.school = "Lincoln Elementary"
             side = "teachers" if key.startswith("teacher") else "administrators"
-            ids[key] = panel.save_member(
+            ids[key] = panel.seats.save_member(
                 row, side, key == "teacher1", None, None, Actor.system()
             ).id
         uow.commit()

@@ -32,7 +32,7 @@ def _support_record(app, tenant: Tenant, case, people: dict[str, User]) -> None:
     import io
 
     from app.models.case import Case
-    from app.services import assignments, panel, panel_minutes, roster, support
+    from app.services import assignments, panel, roster, support
     from app.services.actors import Actor
 
     with app.app_context(), tenant_scope(tenant.id):
@@ -50,8 +50,8 @@ def _support_record(app, tenant: Tenant, case, people: dict[str, User]) -> None:
         )
         support.add_goal(row, ct, "Plan lessons around student work")
         support.add_evidence(row, ct, "Lesson plan", [], (io.BytesIO(PDF), "plan.pdf"))
-        session = panel.schedule(date.today(), "Central office", Actor.system())
-        panel_minutes.request_minutes_pdf(session, Actor.system())
+        session = panel.sessions.schedule(date.today(), "Central office", Actor.system())
+        panel.minutes.request_minutes_pdf(session, Actor.system())
         uow.commit()  # without Redis the export runs inline, after the commit
 
 

@@ -110,11 +110,13 @@ def _seed_caller(app, toledo_panel, make_user) -> tuple[int, dict[str, list]]:
         for action in ("begin_intake", "accept"):
             cases.apply(own, action, coordinator)
         assignments.propose(own, me, coordinator)
-        seat = panel.save_member(me, "teachers", False, None, None, Actor.system())
-        session = panel.schedule(date.today(), "Central office", Actor.system())
-        panel.add_to_agenda(session, db.session.get(Case, toledo_panel.case_id), Actor.system())
+        seat = panel.seats.save_member(me, "teachers", False, None, None, Actor.system())
+        session = panel.sessions.schedule(date.today(), "Central office", Actor.system())
+        panel.sessions.add_to_agenda(
+            session, db.session.get(Case, toledo_panel.case_id), Actor.system()
+        )
         for member_id in [*toledo_panel.member_ids.values(), seat.id]:
-            panel.set_attendance(
+            panel.sessions.set_attendance(
                 session, db.session.get(PanelMember, member_id), True, Actor.system()
             )
         uow.commit()

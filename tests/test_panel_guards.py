@@ -18,8 +18,8 @@ from tests.factories import csrf_token
 
 def _agenda(app, setup) -> int:
     with app.app_context(), tenant_scope(setup.district.tenant.id):
-        session = panel.schedule(date.today(), None, Actor.system())
-        panel.add_to_agenda(session, db.session.get(Case, setup.case_id), Actor.system())
+        session = panel.sessions.schedule(date.today(), None, Actor.system())
+        panel.sessions.add_to_agenda(session, db.session.get(Case, setup.case_id), Actor.system())
         uow.commit()
         return session.id
 

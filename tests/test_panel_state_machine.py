@@ -33,11 +33,11 @@ from app.extensions import db
 from app.models.case import Case
 from app.models.panel import AgendaItem, PanelMember, PanelSession
 from app.models.user import User
-from app.services import case_access, panel, panel_votes, users
-from app.services import panel_eligibility as eligibility
+from app.services import case_access, panel, users
 from app.services import workflow_config as configs
 from app.services.actors import Actor
 from app.services.errors import ServiceError
+from app.services.panel import eligibility
 from app.tenants.context import tenant_scope
 from app.workflows import decision as rules_engine
 from tests.fuzzing import EXPLORE
@@ -88,14 +88,16 @@ def _machine(app, setup, people: dict[str, int], parties: set[str], same_school:
                     user, sorted(roles | ({"panel_member"} if self.roles[key] else set()))
                 )
             for key, side in self.seats.items():
-                panel.save_member(self._user(key), side, key == "teacher1", None, None, SYSTEM)
+                panel.seats.save_member(
+                    self._user(key), side, key == "teacher1", None, None, SYSTEM
+                )
             case = db.session.get(Case, setup.case_id)
             case.state, case.panel_review_open, case.closed_at = "panel_review", True, None
             uow.commit()
-            session = panel.schedule(date.today(), None, SYSTEM)
-            self.item_id = panel.add_to_agenda(session, case, SYSTEM).id
+            session = panel.sessions.schedule(date.today(), None, SYSTEM)
+            self.item_id = panel.sessions.add_to_agenda(session, case, SYSTEM).id
             for key in self.present:
-                panel.set_attendance(session, self._member(key), True, SYSTEM)
+                panel.sessions.set_attendance(session, self._member(key), True, SYSTEM)
             uow.commit()
 
         @property
@@ -148,7 +150,7 @@ def _machine(app, setup, people: dict[str, int], parties: set[str], same_school:
         @rule(key=st.sampled_from(names), side=st.sampled_from(["teachers", "administrators"]))
         def seat(self, key, side):
             done = self._attempt(
-                lambda: panel.save_member(self._user(key), side, False, None, None, SYSTEM)
+                lambda: panel.seats.save_member(self._user(key), side, False, None, None, SYSTEM)
             )
             assert done == self.roles[key]
             if done:
@@ -163,7 +165,7 @@ def _machine(app, setup, people: dict[str, int], parties: set[str], same_school:
                 return
             ended = date.today() - timedelta(days=1)
             assert self._attempt(
-                lambda: panel.save_member(
+                lambda: panel.seats.save_member(
                     self._user(key), member.constituency, False, None, ended, SYSTEM
                 )
             )
@@ -176,7 +178,9 @@ def _machine(app, setup, people: dict[str, int], parties: set[str], same_school:
             if member is None:
                 return
             session = self.item.session
-            done = self._attempt(lambda: panel.set_attendance(session, member, present, SYSTEM))
+            done = self._attempt(
+                lambda: panel.sessions.set_attendance(session, member, present, SYSTEM)
+            )
             assert done == (key in self.seats and self.roles[key])
             if done:
                 (self.present.add if present else self.present.discard)(key)
@@ -185,7 +189,9 @@ def _machine(app, setup, people: dict[str, int], parties: set[str], same_school:
         @rule(key=st.sampled_from(names))
         def declare_conflict(self, key):
             done = self._attempt(
-                lambda: panel.declare_conflict(self.item, self._user(key), "I know them", SYSTEM)
+                lambda: panel.sessions.declare_conflict(
+                    self.item, self._user(key), "I know them", SYSTEM
+                )
             )
             assert done == (key in self.seats and self.roles[key])
             if done:
@@ -195,7 +201,7 @@ def _machine(app, setup, people: dict[str, int], parties: set[str], same_school:
         @precondition(lambda self: not self.closed)
         @rule(key=st.sampled_from(names), option=st.sampled_from(OPTIONS))
         def vote(self, key, option):
-            done = self._attempt(lambda: panel_votes.cast(self.item, self._user(key), option))
+            done = self._attempt(lambda: panel.ballots.cast(self.item, self._user(key), option))
             may = key in self.eligible() and len(self.eligible()) >= self.quorum
             assert done == may, (key, option, self.eligible())
             if done:
@@ -205,7 +211,7 @@ def _machine(app, setup, people: dict[str, int], parties: set[str], same_school:
         @rule()
         def close(self):
             coordinator = db.session.get(User, setup.district.people["coordinator"].id)
-            assert self._attempt(lambda: panel_votes.close(self.item, coordinator))
+            assert self._attempt(lambda: panel.ballots.close(self.item, coordinator))
             self.closed = True
             item = self.item
             rules = configs.config_of(item.case.workflow_version).panel
@@ -238,7 +244,7 @@ def _machine(app, setup, people: dict[str, int], parties: set[str], same_school:
         def vote_after_the_close(self, key, option):
             """A closed vote takes no ballot, and its record does not move."""
             tally = dict(self.item.tally)
-            assert not self._attempt(lambda: panel_votes.cast(self.item, self._user(key), option))
+            assert not self._attempt(lambda: panel.ballots.cast(self.item, self._user(key), option))
             assert self.item.tally == tally
 
         # After every step ---------------------------------------------------------------

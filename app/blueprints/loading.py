@@ -119,7 +119,7 @@ def agenda_item_or_404(panel_session_id: int, case_id: int) -> tuple[PanelSessio
     row = panel_session_or_404(panel_session_id)
     get_or_404(Case, case_id)
     try:
-        return row, panel.get_item(row, case_id)
+        return row, panel.sessions.get_item(row, case_id)
     except ServiceError:
         abort(404)
 

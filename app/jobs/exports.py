@@ -10,7 +10,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models.panel import PanelSession
 from app.models.tenant import Tenant
-from app.services import minutes_pdf, panel_minutes
+from app.services import minutes_pdf, panel
 from app.services.storage import storage_for
 
 
@@ -22,7 +22,7 @@ def build_minutes(payload: dict, message_id: str) -> None:
     if session is None:
         return
     tenant = db.session.get(Tenant, session.tenant_id)
-    pdf = minutes_pdf.render(panel_minutes.minutes(session), tenant.name)
+    pdf = minutes_pdf.render(panel.minutes.minutes(session), tenant.name)
     store = storage_for(current_app)
     stored = store.save(
         tenant.id, io.BytesIO(pdf), f"minutes-{session.meets_on}.pdf", max(len(pdf), 1)

@@ -37,8 +37,8 @@ def seen_as_principal(user: User) -> ColumnElement[bool]:
 
 def _packets_for(user: User) -> Select:
     """Cases whose packet a panel member reads: the query form of the panel's eligibility
-    rules (``panel_eligibility.packet_case_ids``), so lists and the case page agree."""
-    from app.services.panel_eligibility import packet_case_ids
+    rules (``panel.eligibility.packet_case_ids``), so lists and the case page agree."""
+    from app.services.panel.eligibility import packet_case_ids
 
     return packet_case_ids(user)
 

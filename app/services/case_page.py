@@ -14,7 +14,7 @@ from app.services import assignments, case_lists, cases, roster, support
 from app.services import workflow_config as configs
 from app.services.assignment_ranking import Suggestion
 from app.services.case_permissions import Sections, principal_evaluates, sections
-from app.services.panel_votes import option_label
+from app.services.panel.ballots import option_label
 from app.workflows import ActionOption, ProgramConfig, Track
 
 

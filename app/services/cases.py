@@ -103,7 +103,7 @@ def relations(case: Case, user: User) -> frozenset[str]:
     if case.principal_id is not None and user.id == case.principal_id:
         found.add("case_principal")
     if "panel_member" in user.roles:
-        from app.services.panel import panel_relations
+        from app.services.panel.sessions import panel_relations
 
         found |= panel_relations(case, user)
     return frozenset(found)
@@ -176,7 +176,7 @@ def support_record(case: Case, today: date) -> SupportRecord:
 
 
 def _panel_decided(case: Case) -> bool:
-    from app.services.panel import panel_decided
+    from app.services.panel.sessions import panel_decided
 
     return panel_decided(case)
 

@@ -14,16 +14,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models.case import Case
 from app.models.user import User
-from app.services import (
-    assignments,
-    cases,
-    final_approval,
-    panel,
-    panel_eligibility,
-    panel_votes,
-    support,
-    users,
-)
+from app.services import assignments, cases, panel, support, users
 from app.services.actors import Actor
 from app.services.people import holders
 from app.workflows import ProgramConfig
@@ -35,7 +26,7 @@ def seat_panel(
     tenant_id: int, config: ProgramConfig, first: User, domain: str, password: str
 ) -> list[User]:
     """Fill every configured seat: the demo panel member, then generated colleagues."""
-    if config.panel is None or panel.members():
+    if config.panel is None or panel.seats.members():
         return []
     seated, number = [], 1
     for key, constituency in config.panel.constituencies.items():
@@ -55,7 +46,7 @@ def seat_panel(
             number += 1
             # Co-chairs: the first seat of each side; otherwise the very first seat.
             chair = seat == 0 if config.panel.chair == "co_chairs" else not seated
-            panel.save_member(person, key, chair, None, None, _SYSTEM)
+            panel.seats.save_member(person, key, chair, None, None, _SYSTEM)
             seated.append(person)
     return seated
 
@@ -101,20 +92,20 @@ def decide_a_case(
     )
     if case.state != "panel_review" and not case.panel_review_open:
         return
-    session = panel.schedule(date.today(), "Central office", _SYSTEM)
-    item = panel.add_to_agenda(session, case, _SYSTEM)
-    for member in panel.members():
-        panel.set_attendance(session, member, True, _SYSTEM)
+    session = panel.sessions.schedule(date.today(), "Central office", _SYSTEM)
+    item = panel.sessions.add_to_agenda(session, case, _SYSTEM)
+    for member in panel.seats.members():
+        panel.sessions.set_attendance(session, member, True, _SYSTEM)
     option = rating if rating in track.ballot_options else track.ballot_options[0]
     for person_seated in seated:
-        facts = panel_eligibility.facts_for(item)
-        if panel_eligibility.standing(facts, person_seated).may_vote:
-            panel_votes.cast(item, person_seated, option)
-    panel_votes.close(item, coordinator)
+        facts = panel.eligibility.facts_for(item)
+        if panel.eligibility.standing(facts, person_seated).may_vote:
+            panel.ballots.cast(item, person_seated, option)
+    panel.ballots.close(item, coordinator)
     if not approve:
         return
-    outcomes = final_approval.approval_outcomes(case)
-    final_approval.final_decision(
+    outcomes = panel.approval.approval_outcomes(case)
+    panel.approval.final_decision(
         case,
         person["final_authority"],
         True,

@@ -337,13 +337,13 @@ def _public_ballots(tenant_id: int) -> frozenset[tuple[int, int]]:
     """(agenda item, member) of each ballot the panel's own pages show by name: only those
     of closed votes whose configuration makes ballots public. Every other ballot is sealed."""
     from app.models.panel import AgendaItem
-    from app.services import panel_votes
+    from app.services import panel
 
     closed = db.session.execute(
         select(AgendaItem).where(AgendaItem.tenant_id == tenant_id, AgendaItem.status == "closed")
     ).scalars()
     return frozenset(
-        (item.id, member.id) for item in closed for member, _ in panel_votes.public_ballots(item)
+        (item.id, member.id) for item in closed for member, _ in panel.ballots.public_ballots(item)
     )
 
 

@@ -10,7 +10,7 @@ from reportlab.lib.styles import getSampleStyleSheet
 from reportlab.lib.units import inch
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer
 
-from app.services.panel_minutes import Minutes
+from app.services.panel.minutes import Minutes
 
 
 def render(minutes: Minutes, district: str) -> bytes:

@@ -30,10 +30,10 @@ def _sign_in(page, base, slug, email):
 def test_chair_decides_and_the_superintendent_approves(app, live_server, browser, toledo_panel):
     setup = toledo_panel
     with app.app_context(), tenant_scope(setup.district.tenant.id):
-        session = panel.schedule(date.today(), "Board room", Actor.system())
-        panel.add_to_agenda(session, db.session.get(Case, setup.case_id), Actor.system())
-        for member in panel.members():
-            panel.set_attendance(session, member, True, Actor.system())
+        session = panel.sessions.schedule(date.today(), "Board room", Actor.system())
+        panel.sessions.add_to_agenda(session, db.session.get(Case, setup.case_id), Actor.system())
+        for member in panel.seats.members():
+            panel.sessions.set_attendance(session, member, True, Actor.system())
         uow.commit()
         sid = session.id
     for key in ("teacher2", "teacher3", "teacher4", "teacher5", "admin1"):

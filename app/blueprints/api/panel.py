@@ -28,9 +28,9 @@ from app.blueprints.loading import (
     panel_session_or_404,
     user_or_404,
 )
-from app.services import final_approval, panel, panel_votes
-from app.services import panel_eligibility as eligibility
+from app.services import panel
 from app.services.actors import current_actor
+from app.services.panel import eligibility
 
 
 def _session_body(row) -> dict:
@@ -38,8 +38,8 @@ def _session_body(row) -> dict:
     user = current_user.user
     roster = eligibility.seated_roster(row)
     seen = eligibility.sees_session(user, row, roster)
-    items = panel.visible_items(row, user) if seen else []
-    counts = panel.ballot_counts([i.id for i in items])
+    items = panel.sessions.visible_items(row, user) if seen else []
+    counts = panel.sessions.ballot_counts([i.id for i in items])
     body = {
         "id": row.id,
         "meets_on": row.meets_on,
@@ -58,7 +58,7 @@ def _session_body(row) -> dict:
                 "outcome": i.outcome,
                 "option": i.option,
                 "decided_by": i.decided_by,
-                "decision": panel_votes.decision_words(i),
+                "decision": panel.ballots.decision_words(i),
                 "tally": i.tally,
                 "tally_by_constituency": i.tally_by_constituency,
                 "votes_needed": i.votes_needed,
@@ -75,7 +75,9 @@ def _session_body(row) -> dict:
     "Panel members and where the panel differs from its rules", response=PanelMemberListSchema
 )
 def panel_members():
-    return PanelMemberListSchema().dump({"items": panel.members(), "balance": panel.balance()})
+    return PanelMemberListSchema().dump(
+        {"items": panel.seats.members(), "balance": panel.seats.balance()}
+    )
 
 
 @bp.post("/t/<tenant_slug>/panel-members")
@@ -87,7 +89,7 @@ def panel_members():
 )
 def panel_member_save():
     data = load(PanelMemberInSchema())
-    row = panel.save_member(
+    row = panel.seats.save_member(
         user_or_404(data["user_id"]),
         data["constituency"],
         data["is_chair"],
@@ -101,7 +103,7 @@ def panel_member_save():
 @bp.get("/t/<tenant_slug>/panel-sessions")
 @documented("Panel sessions, newest first", response=PanelSessionListSchema)
 def panel_sessions():
-    return {"items": [_session_body(r) for r in panel.sessions(current_user.user)]}
+    return {"items": [_session_body(r) for r in panel.sessions.sessions(current_user.user)]}
 
 
 @bp.post("/t/<tenant_slug>/panel-sessions")
@@ -110,7 +112,7 @@ def panel_sessions():
 )
 def panel_session_create():
     data = load(PanelSessionInSchema())
-    row = panel.schedule(data["meets_on"], data["location"], current_actor())
+    row = panel.sessions.schedule(data["meets_on"], data["location"], current_actor())
     return _session_body(row), 201
 
 
@@ -133,7 +135,7 @@ def panel_session_get(panel_session_id: int):
 def panel_agenda_add(panel_session_id: int):
     row = panel_session_or_404(panel_session_id)
     data = load(AgendaInSchema())
-    panel.add_to_agenda(row, case_or_404(data["case_id"]), current_actor())
+    panel.sessions.add_to_agenda(row, case_or_404(data["case_id"]), current_actor())
     return _session_body(row), 201
 
 
@@ -144,7 +146,7 @@ def panel_agenda_add(panel_session_id: int):
 def panel_attendance(panel_session_id: int):
     row = panel_session_or_404(panel_session_id)
     data = load(AttendanceInSchema())
-    panel.set_attendance(
+    panel.sessions.set_attendance(
         row, panel_member_or_404(data["member_id"]), data["present"], current_actor()
     )
     return _session_body(row)
@@ -161,7 +163,7 @@ def panel_attendance(panel_session_id: int):
 def panel_ballot(panel_session_id: int, case_id: int):
     _, item = agenda_item_or_404(panel_session_id, case_id)
     data = load(BallotInSchema())
-    panel_votes.cast(item, current_user.user, data["option"])
+    panel.ballots.cast(item, current_user.user, data["option"])
     return "", 204
 
 
@@ -172,7 +174,7 @@ def panel_ballot(panel_session_id: int, case_id: int):
 )
 def panel_close(panel_session_id: int, case_id: int):
     row, item = agenda_item_or_404(panel_session_id, case_id)
-    panel_votes.close(item, current_user.user)
+    panel.ballots.close(item, current_user.user)
     return _session_body(row)
 
 
@@ -185,7 +187,7 @@ def panel_close(panel_session_id: int, case_id: int):
 def case_approval(case_id: int):
     case = case_or_404(case_id)
     data = load(FinalDecisionInSchema())
-    final_approval.final_decision(
+    panel.approval.final_decision(
         case, current_user.user, data["approve"], data["note"], data["outcome"]
     )
     return _detail(case)

@@ -19,7 +19,7 @@ from app.blueprints.cases.forms import (
     choices,
 )
 from app.services import case_page
-from app.services.panel_votes import option_label
+from app.services.panel.ballots import option_label
 
 
 def render_case(case, status: int = 200, **forms):

@@ -10,28 +10,28 @@ from app.blueprints.forms import flash_invalid, perform
 from app.blueprints.loading import case_or_404
 from app.blueprints.panel.forms import FinalDecisionForm
 from app.blueprints.panel.routes import bp
-from app.services import final_approval, panel, panel_votes
+from app.services import panel
 
 
 def _form(case) -> FinalDecisionForm:
     """The approval form: nothing chosen at first, and only outcomes the service accepts."""
     form = FinalDecisionForm(prefix=f"case{case.id}")
     form.outcome.choices = choices(
-        [("", "Choose the outcome"), *final_approval.approval_outcomes(case)]
+        [("", "Choose the outcome"), *panel.approval.approval_outcomes(case)]
     )
     return form
 
 
 @bp.get("/approvals")
 def approvals():
-    cases = final_approval.waiting()
-    items = panel.latest_items([c.id for c in cases])
+    cases = panel.approval.waiting()
+    items = panel.sessions.latest_items([c.id for c in cases])
     rows = [
         (
             c,
             items.get(c.id),
             _form(c),
-            panel_votes.decision_words(items[c.id]) if c.id in items else None,
+            panel.ballots.decision_words(items[c.id]) if c.id in items else None,
         )
         for c in cases
     ]
@@ -44,7 +44,7 @@ def decide(case_id: int):
     form = _form(case)
     if form.validate_on_submit():
         perform(
-            lambda: final_approval.final_decision(
+            lambda: panel.approval.final_decision(
                 case,
                 current_user.user,
                 form.decision.data == "approve",

@@ -23,10 +23,10 @@ from app.blueprints.panel.forms import (
     MemberForm,
     ScheduleForm,
 )
-from app.services import panel, panel_minutes, panel_votes
-from app.services import panel_eligibility as eligibility
+from app.services import panel
 from app.services import workflow_config as configs
 from app.services.actors import current_actor
+from app.services.panel import eligibility
 from app.tenants.resolution import current_tenant
 
 bp = Blueprint("panel", __name__, url_prefix="/t/<tenant_slug>/panel")
@@ -43,16 +43,16 @@ def _config():
 def index():
     config = _config()
     form = MemberForm()
-    form.user_id.choices = choices((u.id, u.name) for u in panel.candidates())
+    form.user_id.choices = choices((u.id, u.name) for u in panel.seats.candidates())
     form.constituency.choices = choices(
         (k, c.label) for k, c in (config.panel.constituencies.items() if config.panel else ())
     )
     return render_template(
         "panel/index.html",
         config=config,
-        sessions=panel.sessions(current_user.user),
-        members=panel.members(),
-        balance=panel.balance(),
+        sessions=panel.sessions.sessions(current_user.user),
+        members=panel.seats.members(),
+        balance=panel.seats.balance(),
         schedule_form=ScheduleForm(),
         member_form=form,
     )
@@ -62,13 +62,13 @@ def index():
 def member_save():
     form = MemberForm()
     config = _config()
-    form.user_id.choices = choices((u.id, u.name) for u in panel.candidates())
+    form.user_id.choices = choices((u.id, u.name) for u in panel.seats.candidates())
     form.constituency.choices = choices(
         (k, k) for k in (config.panel.constituencies if config.panel else ())
     )
     if form.validate_on_submit():
         perform(
-            lambda: panel.save_member(
+            lambda: panel.seats.save_member(
                 user_or_404(form.user_id.data),
                 form.constituency.data,
                 form.is_chair.data,
@@ -90,7 +90,9 @@ def schedule():
         flash_invalid(form)
         return redirect(url_for("panel.index"))
     scheduled = attempt(
-        lambda: panel.schedule(form.meets_on.data, form.location.data or None, current_actor())
+        lambda: panel.sessions.schedule(
+            form.meets_on.data, form.location.data or None, current_actor()
+        )
     )
     if not scheduled.ok:
         flash_errors(scheduled.refusal)
@@ -105,17 +107,17 @@ def session(panel_session_id: int):
     roster = eligibility.seated_roster(row)
     agenda_form = AgendaForm()
     agenda_form.case_id.choices = choices(
-        (c.id, f"#{c.id} {c.teacher.name} ({c.track_key})") for c in panel.ready_cases()
+        (c.id, f"#{c.id} {c.teacher.name} ({c.track_key})") for c in panel.sessions.ready_cases()
     )
     attendance_form = AttendanceForm()
     attendance_form.member_id.choices = choices((m.id, m.user.name) for m in roster.values())
-    record = panel_minutes.minutes(row, user)
-    counts = panel.ballot_counts([entry.item.id for entry in record.items])
+    record = panel.minutes.minutes(row, user)
+    counts = panel.sessions.ballot_counts([entry.item.id for entry in record.items])
     items = []
     for entry in record.items:
         item = entry.item
         standing = eligibility.standing(eligibility.facts_for(item, roster), user)
-        mine = panel_votes.my_ballot(item, user) if standing.member else None
+        mine = panel.ballots.my_ballot(item, user) if standing.member else None
         config = configs.config_of(item.case.workflow_version)
         items.append(
             {
@@ -123,9 +125,9 @@ def session(panel_session_id: int):
                 "item": item,
                 "standing": standing,
                 "ballots_cast": counts.get(item.id, 0),
-                "is_chair": user.id in {c.user_id for c in panel_votes.chairs(item)},
+                "is_chair": user.id in {c.user_id for c in panel.ballots.chairs(item)},
                 "ballot_form": _ballot_form(item),
-                "mine": None if mine is None else panel_votes.option_label(config, mine.option),
+                "mine": None if mine is None else panel.ballots.option_label(config, mine.option),
             }
         )
     present = {a.member_id: a.present for a in row.attendance}
@@ -146,7 +148,7 @@ def session(panel_session_id: int):
 def _ballot_form(item) -> BallotForm:
     """The ballot starts on no choice: a vote (or an abstention) is always chosen."""
     form = BallotForm(prefix=f"item{item.id}")
-    form.option.choices = choices([("", "Choose your vote"), *panel_votes.ballot_choices(item)])
+    form.option.choices = choices([("", "Choose your vote"), *panel.ballots.ballot_choices(item)])
     return form
 
 
@@ -154,10 +156,12 @@ def _ballot_form(item) -> BallotForm:
 def add_case(panel_session_id: int):
     row = panel_session_or_404(panel_session_id)
     form = AgendaForm()
-    form.case_id.choices = choices((c.id, str(c.id)) for c in panel.ready_cases())
+    form.case_id.choices = choices((c.id, str(c.id)) for c in panel.sessions.ready_cases())
     if form.validate_on_submit():
         perform(
-            lambda: panel.add_to_agenda(row, case_or_404(form.case_id.data), current_actor()),
+            lambda: panel.sessions.add_to_agenda(
+                row, case_or_404(form.case_id.data), current_actor()
+            ),
             "The case is on the agenda.",
         )
     else:
@@ -169,10 +173,10 @@ def add_case(panel_session_id: int):
 def attendance(panel_session_id: int):
     row = panel_session_or_404(panel_session_id)
     form = AttendanceForm()
-    form.member_id.choices = choices((m.id, str(m.id)) for m in panel.members(row.meets_on))
+    form.member_id.choices = choices((m.id, str(m.id)) for m in panel.seats.members(row.meets_on))
     if form.validate_on_submit():
         perform(
-            lambda: panel.set_attendance(
+            lambda: panel.sessions.set_attendance(
                 row,
                 panel_member_or_404(form.member_id.data),
                 form.present.data == "yes",
@@ -191,7 +195,7 @@ def cast(panel_session_id: int, case_id: int):
     form = _ballot_form(item)
     if form.validate_on_submit():
         perform(
-            lambda: panel_votes.cast(item, current_user.user, form.option.data),
+            lambda: panel.ballots.cast(item, current_user.user, form.option.data),
             lambda change: change.message(configs.config_of(item.case.workflow_version)),
         )
     else:
@@ -205,7 +209,7 @@ def declare(panel_session_id: int, case_id: int):
     form = ConflictForm()
     if form.validate_on_submit():
         perform(
-            lambda: panel.declare_conflict(
+            lambda: panel.sessions.declare_conflict(
                 item, current_user.user, form.note.data, current_actor()
             ),
             "You are recused from this case.",
@@ -218,7 +222,7 @@ def declare(panel_session_id: int, case_id: int):
 @bp.post("/sessions/<int:panel_session_id>/cases/<int:case_id>/close")
 def close(panel_session_id: int, case_id: int):
     row, item = agenda_item_or_404(panel_session_id, case_id)
-    perform(lambda: panel_votes.close(item, current_user.user), "The vote is closed.")
+    perform(lambda: panel.ballots.close(item, current_user.user), "The vote is closed.")
     return redirect(url_for("panel.session", panel_session_id=row.id))
 
 
@@ -228,7 +232,7 @@ def minutes(panel_session_id: int):
     return render_template(
         "panel/minutes.html",
         session=row,
-        minutes=panel_minutes.minutes(row, current_user.user),
+        minutes=panel.minutes.minutes(row, current_user.user),
         requested=request.args.get("requested"),
     )
 
@@ -237,7 +241,7 @@ def minutes(panel_session_id: int):
 def minutes_pdf_request(panel_session_id: int):
     row = panel_session_or_404(panel_session_id)
     if perform(
-        lambda: panel_minutes.request_minutes_pdf(row, current_actor()),
+        lambda: panel.minutes.request_minutes_pdf(row, current_actor()),
         "The PDF is being prepared; it appears here when ready.",
     ):
         return redirect(url_for("panel.minutes", panel_session_id=row.id, requested=1))
@@ -249,7 +253,7 @@ def minutes_pdf(panel_session_id: int):
     from flask import send_file
 
     row = panel_session_or_404(panel_session_id)
-    stream = panel_minutes.minutes_file(row)
+    stream = panel.minutes.minutes_file(row)
     return send_file(
         stream,
         mimetype="application/pdf",

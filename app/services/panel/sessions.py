@@ -1,8 +1,7 @@
-"""The panel: members and balance, sessions and agendas, attendance and declared conflicts.
+"""Panel sessions: scheduling, the agenda, attendance and declared conflicts.
 
-Voting lives in ``panel_votes``, who may vote and see in ``panel_eligibility``,
-the minutes in ``panel_minutes`` and the final authority's step in
-``final_approval``.
+Who may vote and see is worked out in ``eligibility``, voting in ``ballots``, the
+minutes in ``minutes`` and the final authority's step in ``approval``.
 """
 
 from __future__ import annotations
@@ -17,99 +16,10 @@ from app.models.case import Case
 from app.models.panel import AgendaItem, Attendance, Ballot, PanelMember, PanelSession, Recusal
 from app.models.user import User
 from app.services import audit
-from app.services import panel_eligibility as eligibility
 from app.services import workflow_config as configs
 from app.services.actors import Actor
 from app.services.errors import Conflict, NotFound, ValidationFailed
-from app.services.people import holders
-from app.workflows import ProgramConfig
-
-
-def _actor(user: User) -> Actor:
-    return Actor("user", user.id, user.email)
-
-
-def _config() -> ProgramConfig:
-    from app.tenants.context import current_tenant_id
-
-    return configs.config_of(configs.latest_published(current_tenant_id()))
-
-
-# Members ------------------------------------------------------------------------------
-
-
-def members(on: date | None = None) -> list[PanelMember]:
-    rows = db.session.execute(
-        select(PanelMember).join(PanelMember.user).order_by(PanelMember.constituency, User.name)
-    ).scalars()
-    return [m for m in rows if on is None or m.serves_on(on)]
-
-
-def candidates() -> list[User]:
-    """Who may be seated: active people holding the panel-member role, by name."""
-    return list(db.session.execute(holders("panel_member").order_by(User.name)).scalars())
-
-
-def member_for(user: User) -> PanelMember | None:
-    return db.session.execute(
-        select(PanelMember).where(PanelMember.user_id == user.id)
-    ).scalar_one_or_none()
-
-
-def save_member(
-    user: User,
-    constituency: str,
-    is_chair: bool,
-    term_start: date | None,
-    term_end: date | None,
-    actor: Actor,
-) -> PanelMember:
-    panel = _config().panel
-    errors: dict[str, list[str]] = {}
-    if panel is None:
-        errors["constituency"] = ["This program has no panel."]
-    elif constituency not in panel.constituencies:
-        errors["constituency"] = [f"Choose one of: {', '.join(panel.constituencies)}."]
-    if "panel_member" not in user.roles:
-        errors["user_id"] = [f"{user.name} does not hold the panel-member role."]
-    if errors:
-        raise ValidationFailed(errors)
-    row = member_for(user) or PanelMember(tenant_id=user.tenant_id, user_id=user.id)
-    row.constituency, row.is_chair = constituency, is_chair
-    row.term_start, row.term_end = term_start, term_end
-    db.session.add(row)
-    db.session.flush()
-    audit.record(
-        user.tenant_id,
-        "panel.member_saved",
-        "panel_member",
-        row.id,
-        after={"user_id": user.id, "constituency": constituency, "chair": is_chair},
-        actor=actor,
-    )
-    return row
-
-
-def balance(on: date | None = None) -> list[str]:
-    """Where the panel differs from its rules: seats per constituency, and the chair."""
-    panel = _config().panel
-    if panel is None:
-        return []
-    seated = members(on or date.today())
-    notes = []
-    for key, constituency in panel.constituencies.items():
-        count = sum(1 for m in seated if m.constituency == key)
-        if count != constituency.seats:
-            notes.append(f"{constituency.label}: {count} members for {constituency.seats} seats.")
-    chairs = [m for m in seated if m.is_chair]
-    if not chairs:
-        notes.append("No member is marked as chair.")
-    elif panel.chair == "co_chairs":
-        for key, constituency in panel.constituencies.items():
-            if not any(m.constituency == key for m in chairs):
-                notes.append(f"{constituency.label}: no co-chair is marked.")
-    return notes
-
+from app.services.panel import eligibility
 
 # Sessions and agenda -------------------------------------------------------------------
 
@@ -153,7 +63,7 @@ def ready_cases() -> list[Case]:
 
 def add_to_agenda(session: PanelSession, case: Case, actor: Actor) -> AgendaItem:
     """Put a case before the session. Who sits it out is worked out live
-    (``panel_eligibility``), never fixed here: seats and roles change after this."""
+    (``eligibility``), never fixed here: seats and roles change after this."""
     if session.status != "scheduled":
         raise Conflict({"session": ["This session is closed."]})
     if not case.panel_review_open or case.closed_at is not None:

@@ -12,11 +12,11 @@ from typing import BinaryIO
 from app.core import outbox
 from app.models.panel import AgendaItem, PanelMember, PanelSession
 from app.models.user import User
-from app.services import audit, panel, panel_votes
-from app.services import panel_eligibility as eligibility
+from app.services import audit
 from app.services import workflow_config as configs
 from app.services.actors import Actor
 from app.services.errors import NotFound
+from app.services.panel import ballots, eligibility, sessions
 
 
 @dataclass(frozen=True)
@@ -50,14 +50,14 @@ def _entry(item: AgendaItem, roster) -> MinutesItem:
         track=config.tracks[item.case.track_key].name,
         recused=[(r.member.user.name, r.words) for r in eligibility.recusals(facts)],
         item=item,
-        decision=panel_votes.decision_words(item),
+        decision=ballots.decision_words(item),
         tally=[
-            (panel_votes.option_label(config, option), count)
+            (ballots.option_label(config, option), count)
             for option, count in (item.tally or {}).items()
         ],
         public_ballots=[
-            (member, panel_votes.option_label(config, option))
-            for member, option in panel_votes.public_ballots(item)
+            (member, ballots.option_label(config, option))
+            for member, option in ballots.public_ballots(item)
         ],
     )
 
@@ -70,7 +70,7 @@ def minutes(session: PanelSession, reader: User | None = None) -> Minutes:
     """
     roster = eligibility.seated_roster(session)
     present_ids = {a.member_id for a in session.attendance if a.present}
-    items = panel.visible_items(session, reader) if reader else list(session.items)
+    items = sessions.visible_items(session, reader) if reader else list(session.items)
     if reader is not None and not eligibility.sees_session(reader, session, roster):
         return Minutes(session, [], [], [])
     members = list(roster.values())

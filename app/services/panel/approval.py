@@ -14,10 +14,11 @@ from app.extensions import db
 from app.models.case import Case
 from app.models.panel import FinalDecision
 from app.models.user import User
-from app.services import cases, panel
+from app.services import cases
 from app.services import workflow_config as configs
 from app.services.case_lists import configs_in_use
 from app.services.errors import Conflict, ValidationFailed
+from app.services.panel import sessions
 from app.workflows.effects import outcome_choices
 from app.workflows.model import Transition
 
@@ -87,7 +88,7 @@ def final_decision(
     if offered and outcome not in dict(offered):
         labels = ", ".join(label for _, label in offered)
         raise ValidationFailed({"outcome": [f"Choose one of: {labels}."]})
-    item = panel.item_for_case(case)
+    item = sessions.item_for_case(case)
     if approve and (item is None or item.outcome != "decided"):
         raise Conflict({"_schema": ["There is no panel decision to approve."]})
     payload = {"outcome": outcome} if approve and outcome else {}

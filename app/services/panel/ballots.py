@@ -3,7 +3,7 @@
 Ballots are sealed: nothing returns a ballot's option before the chair closes the
 vote except to the member who cast it, and afterwards only the tally leaves this
 module unless the configuration makes ballots public. Who may vote is asked of
-``panel_eligibility`` at the moment of voting and again at the close, so a ballot
+``eligibility`` at the moment of voting and again at the close, so a ballot
 counts only if its member is eligible when the vote closes. The decision itself
 comes from the pure rule function (``app.workflows.decision.decide``).
 """
@@ -20,10 +20,10 @@ from app.models.case import Case
 from app.models.panel import AgendaItem, Ballot, PanelMember, Recusal
 from app.models.user import User
 from app.services import audit, cases
-from app.services import panel_eligibility as eligibility
 from app.services import workflow_config as configs
 from app.services.actors import Actor
 from app.services.errors import Conflict, ValidationFailed
+from app.services.panel import eligibility
 from app.workflows import ProgramConfig
 from app.workflows import decision as rules_engine
 from app.workflows.vocabulary import BALLOT_WORDS
