@@ -46,7 +46,7 @@ def tenants_cli() -> None:
 def tenants_create(
     slug: str, name: str, preset: str | None, primary_color: str, accent_color: str
 ) -> None:
-    from app.tenants.provisioning import Branding, create_tenant
+    from app.services.provisioning import Branding, create_tenant
 
     try:
         with all_tenants():
@@ -280,20 +280,6 @@ def network_seed(districts: int, years: int) -> None:
     click.echo(f"Published {made} synthetic district-year releases")
 
 
-def _bench_cli():
-    """The ``bench`` group, from the top-level ``bench`` package (``bench/cli.py``).
-
-    That package sits beside ``app`` in a checkout and is importable when commands run
-    from the repository's root; an installed copy of the app has no ``bench``, and then
-    the group is simply not registered.
-    """
-    try:
-        from bench.cli import bench_cli
-    except ImportError:
-        return None
-    return bench_cli
-
-
 def register_commands(app: Flask) -> None:
     for command in (
         tenants_cli,
@@ -308,6 +294,3 @@ def register_commands(app: Flask) -> None:
         network_cli,
     ):
         app.cli.add_command(command)
-    bench = _bench_cli()
-    if bench is not None:
-        app.cli.add_command(bench)

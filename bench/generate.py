@@ -92,8 +92,8 @@ def _tenant(app: Flask, spec: DistrictSpec) -> tuple[int, bool]:
     from app.core import uow
     from app.extensions import db
     from app.models.tenant import Tenant
+    from app.services.provisioning import create_tenant
     from app.tenants.context import all_tenants
-    from app.tenants.provisioning import create_tenant
 
     with app.app_context(), all_tenants():
         found = db.session.execute(select(Tenant.id).where(Tenant.slug == spec.slug)).scalar()

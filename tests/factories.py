@@ -12,8 +12,8 @@ from app.extensions import db
 from app.models.tenant import Tenant
 from app.models.user import User
 from app.services import users
+from app.services.provisioning import Branding, create_tenant
 from app.tenants.context import all_tenants, tenant_scope
-from app.tenants.provisioning import Branding, create_tenant
 
 PASSWORD = "correct horse battery"
 _serial = count(1)

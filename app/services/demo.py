@@ -14,8 +14,8 @@ from app.models.user import User
 from app.security.roles import TENANT_ROLES
 from app.services import assignments, cases, demo_panel, support, users, workflow_config
 from app.services.errors import Conflict
+from app.services.provisioning import Branding, create_tenant
 from app.tenants.context import tenant_scope
-from app.tenants.provisioning import Branding, create_tenant
 
 DEMO_PASSWORD = "parley-demo-password"
 

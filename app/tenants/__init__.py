@@ -1,2 +1,2 @@
 """The tenant layer: resolution from the URL, ambient scope, automatic query
-scoping, PostgreSQL row-level security, branding and provisioning."""
+scoping, PostgreSQL row-level security and branding."""

@@ -7,6 +7,8 @@ for the current tenant, so templates don't pass it either.
 
 from __future__ import annotations
 
+import re
+
 from flask import Flask, abort, g
 from sqlalchemy import select
 
@@ -14,9 +16,11 @@ from app.extensions import db
 from app.models.base import MAX_ID
 from app.models.tenant import Tenant
 from app.tenants.context import enter_request_scope, leave_request_scope
-from app.tenants.provisioning import SLUG_PATTERN
 
 SLUG_ARG = "tenant_slug"
+
+#: A district's short name in its URLs (``/t/<slug>/``).
+SLUG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
 
 
 def current_tenant() -> Tenant | None:

@@ -1,4 +1,8 @@
-"""Creating a district: the tenant row, its branding, and its starting program."""
+"""Creating a district: the tenant row, its branding, and its starting program.
+
+A service like any other (the platform console, the CLI and the demo call it); the tenant
+layer only resolves and scopes districts, it never creates them.
+"""
 
 from __future__ import annotations
 
@@ -12,8 +16,8 @@ from app.models.tenant import Tenant
 from app.services import audit
 from app.services.actors import Actor
 from app.services.errors import Conflict, ValidationFailed
+from app.tenants.resolution import SLUG_PATTERN
 
-SLUG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
 COLOR_PATTERN = re.compile(r"^#[0-9a-fA-F]{6}$")
 RESERVED_SLUGS = frozenset({"api", "ops", "network", "static", "webhooks", "admin", "www"})
 
