@@ -1,4 +1,6 @@
-"""One package per audience; each holds routes and forms only, never domain logic."""
+"""One package per part of the product (cases, panel, reports, the API...); each holds routes,
+forms and templates only, never domain logic: every view runs in the one operation shape
+(``operation.py``) and calls services."""
 
 from __future__ import annotations
 

@@ -10,6 +10,7 @@ from app.core import outbox
 from app.extensions import db
 
 _UNDO_KEY = "parley_undo_on_rollback"
+_AFTER_KEY = "parley_after_commit"
 _RELAY_KEY = "parley.relay"
 
 
@@ -23,6 +24,12 @@ def undo_on_rollback(undo: Callable[[], None]) -> None:
     db.session.info.setdefault(_UNDO_KEY, []).append(undo)
 
 
+def after_commit(then: Callable[[], None]) -> None:
+    """Run ``then`` once this unit of work has committed: a file the new rows no longer
+    name is deleted only when nothing can roll the change back."""
+    db.session.info.setdefault(_AFTER_KEY, []).append(then)
+
+
 def commit() -> None:
     """Commit the session; the outbox rows it carried are relayed after the commit.
 
@@ -31,6 +38,8 @@ def commit() -> None:
     """
     db.session.commit()
     db.session.info.pop(_UNDO_KEY, None)
+    for then in db.session.info.pop(_AFTER_KEY, []):
+        then()
     ids = outbox.take_pending_ids()
     if ids:
         current_app.extensions[_RELAY_KEY](ids)
@@ -39,5 +48,6 @@ def commit() -> None:
 def rollback() -> None:
     db.session.rollback()
     outbox.forget_pending_ids()
+    db.session.info.pop(_AFTER_KEY, None)
     for undo in db.session.info.pop(_UNDO_KEY, []):
         undo()

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import io
+from functools import partial
 
 from flask import current_app
 from sqlalchemy import select
 
+from app.core import uow
 from app.extensions import db
 from app.models.panel import PanelSession
 from app.models.tenant import Tenant
@@ -15,7 +17,10 @@ from app.services.storage import storage_for
 
 
 def build_minutes(payload: dict, message_id: str) -> None:
-    """Render a session's minutes to PDF and record where it is (rebuilt on each request)."""
+    """Render a session's minutes to PDF and record where it is (rebuilt on each request).
+
+    The new file goes if the run rolls back; the old one goes only after the new key has
+    committed, so the session never names a file that is gone."""
     session = db.session.execute(
         select(PanelSession).where(PanelSession.id == payload["session_id"])
     ).scalar_one_or_none()
@@ -27,10 +32,11 @@ def build_minutes(payload: dict, message_id: str) -> None:
     stored = store.save(
         tenant.id, io.BytesIO(pdf), f"minutes-{session.meets_on}.pdf", max(len(pdf), 1)
     )
+    uow.undo_on_rollback(partial(store.delete, tenant.id, stored.key))
     previous, session.minutes_key = session.minutes_key, stored.key
     db.session.flush()
     if previous:
-        store.delete(tenant.id, previous)
+        uow.after_commit(partial(store.delete, tenant.id, previous))
 
 
 def build_export(payload: dict, message_id: str) -> None:

@@ -10,11 +10,12 @@ from __future__ import annotations
 import io
 import tempfile
 from datetime import timedelta
+from functools import partial
 
 from flask import current_app
 from sqlalchemy import select
 
-from app.core import outbox
+from app.core import outbox, uow
 from app.exports.cells import append_row, csv_writer
 from app.extensions import db
 from app.models.base import TenantScoped, utcnow
@@ -121,15 +122,17 @@ def build(export_id: int) -> None:
     _checkpoint()
     try:
         data, filename, content_type = _BUILDERS[row.kind](row)
+        store = storage_for(current_app)
         with data:
-            stored = storage_for(current_app).save(
+            stored = store.save(
                 row.tenant_id, data, filename, max_bytes=50 * 1024**3, content_type=content_type
             )
+        uow.undo_on_rollback(partial(store.delete, row.tenant_id, stored.key))
     except Exception as exc:
-        db.session.rollback()
+        uow.rollback()
         failed = db.session.get(ExportJob, export_id)
         failed.status, failed.error = "failed", f"{type(exc).__name__}: {exc}"[:2000]
-        db.session.commit()
+        uow.commit()
         raise
     row.file_key, row.filename, row.content_type = stored.key, filename, content_type
     row.status, row.progress, row.expires_at = "ready", 100, utcnow() + KEEP_FOR
@@ -138,7 +141,7 @@ def build(export_id: int) -> None:
 
 def _checkpoint() -> None:
     """Show progress to the requester while the job goes on (its own small commit)."""
-    db.session.commit()
+    uow.commit()
 
 
 def _tenant_name(tenant_id: int) -> str:
