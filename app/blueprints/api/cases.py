@@ -6,7 +6,7 @@ from flask_login import current_user
 
 from app.blueprints.api import bp
 from app.blueprints.api.helpers import load, load_args, page_body
-from app.blueprints.api.schemas import (
+from app.blueprints.api.schemas.cases import (
     ActionOptionSchema,
     ActionRequestSchema,
     CaseDetailSchema,

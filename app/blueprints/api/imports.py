@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from app.blueprints.api import bp
 from app.blueprints.api.helpers import load_args, load_form
-from app.blueprints.api.schemas import (
+from app.blueprints.api.schemas.imports import (
     AnnualReportQuerySchema,
     AnnualReportSchema,
     CaseImportInSchema,

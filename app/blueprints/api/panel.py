@@ -7,11 +7,11 @@ from flask_login import current_user
 from app.blueprints.api import bp
 from app.blueprints.api.cases import _detail
 from app.blueprints.api.helpers import load
-from app.blueprints.api.schemas import (
+from app.blueprints.api.schemas.cases import CaseDetailSchema
+from app.blueprints.api.schemas.panel import (
     AgendaInSchema,
     AttendanceInSchema,
     BallotInSchema,
-    CaseDetailSchema,
     FinalDecisionInSchema,
     PanelMemberInSchema,
     PanelMemberListSchema,

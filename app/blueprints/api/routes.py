@@ -8,8 +8,8 @@ from flask_login import current_user
 
 from app.blueprints.api import bp
 from app.blueprints.api.helpers import load, load_args, page_body
-from app.blueprints.api.schemas import (
-    PageQuerySchema,
+from app.blueprints.api.schemas.common import PageQuerySchema
+from app.blueprints.api.schemas.users import (
     RolesSchema,
     TokenRequestSchema,
     TokenSchema,

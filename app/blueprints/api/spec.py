@@ -14,7 +14,7 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Flask
 from werkzeug.routing import Rule
 
-from app.blueprints.api.schemas import ErrorSchema
+from app.blueprints.api.schemas.common import ErrorSchema
 from app.models.base import MAX_ID
 from app.tenants.resolution import SLUG_ARG
 

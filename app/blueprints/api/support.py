@@ -8,10 +8,10 @@ from flask_login import current_user
 from app.blueprints.api import bp
 from app.blueprints.api.cases import _detail
 from app.blueprints.api.helpers import load, load_form
-from app.blueprints.api.schemas import (
+from app.blueprints.api.schemas.cases import CaseDetailSchema
+from app.blueprints.api.schemas.support import (
     AssignmentOverviewSchema,
     AssignmentSchema,
-    CaseDetailSchema,
     ConsultingTeacherListSchema,
     EnrollmentSchema,
     EvidenceInSchema,

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from app.blueprints.api import bp
 from app.blueprints.api.helpers import load
-from app.blueprints.api.schemas import (
-    CaseListSchema,
+from app.blueprints.api.schemas.cases import CaseListSchema
+from app.blueprints.api.schemas.workflow import (
     CaseMigrationSchema,
     DiffSchema,
     PublishSchema,
