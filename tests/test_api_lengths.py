@@ -117,6 +117,11 @@ LIMITS = {
     "visit type": Limit(
         "ct", "/cases/{case_id}/visits", _VISIT, "visit_type", Visit.visit_type.type.length, Visit
     ),
+    "visit notes": Limit("ct", "/cases/{case_id}/visits", _VISIT, "notes", 10000, Visit),
+    "visit next steps": Limit("ct", "/cases/{case_id}/visits", _VISIT, "next_steps", 5000, Visit),
+    "recommendation rationale": Limit(
+        "ct", "/cases/{case_id}/recommendation", _RECOMMENDATION, "rationale", 10000, Recommendation
+    ),
     "recommendation rating": Limit(
         "ct",
         "/cases/{case_id}/recommendation",

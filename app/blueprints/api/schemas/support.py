@@ -56,8 +56,8 @@ class VisitInSchema(Schema):
     visited_on = fields.Date(required=True)
     duration_minutes = fields.Integer(load_default=None, validate=validate.Range(1, 600))
     focus_standards = fields.List(fields.String(), load_default=list)
-    notes = fields.String(load_default=None)
-    next_steps = fields.String(load_default=None)
+    notes = fields.String(load_default=None, validate=MaxLength(10000))  # as on the visit form
+    next_steps = fields.String(load_default=None, validate=MaxLength(5000))
     principal_present = fields.Boolean(load_default=False)
     shared_with_teacher = fields.Boolean(load_default=True)
     planned = fields.Boolean(load_default=False)
@@ -82,7 +82,7 @@ class VisitListSchema(Schema):
 class EvidenceInSchema(Schema):
     """Evidence as a multipart body: text, standards (repeated) and an optional file."""
 
-    text = fields.String(load_default=None)
+    text = fields.String(load_default=None, validate=MaxLength(10000))  # as on the evidence form
     standards = fields.List(fields.String(), load_default=list)
     file = FileField()  # optional; not nullable: a part is a file or absent
 
@@ -113,7 +113,7 @@ class GoalSchema(Schema):
 
 class RecommendationInSchema(Schema):
     rating = fields.String(required=True, validate=fits(Recommendation.rating))
-    rationale = fields.String(required=True)
+    rationale = fields.String(required=True, validate=MaxLength(10000))  # as on the page
     evidence_ids = fields.List(row_id(), load_default=list)
 
 
