@@ -23,7 +23,16 @@ class ConfigurationError(RuntimeError):
 class Base:
     SECRET_KEY = "development-only-secret"
     SQLALCHEMY_DATABASE_URI = f"sqlite:///{_INSTANCE / 'parley.sqlite3'}"
+    #: Engine options of one deployment; ``load_settings`` adds the pre-ping and the
+    #: timeouts below under whatever is given here.
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    #: Seconds to wait for PostgreSQL to accept a connection (libpq counts at least 2), and
+    #: for one statement to finish (0: the app sets none, so the role's or the server's own
+    #: applies; behind a pooler that refuses the ``options`` start-up parameter, set it on
+    #: the role). Past either, the request fails with an error instead of holding a worker
+    #: until gunicorn kills it.
+    DATABASE_CONNECT_TIMEOUT = 5
+    DATABASE_STATEMENT_TIMEOUT = 30
     #: Migrations run as the owner of the schema; the app may connect as a weaker role.
     MIGRATION_DATABASE_URL: str | None = None
     REDIS_URL: str | None = None
@@ -139,6 +148,8 @@ _INT_VARS = (
     "PASSWORD_RESET_TTL_MINUTES",
     "SESSION_IDLE_MINUTES",
     "SESSION_MAX_HOURS",
+    "DATABASE_CONNECT_TIMEOUT",
+    "DATABASE_STATEMENT_TIMEOUT",
 )
 _BOOL_VARS = ("MAIL_USE_TLS", "MAIL_SUPPRESS_SEND", "RATELIMIT_ENABLED", "HSTS")
 
@@ -174,7 +185,31 @@ def load_settings(env_name: str | None = None, overrides: dict | None = None) ->
     if settings.get("MIGRATION_DATABASE_URL"):
         settings["MIGRATION_DATABASE_URL"] = _normalise_db_url(settings["MIGRATION_DATABASE_URL"])
     _check(name, settings)
+    settings["SQLALCHEMY_ENGINE_OPTIONS"] = _engine_options(settings)
     return settings
+
+
+def _engine_options(settings: dict) -> dict:
+    """The engine options every environment needs, under the ones the settings give.
+
+    ``pool_pre_ping`` tests a pooled connection before lending it out, so one the server
+    closed (a restart, a failover, an idle timeout on the way) is replaced instead of
+    failing the request that drew it. PostgreSQL also gets the connect and statement
+    timeouts, so a database that accepts and never answers, or a runaway query, costs a
+    worker seconds. SQLite has neither: it is a file, and its lock wait is already bounded.
+    A server ``options`` string given by the deployment is kept, after the timeout, so
+    what it sets wins.
+    """
+    options = {"pool_pre_ping": True, **settings["SQLALCHEMY_ENGINE_OPTIONS"]}
+    if settings["SQLALCHEMY_DATABASE_URI"].startswith("postgres"):
+        connect_args = dict(options.get("connect_args") or {})
+        connect_args.setdefault("connect_timeout", int(settings["DATABASE_CONNECT_TIMEOUT"]))
+        statement_ms = int(settings["DATABASE_STATEMENT_TIMEOUT"] * 1000)
+        if statement_ms:
+            server = f"-c statement_timeout={statement_ms} {connect_args.get('options', '')}"
+            connect_args["options"] = server.strip()
+        options["connect_args"] = connect_args
+    return options
 
 
 def _normalise_db_url(url: str) -> str:
@@ -186,6 +221,14 @@ def _normalise_db_url(url: str) -> str:
 
 
 def _check(name: str, settings: dict) -> None:
+    if settings["DATABASE_CONNECT_TIMEOUT"] < 1:
+        raise ConfigurationError(
+            "DATABASE_CONNECT_TIMEOUT: must be at least 1 second (0 would wait forever)."
+        )
+    if settings["DATABASE_STATEMENT_TIMEOUT"] < 0:
+        raise ConfigurationError(
+            "DATABASE_STATEMENT_TIMEOUT: must be 0 (the app sets none) or more seconds."
+        )
     if name != "production":
         return
     secret = settings.get("SECRET_KEY") or ""

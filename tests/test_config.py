@@ -54,8 +54,9 @@ def test_healthz_reports_database_and_redis(migrated, redis_url):
 
     app = make_app(migrated, REDIS_URL=redis_url)
     body = app.test_client().get("/healthz").json
-    assert body == {"status": "ok", "database": "ok", "redis": "ok"}
+    assert body == {"status": "ok", "down": [], "database": "ok", "redis": "ok"}
     down = make_app(migrated, REDIS_URL="redis://127.0.0.1:1/0")
     response = down.test_client().get("/healthz")
     assert response.status_code == 503
     assert response.json["redis"].startswith("error")
+    assert response.json["down"] == ["redis"]

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Flask, g, jsonify, render_template, request
+from flask import Flask, g, jsonify, make_response, render_template, request
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import DataError, IntegrityError
+from markupsafe import escape
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from app.security.enforce import Unauthenticated
@@ -46,6 +47,32 @@ def register_error_handlers(app: Flask) -> None:
         from app.blueprints.operation import as_refusal
 
         return _service_error(as_refusal(exc))
+
+    @app.errorhandler(OperationalError)
+    def _database_unavailable(exc: OperationalError):
+        """A 503 that needs nothing from the database: the page is the message alone, since
+        rendering the usual layout would ask the unanswering database again."""
+        from app.blueprints.operation import as_refusal
+        from app.extensions import db
+
+        refusal = as_refusal(exc)
+        try:
+            db.session.rollback()
+        except Exception:  # the connection may be gone; the pool replaces it
+            app.logger.warning("rollback after a database fault failed", exc_info=True)
+        if _wants_json():
+            response = make_response(*json_errors(refusal.errors, refusal.status))
+        else:
+            message = escape(refusal.errors["_schema"][0])
+            page = (
+                '<!doctype html><html lang="en"><meta charset="utf-8">'
+                '<meta name="viewport" content="width=device-width, initial-scale=1">'
+                "<title>Try again in a moment</title><h1>Try again in a moment</h1>"
+                f"<p>{message}</p>"
+            )
+            response = make_response(page, refusal.status)
+        response.headers["Retry-After"] = "5"
+        return response
 
     @app.errorhandler(Unauthenticated)
     def _unauthenticated(exc: Unauthenticated):

@@ -6,9 +6,11 @@ committed once and the outbox handed to the relay; when it answers with an error
 raises, everything is rolled back, stored files included. No route commits.
 
 Refusals are mapped to their status in one place, :func:`as_refusal`: a service's
-``ServiceError`` keeps its own; a unique key already taken is a 409; a value the
-database cannot hold (too long, out of range, not text) is a 422; a body nested too
-deeply is a 400. The error handlers render them as a page or as ``{"errors": {...}}``.
+``ServiceError`` keeps its own (a store that cannot take a file, ``StorageUnavailable``,
+is a 507: the request was fine, nothing was kept); a unique key already taken is a 409;
+a value the database cannot hold (too long, out of range, not text) is a 422; a body
+nested too deeply is a 400. The error handlers render them as a page or as
+``{"errors": {...}}``.
 
 A route that shows a refusal where the person acted (a form re-rendered with errors
 beside its fields, or a flash on the page they came from) uses :func:`attempt`: the
@@ -24,11 +26,11 @@ from functools import wraps
 from typing import Generic, TypeVar
 
 from flask import Flask, make_response, session
-from sqlalchemy.exc import DataError, IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 
 from app.core import uow
 from app.extensions import db
-from app.services.errors import Conflict, ServiceError, ValidationFailed
+from app.services.errors import Conflict, DatabaseUnavailable, ServiceError, ValidationFailed
 
 T = TypeVar("T")
 
@@ -56,6 +58,10 @@ def as_refusal(exc: BaseException) -> ServiceError | None:
         )
     if isinstance(exc, RecursionError):
         return BadRequest({"_schema": ["The request is nested too deeply."]})
+    if isinstance(exc, OperationalError):
+        return DatabaseUnavailable(
+            {"_schema": ["The database did not answer in time; nothing was changed. Try again."]}
+        )
     return None
 
 

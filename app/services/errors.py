@@ -31,3 +31,23 @@ class NotFound(ServiceError):
 
 class Conflict(ServiceError):
     status = 409
+
+
+class StorageUnavailable(ServiceError):
+    """The file store cannot take a write (full, over quota, read-only, not permitted).
+
+    507 Insufficient Storage says the request was fine and the server could not keep it,
+    so a person (or a program) knows to try again later rather than change the input.
+    """
+
+    status = 507
+
+
+class DatabaseUnavailable(ServiceError):
+    """The database could not be reached or did not answer within its timeout.
+
+    503 with nothing changed: the request was fine, so the person is told to try again
+    rather than left at a bare 500 (or a page that never comes).
+    """
+
+    status = 503

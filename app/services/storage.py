@@ -10,6 +10,8 @@ district is indistinguishable from a missing file.
 from __future__ import annotations
 
 import codecs
+import contextlib
+import errno
 import hashlib
 import os
 import re
@@ -23,7 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, Protocol
 
 from app.core import uow
-from app.services.errors import NotFound, ServiceError, ValidationFailed
+from app.services.errors import NotFound, ServiceError, StorageUnavailable, ValidationFailed
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -44,6 +46,8 @@ _MAGIC = ((b"%PDF-", PDF), (b"\x89PNG\r\n\x1a\n", PNG), (b"\xff\xd8\xff", JPEG))
 _ZIP_MAGIC = b"PK\x03\x04"
 _KEY = re.compile(r"(?P<tenant>[1-9][0-9]*)/(?P<name>[0-9a-f]{32})")
 _PARTIAL_DIR = ".partial"
+#: What a volume answers when it cannot take a file: full, over quota, read-only, not ours.
+_CANNOT_WRITE = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES})
 
 
 @dataclass(frozen=True)
@@ -79,6 +83,13 @@ class FileTypeNotAccepted(StorageError, ValidationFailed):
         )
 
 
+class StoreCannotWrite(StorageError, StorageUnavailable):
+    """The volume refused the write; the request was fine, so it is a 507, not a 500."""
+
+    def __init__(self) -> None:
+        super().__init__({"file": ["The evidence store is full or read-only; nothing was saved."]})
+
+
 class FileNotFound(StorageError, NotFound):
     """Also raised for another tenant's key: 404, never 403, so existence never leaks."""
 
@@ -90,8 +101,9 @@ class StorageBackend(Protocol):
     """What the routes and jobs need from a store; an S3-compatible one would add only this.
 
     A new backend must keep the module's promises: stream with the ``max_bytes`` cap,
-    sniff the type (reuse ``_Scan``), mint keys as ``"<tenant_id>/<uuid4 hex>"`` and
-    check them with ``_parse_key`` before touching anything.
+    sniff the type (reuse ``_Scan``), mint keys as ``"<tenant_id>/<uuid4 hex>"``, check
+    them with ``_parse_key`` before touching anything, and raise ``StoreCannotWrite``
+    when the store cannot take a file (full, over quota, read-only, no permission).
     """
 
     def save(
@@ -213,12 +225,28 @@ class LocalStorage:
         content_type: str | None = None,
     ) -> StoredFile:
         """Store an upload, refusing it (and leaving nothing behind) if it is empty,
-        larger than ``max_bytes`` or not an accepted type.
+        larger than ``max_bytes`` or not an accepted type, or if the volume cannot take
+        it (``StoreCannotWrite``; any other OS error is a fault and stays one).
 
         ``content_type`` is given only for files Parley built itself (exports, minutes):
         their type is known, so the upload sniffing does not apply.
         """
         _check_tenant(tenant_id)
+        try:
+            return self._save(tenant_id, stream, original_name, max_bytes, content_type)
+        except OSError as exc:
+            if exc.errno in _CANNOT_WRITE:
+                raise StoreCannotWrite() from exc
+            raise
+
+    def _save(
+        self,
+        tenant_id: int,
+        stream: BinaryIO,
+        original_name: str,
+        max_bytes: int,
+        content_type: str | None,
+    ) -> StoredFile:
         partial_dir = self.root / _PARTIAL_DIR
         partial_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         fd, partial_name = tempfile.mkstemp(dir=partial_dir)
@@ -236,7 +264,10 @@ class LocalStorage:
             target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             os.replace(partial, target)
         except BaseException:
-            partial.unlink(missing_ok=True)
+            # Best effort: on a volume gone read-only the unlink fails too, and the error
+            # worth reporting is the one that stopped the write.
+            with contextlib.suppress(OSError):
+                partial.unlink(missing_ok=True)
             raise
         return StoredFile(
             key=f"{tenant_id}/{name}",

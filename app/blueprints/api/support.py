@@ -112,6 +112,7 @@ def evidence_list(case_id: int):
     form=EvidenceInSchema,
     response=EvidenceSchema,
     status=201,
+    refusals={507: "The evidence store is full or read-only; nothing was saved"},
 )
 def evidence_create(case_id: int):
     case = case_or_404(case_id)

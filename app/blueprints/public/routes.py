@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from flask import Blueprint, current_app, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, jsonify, redirect, render_template, request, url_for
 
 from app.services import health
 
@@ -32,8 +32,5 @@ def find_district():
 @bp.get("/healthz")
 def healthz():
     """Database and (when configured) Redis status, for load balancers and operators."""
-    checks = {"database": health.database()}
-    if current_app.config.get("REDIS_URL"):
-        checks["redis"] = health.redis()
-    healthy = all(value == "ok" for value in checks.values())
-    return jsonify({"status": "ok" if healthy else "degraded", **checks}), 200 if healthy else 503
+    body, healthy = health.report()
+    return jsonify(body), 200 if healthy else 503
