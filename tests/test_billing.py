@@ -27,7 +27,8 @@ def billed(migrated):
     return make_app(migrated, STRIPE_WEBHOOK_SECRET=SECRET)
 
 
-def _event(kind: str, obj: dict, created: int, event_id: str | None = None) -> dict:
+def stripe_event(kind: str, obj: dict, created: int, event_id: str | None = None) -> dict:
+    """An event as Stripe sends it, with the fields billing reads (and the concurrency test)."""
     return {
         "id": event_id or f"evt_{random.getrandbits(48):x}",
         "object": "event",
@@ -38,16 +39,20 @@ def _event(kind: str, obj: dict, created: int, event_id: str | None = None) -> d
     }
 
 
-def _post(client, event: dict, secret: str = SECRET):
+def stripe_signature(payload: str, secret: str = SECRET) -> str:
     """Signed exactly as Stripe signs: t=<timestamp>,v1=HMAC-SHA256(secret, "t.payload")."""
-    payload = json.dumps(event)
     stamp = int(time.time())
     signature = hmac.new(secret.encode(), f"{stamp}.{payload}".encode(), hashlib.sha256).hexdigest()
+    return f"t={stamp},v1={signature}"
+
+
+def _post(client, event: dict, secret: str = SECRET):
+    payload = json.dumps(event)
     return client.post(
         "/webhooks/stripe",
         data=payload,
         content_type="application/json",
-        headers={"Stripe-Signature": f"t={stamp},v1={signature}"},
+        headers={"Stripe-Signature": stripe_signature(payload, secret)},
     )
 
 
@@ -67,7 +72,9 @@ def _status(app, d) -> str:
 
 
 def test_a_bad_signature_is_refused_and_changes_nothing(billed, customer):
-    event = _event("invoice.payment_failed", {"object": "invoice", "customer": "cus_boston"}, 100)
+    event = stripe_event(
+        "invoice.payment_failed", {"object": "invoice", "customer": "cus_boston"}, 100
+    )
     response = _post(billed.test_client(), event, secret="whsec_wrong")
     assert response.status_code == 400
     assert _status(billed, customer) == "trialing"
@@ -76,16 +83,16 @@ def test_a_bad_signature_is_refused_and_changes_nothing(billed, customer):
 def test_events_replayed_three_times_in_shuffled_order_apply_once_each(billed, customer):
     client = billed.test_client()
     events = [
-        _event(
+        stripe_event(
             "checkout.session.completed",
             {"object": "checkout.session", "customer": "cus_boston", "subscription": "sub_1"},
             100,
             "evt_a",
         ),
-        _event(
+        stripe_event(
             "invoice.payment_failed", {"object": "invoice", "customer": "cus_boston"}, 200, "evt_b"
         ),
-        _event("invoice.paid", {"object": "invoice", "customer": "cus_boston"}, 300, "evt_c"),
+        stripe_event("invoice.paid", {"object": "invoice", "customer": "cus_boston"}, 300, "evt_c"),
     ]
     deliveries = events * 3
     random.Random(4).shuffle(deliveries)
@@ -109,12 +116,12 @@ def test_events_replayed_three_times_in_shuffled_order_apply_once_each(billed, c
 
 def test_an_older_subscription_update_never_rolls_a_newer_state_back(billed, customer):
     client = billed.test_client()
-    newer = _event(
+    newer = stripe_event(
         "customer.subscription.updated",
         {"object": "subscription", "id": "sub_1", "customer": "cus_boston", "status": "canceled"},
         500,
     )
-    older = _event(
+    older = stripe_event(
         "customer.subscription.updated",
         {"object": "subscription", "id": "sub_1", "customer": "cus_boston", "status": "active"},
         400,
@@ -122,6 +129,11 @@ def test_an_older_subscription_update_never_rolls_a_newer_state_back(billed, cus
     _post(client, newer)
     assert "older" in _post(client, older).json["outcome"]
     assert _status(billed, customer) == "canceled"
+
+
+def _past_due_since(app, d):
+    with app.app_context():
+        return db.session.get(Tenant, d.tenant.id).past_due_since
 
 
 def _lapse(app, d, status: str, days_ago: int = 30) -> None:
@@ -200,3 +212,18 @@ def test_past_due_within_grace_shows_a_banner_and_keeps_full_use(billed, custome
     admin = Browser(billed, customer, customer.people["admin"])
     page = admin.get("/")
     assert page.status_code == 200 and "A payment for" in page.text
+
+
+def test_every_state_that_ends_past_due_clears_its_date(billed, customer):
+    """Even a district already in the new state loses the date (left by an earlier race)."""
+    client = billed.test_client()
+    invoice = {"object": "invoice", "customer": "cus_boston"}
+    _post(client, stripe_event("invoice.payment_failed", invoice, 100))
+    assert _past_due_since(billed, customer) is not None
+    _post(client, stripe_event("invoice.paid", invoice, 200))
+    assert (_status(billed, customer), _past_due_since(billed, customer)) == ("active", None)
+    _lapse(billed, customer, "canceled")  # canceled, yet still carrying a date
+    subscription = {"object": "subscription", "customer": "cus_boston", "status": "canceled"}
+    outcome = _post(client, stripe_event("customer.subscription.deleted", subscription, 300))
+    assert outcome.json["outcome"] == "already canceled"
+    assert (_status(billed, customer), _past_due_since(billed, customer)) == ("canceled", None)

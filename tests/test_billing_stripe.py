@@ -40,7 +40,7 @@ def test_a_new_district_gets_exactly_one_customer_even_after_a_failed_try(
     migrated, localstripe, make_tenant
 ):
     down = _app(migrated, "http://127.0.0.1:1")
-    from app.tenants.provisioning import create_tenant
+    from app.services.provisioning import create_tenant
 
     with down.app_context(), all_tenants():
         tenant = create_tenant("boston", "Boston Schools")
@@ -80,7 +80,7 @@ def test_a_subscription_made_in_stripe_activates_the_district_by_webhook(
         timeout=5,
     )
     from app.services import stripe_gateway
-    from app.tenants.provisioning import create_tenant
+    from app.services.provisioning import create_tenant
 
     with app.app_context(), all_tenants():
         tenant = create_tenant("boston", "Boston Schools")

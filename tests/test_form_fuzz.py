@@ -40,6 +40,7 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from app import create_app
+from app.core import uow
 from app.extensions import db
 from app.models.base import utcnow
 from app.models.case import Case
@@ -58,7 +59,6 @@ from app.services import (
     panel,
     password_resets,
     support,
-    uow,
 )
 from app.services import surveys as survey_service
 from app.services import workflow_config as configs
@@ -190,17 +190,19 @@ def _seed(app, toledo_panel, make_user) -> tuple[User, dict]:
         support.add_goal(in_support, me, "Plan lessons around student work")
         mine.recommendation(recommending)
         theirs.panel_review(ready)
-        seat = panel.save_member(me, "teachers", False, None, None, Actor.system())
-        seated = [_user(m.user_id) for m in panel.members()]
+        seat = panel.seats.save_member(me, "teachers", False, None, None, Actor.system())
+        seated = [_user(m.user_id) for m in panel.seats.members()]
         people = {"consulting_teacher": theirs.ct, "coordinator": coordinator}
         people["final_authority"] = _user(toledo_panel.final_authority.id)
         demo_panel.decide_a_case(decided, config, people, seated, approve=False)
         demo_panel.decide_a_case(closed, config, people, seated, approve=True)
-        session = panel.schedule(date.today(), "Central office", Actor.system())
-        panel.add_to_agenda(session, db.session.get(Case, toledo_panel.case_id), Actor.system())
+        session = panel.sessions.schedule(date.today(), "Central office", Actor.system())
+        panel.sessions.add_to_agenda(
+            session, db.session.get(Case, toledo_panel.case_id), Actor.system()
+        )
         for member_id in [*toledo_panel.member_ids.values(), seat.id]:
             member = db.session.get(PanelMember, member_id)
-            panel.set_attendance(session, member, True, Actor.system())
+            panel.sessions.set_attendance(session, member, True, Actor.system())
         start, _ = config.school_year(date.today())
         year = f"{start.year}-{start.year + 1}"
         survey_service.send(tenant_id, "participant", year, Actor.system())

@@ -10,7 +10,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import Select, select
+from sqlalchemy import Select, select, update
+from sqlalchemy.dialects.postgresql import insert
 
 from app.core import outbox
 from app.extensions import db
@@ -43,35 +44,62 @@ def state(tenant: Tenant) -> str:
     return "open"
 
 
-def _tenant_for(obj: dict) -> Tenant | None:
+def _locked_tenant_for(obj: dict) -> Tenant | None:
+    """The district the object belongs to, its row locked until the commit.
+
+    Deliveries for one district queue on this lock, so each reads the state the previous
+    one committed (``billing_changed_at`` included) instead of a copy read beside it. It is
+    the first lock the delivery takes and the only row lock it asks for, so two deliveries
+    never hold locks the other wants: no deadlock. ``NO KEY UPDATE`` (what an UPDATE of
+    the row takes anyway) still lets other requests insert rows that refer to the district.
+    """
     customer = obj.get("customer") if obj.get("object") != "customer" else obj.get("id")
     metadata = obj.get("metadata") or {}
-    query = select(Tenant)
+    query = select(Tenant).with_for_update(key_share=True)
     if metadata.get("parley_tenant"):
         query = query.where(Tenant.id == int(metadata["parley_tenant"]))
     elif customer:
         query = query.where(Tenant.stripe_customer_id == customer)
     else:
         return None
+    # A copy already in the session would hide what the previous delivery committed.
+    query = query.execution_options(populate_existing=True)
     return db.session.execute(query).scalar_one_or_none()
 
 
+def _claim(event: dict, tenant: Tenant | None) -> bool:
+    """Store the event id; False when it is already stored (a replay).
+
+    ``ON CONFLICT DO NOTHING`` makes a delivery racing another of the same event wait for
+    it and then find the id taken, instead of failing on the unique key.
+    """
+    claimed = db.session.execute(
+        insert(StripeEvent)
+        .values(
+            id=event["id"],
+            type=event["type"],
+            created=event["created"],
+            district_id=tenant.id if tenant else None,
+            outcome="",
+            received_at=utcnow(),
+        )
+        .on_conflict_do_nothing(index_elements=[StripeEvent.id])
+        .returning(StripeEvent.id)
+    ).first()
+    return claimed is not None
+
+
 def apply_event(event: dict) -> str:
-    """Apply a verified Stripe event once; returns what happened, for the record."""
+    """Apply a verified Stripe event once and in order, however many deliveries of it (and
+    of other events) arrive at the same time; returns what happened, for the record."""
     with all_tenants():
-        if db.session.get(StripeEvent, event["id"]) is not None:
-            return "replay ignored"
         obj = event["data"]["object"]
-        tenant = _tenant_for(obj)
+        tenant = _locked_tenant_for(obj)
+        if not _claim(event, tenant):
+            return "replay ignored"
         outcome = "no district" if tenant is None else _apply(tenant, event, obj)
-        db.session.add(
-            StripeEvent(
-                id=event["id"],
-                type=event["type"],
-                created=event["created"],
-                district_id=tenant.id if tenant else None,
-                outcome=outcome,
-            )
+        db.session.execute(
+            update(StripeEvent).where(StripeEvent.id == event["id"]).values(outcome=outcome)
         )
         db.session.flush()
     return outcome
@@ -79,6 +107,10 @@ def apply_event(event: dict) -> str:
 
 def _apply(tenant: Tenant, event: dict, obj: dict) -> str:
     kind = event["type"]
+    if event["created"] < tenant.billing_changed_at:
+        # Stripe does not deliver in order: a late event must not roll the state (or the
+        # subscription it names) back to what it was then.
+        return f"{kind} older than the current state: not applied"
     if kind == "checkout.session.completed":
         tenant.stripe_subscription_id = obj.get("subscription") or tenant.stripe_subscription_id
         tenant.stripe_customer_id = obj.get("customer") or tenant.stripe_customer_id
@@ -97,9 +129,12 @@ def _apply(tenant: Tenant, event: dict, obj: dict) -> str:
 
 
 def _set_status(tenant: Tenant, status: str, event: dict) -> str:
-    """Move to ``status`` unless a newer event already decided (events arrive out of order)."""
-    if event["created"] < tenant.billing_changed_at:
-        return f"older than the current state: {status} not applied"
+    """Move to ``status``, the district's row locked and the event no older than its state.
+
+    Stripe's ``created`` has one-second steps, so a cancellation and the failed payment
+    that caused it can share a second: canceled therefore stays canceled until a new
+    subscription, whichever of the two is applied first.
+    """
     if (
         tenant.billing_status == "canceled"
         and status != "canceled"
@@ -108,10 +143,11 @@ def _set_status(tenant: Tenant, status: str, event: dict) -> str:
         return "canceled stays canceled until a new subscription"
     before = tenant.billing_status
     tenant.billing_changed_at = event["created"]
+    # Only past_due keeps a date; every state that ends it clears it, "already" ones too.
+    tenant.past_due_since = (tenant.past_due_since or utcnow()) if status == "past_due" else None
     if status == before:
         return f"already {status}"
     tenant.billing_status = status
-    tenant.past_due_since = (tenant.past_due_since or utcnow()) if status == "past_due" else None
     audit.record(
         tenant.id,
         "billing.status_changed",

@@ -23,6 +23,11 @@ bp = Blueprint("billing", __name__)
 
 @bp.post("/webhooks/stripe")
 def stripe_webhook():
+    """Verify the signature and hand the event to billing, in the request's one unit of work.
+
+    Stripe delivers at least once and resends anything but a 2xx, so a replay (even one
+    racing the first delivery) is answered 200 with the outcome "replay ignored".
+    """
     secret = current_app.config.get("STRIPE_WEBHOOK_SECRET")
     if not secret:
         return jsonify({"errors": {"webhook": ["Billing is not configured."]}}), 400
