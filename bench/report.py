@@ -105,7 +105,7 @@ def run(app: Flask, slug: str, tenant_id: int, repeats: int) -> tuple[list[Measu
     def build() -> float:
         with app.app_context(), tenant_scope(tenant_id):
             began = time.perf_counter()
-            text = json.dumps(reports.annual(tenant_id, year.label))
+            text = json.dumps(reports.annual(year.label))
             elapsed = time.perf_counter() - began
         if '"participants"' not in text:
             raise RuntimeError("the report has no participants")

@@ -83,7 +83,7 @@ def _send_survey(app, tenant: Tenant) -> str:
     with app.app_context(), tenant_scope(tenant.id):
         config = configs.config_of(configs.latest_published(tenant.id))
         start, _ = config.school_year(date.today())
-        surveys.send(tenant.id, "participant", f"{start.year}-{start.year + 1}", Actor.system())
+        surveys.send("participant", f"{start.year}-{start.year + 1}", Actor.system())
         uow.commit()
         invitation = db.session.execute(select(SurveyInvitation).limit(1)).scalar_one()
         return surveys.token_for(invitation)

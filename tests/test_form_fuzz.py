@@ -205,7 +205,7 @@ def _seed(app, toledo_panel, make_user) -> tuple[User, dict]:
             panel.sessions.set_attendance(session, member, True, Actor.system())
         start, _ = config.school_year(date.today())
         year = f"{start.year}-{start.year + 1}"
-        survey_service.send(tenant_id, "participant", year, Actor.system())
+        survey_service.send("participant", year, Actor.system())
         network.join(tenant_id, named=False, noisy=False, epsilon=1.0, actor=None)
         _user(d.people["principal"].id).locked_until = utcnow() + timedelta(hours=1)
         password_resets.request_reset(tenant_id, teachers[0].email)

@@ -37,7 +37,7 @@ def pap(app, district):
 def _send(app, d) -> dict[str, str]:
     """Send the year's survey; the personal tokens by teacher e-mail."""
     with app.app_context(), tenant_scope(d.tenant.id):
-        surveys.send(d.tenant.id, "teacher_questionnaire", YEAR, Actor.system())
+        surveys.send("teacher_questionnaire", YEAR, Actor.system())
         uow.commit()
         rows = db.session.execute(select(SurveyInvitation)).scalars().all()
         from app.models.user import User

@@ -21,6 +21,7 @@ from app.services import workflow_config as configs
 from app.services.actors import Actor
 from app.services.errors import ValidationFailed
 from app.services.people import holders
+from app.tenants.context import current_tenant_id
 
 SOURCES = ("self", "principal", "union")
 
@@ -116,8 +117,9 @@ def _school_principal(school: str) -> User | None:
     ).scalar_one_or_none()
 
 
-def enroll(tenant_id: int, request: EnrollmentRequest, referred_by: User | None = None) -> Case:
+def enroll(request: EnrollmentRequest, referred_by: User | None = None) -> Case:
     """Open a case for the request (flushes); the teacher and coordinators are told."""
+    tenant_id = current_tenant_id()
     email = _check(tenant_id, request, referred=referred_by is not None)
     teacher = _teacher(tenant_id, email, request)
     db.session.flush()

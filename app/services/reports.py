@@ -17,18 +17,19 @@ from app.reports.annual import (
 )
 from app.services import workflow_config as configs
 from app.services.errors import ValidationFailed
+from app.tenants.context import current_tenant_id
 from app.workflows import ProgramConfig
 
 
-def _config(tenant_id: int) -> ProgramConfig:
-    version = configs.latest_published(tenant_id)
+def _config() -> ProgramConfig:
+    version = configs.latest_published(current_tenant_id())
     if version is None:
         raise ValidationFailed({"year": ["The program has no published configuration yet."]})
     return configs.config_of(version)
 
 
-def _year_and_records(tenant_id: int, year_label: str):
-    config = _config(tenant_id)
+def _year_and_records(year_label: str):
+    config = _config()
     try:
         year = school_year(year_label, config.school_year_start)
     except ValueError as exc:
@@ -73,25 +74,25 @@ def participants_of(year) -> tuple:
     )
 
 
-def annual(tenant_id: int, year_label: str) -> dict:
+def annual(year_label: str) -> dict:
     """The report for a school year label such as ``2009-2010`` (422 when it is not one)."""
     from app.services.surveys import record_for
 
-    config, year, records = _year_and_records(tenant_id, year_label)
+    config, year, records = _year_and_records(year_label)
     groups = list(config.report_groups)
     groups += sorted({r.report_group for r in records if r.report_group} - set(groups))
     return annual_report(year, records, groups, record_for(year_label))
 
 
-def distribution(tenant_id: int, year_label: str) -> dict[str, int]:
+def distribution(year_label: str) -> dict[str, int]:
     """Participants by whole months of support, for the distribution chart."""
-    _, year, records = _year_and_records(tenant_id, year_label)
+    _, year, records = _year_and_records(year_label)
     return months_distribution(year, records)
 
 
-def years_with_data(tenant_id: int) -> list[str]:
+def years_with_data() -> list[str]:
     """School-year labels from the first case's start to the latest one's."""
-    config = _config(tenant_id)
+    config = _config()
     first, last = (
         db.session.execute(
             select(Case.started_on).where(Case.started_on.is_not(None)).order_by(Case.started_on)
@@ -116,16 +117,21 @@ def years_with_data(tenant_id: int) -> list[str]:
     return labels
 
 
-def trend(tenant_id: int) -> dict:
-    return compare_years([annual(tenant_id, label) for label in years_with_data(tenant_id)])
+def trend() -> dict:
+    return compare_years([annual(label) for label in years_with_data()])
 
 
-def default_year(tenant_id: int) -> str:
+def default_year() -> str:
     """The latest school year with cases, or the current one."""
     from datetime import date
 
-    years = years_with_data(tenant_id)
+    years = years_with_data()
     if years:
         return years[-1]
-    start, _ = _config(tenant_id).school_year(date.today())
+    start, _ = _config().school_year(date.today())
     return f"{start.year}-{start.year + 1}"
+
+
+def group_labels() -> dict[str, str]:
+    """The configuration's report groups by key, in the words the report shows."""
+    return {key: group.label for key, group in _config().report_groups.items()}

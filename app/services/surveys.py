@@ -29,6 +29,7 @@ from app.services import audit
 from app.services import workflow_config as configs
 from app.services.actors import Actor
 from app.services.errors import Conflict, NotFound, ValidationFailed
+from app.tenants.context import current_tenant_id
 
 #: How long a link stays open, and how often non-respondents are reminded.
 OPEN_FOR = timedelta(days=30)
@@ -38,7 +39,7 @@ AGREEMENT = frozenset({"strongly_agree", "agree"})
 
 
 def _survey(tenant_id: int, key: str):
-    config = configs.config_of(configs.latest_published(tenant_id))
+    config = configs.config_of(configs.latest_published(current_tenant_id()))
     survey = next((s for s in config.surveys if s.key == key), None)
     if survey is None:
         known = ", ".join(s.key for s in config.surveys) or "none"
@@ -87,9 +88,9 @@ def token_for(invitation: SurveyInvitation) -> str:
     ).hexdigest()[:40]
 
 
-def participants(tenant_id: int, year: str) -> list[User]:
+def participants(year: str) -> list[User]:
     """The teachers whose support overlaps the school year (the report's participants)."""
-    config = configs.config_of(configs.latest_published(tenant_id))
+    config = configs.config_of(configs.latest_published(current_tenant_id()))
     span = school_year(year, config.school_year_start)
     return list(
         db.session.execute(
@@ -108,9 +109,10 @@ def participants(tenant_id: int, year: str) -> list[User]:
     )
 
 
-def send(tenant_id: int, key: str, year: str, actor: Actor) -> SurveyRound:
+def send(key: str, year: str, actor: Actor) -> SurveyRound:
     """Invite every participant of the year once; each gets a personal link by e-mail."""
-    people = [p for p in participants(tenant_id, year) if p.active]
+    tenant_id = current_tenant_id()
+    people = [p for p in participants(year) if p.active]
     if not people:
         raise ValidationFailed({"year": [f"No teacher took part in {year}."]})
     closes_on = date.today() + OPEN_FOR

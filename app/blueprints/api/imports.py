@@ -65,9 +65,7 @@ def annual_report():
     from app.services import reports
 
     args = load_args(AnnualReportQuerySchema())
-    return reports.annual(
-        current_tenant().id, args["year"] or reports.default_year(current_tenant().id)
-    )
+    return reports.annual(args["year"] or reports.default_year())
 
 
 @bp.get("/network/outcomes")

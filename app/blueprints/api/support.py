@@ -32,7 +32,6 @@ from app.blueprints.loading import assignment_or_404, case_or_404, user_or_404
 from app.services import assignments, enrollment, roster, support
 from app.services import workflow_config as configs
 from app.services.case_permissions import sections
-from app.tenants.resolution import current_tenant
 
 
 def _sections(case):
@@ -49,9 +48,7 @@ def _sections(case):
 )
 def enrollment_create():
     data = load(EnrollmentSchema())
-    case = enrollment.enroll(
-        current_tenant().id, enrollment.EnrollmentRequest(**data), referred_by=current_user.user
-    )
+    case = enrollment.enroll(enrollment.EnrollmentRequest(**data), referred_by=current_user.user)
     return _detail(case), 201
 
 

@@ -46,7 +46,7 @@ def form():
     form.fill_choices(config)
     if not form.validate_on_submit():
         return _form_page(form, config, False, 400 if form.errors else 200)
-    outcome = attempt(lambda: enrollment.enroll(current_tenant().id, _request(form, "self")))
+    outcome = attempt(lambda: enrollment.enroll(_request(form, "self")))
     if not outcome.ok:
         show_errors(form, outcome.refusal.errors)
         return _form_page(form, config, False, outcome.refusal.status)
@@ -61,9 +61,7 @@ def refer():
     if not form.validate_on_submit():
         return _form_page(form, config, True, 400 if form.errors else 200)
     outcome = attempt(
-        lambda: enrollment.enroll(
-            current_tenant().id, _request(form, form.source.data), referred_by=current_user.user
-        )
+        lambda: enrollment.enroll(_request(form, form.source.data), referred_by=current_user.user)
     )
     if not outcome.ok:
         show_errors(form, outcome.refusal.errors)

@@ -38,9 +38,7 @@ def index():
     form.survey.choices = choices((s.key, s.title) for s in _config().surveys)
     if not form.validate_on_submit():
         return _index_page(form, 400 if form.errors else 200)
-    outcome = attempt(
-        lambda: surveys.send(current_tenant().id, form.survey.data, form.year.data, current_actor())
-    )
+    outcome = attempt(lambda: surveys.send(form.survey.data, form.year.data, current_actor()))
     if not outcome.ok:
         show_errors(form, outcome.refusal.errors)
         return _index_page(form, outcome.refusal.status)
