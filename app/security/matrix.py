@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from app.security.roles import TENANT_ROLE_KEYS
+from app.security.roles import PROGRAM_STAFF, TENANT_ROLE_KEYS
 
 PUBLIC = "public"
 TENANT_PUBLIC = "tenant_public"
@@ -51,7 +51,7 @@ def _signed_in() -> Rule:
 
 ANY_ROLE: tuple[str, ...] = ()
 ADMIN = ("program_admin",)
-STAFF = ("program_admin", "coordinator", "committee_member", "final_authority")
+STAFF = tuple(sorted(PROGRAM_STAFF))
 
 MATRIX: dict[str, Rule] = {
     # Public pages and machine endpoints.

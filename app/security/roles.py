@@ -68,3 +68,13 @@ _BY_KEY = {role.key: role for role in (*TENANT_ROLES, *PLATFORM_ROLES)}
 
 def role_info(key: str) -> RoleInfo:
     return _BY_KEY[key]
+
+
+#: The program's staff: they read every case's whole record and the program's reports.
+PROGRAM_STAFF: frozenset[str] = frozenset(
+    {"program_admin", "coordinator", "committee_member", "final_authority"}
+)
+
+#: Staff who run or oversee the panel and read every session. The assignment committee
+#: reviews who coaches whom, not how the panel deliberates, so it is not among them.
+PANEL_STAFF: frozenset[str] = PROGRAM_STAFF - {"committee_member"}

@@ -11,16 +11,14 @@ from sqlalchemy import ColumnElement, Select, and_, or_, select
 from app.extensions import db
 from app.models.case import Case
 from app.models.user import User
+from app.security.roles import PROGRAM_STAFF
 from app.services.errors import NotFound
-
-#: Roles that oversee the whole program and see every case of the district.
-PROGRAM_WIDE = frozenset({"program_admin", "coordinator", "committee_member", "final_authority"})
 
 
 def visible_cases(user: User) -> Select:
     """The cases ``user`` may see, as a query to filter, sort and page further."""
     query = select(Case)
-    if user.roles & PROGRAM_WIDE:
+    if user.roles & PROGRAM_STAFF:
         return query
     seen = [Case.teacher_id == user.id, Case.ct_id == user.id, seen_as_principal(user)]
     if "panel_member" in user.roles:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from app.models.case import Case
 from app.models.user import User
+from app.security.roles import PROGRAM_STAFF
 from app.services import case_access, cases
 from app.services import workflow_config as configs
 from app.services.errors import ServiceError
@@ -81,9 +82,6 @@ def principal_evaluates(track: Track) -> bool:
     """Whether the principal of a case on ``track`` acts on it as its secondary evaluator
     (adds evidence), beyond seeing what the track shares."""
     return track.principal_secondary_evaluator and principal_sees(track)
-
-
-PROGRAM_STAFF = frozenset({"program_admin", "coordinator", "committee_member", "final_authority"})
 
 
 def sections(case: Case, user: User, shared_with_principal: frozenset[str]) -> Sections:

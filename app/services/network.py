@@ -173,9 +173,9 @@ def teacher_years(
     each. Kinds come from the configuration, never from who took part.
     """
     from app.models.panel import AgendaItem
-    from app.services.reports import _year_and_records, participants_of
+    from app.services.reports import participants_of, year_and_records
 
-    config, span, records = _year_and_records(tenant_id, year)
+    config, span, records = year_and_records(year)
     kinds = sorted({t.kind for t in config.tracks.values()} & set(TRACK_KINDS))
     network_group = {k: g.network_group for k, g in config.report_groups.items()}
     extra = {
@@ -266,12 +266,12 @@ def _final(row: PrivacySpend) -> str:
 
 
 def request_release(tenant_id: int, year: str, actor: Actor) -> None:
-    from app.services.reports import _year_and_records
+    from app.services.reports import year_and_records
 
     row = membership()
     if row is None or row.left_at is not None:
         raise Conflict({"_schema": ["Join the network before publishing a release."]})
-    _year_and_records(tenant_id, year)  # 422 for a label that is not a school year
+    year_and_records(year)  # 422 for a label that is not a school year
     spent = _year_row(tenant_id, year)
     if spent.published_at is not None:
         raise Conflict({"year": [_final(spent)]})

@@ -28,7 +28,9 @@ def _config() -> ProgramConfig:
     return configs.config_of(version)
 
 
-def _year_and_records(year_label: str):
+def year_and_records(year_label: str):
+    """The configuration, the school year and one record per participant: what the annual
+    report and the network release both count from (422 for a label that is not a year)."""
     config = _config()
     try:
         year = school_year(year_label, config.school_year_start)
@@ -78,7 +80,7 @@ def annual(year_label: str) -> dict:
     """The report for a school year label such as ``2009-2010`` (422 when it is not one)."""
     from app.services.surveys import record_for
 
-    config, year, records = _year_and_records(year_label)
+    config, year, records = year_and_records(year_label)
     groups = list(config.report_groups)
     groups += sorted({r.report_group for r in records if r.report_group} - set(groups))
     return annual_report(year, records, groups, record_for(year_label))
@@ -86,7 +88,7 @@ def annual(year_label: str) -> dict:
 
 def distribution(year_label: str) -> dict[str, int]:
     """Participants by whole months of support, for the distribution chart."""
-    _, year, records = _year_and_records(year_label)
+    _, year, records = year_and_records(year_label)
     return months_distribution(year, records)
 
 

@@ -14,9 +14,9 @@ from flask_login import current_user
 from app.blueprints.cases.forms import ActionForm, CaseFilterForm, choices
 from app.blueprints.cases.page import render_case, submit
 from app.blueprints.loading import case_or_404, paginate
+from app.security.roles import PROGRAM_STAFF
 from app.services import case_lists, cases, roster
 from app.services import workflow_config as configs
-from app.services.case_access import PROGRAM_WIDE
 from app.services.errors import ValidationFailed
 from app.tenants.context import carry_scope
 from app.tenants.resolution import current_tenant
@@ -62,7 +62,7 @@ def index():
         page=page,
         form=form,
         can_intake=bool(current_user.roles & {"coordinator", "program_admin"}),
-        can_export=bool(current_user.roles & PROGRAM_WIDE),
+        can_export=bool(current_user.roles & PROGRAM_STAFF),
         next_deadline=case_lists.next_deadline,
         visits=case_lists.visit_counts([c.id for c in page.items]),
     ), (400 if _errors(form) else 200)

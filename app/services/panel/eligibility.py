@@ -25,6 +25,7 @@ from app.models.case import Case
 from app.models.panel import AgendaItem, PanelMember, PanelSession, Recusal
 from app.models.support import Evidence
 from app.models.user import RoleGrant, User
+from app.security.roles import PANEL_STAFF
 from app.services import workflow_config as configs
 from app.workflows import ProgramConfig
 
@@ -229,19 +230,15 @@ def chairs(facts: ItemFacts) -> list[PanelMember]:
 
 def sees_session(user: User, session: PanelSession, roster=None) -> bool:
     """Program staff see every session; a panel member only one they hold a seat for."""
-    if user.roles & STAFF:
+    if user.roles & PANEL_STAFF:
         return True
     roster = seated_roster(session) if roster is None else roster
     return any(m.user_id == user.id for m in roster.values())
 
 
-#: Program staff who run or oversee the panel and read every session.
-STAFF = frozenset({"coordinator", "program_admin", "final_authority"})
-
-
 def sessions_seen_by(user: User, sessions: list[PanelSession]) -> list[PanelSession]:
     """Of ``sessions``, those ``user`` may see (:func:`sees_session`), in one query."""
-    if user.roles & STAFF:
+    if user.roles & PANEL_STAFF:
         return sessions
     if "panel_member" not in user.roles or not user.active:
         return []

@@ -15,6 +15,7 @@ from app.extensions import db
 from app.models.case import Case
 from app.models.panel import AgendaItem, Attendance, Ballot, PanelMember, PanelSession, Recusal
 from app.models.user import User
+from app.security.roles import PANEL_STAFF
 from app.services import audit
 from app.services import workflow_config as configs
 from app.services.actors import Actor
@@ -197,7 +198,7 @@ def get_item(session: PanelSession, case_id: int) -> AgendaItem:
 def visible_items(session: PanelSession, user: User) -> list[AgendaItem]:
     """Agenda items a reader may see: all for program staff; for a member with a seat
     for the session, those they do not sit out; for anyone else, none."""
-    if user.roles & eligibility.STAFF:
+    if user.roles & PANEL_STAFF:
         return list(session.items)
     roster = eligibility.seated_roster(session)
     if not eligibility.sees_session(user, session, roster):
