@@ -28,9 +28,9 @@ def _actor(user: User) -> Actor:
 
 
 def needs_consensus(case: Case) -> bool:
-    """Whether any transition of the case's track is guarded by committee consensus."""
-    track = configs.config_of(case.workflow_version).tracks[case.track_key]
-    return any(g.name == "committee_consensus" for t in track.transitions for g in t.guards)
+    """Whether a step of the case's track waits for the committee's consensus (the
+    configuration says so; a proposal then waits for the committee)."""
+    return configs.config_of(case.workflow_version).tracks[case.track_key].needs_committee_consensus
 
 
 def history(case: Case) -> list[Assignment]:

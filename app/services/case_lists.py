@@ -170,17 +170,13 @@ def configs_in_use() -> dict[int, ProgramConfig]:
 
 
 def _intake_states() -> set[str]:
-    """States where a request waits for intake, in every version cases still use."""
+    """States where a request waits for intake, in every version cases still use: each
+    track's initial state and the states its ``intake`` step leaves."""
     states: set[str] = set()
     for config in configs_in_use().values():
         for track in config.tracks.values():
             states.add(track.initial_state)
-            states.update(
-                s
-                for t in track.transitions
-                if any(g.name == "eligible" for g in t.guards)
-                for s in t.sources
-            )
+            states.update(s for t in track.steps_for("intake") for s in t.sources)
     return states
 
 

@@ -246,35 +246,26 @@ def reserved_step(track: Track, state: str, action: str) -> str | None:
     """Why ``action`` is not taken as a plain action, or None when it is.
 
     Steps that carry a panel decision or the final authority's decision are taken by the
-    panel's own operations (with the vote's rating), never as a plain action.
+    panel's own operations (with the vote's rating), never as a plain action. The track's
+    configuration says which steps those are, whatever their keys and guards.
     """
-    transition = track.transition(state, action)
-    if transition is None:
+    if track.transition(state, action) is None:
         return None
-    if any(g.name == "panel_decided" for g in transition.guards):
+    if track.means(action, "panel_decision"):
         return "This step follows the panel's vote; close the vote on the panel page."
-    if "final_authority" in transition.actors:
+    if track.means(action, "final_approval") or track.means(action, "final_return"):
         return "The final authority decides on the approvals page."
     return None
 
 
 def recommendation_step(track: Track, state: str) -> Transition | None:
-    """The step from ``state`` that sends the CT's recommendation to the panel, found by what
-    it does (it opens panel review or records the CT's rating), never by its name; a step
-    of the panel's or the final authority's (returning a case to the panel) is not one."""
-    return next(
-        (
-            t
-            for t in track.transitions_from(state)
-            if any(
-                e.name == "open_panel_review"
-                or (e.name == "record_rating" and e.params.get("source") == "ct_recommendation")
-                for e in t.effects
-            )
-            and reserved_step(track, state, t.key) is None
-        ),
-        None,
-    )
+    """The step from ``state`` that sends the CT's recommendation on: the track's
+    ``recommendation`` step, named by the configuration (or derived from what it does),
+    never by its key; a step reserved to the panel or the final authority is not one."""
+    step = track.step_for("recommendation", state)
+    if step is None or reserved_step(track, state, step.key) is not None:
+        return None
+    return step
 
 
 def _safe(payload: Mapping[str, Any] | None) -> dict:

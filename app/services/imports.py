@@ -23,6 +23,7 @@ from app.services.actors import Actor
 from app.services.case_permissions import principal_sees
 from app.services.errors import ValidationFailed
 from app.workflows import ProgramConfig
+from app.workflows.effects import closes_with
 
 CASE_COLUMNS = (
     "external_id",
@@ -304,7 +305,7 @@ def _fill(case: Case, row: CaseRow, config: ProgramConfig, people: dict[str, Use
     case.principal_can_see = principal_sees(track)
     if row.outcome:
         case.outcome, case.report_group = row.outcome, config.outcomes[row.outcome].group
-        case.state = _closing_state(track, row.outcome)
+        case.state = _closing_state(track, row.outcome, config)
         from datetime import UTC, datetime, time
 
         case.closed_at = datetime.combine(row.ended_on, time(12), tzinfo=UTC)
@@ -313,27 +314,17 @@ def _fill(case: Case, row: CaseRow, config: ProgramConfig, people: dict[str, Use
         case.state = _support_state(track)
 
 
-def _closing_state(track, outcome: str) -> str:
-    """The ending a case with this outcome reaches (the step that closes with it)."""
-    for transition in track.transitions:
-        for effect in transition.effects:
-            if effect.name == "close_with_outcome" and outcome in effect.params.get(
-                "choices", [effect.params.get("outcome")]
-            ):
-                return transition.to
-    return next(k for k, s in track.states.items() if s.terminal)
+def _closing_state(track, outcome: str, config: ProgramConfig) -> str:
+    """The ending a case with this outcome reaches (the first step that can close with it)."""
+    step = next((t for t in track.transitions if outcome in closes_with(t, config)), None)
+    return step.to if step else next(k for k, s in track.states.items() if s.terminal)
 
 
 def _support_state(track) -> str:
-    """Where an open historical case stands: the state the support work happens in (the
-    source of the first step that needs visits or closes with an outcome)."""
-    for transition in track.transitions:
-        marks = {g.name for g in transition.guards} | {e.name for e in transition.effects}
-        if marks & {"min_visits", "close_with_outcome"}:
-            source = next((s for s in transition.sources if s != track.initial_state), None)
-            if source:
-                return source
-    return track.initial_state
+    """Where an open historical case stands: the state the support work happens in, the
+    first state other than the initial one that the track's ``end_support`` step leaves."""
+    sources = (s for t in track.steps_for("end_support") for s in t.sources)
+    return next((s for s in sources if s != track.initial_state), track.initial_state)
 
 
 def read_upload(data: bytes) -> TextIO:

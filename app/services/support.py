@@ -418,8 +418,8 @@ def submit_recommendation(
 ):
     """Record the recommendation and take the track's step that sends it to the panel.
 
-    The step is found in the configuration, not by name: the action from the current
-    state that opens panel review or records the CT's rating. Without such a step
+    The step is the track's ``recommendation`` step from the current state, as the
+    configuration names it (or derives it), never found by its key. Without such a step
     (too early, or the panel already has the case) nothing is recorded.
     """
     from app.services import cases

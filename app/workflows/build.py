@@ -8,6 +8,7 @@ from typing import Any
 
 from app.workflows.effects import EFFECTS
 from app.workflows.guards import GUARDS
+from app.workflows.meanings import resolve
 from app.workflows.model import (
     Caseload,
     Deadline,
@@ -67,6 +68,7 @@ def _transition(raw: Mapping[str, Any], index: DocumentIndex) -> Transition:
 def _track(key: str, raw: Mapping[str, Any], index: DocumentIndex) -> Track:
     rules = raw["eligibility"]
     latest = rules.get("latest_ratings")
+    transitions = tuple(_transition(t, index) for t in raw["transitions"])
     return Track(
         key=key,
         kind=raw["kind"],
@@ -82,9 +84,11 @@ def _track(key: str, raw: Mapping[str, Any], index: DocumentIndex) -> Track:
         shared_with_principal=frozenset(raw["shared_with_principal"]),
         initial_state=raw["initial_state"],
         states=_frozen({k: State(k, **s) for k, s in raw["states"].items()}),
-        transitions=tuple(_transition(t, index) for t in raw["transitions"]),
+        transitions=transitions,
         ballot_options=tuple(raw["ballot_options"]),
         caseload_weight=raw["caseload_weight"],
+        # Derived once here, so every service reads the same answer for every case.
+        steps=_frozen(resolve(raw["steps"], transitions, raw["initial_state"])),
     )
 
 

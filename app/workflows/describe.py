@@ -7,6 +7,7 @@ committee reads is what the software will do.
 from __future__ import annotations
 
 from app.workflows import vocabulary as v
+from app.workflows.meanings import MEANINGS
 from app.workflows.model import ProgramConfig, Track
 from app.workflows.panel import PanelRules
 
@@ -97,6 +98,13 @@ def _eligibility(track: Track, config: ProgramConfig) -> str:
     return "Open to teachers " + " and ".join(clauses) + "." if clauses else "Open to all teachers."
 
 
+def _key_steps(track: Track) -> str:
+    """Which action carries each meaning, named or derived: what the services will take."""
+    labels = {t.key: t.label for t in reversed(track.transitions)}
+    named = [f"{MEANINGS[m].label} is “{labels[key]}”" for m, key in track.steps.items()]
+    return "Key steps: " + "; ".join(named) + "."
+
+
 def describe_track(track: Track, config: ProgramConfig) -> list[str]:
     """A track's rules as sentences: who evaluates, who sees what, who may join."""
     ct = config.program.wording.get("ct_title", "consulting teacher")
@@ -123,6 +131,8 @@ def describe_track(track: Track, config: ProgramConfig) -> list[str]:
     sentences.append(
         f"A case starts at {track.states[track.initial_state].label} and ends at one of: {ends}."
     )
+    if track.steps:
+        sentences.append(_key_steps(track))
     if track.ballot_options:
         sentences.append("The panel votes on: " + ", ".join(track.ballot_options) + ".")
     places = "place" if track.caseload_weight == 1 else "places"

@@ -18,7 +18,7 @@ from marshmallow import Schema, fields, validate
 
 from app.workflows import vocabulary as v
 from app.workflows.facts import CaseFacts
-from app.workflows.model import ProgramConfig, Track
+from app.workflows.model import ProgramConfig, Track, Transition
 from app.workflows.registry import DocumentIndex, Entry, Problems, unknown_keys
 
 
@@ -184,6 +184,31 @@ def outcome_choices(params: Mapping[str, Any], config: ProgramConfig) -> tuple[s
     if params.get("outcome"):
         return ()
     return tuple(params.get("choices") or config.outcomes)
+
+
+def chosen_outcomes(step: Transition, config: ProgramConfig) -> tuple[str, ...]:
+    """The outcomes the person taking ``step`` chooses among; empty when the step fixes its
+    outcome or closes nothing. A form offers exactly these, and the step accepts them."""
+    keys = [
+        key
+        for ref in step.effects
+        if ref.name == "close_with_outcome"
+        for key in outcome_choices(ref.params, config)
+    ]
+    return tuple(dict.fromkeys(keys))
+
+
+def closes_with(step: Transition, config: ProgramConfig) -> tuple[str, ...]:
+    """Every outcome ``step`` can close a case with (fixed or chosen); empty when it closes
+    nothing. Services read this instead of the effect's parameters."""
+    keys = [
+        key
+        for ref in step.effects
+        if ref.name == "close_with_outcome"
+        for key in ((ref.params["outcome"],) if ref.params.get("outcome") else ())
+        + outcome_choices(ref.params, config)
+    ]
+    return tuple(dict.fromkeys(keys))
 
 
 def _close(params: Mapping[str, Any], ctx: EffectContext) -> Command | str:

@@ -7,8 +7,9 @@ published version cannot be changed by accident while a case is using it.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
+from types import MappingProxyType
 from typing import Any
 
 from app.workflows.panel import PanelRules
@@ -83,6 +84,9 @@ class Track:
     transitions: tuple[Transition, ...]
     ballot_options: tuple[str, ...]
     caseload_weight: int
+    #: Meaning (:mod:`app.workflows.meanings`) -> the action key carrying it, named by the
+    #: document or derived when it was built.
+    steps: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
     def transitions_from(self, state: str) -> tuple[Transition, ...]:
         """Actions that leave ``state``, in document order."""
@@ -91,6 +95,34 @@ class Track:
     def transition(self, state: str, action: str) -> Transition | None:
         """The action ``action`` from ``state``, if there is one."""
         return next((t for t in self.transitions_from(state) if t.key == action), None)
+
+    def step_for(self, meaning: str, state: str) -> Transition | None:
+        """The step with ``meaning`` that leaves ``state``, if the track has one there.
+
+        Services find the panel's decision, the approval and the rest this way, never by
+        a step's key or by the guards and effects it carries.
+        """
+        key = self.steps.get(meaning)
+        return self.transition(state, key) if key is not None else None
+
+    def steps_for(self, meaning: str) -> tuple[Transition, ...]:
+        """Every entry of the action with ``meaning`` (one per group of states it leaves)."""
+        key = self.steps.get(meaning)
+        return tuple(t for t in self.transitions if key is not None and t.key == key)
+
+    def means(self, action: str, meaning: str) -> bool:
+        """Whether the action ``action`` carries ``meaning`` in this track."""
+        return self.steps.get(meaning) == action
+
+    @property
+    def needs_committee_consensus(self) -> bool:
+        """Whether a step waits for the committee's consensus on the assignment.
+
+        The consensus is a fact only the assignment service can establish (a proposal the
+        committee approved), so where any step asks for it, a proposal must wait for the
+        committee instead of taking effect at once, or that step could never be taken.
+        """
+        return any(g.name == "committee_consensus" for t in self.transitions for g in t.guards)
 
     @property
     def terminal_states(self) -> tuple[str, ...]:

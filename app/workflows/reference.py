@@ -18,6 +18,7 @@ from marshmallow import Schema, fields, missing, validate
 from app.workflows import vocabulary as v
 from app.workflows.effects import EFFECTS
 from app.workflows.guards import GUARDS
+from app.workflows.meanings import MEANINGS, Meaning
 from app.workflows.reference_examples import EXAMPLES
 from app.workflows.registry import Entry
 from app.workflows.schema import KEY_PATTERN, DocumentSchema, NamedRef, StateRefs
@@ -172,6 +173,45 @@ def _vocabulary(title: str, entries: Mapping[str, Entry[Any]], intro: str) -> It
         yield from _example([entry.example_use()])
 
 
+def _meanings() -> Iterator[str]:
+    yield "## Step meanings"
+    yield ""
+    yield (
+        "A track's `steps` says which of its actions carry the meanings below; the product "
+        "finds those steps by meaning, never by their keys or by the guards and effects they "
+        "carry, so a district may name and guard them as it likes. A meaning the document "
+        "leaves out is derived when the configuration is built, by the rule given for it, "
+        "reading the steps in document order (where nothing fits, the track has no such "
+        "step). Validation refuses a meaning "
+        "that is not listed here, one that names an action the track does not have, and "
+        "a mapping that names a meaning twice."
+    )
+    yield ""
+    yield from _example({"steps": {"panel_decision": "board_votes", "final_approval": "approve"}})
+    for name, meaning in MEANINGS.items():
+        yield f"### `{name}`: {meaning.label}"
+        yield ""
+        yield meaning.doc
+        yield ""
+        yield f"When `steps` does not name it: {meaning.derived}."
+        yield ""
+        yield from _meaning_rules(meaning)
+
+
+def _meaning_rules(meaning: Meaning) -> Iterator[str]:
+    rules = []
+    if meaning.evaluative:
+        rules.append("Only a review or induction track may name it.")
+    if meaning.by_final_authority:
+        rules.append("Its action must list `final_authority` among its actors.")
+    if meaning.apart_from:
+        others = " or ".join(f"`{name}`" for name in meaning.apart_from)
+        rules.append(f"Its action cannot also be {others}.")
+    if rules:
+        yield " ".join(rules)
+        yield ""
+
+
 def _word_list(title: str, words: Mapping[str, str]) -> Iterator[str]:
     yield f"### {title}"
     yield ""
@@ -212,6 +252,7 @@ def render_reference() -> str:
             "notifications in `notifications` are added after the transition's own effects.",
         )
     )
+    parts.extend(_meanings())
     parts.extend(_closed_words())
     return "\n".join(parts).rstrip() + "\n"
 

@@ -30,6 +30,11 @@ EXAMPLES: dict[str, Any] = {
             "shared_with_principal": ["participation", "evidence"],
             "ballot_options": ["proficient", "needs_improvement"],
             "caseload_weight": 2,
+            "steps": {
+                "recommendation": "submit_recommendation",
+                "panel_decision": "approve",
+                "final_approval": "approve",
+            },
             "initial_state": "support",
             "states": {
                 "support": {"label": "Support and evaluation"},

@@ -14,6 +14,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from app.workflows import vocabulary as v
+from app.workflows.meanings import MEANINGS
 
 KEY_PATTERN = r"^[a-z][a-z0-9_]*$"
 SCHEMA_VERSION = 1
@@ -161,6 +162,18 @@ class TrackSchema(Schema):
         _key("ballot option"),
         load_default=list,
         metadata=_d("what panel members vote on: rating keys or " + ", ".join(v.BALLOT_WORDS)),
+    )
+    steps = fields.Dict(
+        keys=fields.String(),
+        values=_key("action key"),
+        load_default=dict,
+        metadata=_d(
+            "what the track's steps mean: each meaning ("
+            + ", ".join(f"`{name}`" for name in MEANINGS)
+            + ") to the key of the action that carries it; an action may carry several. "
+            "A meaning left out is derived from the steps' guards and effects (see Step "
+            "meanings)"
+        ),
     )
     caseload_weight = fields.Integer(
         load_default=1,

@@ -15,6 +15,7 @@ from app.workflows import paths
 from app.workflows import vocabulary as v
 from app.workflows.effects import EFFECTS
 from app.workflows.guards import GUARDS
+from app.workflows.meanings import MEANINGS
 from app.workflows.registry import DocumentIndex, Entry, check_params
 
 _EVALUATIVE_EFFECTS = {
@@ -66,6 +67,7 @@ def check_track(
     for i, transition in enumerate(transitions):
         _check_transition(f"{path}.transitions[{i}]", track, transition, index, errors)
     _check_duplicates(path, transitions, errors)
+    _check_steps(path, track, transitions, errors)
     _check_outcome_states(path, states, transitions, errors)
     _check_graph(path, states, transitions, initial, errors)
 
@@ -160,6 +162,41 @@ def _check_duplicates(path: str, transitions: list[Mapping[str, Any]], errors) -
                     f"duplicate action '{key}' from state '{state}' (also transitions[{first}])"
                 )
                 paths.add(errors, f"{path}.transitions[{i}].key", message)
+
+
+def _check_steps(path, track, transitions: list[Mapping[str, Any]], errors) -> None:
+    """Each meaning named is known, names an action of this track, and fits it.
+
+    A meaning named twice cannot reach here: the document loader refuses a mapping that
+    repeats a key, and a parsed mapping cannot hold one.
+    """
+    actions: dict[str, list[Mapping[str, Any]]] = {}
+    for transition in transitions:
+        if isinstance(transition.get("key"), str):
+            actions.setdefault(transition["key"], []).append(transition)
+    known = ", ".join(MEANINGS)
+    for name, action in mapping(track.get("steps")).items():
+        sub = f"{path}.steps.{name}"
+        if name not in MEANINGS:
+            paths.add(errors, sub, f"unknown meaning '{name}' (meanings: {known})")
+            continue
+        if not isinstance(action, str):
+            continue  # the schema reports it
+        if action not in actions:
+            paths.add(errors, sub, f"no action '{action}' in this track")
+            continue
+        meaning = MEANINGS[name]
+        if meaning.evaluative and track.get("kind") == "assistance":
+            paths.add(errors, sub, f"only a review or induction track has {meaning.label}")
+        if meaning.by_final_authority and not all(
+            "final_authority" in listing(t.get("actors")) for t in actions[action]
+        ):
+            message = f"'{action}' must list final_authority among its actors"
+            paths.add(errors, sub, message + " (the final authority takes it)")
+        for other in meaning.apart_from:
+            if mapping(track.get("steps")).get(other) == action:
+                label = MEANINGS[other].label
+                paths.add(errors, sub, f"'{action}' is {label}; one step cannot be both")
 
 
 def _check_outcome_states(path, states, transitions, errors) -> None:

@@ -29,10 +29,13 @@ MAX_DEPTH = 32
 
 
 class DocumentLoader(yaml.SafeLoader):
-    """YAML with only true/false as booleans, nesting at most :data:`MAX_DEPTH` levels.
+    """YAML with only true/false as booleans, nesting at most :data:`MAX_DEPTH` levels,
+    and no key written twice in one mapping.
 
     YAML 1.1 reads ``on``, ``off``, ``yes`` and ``no`` as booleans, which would
-    turn a notification's ``on:`` key into ``True``.
+    turn a notification's ``on:`` key into ``True``. A repeated key would silently
+    keep only its last value (a track's ``steps`` naming ``panel_decision`` twice
+    would lose one), so it is refused with both lines.
     """
 
     _depth = 0
@@ -45,6 +48,26 @@ class DocumentLoader(yaml.SafeLoader):
             return super().compose_node(parent, index)
         finally:
             self._depth -= 1
+
+    def construct_mapping(self, node, deep=False):
+        if isinstance(node, yaml.MappingNode):
+            _refuse_repeated_keys(node)
+        return super().construct_mapping(node, deep=deep)
+
+
+def _refuse_repeated_keys(node: yaml.MappingNode) -> None:
+    first: dict[tuple[str, str], yaml.Mark] = {}
+    for key, _ in node.value:
+        # A merge (`<<: *defaults`) may be overridden by the keys written beside it.
+        if not isinstance(key, yaml.ScalarNode) or key.tag == "tag:yaml.org,2002:merge":
+            continue
+        seen = first.setdefault((key.tag, key.value), key.start_mark)
+        if seen is not key.start_mark:
+            mark = key.start_mark
+            raise DocumentError(
+                f"line {mark.line + 1}, column {mark.column + 1}: duplicate key "
+                f"'{key.value}' (also on line {seen.line + 1})"
+            )
 
 
 DocumentLoader.yaml_implicit_resolvers = {

@@ -96,5 +96,6 @@ def test_track_in_sentences():
         "The Consulting Teacher coaches and does not evaluate.",
         "The principal sees: that the teacher takes part in the program.",
         "A case starts at Requested and ends at one of: Closed, Declined, Withdrawn.",
+        "Key steps: intake is “Accept into the program”; the end of support is “Close the case”.",
         "Each case takes 1 caseload place.",
     ]

@@ -19,20 +19,21 @@ from app.services import workflow_config as configs
 from app.services.case_lists import configs_in_use
 from app.services.errors import Conflict, ValidationFailed
 from app.services.panel import sessions
-from app.workflows.effects import outcome_choices
-from app.workflows.model import Transition
-
-#: The role whose steps this desk offers.
-_AUTHORITY = "final_authority"
+from app.workflows.effects import chosen_outcomes
+from app.workflows.model import Track, Transition
 
 
 def _steps(case: Case) -> tuple[Transition | None, Transition | None]:
-    """The final authority's approving step (it closes the case) and returning step."""
-    track = configs.config_of(case.workflow_version).tracks[case.track_key]
-    steps = [t for t in track.transitions_from(case.state) if _AUTHORITY in t.actors]
-    closing = [t for t in steps if any(e.name == "close_with_outcome" for e in t.effects)]
-    returning = next((t for t in steps if t not in closing), None)
-    return (closing[0] if closing else None), returning
+    """The final authority's approving step and returning step from the case's state, as
+    the track's configuration names them (``final_approval``, ``final_return``)."""
+    track, state = configs.config_of(case.workflow_version).tracks[case.track_key], case.state
+    return track.step_for("final_approval", state), track.step_for("final_return", state)
+
+
+def _desk_states(track: Track) -> set[str]:
+    """States where the final authority has a step to take on the approvals page."""
+    steps = track.steps_for("final_approval") + track.steps_for("final_return")
+    return {state for step in steps for state in step.sources}
 
 
 def waiting() -> list[Case]:
@@ -43,8 +44,7 @@ def waiting() -> list[Case]:
         (version_id, track_key, state)
         for version_id, config in configs_in_use().items()
         for track_key, track in config.tracks.items()
-        for state in track.states
-        if any(_AUTHORITY in t.actors for t in track.transitions_from(state))
+        for state in _desk_states(track)
     ]
     if not triples:
         return []
@@ -63,11 +63,7 @@ def approval_outcomes(case: Case) -> list[tuple[str, str]]:
     approve, _ = _steps(case)
     if approve is None:
         return []
-    keys: list[str] = []
-    for effect in approve.effects:
-        if effect.name == "close_with_outcome":
-            keys += outcome_choices(effect.params, config)
-    return [(k, config.outcomes[k].label) for k in dict.fromkeys(keys)]
+    return [(k, config.outcomes[k].label) for k in chosen_outcomes(approve, config)]
 
 
 def final_decision(

@@ -234,16 +234,9 @@ def _recommended_option(case: Case, config: ProgramConfig) -> str | None:
 
 
 def _carry_decision(case: Case, config: ProgramConfig, option: str, user: User) -> None:
-    """Take the track's step out of panel review (the one guarded by ``panel_decided``)."""
-    track = config.tracks[case.track_key]
-    step = next(
-        (
-            t
-            for t in track.transitions_from(case.state)
-            if any(g.name == "panel_decided" for g in t.guards)
-        ),
-        None,
-    )
+    """Take the track's ``panel_decision`` step out of panel review: the step the
+    configuration names for it (or derives), whatever its key and guards."""
+    step = config.tracks[case.track_key].step_for("panel_decision", case.state)
     if step is None:
         return
     rating = option if option in {r.key for r in config.rating_scale} else case.recommended_rating
