@@ -118,7 +118,7 @@ def _context(tenant_id: int) -> _Context:
     from app.tenants.context import tenant_scope
 
     with tenant_scope(tenant_id):
-        version = configs.latest_published(tenant_id)
+        version = configs.latest_published()
         return _Context(version.id, configs.config_of(version), hash_password(PASSWORD))
 
 

@@ -58,7 +58,7 @@ def _year(app: Flask, tenant_id: int, back: int = 1):
     from app.tenants.context import tenant_scope
 
     with app.app_context(), tenant_scope(tenant_id):
-        config = configs.config_of(configs.latest_published(tenant_id))
+        config = configs.config_of(configs.latest_published())
         start, _ = config.school_year(date.today())
         label = f"{start.year - back}-{start.year - back + 1}"
         return school_year(label, config.school_year_start)

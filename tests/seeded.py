@@ -67,10 +67,10 @@ SURVEY = {
 def _add_survey(app, tenant: Tenant) -> None:
     """Version 2 of every seeded program adds a participant survey."""
     with app.app_context(), tenant_scope(tenant.id):
-        document = dict(configs.latest_published(tenant.id).document)
+        document = dict(configs.latest_published().document)
         document["surveys"] = [SURVEY]
-        configs.save_draft(tenant.id, document)
-        configs.publish(tenant.id, note="survey")
+        configs.save_draft(document)
+        configs.publish(note="survey")
         uow.commit()
 
 
@@ -81,7 +81,7 @@ def _send_survey(app, tenant: Tenant) -> str:
     from app.services.actors import Actor
 
     with app.app_context(), tenant_scope(tenant.id):
-        config = configs.config_of(configs.latest_published(tenant.id))
+        config = configs.config_of(configs.latest_published())
         start, _ = config.school_year(date.today())
         surveys.send("participant", f"{start.year}-{start.year + 1}", Actor.system())
         uow.commit()
@@ -101,10 +101,10 @@ def _export(app, tenant: Tenant, user: User) -> None:
 def _publish_again(app, tenant: Tenant, times: int) -> None:
     with app.app_context(), tenant_scope(tenant.id):
         for n in range(times):
-            document = dict(configs.latest_published(tenant.id).document)
+            document = dict(configs.latest_published().document)
             document["program"] = {**document["program"], "name": f"Revision {n + 2}"}
-            configs.save_draft(tenant.id, document)
-            configs.publish(tenant.id, note=f"revision {n + 2}")
+            configs.save_draft(document)
+            configs.publish(note=f"revision {n + 2}")
         uow.commit()
 
 
@@ -142,7 +142,7 @@ def seed_district(app, make_tenant, make_user, make_case):
         _export(app, tenant, people["all"])
         _publish_again(app, tenant, extra_versions)
         with app.app_context(), tenant_scope(tenant.id):
-            config = configs.config_of(configs.latest_published(tenant.id))
+            config = configs.config_of(configs.latest_published())
             first = config.tracks[track].transitions[0].key
         last = 2 + extra_versions
         natural = {

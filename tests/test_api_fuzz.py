@@ -120,10 +120,10 @@ def _seed_caller(app, toledo_panel, make_user) -> tuple[int, dict[str, list]]:
                 session, db.session.get(PanelMember, member_id), True, Actor.system()
             )
         uow.commit()
-        config = configs.config_of(configs.latest_published(d.tenant.id))
+        config = configs.config_of(configs.latest_published())
         track = config.tracks["intervention"]
         values = _values(config, track)
-        values["document"] = [dict(configs.latest_published(d.tenant.id).document)]
+        values["document"] = [dict(configs.latest_published().document)]
     return caller.id, values
 
 

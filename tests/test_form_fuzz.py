@@ -145,14 +145,14 @@ class _Cast:
 def _program(tenant_id: int) -> None:
     """Version 2: a participant survey, and committee consensus before a CT starts (so
     proposals wait for the committee's review); a draft beside it, waiting to be published."""
-    document = copy.deepcopy(dict(configs.latest_published(tenant_id).document))
+    document = copy.deepcopy(dict(configs.latest_published().document))
     document["surveys"] = [SURVEY]
     for transition in document["tracks"]["intervention"]["transitions"]:
         if transition["key"] == "assign_ct":
             transition["guards"] = [*transition.get("guards", []), "committee_consensus"]
-    configs.save_draft(tenant_id, document)
-    configs.publish(tenant_id, note="survey and consensus")
-    configs.save_draft(tenant_id, {**document, "program": {**document["program"], "name": "N"}})
+    configs.save_draft(document)
+    configs.publish(note="survey and consensus")
+    configs.save_draft({**document, "program": {**document["program"], "name": "N"}})
 
 
 def _seed(app, toledo_panel, make_user) -> tuple[User, dict]:
@@ -165,7 +165,7 @@ def _seed(app, toledo_panel, make_user) -> tuple[User, dict]:
     teachers = [make_user(d.tenant, "teacher", email=f"t{n}@toledo.org") for n in range(7)]
     with app.app_context(), tenant_scope(tenant_id):
         _program(tenant_id)
-        config = configs.config_of(configs.latest_published(tenant_id))
+        config = configs.config_of(configs.latest_published())
         me, coordinator = _user(caller.id), _user(d.people["coordinator"].id)
         committee = [_user(d.people["committee1"].id), _user(d.people["committee2"].id)]
         mine = _Cast(coordinator, me, committee)
@@ -212,7 +212,7 @@ def _seed(app, toledo_panel, make_user) -> tuple[User, dict]:
         uow.commit()  # the reset mail runs inline, after the commit, and issues its own link
         invitation = db.session.execute(select(SurveyInvitation).limit(1)).scalar_one()
         reset = db.session.execute(select(PasswordReset)).scalars().first()
-        number = configs.latest_published(tenant_id).number
+        number = configs.latest_published().number
         natural = {
             "token": survey_service.token_for(invitation),
             "reset_token": password_resets.issue_token(reset),

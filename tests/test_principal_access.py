@@ -116,8 +116,8 @@ def test_a_track_that_shares_nothing_keeps_the_case_from_the_principal(app, mont
     document = load_preset("montgomery")
     document["tracks"]["underperforming"]["shared_with_principal"] = []
     with app.app_context(), tenant_scope(d.tenant.id):
-        configs.save_draft(d.tenant.id, document)
-        configs.publish(d.tenant.id, note="nothing shared with the principal")
+        configs.save_draft(document)
+        configs.publish(note="nothing shared with the principal")
         uow.commit()
     case_id = _refer(app, d, d.people["principal"], "underperforming")
     _support_record(app, d, case_id)

@@ -57,8 +57,8 @@ def own_words_panel(app, district, make_user) -> PanelSetup:
     people = {key: make_user(d.tenant, "panel_member", email=e) for key, e in members.items()}
     ids = {}
     with app.app_context(), tenant_scope(d.tenant.id):
-        configs.save_draft(d.tenant.id, _own_words())
-        configs.publish(d.tenant.id, note="our own words")
+        configs.save_draft(_own_words())
+        configs.publish(note="our own words")
         for key, user in people.items():
             row = db.session.get(User, user.id)
             if key == "admin4":

@@ -308,13 +308,13 @@ def test_saving_the_simple_form_keeps_what_a_visit_needs_to_count(
     tenant = make_tenant("toledo", "Toledo PAR", preset="toledo")
     login(client, tenant, make_user(tenant, "program_admin"))
     with app.app_context(), tenant_scope(tenant.id):
-        document = configs.latest_published(tenant.id).document
+        document = configs.latest_published().document
         document["visit_types"]["observation"]["required_to_count"] = ["notes"]
-        configs.save_draft(tenant.id, document)
+        configs.save_draft(document)
         uow.commit()
     page = client.get("/t/toledo/admin/workflow/edit")
     response = client.post("/t/toledo/admin/workflow/edit", data=_form_data(page.text))
     assert response.status_code == 302, response.text
     with app.app_context(), tenant_scope(tenant.id):
-        saved = configs.draft(tenant.id).document["visit_types"]["observation"]
+        saved = configs.draft().document["visit_types"]["observation"]
     assert saved["required_to_count"] == ["notes"]

@@ -87,7 +87,7 @@ def test_form_edit_changes_panel_rule_and_scale_then_publish(app, admin_client):
     )
     assert published.status_code == 302
     with app.app_context(), tenant_scope(tenant.id):
-        latest = configs.latest_published(tenant.id)
+        latest = configs.latest_published()
         assert latest.number == 2
         assert latest.document["panel"]["decision_rule"] == {"kind": "majority"}
 
@@ -102,7 +102,7 @@ def test_form_errors_appear_beside_their_fields_with_paths(app, admin_client):
     assert "panel.quorum: must be &lt;= seats (9)" in response.text
     assert "outcomes.vanished.group: unknown report group &#39;nowhere&#39;" in response.text
     with app.app_context(), tenant_scope(tenant.id):
-        assert configs.draft(tenant.id).document["panel"]["quorum"] == 7
+        assert configs.draft().document["panel"]["quorum"] == 7
 
 
 def test_yaml_editor_lists_each_error_by_path_and_saves_nothing(app, admin_client):
@@ -115,7 +115,7 @@ def test_yaml_editor_lists_each_error_by_path_and_saves_nothing(app, admin_clien
     assert response.status_code == 422
     assert "<code>panel.quorum</code>: must be &lt;= seats (9)" in response.text
     with app.app_context(), tenant_scope(tenant.id):
-        assert configs.draft(tenant.id).document["panel"]["quorum"] == 7
+        assert configs.draft().document["panel"]["quorum"] == 7
 
 
 def test_dry_run_shows_the_guard_that_stops_a_case(admin_client):

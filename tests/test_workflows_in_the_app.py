@@ -37,7 +37,7 @@ def _case(app, tenant, case_id) -> Case:
 def test_a_district_starts_from_its_preset_as_version_1(app, boston):
     tenant, _ = boston
     with app.app_context(), tenant_scope(tenant.id):
-        versions = configs.published_versions(tenant.id)
+        versions = configs.published_versions()
         assert [v.number for v in versions] == [1]
         assert versions[0].document["program"]["short_name"] == "ESP"
         actions = db.session.execute(select(AuditEvent.action)).scalars().all()
@@ -48,10 +48,10 @@ def test_a_case_keeps_its_version_when_a_new_one_is_published(app, boston, make_
     tenant, people = boston
     old = make_case(tenant, people["teacher"], "pa")
     with app.app_context(), tenant_scope(tenant.id):
-        document = configs.latest_published(tenant.id).document
+        document = configs.latest_published().document
         document["tracks"]["pa"]["states"]["intake"]["label"] = "Intake conversation"
-        configs.save_draft(tenant.id, document)
-        configs.publish(tenant.id, note="clearer wording")
+        configs.save_draft(document)
+        configs.publish(note="clearer wording")
         uow.commit()
     new = make_case(tenant, people["teacher"], "pa")
     assert _case(app, tenant, old.id).version_number == 1

@@ -59,7 +59,7 @@ def open_case(
     """Start a case in the first state of its track under the latest published version."""
     from app.services.case_permissions import principal_sees
 
-    version = configs.latest_published(tenant_id)
+    version = configs.latest_published()
     if version is None:
         raise ValidationFailed({"track": ["The program has no published configuration yet."]})
     config = configs.config_of(version)

@@ -88,7 +88,7 @@ def _email_problems(text: str, referred: bool) -> tuple[str, dict[str, list[str]
 
 
 def _current_version(tenant_id: int):
-    version = configs.latest_published(tenant_id)
+    version = configs.latest_published()
     if version is None:
         raise ValidationFailed({"track": ["The program is not open for enrollment yet."]})
     return version

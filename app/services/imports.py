@@ -152,7 +152,7 @@ def _check_row(number: int, raw: dict[str, str], config: ProgramConfig):
 
 def import_cases(tenant_id: int, stream: TextIO, actor: Actor) -> ImportResult:
     """Write the checked rows (flushes; the caller commits once, so it is all or nothing)."""
-    version = configs.latest_published(tenant_id)
+    version = configs.latest_published()
     if version is None:
         raise ValidationFailed({"file": ["Publish the program's configuration first."]})
     config = configs.config_of(version)

@@ -481,7 +481,7 @@ def years() -> list[str]:
 
 
 def current_year(tenant_id: int) -> str:
-    start, _ = configs.config_of(configs.latest_published(tenant_id)).school_year(date.today())
+    start, _ = configs.config_of(configs.latest_published()).school_year(date.today())
     return f"{start.year}-{start.year + 1}"
 
 

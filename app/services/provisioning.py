@@ -93,7 +93,5 @@ def create_tenant(
         from app.tenants.context import tenant_scope
 
         with tenant_scope(tenant.id):
-            workflow_config.start_from_preset(
-                tenant.id, preset, actor or Actor.system("provisioning")
-            )
+            workflow_config.start_from_preset(preset, actor or Actor.system("provisioning"))
     return tenant

@@ -17,12 +17,11 @@ from app.reports.annual import (
 )
 from app.services import workflow_config as configs
 from app.services.errors import ValidationFailed
-from app.tenants.context import current_tenant_id
 from app.workflows import ProgramConfig
 
 
 def _config() -> ProgramConfig:
-    version = configs.latest_published(current_tenant_id())
+    version = configs.latest_published()
     if version is None:
         raise ValidationFailed({"year": ["The program has no published configuration yet."]})
     return configs.config_of(version)

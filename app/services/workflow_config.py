@@ -18,6 +18,7 @@ from app.models.workflow import DRAFT, PUBLISHED, WorkflowVersion
 from app.services import audit
 from app.services.actors import Actor, current_actor
 from app.services.errors import NotFound, ValidationFailed
+from app.tenants.context import require_tenant_id
 from app.workflows import (
     ActorFacts,
     CaseFacts,
@@ -47,18 +48,17 @@ def check(document: dict) -> ProgramConfig:
     return result.config
 
 
-def draft(tenant_id: int) -> WorkflowVersion | None:
+def draft() -> WorkflowVersion | None:
     return db.session.execute(
-        select(WorkflowVersion).where(
-            WorkflowVersion.tenant_id == tenant_id, WorkflowVersion.status == DRAFT
-        )
+        select(WorkflowVersion).where(WorkflowVersion.status == DRAFT)
     ).scalar_one_or_none()
 
 
-def save_draft(tenant_id: int, document: dict, actor: Actor | None = None) -> WorkflowVersion:
+def save_draft(document: dict, actor: Actor | None = None) -> WorkflowVersion:
     """Replace the draft with a valid ``document`` (flushes; the caller commits)."""
     check(document)
-    row = draft(tenant_id)
+    tenant_id = require_tenant_id()
+    row = draft()
     before = None
     if row is None:
         row = WorkflowVersion(tenant_id=tenant_id, status=DRAFT, document=document)
@@ -80,23 +80,19 @@ def save_draft(tenant_id: int, document: dict, actor: Actor | None = None) -> Wo
     return row
 
 
-def publish(tenant_id: int, actor: Actor | None = None, note: str | None = None) -> WorkflowVersion:
+def publish(actor: Actor | None = None, note: str | None = None) -> WorkflowVersion:
     """Freeze the draft as the next version; new cases start under it."""
-    row = draft(tenant_id)
+    tenant_id = require_tenant_id()
+    row = draft()
     if row is None:
         raise ValidationFailed({"draft": ["There is no draft to publish."]})
     check(row.document)
-    latest = latest_published(tenant_id)
+    latest = latest_published()
     if latest is not None and not diff(latest.document, row.document):
         raise ValidationFailed(
             {"draft": [f"The draft is the same as {latest.label}; change something first."]}
         )
-    number = (
-        db.session.execute(
-            select(func.max(WorkflowVersion.number)).where(WorkflowVersion.tenant_id == tenant_id)
-        ).scalar()
-        or 0
-    ) + 1
+    number = (db.session.execute(select(func.max(WorkflowVersion.number))).scalar() or 0) + 1
     version = WorkflowVersion(
         tenant_id=tenant_id,
         number=number,
@@ -121,48 +117,46 @@ def publish(tenant_id: int, actor: Actor | None = None, note: str | None = None)
     return version
 
 
-def start_from_preset(tenant_id: int, preset: str, actor: Actor | None = None) -> WorkflowVersion:
+def start_from_preset(preset: str, actor: Actor | None = None) -> WorkflowVersion:
     """A new district's first version: the preset as draft, published as version 1."""
     try:
         document = load_preset(preset)
     except KeyError as exc:
         raise ValidationFailed({"preset": [f"Unknown preset '{preset}'."]}) from exc
-    save_draft(tenant_id, document, actor)
-    return publish(tenant_id, actor, note=f"Started from the {preset} preset")
+    save_draft(document, actor)
+    return publish(actor, note=f"Started from the {preset} preset")
 
 
-def latest_published(tenant_id: int) -> WorkflowVersion | None:
+def latest_published() -> WorkflowVersion | None:
     return db.session.execute(
         select(WorkflowVersion)
-        .where(WorkflowVersion.tenant_id == tenant_id, WorkflowVersion.status == PUBLISHED)
+        .where(WorkflowVersion.status == PUBLISHED)
         .order_by(WorkflowVersion.number.desc())
         .limit(1)
     ).scalar_one_or_none()
 
 
-def published_versions(tenant_id: int) -> list[WorkflowVersion]:
+def published_versions() -> list[WorkflowVersion]:
     return list(
         db.session.execute(
             select(WorkflowVersion)
-            .where(WorkflowVersion.tenant_id == tenant_id, WorkflowVersion.status == PUBLISHED)
+            .where(WorkflowVersion.status == PUBLISHED)
             .order_by(WorkflowVersion.number.desc())
         ).scalars()
     )
 
 
-def version(tenant_id: int, number: int) -> WorkflowVersion:
+def version(number: int) -> WorkflowVersion:
     row = db.session.execute(
-        select(WorkflowVersion).where(
-            WorkflowVersion.tenant_id == tenant_id, WorkflowVersion.number == number
-        )
+        select(WorkflowVersion).where(WorkflowVersion.number == number)
     ).scalar_one_or_none()
     if row is None:
         raise NotFound({"version": [f"There is no version {number}."]})
     return row
 
 
-def compare(tenant_id: int, a: int, b: int) -> list[Change]:
-    return diff(version(tenant_id, a).document, version(tenant_id, b).document)
+def compare(a: int, b: int) -> list[Change]:
+    return diff(version(a).document, version(b).document)
 
 
 def config_of(row: WorkflowVersion) -> ProgramConfig:
@@ -215,7 +209,6 @@ def dry_run(
 
 
 def migrate_cases(
-    tenant_id: int,
     case_ids: list[int],
     to_number: int,
     state_map: dict[str, str],
@@ -228,7 +221,7 @@ def migrate_cases(
     """
     from app.models.case import Case
 
-    target = version(tenant_id, to_number)
+    target = version(to_number)
     config = config_of(target)
     rows = list(
         db.session.execute(select(Case).where(Case.id.in_(case_ids)).order_by(Case.id)).scalars()
@@ -250,7 +243,7 @@ def migrate_cases(
         case.state = state_map.get(case.state, case.state)
         db.session.flush()
         audit.record(
-            tenant_id,
+            case.tenant_id,
             "case.version_migrated",
             "case",
             case.id,

@@ -97,7 +97,7 @@ def save_common_fields(
     changed, errors = with_common_fields(document, data)
     if errors:
         raise ValidationFailed(errors)
-    return configs.save_draft(tenant_id, changed)
+    return configs.save_draft(changed)
 
 
 def _apply_panel(panel: dict[str, Any], data: dict[str, Any]) -> None:

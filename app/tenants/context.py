@@ -36,6 +36,18 @@ def current_tenant_id() -> int | None:
     return _scope.get().tenant_id
 
 
+def require_tenant_id() -> int:
+    """The district in scope, for an operation that writes rows of one district.
+
+    A service takes its district from here rather than from each caller; called outside
+    any district's scope it fails loudly instead of writing a row that belongs to no one.
+    """
+    tenant_id = _scope.get().tenant_id
+    if tenant_id is None:
+        raise RuntimeError("this operation needs a district's scope (tenant_scope)")
+    return tenant_id
+
+
 def _activate(scope: Scope):
     token = _scope.set(scope)
     try:

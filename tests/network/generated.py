@@ -60,7 +60,7 @@ def months_of(stint: Stint) -> float:
 
 
 def _span(tenant_id: int, year: str):
-    config = configs.config_of(configs.latest_published(tenant_id))
+    config = configs.config_of(configs.latest_published())
     return school_year(year, config.school_year_start)
 
 
@@ -132,7 +132,7 @@ def add_survey(
             if row
             else []
         )
-        config = configs.config_of(configs.latest_published(d.tenant.id))
+        config = configs.config_of(configs.latest_published())
         survey = next(s for s in config.surveys if s.key == key)
         statements = [s.key for s in survey.statements]
         span = _span(d.tenant.id, year)

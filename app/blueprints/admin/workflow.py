@@ -31,8 +31,7 @@ from app.workflows.validation import dump_document
 
 def _current():
     """The draft when there is one, else the latest version; 404 for an unconfigured district."""
-    tenant_id = current_tenant().id
-    row = configs.draft(tenant_id) or configs.latest_published(tenant_id)
+    row = configs.draft() or configs.latest_published()
     if row is None:
         abort(404)
     return row
@@ -40,9 +39,8 @@ def _current():
 
 @bp.get("/workflow")
 def workflow():
-    tenant_id = current_tenant().id
     row = _current()
-    latest = configs.latest_published(tenant_id)
+    latest = configs.latest_published()
     config = configs.config_of(row)
     pending = diff(latest.document, row.document) if latest and not row.is_published else []
     return render_template(
@@ -53,7 +51,7 @@ def workflow():
         tracks=[(t, describe_track(t, config)) for t in config.tracks.values()],
         panel_words=describe_panel(config.panel) if config.panel else [],
         pending=[describe_change(c) for c in pending],
-        versions=configs.published_versions(tenant_id),
+        versions=configs.published_versions(),
         diagrams=diagrams.available(),
         publish_form=PublishForm(),
     )
@@ -91,9 +89,7 @@ def workflow_yaml():
         form.text.data = _as_yaml(row.document)
     if not form.validate_on_submit():
         return _yaml_page(form, [], 400 if form.errors else 200)
-    outcome = attempt(
-        lambda: configs.save_draft(current_tenant().id, configs.parse(form.text.data or ""))
-    )
+    outcome = attempt(lambda: configs.save_draft(configs.parse(form.text.data or "")))
     if not outcome.ok:
         errors = [(path, m) for path, messages in outcome.refusal.errors.items() for m in messages]
         return _yaml_page(form, errors, outcome.refusal.status)
@@ -116,7 +112,7 @@ def workflow_publish():
     form = PublishForm()
     if form.validate_on_submit():
         perform(
-            lambda: configs.publish(current_tenant().id, note=form.note.data or None),
+            lambda: configs.publish(note=form.note.data or None),
             lambda version: (
                 f"Published {version.label}. New cases follow it; open cases keep theirs."
             ),
@@ -134,14 +130,11 @@ _VERSION = re.compile(r"[0-9]{1,9}")
 def workflow_diff():
     """What changed from version ``?a=`` (none: from nothing) to ``?b=`` (a version, or the
     draft by default); a version that does not exist, or is not a number, is a 404."""
-    tenant_id = current_tenant().id
     a, b = request.args.get("a", ""), request.args.get("b", "draft")
     if (a and not _VERSION.fullmatch(a)) or (b != "draft" and not _VERSION.fullmatch(b)):
         abort(404)
-    old = configs.version(tenant_id, int(a)).document if a else {}
-    new_row = found(
-        configs.draft(tenant_id) if b == "draft" else configs.version(tenant_id, int(b))
-    )
+    old = configs.version(int(a)).document if a else {}
+    new_row = found(configs.draft() if b == "draft" else configs.version(int(b)))
     changes = [describe_change(c) for c in diff(old, new_row.document)]
     return render_template(
         "admin/workflow_diff.html", a=a, b=b, changes=changes, dump=dump_document

@@ -20,7 +20,6 @@ from app.blueprints.api.spec import documented
 from app.services import workflow_config as configs
 from app.services.actors import current_actor
 from app.services.errors import NotFound, ValidationFailed
-from app.tenants.resolution import current_tenant
 from app.workflows import describe_change, validate
 
 
@@ -37,7 +36,7 @@ def _document() -> dict:
     response=WorkflowVersionSchema,
 )
 def workflow_draft_get():
-    row = configs.draft(current_tenant().id) or configs.latest_published(current_tenant().id)
+    row = configs.draft() or configs.latest_published()
     if row is None:
         raise NotFound({"draft": ["This district has no configuration yet."]})
     return WorkflowVersionSchema().dump(row)
@@ -50,7 +49,7 @@ def workflow_draft_get():
     response=WorkflowVersionSchema,
 )
 def workflow_draft_put():
-    row = configs.save_draft(current_tenant().id, _document(), current_actor())
+    row = configs.save_draft(_document(), current_actor())
     return WorkflowVersionSchema().dump(row)
 
 
@@ -77,28 +76,26 @@ def workflow_draft_validate():
 )
 def workflow_publish():
     data = load(PublishSchema())
-    row = configs.publish(current_tenant().id, current_actor(), data["note"])
+    row = configs.publish(current_actor(), data["note"])
     return WorkflowVersionSchema().dump(row), 201
 
 
 @bp.get("/t/<tenant_slug>/workflow/versions")
 @documented("Published versions, newest first", response=WorkflowVersionListSchema)
 def workflow_versions():
-    return WorkflowVersionListSchema().dump(
-        {"items": configs.published_versions(current_tenant().id)}
-    )
+    return WorkflowVersionListSchema().dump({"items": configs.published_versions()})
 
 
 @bp.get("/t/<tenant_slug>/workflow/versions/<int:number>")
 @documented("One published version", response=WorkflowVersionSchema)
 def workflow_version(number: int):
-    return WorkflowVersionSchema().dump(configs.version(current_tenant().id, number))
+    return WorkflowVersionSchema().dump(configs.version(number))
 
 
 @bp.get("/t/<tenant_slug>/workflow/versions/<int:a>/diff/<int:b>")
 @documented("What changed from version a to version b, in words", response=DiffSchema)
 def workflow_diff(a: int, b: int):
-    changes = configs.compare(current_tenant().id, a, b)
+    changes = configs.compare(a, b)
     return DiffSchema().dump(
         {"changes": [{"path": c.path, "kind": c.kind, "text": describe_change(c)} for c in changes]}
     )
@@ -113,7 +110,6 @@ def workflow_diff(a: int, b: int):
 def workflow_migrate_cases():
     data = load(CaseMigrationSchema())
     rows = configs.migrate_cases(
-        current_tenant().id,
         data["case_ids"],
         data["to_version"],
         data["state_map"],

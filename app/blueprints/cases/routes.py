@@ -19,7 +19,6 @@ from app.services import case_lists, cases, roster
 from app.services import workflow_config as configs
 from app.services.errors import ValidationFailed
 from app.tenants.context import carry_scope
-from app.tenants.resolution import current_tenant
 
 bp = Blueprint("cases", __name__, url_prefix="/t/<tenant_slug>/cases")
 
@@ -28,7 +27,7 @@ def _filters() -> tuple[CaseFilterForm, case_lists.CaseFilters]:
     """The list's filters as asked; a filter with an error (shown beside its field) is left
     out, so a value the database could not compare never reaches it."""
     form = CaseFilterForm(request.args)
-    latest = configs.latest_published(current_tenant().id)
+    latest = configs.latest_published()
     tracks = configs.config_of(latest).tracks if latest else {}
     form.track.choices = choices([("", "All tracks"), *((k, t.name) for k, t in tracks.items())])
     form.ct_id.choices = choices(

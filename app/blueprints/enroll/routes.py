@@ -10,13 +10,12 @@ from app.blueprints.forms import show_errors
 from app.blueprints.operation import attempt
 from app.services import enrollment
 from app.services import workflow_config as configs
-from app.tenants.resolution import current_tenant
 
 bp = Blueprint("enroll", __name__, url_prefix="/t/<tenant_slug>")
 
 
 def _config():
-    version = configs.latest_published(current_tenant().id)
+    version = configs.latest_published()
     if version is None:
         abort(404)
     return configs.config_of(version)

@@ -27,13 +27,12 @@ from app.services import panel
 from app.services import workflow_config as configs
 from app.services.actors import current_actor
 from app.services.panel import eligibility
-from app.tenants.resolution import current_tenant
 
 bp = Blueprint("panel", __name__, url_prefix="/t/<tenant_slug>/panel")
 
 
 def _config():
-    version = configs.latest_published(current_tenant().id)
+    version = configs.latest_published()
     if version is None:
         abort(404)
     return configs.config_of(version)

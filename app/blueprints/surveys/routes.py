@@ -12,7 +12,6 @@ from app.blueprints.operation import attempt
 from app.services import surveys
 from app.services import workflow_config as configs
 from app.services.actors import current_actor
-from app.tenants.resolution import current_tenant
 
 bp = Blueprint("surveys", __name__, url_prefix="/t/<tenant_slug>")
 
@@ -47,7 +46,7 @@ def index():
 
 
 def _config():
-    version = configs.latest_published(current_tenant().id)
+    version = configs.latest_published()
     if version is None:
         abort(404)
     return configs.config_of(version)

@@ -18,9 +18,8 @@ from app.workflows import ProgramConfig
 
 
 def _config() -> ProgramConfig:
-    from app.tenants.context import current_tenant_id
 
-    return configs.config_of(configs.latest_published(current_tenant_id()))
+    return configs.config_of(configs.latest_published())
 
 
 def members(on: date | None = None) -> list[PanelMember]:
