@@ -220,7 +220,6 @@ def import_cases(slug: str, file) -> None:
     with tenant_scope(tenant.id):
         try:
             result = imports.import_cases(
-                tenant.id,
                 imports.read_upload(file.read()),
                 Actor.system(f"import by {getpass.getuser()}"),
             )
@@ -245,7 +244,6 @@ def import_survey_responses(slug: str, survey_key: str, year: str, sent: int, fi
     with tenant_scope(tenant.id):
         try:
             result = imports.import_survey_responses(
-                tenant.id,
                 survey_key,
                 year,
                 sent,

@@ -38,7 +38,7 @@ def run(app: Flask, tenant_ids: list[int]) -> tuple[list[Measure], dict]:
         years.add(year.label)
         with app.app_context(), tenant_scope(tenant_id):
             began = time.perf_counter()
-            network.publish(tenant_id, year.label)
+            network.publish(year.label)
             uow.commit()
             releases.append(time.perf_counter() - began)
         floors.append(bare(app, tenant_id, year))

@@ -111,7 +111,6 @@ def make_case(app):
 
         with app.app_context(), tenant_scope(tenant.id):
             case = cases.open_case(
-                tenant.id,
                 teacher=db.session.get(User, teacher.id),
                 track_key=track,
                 school=fields.pop("school", "Lincoln Elementary"),

@@ -33,7 +33,6 @@ def _to_panel_review(app, d: District, teacher: User) -> int:
         ct = db.session.get(User, d.people["ct"].id)
         coordinator = db.session.get(User, d.people["coordinator"].id)
         case = cases.open_case(
-            d.tenant.id,
             teacher=db.session.get(User, teacher.id),
             track_key="intervention",
             school="Lincoln Elementary",
@@ -132,7 +131,6 @@ def awaiting_approval(app, district, make_user):
                 "consulting_teacher": db.session.get(User, d.people["ct"].id),
             }
             case = cases.open_case(
-                d.tenant.id,
                 teacher=db.session.get(User, teacher.id),
                 track_key=track_key,
                 school="Adams",
@@ -140,7 +138,6 @@ def awaiting_approval(app, district, make_user):
             )
             case.permanent_status = True
             seated = demo_panel.seat_panel(
-                d.tenant.id,
                 config,
                 db.session.get(User, first.id),
                 f"{slug}.org",

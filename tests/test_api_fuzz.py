@@ -100,7 +100,6 @@ def _seed_caller(app, toledo_panel, make_user) -> tuple[int, dict[str, list]]:
         me = db.session.get(User, caller.id)
         coordinator = db.session.get(User, d.people["coordinator"].id)
         own = cases.open_case(
-            d.tenant.id,
             teacher=db.session.get(User, toledo_panel.teacher.id),
             track_key="intervention",
             school="Lincoln Elementary",

@@ -139,7 +139,6 @@ def test_consensus_reached_is_not_undone_by_a_member_joining_later(app, district
         from app.models.user import User
 
         case = cases.open_case(
-            boston.tenant.id,
             teacher=db.session.get(User, teacher.id),
             track_key="pa",
             latest_rating="needs_improvement",

@@ -173,7 +173,6 @@ def _seed(app, toledo_panel, make_user) -> tuple[User, dict]:
         opened = []
         for teacher in teachers:
             case = cases.open_case(
-                tenant_id,
                 teacher=_user(teacher.id),
                 track_key="intervention",
                 school="Lincoln Elementary",
@@ -206,7 +205,7 @@ def _seed(app, toledo_panel, make_user) -> tuple[User, dict]:
         start, _ = config.school_year(date.today())
         year = f"{start.year}-{start.year + 1}"
         survey_service.send("participant", year, Actor.system())
-        network.join(tenant_id, named=False, noisy=False, epsilon=1.0, actor=None)
+        network.join(named=False, noisy=False, epsilon=1.0, actor=None)
         _user(d.people["principal"].id).locked_until = utcnow() + timedelta(hours=1)
         password_resets.request_reset(tenant_id, teachers[0].email)
         uow.commit()  # the reset mail runs inline, after the commit, and issues its own link

@@ -54,7 +54,7 @@ def member(app, district):
     d = district("bostonpap", "boston_pap_2007")
     assert _post(app, d, _history(met=15, retired=3, open_=12)).status_code == 200
     with app.app_context(), tenant_scope(d.tenant.id):
-        network.join(d.tenant.id, named=True, noisy=False, epsilon=1.0, actor=Actor.system())
+        network.join(named=True, noisy=False, epsilon=1.0, actor=Actor.system())
         uow.commit()
     return d
 
@@ -67,7 +67,7 @@ def few_districts(app, monkeypatch):
 
 def _publish(app, d, year=YEAR, **kwargs):
     with app.app_context(), tenant_scope(d.tenant.id):
-        network.publish(d.tenant.id, year, **kwargs)
+        network.publish(year, **kwargs)
         uow.commit()
 
 
@@ -101,7 +101,7 @@ def test_three_retirements_are_suppressed_and_cannot_be_recovered(app, member):
 
 def test_an_anonymous_member_is_shown_by_its_label(app, member):
     with app.app_context(), tenant_scope(member.tenant.id):
-        network.join(member.tenant.id, named=False, noisy=False, epsilon=1.0, actor=Actor.system())
+        network.join(named=False, noisy=False, epsilon=1.0, actor=Actor.system())
         uow.commit()
     _publish(app, member)
     [release] = _release(app)
@@ -124,7 +124,7 @@ def test_a_published_year_is_final_and_the_refusal_is_kept(app, member):
 def test_a_noisy_release_past_what_is_left_of_the_budget_is_refused(app, member):
     """A year's ledger may hold epsilon spent before (a release of an earlier version)."""
     with app.app_context(), tenant_scope(member.tenant.id):
-        network.join(member.tenant.id, named=True, noisy=True, epsilon=0.5, actor=Actor.system())
+        network.join(named=True, noisy=True, epsilon=0.5, actor=Actor.system())
         db.session.add(PrivacySpend(tenant_id=member.tenant.id, year=YEAR, spent=0.4))
         uow.commit()
     _publish(app, member)
@@ -142,7 +142,7 @@ def test_a_noisy_release_spends_what_opendp_certifies_and_records_it(app, member
         return counts
 
     with app.app_context(), tenant_scope(member.tenant.id):
-        network.join(member.tenant.id, named=True, noisy=True, epsilon=0.8, actor=Actor.system())
+        network.join(named=True, noisy=True, epsilon=0.8, actor=Actor.system())
         uow.commit()
     _publish(app, member, noise=noise)
     [release] = _release(app)
@@ -160,7 +160,7 @@ def test_a_noisy_release_is_a_function_of_the_noise_alone(app, district):
         d = district(slug, "toledo")
         add_stints(app, d, RECENT, [Stint("intern", 4 + n % 7) for n in range(40)] + extra)
         with app.app_context(), tenant_scope(d.tenant.id):
-            network.join(d.tenant.id, named=False, noisy=True, epsilon=1.0, actor=Actor.system())
+            network.join(named=False, noisy=True, epsilon=1.0, actor=Actor.system())
             uow.commit()
         _publish(app, d, RECENT, noise=lambda counts, scale: [11] * len(counts))
         made.append(d)
@@ -177,10 +177,8 @@ def test_a_teacher_counts_once_per_year_and_once_in_each_year(app, district):
     ]
     add_stints(app, toledo, RECENT, twice)
     with app.app_context(), tenant_scope(toledo.tenant.id):
-        kinds, records, _ = network.teacher_years(toledo.tenant.id, RECENT)
-        _, next_year, _ = network.teacher_years(
-            toledo.tenant.id, f"{int(RECENT[:4]) + 1}-{int(RECENT[:4]) + 2}"
-        )
+        kinds, records, _ = network.teacher_years(RECENT)
+        _, next_year, _ = network.teacher_years(f"{int(RECENT[:4]) + 1}-{int(RECENT[:4]) + 2}")
     assert kinds == ["induction", "review"]
     assert [(r.kind, r.group) for r in records] == [("review", "active")]
     assert [r.kind for r in next_year] == ["review"]  # the open case, again, next year
@@ -198,9 +196,9 @@ def test_going_anonymous_asks_what_to_do_with_named_releases(app, member):
     assert "If you stop showing your name" in page and "Withdraw them" in page
     with app.app_context(), tenant_scope(member.tenant.id):
         with pytest.raises(ValidationFailed, match="withdraw them or keep them"):
-            network.join(member.tenant.id, False, False, 1.0, Actor.system())
+            network.join(False, False, 1.0, Actor.system())
         before = network.membership().member_key
-        network.join(member.tenant.id, False, False, 1.0, Actor.system(), earlier="keep")
+        network.join(False, False, 1.0, Actor.system(), earlier="keep")
         assert network.membership().member_key != before
         uow.commit()
     [kept] = _release(app)
@@ -210,7 +208,7 @@ def test_going_anonymous_asks_what_to_do_with_named_releases(app, member):
 def test_withdrawing_named_releases_deletes_them_and_the_year_stays_final(app, member):
     _publish(app, member)
     with app.app_context(), tenant_scope(member.tenant.id):
-        network.join(member.tenant.id, False, False, 1.0, Actor.system(), earlier="withdraw")
+        network.join(False, False, 1.0, Actor.system(), earlier="withdraw")
         uow.commit()
     assert _release(app) == []
     _publish(app, member)
@@ -260,7 +258,7 @@ def test_the_page_csv_and_api_agree_and_say_when_too_few_districts_match(app, di
     toledo = district("toledo", "toledo")
     add_stints(app, toledo, RECENT, [Stint("intern", 5)] * 30)
     with app.app_context(), tenant_scope(toledo.tenant.id):
-        network.join(toledo.tenant.id, named=True, noisy=False, epsilon=1.0, actor=Actor.system())
+        network.join(named=True, noisy=False, epsilon=1.0, actor=Actor.system())
         uow.commit()
     _publish(app, toledo, RECENT)
     seed_others(app, count=8, years_back=3)

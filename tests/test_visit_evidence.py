@@ -39,7 +39,6 @@ def _to_support(app, d, track: str, latest_rating: str) -> int:
         coordinator = db.session.get(User, d.people["coordinator"].id)
         ct = db.session.get(User, d.people["ct"].id)
         case = cases.open_case(
-            d.tenant.id,
             teacher=teacher,
             track_key=track,
             school="Lincoln Elementary",

@@ -49,9 +49,8 @@ def build_export(payload: dict, message_id: str) -> None:
 def publish_network_release(payload: dict, message_id: str) -> None:
     """A district's yearly network release (runs under the district's tenant)."""
     from app.services import network
-    from app.tenants.context import current_tenant_id
 
-    network.publish(current_tenant_id(), payload["year"])
+    network.publish(payload["year"])
 
 
 def create_stripe_customer(payload: dict, message_id: str) -> None:

@@ -23,6 +23,7 @@ from app.services import audit, case_effects
 from app.services import workflow_config as configs
 from app.services.actors import Actor
 from app.services.errors import Conflict, ValidationFailed
+from app.tenants.context import require_tenant_id
 from app.workflows import (
     ActionOption,
     ActorFacts,
@@ -47,7 +48,6 @@ class Applied:
 
 
 def open_case(
-    tenant_id: int,
     *,
     teacher: User,
     track_key: str,
@@ -57,6 +57,7 @@ def open_case(
     actor: Actor | None = None,
 ) -> Case:
     """Start a case in the first state of its track under the latest published version."""
+    tenant_id = require_tenant_id()
     from app.services.case_permissions import principal_sees
 
     version = configs.latest_published()

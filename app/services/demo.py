@@ -119,13 +119,10 @@ def _seed_cases(tenant: Tenant, district: DemoDistrict) -> None:
             "final_authority",
         )
     }
-    seated = demo_panel.seat_panel(
-        tenant.id, config, person["panel_member"], district.domain, DEMO_PASSWORD
-    )
+    seated = demo_panel.seat_panel(config, person["panel_member"], district.domain, DEMO_PASSWORD)
     person["principal"].school = person["teacher"].school = "Demonstration Elementary"
     for index, track_key in enumerate(config.tracks):
         case = cases.open_case(
-            tenant.id,
             teacher=person["teacher"],
             track_key=track_key,
             school="Demonstration Elementary",
@@ -184,8 +181,6 @@ def join_network() -> None:
         tenant = db.session.execute(select(Tenant).where(Tenant.slug == district.slug)).scalar_one()
         with tenant_scope(tenant.id):
             if network.membership() is None:
-                network.join(
-                    tenant.id, named=district.slug == "boston", noisy=False, epsilon=1.0, actor=None
-                )
-            network.publish(tenant.id, network.current_year(tenant.id))
+                network.join(named=district.slug == "boston", noisy=False, epsilon=1.0, actor=None)
+            network.publish(network.current_year())
     uow.commit()

@@ -17,15 +17,15 @@ from app.models.user import User
 from app.services import assignments, cases, panel, support, users
 from app.services.actors import Actor
 from app.services.people import holders
+from app.tenants.context import require_tenant_id
 from app.workflows import ProgramConfig
 
 _SYSTEM = Actor.system("demo")
 
 
-def seat_panel(
-    tenant_id: int, config: ProgramConfig, first: User, domain: str, password: str
-) -> list[User]:
+def seat_panel(config: ProgramConfig, first: User, domain: str, password: str) -> list[User]:
     """Fill every configured seat: the demo panel member, then generated colleagues."""
+    tenant_id = require_tenant_id()
     if config.panel is None or panel.seats.members():
         return []
     seated, number = [], 1

@@ -129,7 +129,6 @@ def enroll(request: EnrollmentRequest, referred_by: User | None = None) -> Case:
         else Actor("system", None, f"enrollment form ({email})")
     )
     case = cases.open_case(
-        tenant_id,
         teacher=teacher,
         track_key=request.track,
         school=request.school,

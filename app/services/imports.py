@@ -22,6 +22,7 @@ from app.services import workflow_config as configs
 from app.services.actors import Actor
 from app.services.case_permissions import principal_sees
 from app.services.errors import ValidationFailed
+from app.tenants.context import require_tenant_id
 from app.workflows import ProgramConfig
 from app.workflows.effects import closes_with
 
@@ -150,8 +151,9 @@ def _check_row(number: int, raw: dict[str, str], config: ProgramConfig):
     ), {}
 
 
-def import_cases(tenant_id: int, stream: TextIO, actor: Actor) -> ImportResult:
+def import_cases(stream: TextIO, actor: Actor) -> ImportResult:
     """Write the checked rows (flushes; the caller commits once, so it is all or nothing)."""
+    tenant_id = require_tenant_id()
     version = configs.latest_published()
     if version is None:
         raise ValidationFailed({"file": ["Publish the program's configuration first."]})
@@ -333,15 +335,16 @@ def read_upload(data: bytes) -> TextIO:
 
 
 def import_survey_responses(
-    tenant_id: int, survey_key: str, year: str, sent: int, stream: TextIO, actor: Actor
+    survey_key: str, year: str, sent: int, stream: TextIO, actor: Actor
 ) -> ImportResult:
     """Answers a district collected before Parley (e.g. on paper): all or nothing, keyed by
     ``response_id`` so a re-import updates. Columns: response_id, submitted_on, one per
     statement key (a scale key, or empty), comment."""
+    tenant_id = require_tenant_id()
     from app.models.survey import SurveyResponse
     from app.services import surveys
 
-    row = surveys.imported_round(tenant_id, survey_key, year, sent)
+    row = surveys.imported_round(survey_key, year, sent)
     surveys.ensure_not_linked(row)
     statements = [k for k, _ in row.statements]
     table = csv_input.read(

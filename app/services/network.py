@@ -31,6 +31,7 @@ from app.services import audit
 from app.services import workflow_config as configs
 from app.services.actors import Actor
 from app.services.errors import Conflict, ValidationFailed
+from app.tenants.context import require_tenant_id
 from app.workflows.vocabulary import NETWORK_GROUPS, TRACK_KINDS
 
 MINIMUM = 10
@@ -68,7 +69,6 @@ def named_releases() -> list[PrivacySpend]:
 
 
 def join(
-    tenant_id: int,
     named: bool,
     noisy: bool,
     epsilon: float,
@@ -83,6 +83,7 @@ def join(
     withdrawn or kept named, as ``earlier`` says ("withdraw" or "keep"); the district must
     choose when there are any.
     """
+    tenant_id = require_tenant_id()
     if not 0.05 <= epsilon <= 10:
         raise ValidationFailed({"epsilon": ["Choose a yearly budget between 0.05 and 10."]})
     row = membership()
@@ -151,8 +152,9 @@ def _withdraw(tenant_id: int, years: list[PrivacySpend], actor: Actor | None) ->
     db.session.flush()
 
 
-def leave(tenant_id: int, actor: Actor) -> None:
+def leave(actor: Actor) -> None:
     """Future releases stop; those already published stay, as published aggregates."""
+    tenant_id = require_tenant_id()
     row = membership()
     if row is None or row.left_at is not None:
         raise Conflict({"_schema": ["This district is not in the network."]})
@@ -164,7 +166,7 @@ def leave(tenant_id: int, actor: Actor) -> None:
 
 
 def teacher_years(
-    tenant_id: int, year: str
+    year: str,
 ) -> tuple[list[str], list[releasing.TeacherYear], releasing.Survey | None]:
     """The district's track kinds, one record per teacher in the year, and the survey.
 
@@ -243,9 +245,9 @@ def _survey(year: str) -> releasing.Survey | None:
     return releasing.Survey(statements=keys, answers=answers)
 
 
-def preview(tenant_id: int, year: str) -> dict:
+def preview(year: str) -> dict:
     """What an exact release would publish (a noisy one differs by its noise)."""
-    kinds, records, survey = teacher_years(tenant_id, year)
+    kinds, records, survey = teacher_years(year)
     return releasing.build(records, survey, kinds, MINIMUM).figures
 
 
@@ -265,7 +267,8 @@ def _final(row: PrivacySpend) -> str:
     )
 
 
-def request_release(tenant_id: int, year: str, actor: Actor) -> None:
+def request_release(year: str, actor: Actor) -> None:
+    tenant_id = require_tenant_id()
     from app.services.reports import year_and_records
 
     row = membership()
@@ -286,7 +289,7 @@ def request_release(tenant_id: int, year: str, actor: Actor) -> None:
     )
 
 
-def publish(tenant_id: int, year: str, noise: privacy.Noise | None = None) -> NetworkRelease | None:
+def publish(year: str, noise: privacy.Noise | None = None) -> NetworkRelease | None:
     """The job: build, protect, charge the budget when noised, write the release once.
 
     A year already published is refused (a published year is final, whatever the
@@ -294,13 +297,14 @@ def publish(tenant_id: int, year: str, noise: privacy.Noise | None = None) -> Ne
     refusal is kept on the year's ledger row, shown on the district's page, and audited.
     ``noise`` is for tests only (see ``privacy.noisy_histogram``).
     """
+    tenant_id = require_tenant_id()
     member = membership()
     if member is None or member.left_at is not None:
         return None
     spent = _year_row(tenant_id, year)
     if spent.published_at is not None:
         return _refuse(tenant_id, member, spent, _final(spent))
-    kinds, records, survey = teacher_years(tenant_id, year)
+    kinds, records, survey = teacher_years(year)
     built = releasing.build(
         records,
         survey,
@@ -437,7 +441,7 @@ def trend(rows: list[NetworkRelease], track_kind: str = "all") -> dict:
     }
 
 
-def district_view(tenant_id: int, year: str) -> dict:
+def district_view(year: str) -> dict:
     """A member district beside the network for one year: its own release, the preview of
     what it would publish, and the other districts' medians.
 
@@ -470,7 +474,7 @@ def district_view(tenant_id: int, year: str) -> dict:
         "year": year,
         "member": member is not None and member.left_at is None,
         "mine": mine.figures if mine else None,
-        "preview": preview(tenant_id, year),
+        "preview": preview(year),
         "network": network,
         "others": [r.display_name for r in others] if enough else [],
     }
@@ -480,7 +484,7 @@ def years() -> list[str]:
     return sorted(set(db.session.execute(select(NetworkRelease.year)).scalars()), reverse=True)
 
 
-def current_year(tenant_id: int) -> str:
+def current_year() -> str:
     start, _ = configs.config_of(configs.latest_published()).school_year(date.today())
     return f"{start.year}-{start.year + 1}"
 

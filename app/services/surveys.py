@@ -29,7 +29,7 @@ from app.services import audit
 from app.services import workflow_config as configs
 from app.services.actors import Actor
 from app.services.errors import Conflict, NotFound, ValidationFailed
-from app.tenants.context import current_tenant_id
+from app.tenants.context import current_tenant_id, require_tenant_id
 
 #: How long a link stays open, and how often non-respondents are reminded.
 OPEN_FOR = timedelta(days=30)
@@ -306,8 +306,9 @@ def record_for(year: str) -> SurveyRecord | None:
     )
 
 
-def imported_round(tenant_id: int, key: str, year: str, sent: int) -> SurveyRound:
+def imported_round(key: str, year: str, sent: int) -> SurveyRound:
     """The round an import writes into; its ``sent`` is what the district says it sent."""
+    tenant_id = require_tenant_id()
     if sent < 0:
         raise ValidationFailed({"sent": ["Give how many were sent (0 or more)."]})
     row = _round(tenant_id, key, year, sent, date.today())

@@ -89,9 +89,7 @@ def with_common_fields(
     return doc, errors
 
 
-def save_common_fields(
-    tenant_id: int, document: dict[str, Any], data: dict[str, Any]
-) -> WorkflowVersion:
+def save_common_fields(document: dict[str, Any], data: dict[str, Any]) -> WorkflowVersion:
     """Save as the draft ``document`` with the form's values (flushes); a line the form
     cannot read, or a document that does not validate, is a 422 and nothing is saved."""
     changed, errors = with_common_fields(document, data)

@@ -20,10 +20,8 @@ def test_an_analyst_compares_a_district_with_the_network(app, live_server, brows
     add_stints(app, boston, YEAR, [Stint("peer_assistance", m, o) for o, m in history])
     with app.app_context():
         with tenant_scope(boston.tenant.id):
-            network.join(
-                boston.tenant.id, named=True, noisy=False, epsilon=1.0, actor=Actor.system()
-            )
-            network.publish(boston.tenant.id, YEAR)
+            network.join(named=True, noisy=False, epsilon=1.0, actor=Actor.system())
+            network.publish(YEAR)
         with all_tenants():
             network.seed_synthetic(30, years_back=2)
         users.create_platform_user("analyst@parley.org", "Analyst", "network_analyst", PASSWORD)

@@ -86,7 +86,7 @@ def add_stints(app, d, year: str, stints: list[Stint], prefix: str = "G") -> Non
                 f"{started - timedelta(days=stint.wait_days)},{started},"
                 f"{ended or ''},{stint.outcome or ''}"
             )
-        imports.import_cases(d.tenant.id, io.StringIO("\n".join(lines) + "\n"), Actor.system())
+        imports.import_cases(io.StringIO("\n".join(lines) + "\n"), Actor.system())
         decided = [(n, s) for n, s in enumerate(stints, start=1) if s.panel]
         if decided:
             session = PanelSession(
@@ -141,7 +141,6 @@ def add_survey(
             cells = [answer.get(s, "") for s in statements]
             lines.append(",".join([f"R{n}", str(span.start + timedelta(days=250)), *cells, ""]))
         imports.import_survey_responses(
-            d.tenant.id,
             key,
             year,
             len(before) + len(answers),
@@ -153,14 +152,14 @@ def add_survey(
 
 def join(app, d, named: bool = False, noisy: bool = False, epsilon: float = 1.0) -> None:
     with app.app_context(), tenant_scope(d.tenant.id):
-        network.join(d.tenant.id, named=named, noisy=noisy, epsilon=epsilon, actor=Actor.system())
+        network.join(named=named, noisy=noisy, epsilon=epsilon, actor=Actor.system())
         uow.commit()
 
 
 def publish(app, d, year: str = YEAR) -> None:
     """The release job, as the outbox runs it, committed."""
     with app.app_context(), tenant_scope(d.tenant.id):
-        network.publish(d.tenant.id, year)
+        network.publish(year)
         uow.commit()
 
 
@@ -172,7 +171,7 @@ def trial_rows(app, d, year: str, trials: int) -> list[tuple[str | None, dict] |
     with app.app_context(), tenant_scope(d.tenant.id):
         for _ in range(trials):
             before = {r.id for r in db.session.execute(select(NetworkRelease)).scalars()}
-            network.publish(d.tenant.id, year)
+            network.publish(year)
             db.session.flush()
             written = [
                 r

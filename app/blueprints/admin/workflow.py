@@ -23,7 +23,6 @@ from app.blueprints.loading import found
 from app.blueprints.operation import attempt
 from app.services import diagrams, workflow_editing
 from app.services import workflow_config as configs
-from app.tenants.resolution import current_tenant
 from app.workflows import CaseFacts, describe_change, diff
 from app.workflows.describe import describe_panel, describe_track
 from app.workflows.validation import dump_document
@@ -71,9 +70,7 @@ def workflow_edit():
     form = WorkflowCommonForm(data=workflow_editing.common_fields(row.document))
     if not form.validate_on_submit():
         return render_template("admin/workflow_edit.html", form=form), 400 if form.errors else 200
-    outcome = attempt(
-        lambda: workflow_editing.save_common_fields(current_tenant().id, row.document, form.data)
-    )
+    outcome = attempt(lambda: workflow_editing.save_common_fields(row.document, form.data))
     if not outcome.ok:
         show_errors(form, outcome.refusal.errors, workflow_editing.field_for)
         return render_template("admin/workflow_edit.html", form=form), outcome.refusal.status

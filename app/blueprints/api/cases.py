@@ -18,7 +18,6 @@ from app.blueprints.api.spec import documented
 from app.blueprints.loading import case_or_404, paginate, user_or_404
 from app.services import case_lists, cases
 from app.services.actors import current_actor
-from app.tenants.resolution import current_tenant
 
 
 def _detail(case) -> dict:
@@ -60,7 +59,6 @@ def case_open():
     teacher = user_or_404(data["teacher_id"])
     principal = user_or_404(data["principal_id"]) if data["principal_id"] else None
     case = cases.open_case(
-        current_tenant().id,
         teacher=teacher,
         track_key=data["track"],
         school=data["school"],

@@ -16,7 +16,6 @@ from app.blueprints.api.schemas.imports import (
 from app.blueprints.api.spec import documented
 from app.services import imports
 from app.services.actors import current_actor
-from app.tenants.resolution import current_tenant
 
 
 @bp.post("/t/<tenant_slug>/imports/cases")
@@ -28,9 +27,7 @@ from app.tenants.resolution import current_tenant
 )
 def import_cases():
     upload = load_form(CaseImportInSchema())["file"]
-    result = imports.import_cases(
-        current_tenant().id, imports.read_upload(upload.read()), current_actor()
-    )
+    result = imports.import_cases(imports.read_upload(upload.read()), current_actor())
     return ImportResultSchema().dump(result)
 
 
@@ -44,7 +41,6 @@ def import_cases():
 def import_survey_responses():
     data = load_form(SurveyImportInSchema())
     result = imports.import_survey_responses(
-        current_tenant().id,
         data["survey"],
         data["year"],
         data["sent"],
@@ -107,6 +103,5 @@ def network_outcomes():
 def district_network_outcomes():
     from app.services import network
 
-    tenant_id = current_tenant().id
-    year = load_args(DistrictNetworkQuerySchema())["year"] or network.current_year(tenant_id)
-    return network.district_view(tenant_id, year)
+    year = load_args(DistrictNetworkQuerySchema())["year"] or network.current_year()
+    return network.district_view(year)

@@ -10,7 +10,6 @@ from app.blueprints.forms import FiniteDecimalField, Form, flash_invalid, perfor
 from app.blueprints.portal.routes import bp
 from app.services import network
 from app.services.actors import current_actor
-from app.tenants.resolution import current_tenant
 from app.workflows.vocabulary import NETWORK_GROUPS
 
 
@@ -41,18 +40,16 @@ class ReleaseForm(Form):
 
 @bp.route("/network", methods=["GET", "POST"])
 def network_page():
-    tenant_id = current_tenant().id
     member = network.membership()
     form = MembershipForm(obj=member) if member else MembershipForm()
-    year = request.args.get("year") or network.current_year(tenant_id)
+    year = request.args.get("year") or network.current_year()
     if form.validate_on_submit():
         leaving = bool(request.form.get("leave"))
         perform(
             lambda: (
-                network.leave(tenant_id, current_actor())
+                network.leave(current_actor())
                 if leaving
                 else network.join(
-                    tenant_id,
                     form.named.data,
                     form.noisy.data,
                     float(form.epsilon.data or 1.0),
@@ -70,7 +67,7 @@ def network_page():
         form=form,
         release_form=ReleaseForm(year=year),
         year=year,
-        view=network.district_view(tenant_id, year),
+        view=network.district_view(year),
         this_year=years.get(year),
         named_years=network.named_releases() if member and member.named else [],
         groups=NETWORK_GROUPS,
@@ -82,7 +79,7 @@ def network_release():
     form = ReleaseForm()
     if form.validate_on_submit():
         perform(
-            lambda: network.request_release(current_tenant().id, form.year.data, current_actor()),
+            lambda: network.request_release(form.year.data, current_actor()),
             f"The {form.year.data} release is being published.",
         )
     else:
