@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from flask import has_request_context
 from flask_login import current_user
+
+if TYPE_CHECKING:
+    from app.models.user import User
 
 
 @dataclass(frozen=True)
@@ -17,6 +21,11 @@ class Actor:
     @classmethod
     def system(cls, label: str = "system") -> Actor:
         return cls("system", None, label)
+
+    @classmethod
+    def of(cls, user: User) -> Actor:
+        """A district's person acting in their own name (the audit trail keeps the address)."""
+        return cls("user", user.id, user.email)
 
 
 def current_actor() -> Actor:

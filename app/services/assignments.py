@@ -23,10 +23,6 @@ from app.services.errors import Conflict, ValidationFailed
 from app.services.people import holders
 
 
-def _actor(user: User) -> Actor:
-    return Actor("user", user.id, user.email)
-
-
 def needs_consensus(case: Case) -> bool:
     """Whether a step of the case's track waits for the committee's consensus (the
     configuration says so; a proposal then waits for the committee)."""
@@ -89,7 +85,7 @@ def propose(case: Case, ct: User, coordinator: User, reason: str | None = None) 
         "case",
         case.id,
         after={"ct_id": ct.id, "assignment_id": assignment.id},
-        actor=_actor(coordinator),
+        actor=Actor.of(coordinator),
     )
     if needs_consensus(case):
         outbox.add(
@@ -133,7 +129,7 @@ def review(assignment: Assignment, member: User, approve: bool, comment: str | N
         "case",
         case.id,
         after={"assignment_id": assignment.id, "approve": approve},
-        actor=_actor(member),
+        actor=Actor.of(member),
     )
     if _consensus(assignment):
         _activate(case, assignment, member)
@@ -176,7 +172,7 @@ def _activate(case: Case, assignment: Assignment, by: User) -> None:
         case.id,
         before={"ct_id": previous.ct_id if previous else None},
         after={"ct_id": assignment.ct_id},
-        actor=_actor(by),
+        actor=Actor.of(by),
     )
     if previous is None:
         from app.services.support import schedule_introduction

@@ -222,7 +222,7 @@ def apply(
         set_status_note(case, note)
     case.state = evaluation.to_state
     case.state_entered_at = utcnow()
-    actor = Actor("user", user.id, user.email)
+    actor = Actor.of(user)
     effects = case_effects.execute(case, config, evaluation.effects)
     db.session.flush()
     audit.record(
@@ -309,7 +309,7 @@ def reopen(case: Case, admin: User, to_state: str, reason: str) -> Case:
         case.id,
         before=before,
         after={"state": to_state, "reason": reason.strip()},
-        actor=Actor("user", admin.id, admin.email),
+        actor=Actor.of(admin),
     )
     return case
 

@@ -105,7 +105,7 @@ def _seed_cases(tenant: Tenant, district: DemoDistrict) -> None:
     CT assigned the way the track asks (committee consensus where it must), and visits."""
     if db.session.execute(select(Case.id).limit(1)).first():
         return
-    config = workflow_config.config_of(workflow_config.latest_published())
+    config = workflow_config.current()
     below = next((r.key for r in config.rating_scale if not r.meets_standard), None)
     person = {
         role: _person(district.domain, role)

@@ -124,7 +124,7 @@ def enroll(request: EnrollmentRequest, referred_by: User | None = None) -> Case:
     teacher = _teacher(tenant_id, email, request)
     db.session.flush()
     actor = (
-        Actor("user", referred_by.id, referred_by.email)
+        Actor.of(referred_by)
         if referred_by
         else Actor("system", None, f"enrollment form ({email})")
     )
@@ -180,6 +180,6 @@ def request_information(case: Case, coordinator: User, question: str) -> Case:
         "case",
         case.id,
         after={"question": question.strip()},
-        actor=Actor("user", coordinator.id, coordinator.email),
+        actor=Actor.of(coordinator),
     )
     return case

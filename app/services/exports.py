@@ -66,7 +66,7 @@ def request(user: User, kind: str, params: dict) -> ExportJob:
         "export_job",
         row.id,
         after={"kind": kind, "params": params},
-        actor=Actor("user", user.id, user.email),
+        actor=Actor.of(user),
     )
     return row
 
@@ -156,7 +156,7 @@ def _annual(row: ExportJob, fmt: str):
     from app.services import workflow_config as configs
 
     report = reports.annual(row.params["year"])
-    config = configs.config_of(configs.latest_published())
+    config = configs.current()
     labels = {k: g.label for k, g in config.report_groups.items()} | {"active": "Active"}
     renderer = render.to_pdf if fmt == "pdf" else render.to_xlsx
     data = renderer(report, district=_tenant_name(row.tenant_id), group_labels=labels)

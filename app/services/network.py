@@ -485,7 +485,7 @@ def years() -> list[str]:
 
 
 def current_year() -> str:
-    start, _ = configs.config_of(configs.latest_published()).school_year(date.today())
+    start, _ = configs.current().school_year(date.today())
     return f"{start.year}-{start.year + 1}"
 
 

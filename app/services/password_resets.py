@@ -94,7 +94,7 @@ def complete(tenant_id: int, token: str, password: str) -> User:
         if spent != 1:
             raise ServiceError({"token": [EXPIRED]}, status=404)
         user = reset.user
-        actor = Actor("user", user.id, user.email)
+        actor = Actor.of(user)
         users.set_password(user, password, actor=actor)
         users.unlock(user, actor=actor)
         # Every other link the person asked for dies with this one.

@@ -28,10 +28,6 @@ from app.workflows.facts import SupportPeriod, visit_shortfalls
 INTRODUCTION_AFTER = timedelta(days=7)
 
 
-def _actor(user: User) -> Actor:
-    return Actor("user", user.id, user.email)
-
-
 @dataclass(frozen=True)
 class VisitInput:
     visit_type: str
@@ -149,7 +145,7 @@ def _add_visit(case: Case, author: User, data: VisitInput) -> Visit:
         "case",
         case.id,
         after={"visit_id": visit.id, "type": data.visit_type, "on": data.visited_on.isoformat()},
-        actor=_actor(author),
+        actor=Actor.of(author),
     )
     return visit
 
@@ -183,7 +179,7 @@ def complete_visit(visit: Visit, case: Case, author: User, data: VisitInput) -> 
         "case",
         case.id,
         after={"visit_id": visit.id, "type": visit.visit_type},
-        actor=_actor(author),
+        actor=Actor.of(author),
     )
     return visit
 
@@ -252,7 +248,7 @@ def add_goal(case: Case, author: User, text: str) -> Goal:
         "case",
         case.id,
         after={"goal_id": goal.id},
-        actor=_actor(author),
+        actor=Actor.of(author),
     )
     return goal
 
@@ -272,7 +268,7 @@ def set_goal_progress(goal: Goal, case: Case, author: User, progress: int) -> Go
         case.id,
         before={"goal_id": goal.id, "progress": before},
         after={"goal_id": goal.id, "progress": progress},
-        actor=_actor(author),
+        actor=Actor.of(author),
     )
     return goal
 
@@ -338,7 +334,7 @@ def add_evidence(
             "standards": evidence.standards,
             "file_sha256": evidence.file_sha256,
         },
-        actor=_actor(author),
+        actor=Actor.of(author),
     )
     return evidence
 
@@ -399,7 +395,7 @@ def recommend(
         "case",
         case.id,
         after={"recommendation_id": row.id, "rating": rating},
-        actor=_actor(ct),
+        actor=Actor.of(ct),
     )
     return row
 

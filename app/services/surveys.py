@@ -39,7 +39,7 @@ AGREEMENT = frozenset({"strongly_agree", "agree"})
 
 
 def _survey(tenant_id: int, key: str):
-    config = configs.config_of(configs.latest_published())
+    config = configs.current()
     survey = next((s for s in config.surveys if s.key == key), None)
     if survey is None:
         known = ", ".join(s.key for s in config.surveys) or "none"
@@ -90,7 +90,7 @@ def token_for(invitation: SurveyInvitation) -> str:
 
 def participants(year: str) -> list[User]:
     """The teachers whose support overlaps the school year (the report's participants)."""
-    config = configs.config_of(configs.latest_published())
+    config = configs.current()
     span = school_year(year, config.school_year_start)
     return list(
         db.session.execute(

@@ -43,7 +43,7 @@ def issue(tenant_id: int, email: str, password: str) -> IssuedToken:
         "api_token",
         row.id,
         after={"user_id": user.id, "expires_at": row.expires_at.isoformat()},
-        actor=Actor("user", user.id, user.email),
+        actor=Actor.of(user),
     )
     return IssuedToken(token, row.expires_at)
 

@@ -234,7 +234,7 @@ def record_sign_in(user: User, **details: object) -> User:
         "user",
         user.id,
         after=details,
-        actor=Actor("user", user.id, user.email),
+        actor=Actor.of(user),
     )
     return user
 
@@ -328,7 +328,7 @@ def change_password(user: User, current: str, new: str) -> User:
     """A person replaces their own password; the current one proves it is them."""
     if not verify_password(user.password_hash, current):
         raise ValidationFailed({"current_password": ["This is not your current password."]})
-    return set_password(user, new, actor=Actor("user", user.id, user.email))
+    return set_password(user, new, actor=Actor.of(user))
 
 
 def authenticate_platform(email: str, password: str) -> PlatformUser | None:

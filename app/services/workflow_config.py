@@ -159,6 +159,18 @@ def compare(a: int, b: int) -> list[Change]:
     return diff(version(a).document, version(b).document)
 
 
+def current() -> ProgramConfig:
+    """The district's program as new cases start under it: its latest published version.
+
+    A district that has published nothing yet has no program to act on, so every page
+    and operation that needs one answers 404 with this sentence.
+    """
+    row = latest_published()
+    if row is None:
+        raise NotFound({"_schema": ["This district has not published its program yet."]})
+    return config_of(row)
+
+
 def config_of(row: WorkflowVersion) -> ProgramConfig:
     """The engine's view of a version; published versions never change, so it is cached."""
     if row.is_published:

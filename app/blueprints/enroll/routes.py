@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user
 
 from app.blueprints.cases.forms import EnrollmentForm, ReferralForm
@@ -12,13 +12,6 @@ from app.services import enrollment
 from app.services import workflow_config as configs
 
 bp = Blueprint("enroll", __name__, url_prefix="/t/<tenant_slug>")
-
-
-def _config():
-    version = configs.latest_published()
-    if version is None:
-        abort(404)
-    return configs.config_of(version)
 
 
 def _request(form, source: str) -> enrollment.EnrollmentRequest:
@@ -40,7 +33,7 @@ def _request(form, source: str) -> enrollment.EnrollmentRequest:
 
 @bp.route("/enroll", methods=["GET", "POST"])
 def form():
-    config = _config()
+    config = configs.current()
     form = EnrollmentForm()
     form.fill_choices(config)
     if not form.validate_on_submit():
@@ -54,7 +47,7 @@ def form():
 
 @bp.route("/refer", methods=["GET", "POST"])
 def refer():
-    config = _config()
+    config = configs.current()
     form = ReferralForm()
     form.fill_choices(config)
     if not form.validate_on_submit():

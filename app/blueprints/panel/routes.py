@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from app.blueprints.cases.forms import choices
@@ -31,16 +31,9 @@ from app.services.panel import eligibility
 bp = Blueprint("panel", __name__, url_prefix="/t/<tenant_slug>/panel")
 
 
-def _config():
-    version = configs.latest_published()
-    if version is None:
-        abort(404)
-    return configs.config_of(version)
-
-
 @bp.get("/")
 def index():
-    config = _config()
+    config = configs.current()
     form = MemberForm()
     form.user_id.choices = choices((u.id, u.name) for u in panel.seats.candidates())
     form.constituency.choices = choices(
@@ -60,7 +53,7 @@ def index():
 @bp.post("/members")
 def member_save():
     form = MemberForm()
-    config = _config()
+    config = configs.current()
     form.user_id.choices = choices((u.id, u.name) for u in panel.seats.candidates())
     form.constituency.choices = choices(
         (k, k) for k in (config.panel.constituencies if config.panel else ())

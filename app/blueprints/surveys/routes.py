@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired, Regexp
 
@@ -34,7 +34,7 @@ class AnswerForm(Form):
 @bp.route("/surveys", methods=["GET", "POST"])
 def index():
     form = SendForm()
-    form.survey.choices = choices((s.key, s.title) for s in _config().surveys)
+    form.survey.choices = choices((s.key, s.title) for s in configs.current().surveys)
     if not form.validate_on_submit():
         return _index_page(form, 400 if form.errors else 200)
     outcome = attempt(lambda: surveys.send(form.survey.data, form.year.data, current_actor()))
@@ -43,13 +43,6 @@ def index():
         return _index_page(form, outcome.refusal.status)
     flash(f"Sent to {outcome.result.sent} participants of {outcome.result.year}.", "success")
     return redirect(url_for("surveys.index"))
-
-
-def _config():
-    version = configs.latest_published()
-    if version is None:
-        abort(404)
-    return configs.config_of(version)
 
 
 def _index_page(form, status: int):

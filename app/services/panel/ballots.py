@@ -32,10 +32,6 @@ from app.workflows.vocabulary import BALLOT_WORDS
 ABSTAIN = "abstain"
 
 
-def _actor(user: User) -> Actor:
-    return Actor("user", user.id, user.email)
-
-
 def ballot_options(item: AgendaItem) -> tuple[str, ...]:
     config = configs.config_of(item.case.workflow_version)
     return config.tracks[item.case.track_key].ballot_options
@@ -132,7 +128,7 @@ def cast(item: AgendaItem, user: User, option: str | None) -> BallotChange:
         "agenda_item",
         item.id,
         after={"member_id": standing.member.id},
-        actor=_actor(user),
+        actor=Actor.of(user),
     )
     return BallotChange(before, choice, before is not None and before != choice, before is None)
 
@@ -214,7 +210,7 @@ def close(item: AgendaItem, user: User) -> AgendaItem:
             "tally": item.tally,
             "rule": result.rule_text,
         },
-        actor=_actor(user),
+        actor=Actor.of(user),
     )
     if result.outcome == "decided":
         _carry_decision(case, config, result.option, user)

@@ -14,12 +14,6 @@ from app.services import workflow_config as configs
 from app.services.actors import Actor
 from app.services.errors import ValidationFailed
 from app.services.people import holders
-from app.workflows import ProgramConfig
-
-
-def _config() -> ProgramConfig:
-
-    return configs.config_of(configs.latest_published())
 
 
 def members(on: date | None = None) -> list[PanelMember]:
@@ -48,7 +42,7 @@ def save_member(
     term_end: date | None,
     actor: Actor,
 ) -> PanelMember:
-    panel = _config().panel
+    panel = configs.current().panel
     errors: dict[str, list[str]] = {}
     if panel is None:
         errors["constituency"] = ["This program has no panel."]
@@ -76,7 +70,7 @@ def save_member(
 
 def balance(on: date | None = None) -> list[str]:
     """Where the panel differs from its rules: seats per constituency, and the chair."""
-    panel = _config().panel
+    panel = configs.current().panel
     if panel is None:
         return []
     seated = members(on or date.today())
