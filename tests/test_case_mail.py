@@ -7,7 +7,7 @@ from collections import Counter
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models.outbox import OutboxMessage
+from app.models.outbox import OutboxMessage, SentMail
 from app.tenants.context import all_tenants
 from tests.casework import Api
 from tests.conftest import make_app
@@ -71,4 +71,8 @@ def test_each_step_of_a_case_mails_its_people_once(migrated, redis_url, smtp_ser
         assert "Please help." not in message.get_payload()  # notices never carry the case
     with app.app_context(), all_tenants():
         statuses = set(db.session.execute(select(OutboxMessage.status)).scalars())
+        sent = db.session.execute(select(SentMail.recipient, SentMail.message_id)).all()
     assert statuses == {"done"}
+    # Every message is recorded with the Message-ID it carried, and no two share one.
+    assert sorted((m["To"], m["Message-ID"]) for m in inbox) == sorted(sent)
+    assert len({m["Message-ID"] for m in inbox}) == len(inbox)

@@ -138,6 +138,62 @@ def test_a_message_running_elsewhere_is_not_run_twice(
     assert inbox == []
 
 
+def test_a_job_taken_by_a_worker_that_died_before_running_it_is_handed_over_again(
+    mail_app, make_tenant, smtp_server
+):
+    """The worker took the job off the queue and died before the job claimed its row: RQ
+    still lists the job as started, with an expiry that has passed. The sweep puts the
+    row back and relays it, and takes the dead entry out of RQ's registry."""
+    from rq.executions import Execution
+    from rq.job import Job
+    from rq.registry import StartedJobRegistry
+
+    _, inbox = smtp_server
+    tenant = make_tenant("alpha")
+    _add_user(mail_app, tenant)
+    [row] = _outbox(mail_app)
+    with mail_app.app_context():
+        connection = redis_connection()
+        registry = StartedJobRegistry("mail", connection=connection)
+        queue("mail", connection).remove(row.id)
+        with connection.pipeline() as pipeline:
+            dead = Execution("dead", row.id, connection)
+            registry.add_execution(dead, pipeline, ttl=0)  # expires now: no beat came
+            pipeline.execute()
+        assert row.id in registry.get_expired_job_ids()
+
+        assert sweep() == 1
+        assert registry.get_job_ids(cleanup=False) == []
+        assert Job.fetch(row.id, connection=connection).get_status() == "queued"
+    [row] = _outbox(mail_app)
+    assert row.status == "enqueued" and "worker" in row.last_error
+    _work(mail_app)
+    assert len(inbox) == 1
+    assert _outbox(mail_app)[0].status == "done"
+
+
+def test_a_job_that_keeps_losing_its_worker_stops_after_the_last_attempt(
+    mail_app, make_tenant, smtp_server, owner_engine
+):
+    """Running, with no worker beating for it, on its fifth attempt: the sweep marks it
+    failed instead of handing it over again (a message that kills every worker it meets
+    must not circle for ever)."""
+    from sqlalchemy import text
+
+    _, inbox = smtp_server
+    tenant = make_tenant("alpha")
+    _add_user(mail_app, tenant)
+    with mail_app.app_context():
+        redis_connection().flushdb()  # the job is gone from RQ with its worker
+    with owner_engine.begin() as conn:
+        conn.execute(text("UPDATE outbox_messages SET status = 'running', attempts = 5"))
+    with mail_app.app_context():
+        assert sweep() == 0
+    [row] = _outbox(mail_app)
+    assert row.status == "failed" and "worker" in row.last_error
+    assert inbox == []
+
+
 def test_without_redis_jobs_run_inline_after_commit(migrated, make_tenant, smtp_server):
     port, inbox = smtp_server
     inline = make_app(migrated, REDIS_URL=None, MAIL_SUPPRESS_SEND=False, MAIL_PORT=port)

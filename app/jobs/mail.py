@@ -1,4 +1,10 @@
-"""Mail jobs. Each records what it sent under its outbox id, so a retry never re-sends."""
+"""Mail jobs. Each records every message the server accepts, the moment it accepts it.
+
+A job may run more than once (RQ delivers at least once; a worker may die mid-job and
+its job run again), so every recipient is looked up in ``sent_mails`` before the send
+and recorded, in its own commit, right after it: a run again skips everyone already
+told, and a crash repeats at most the one message in flight, with the same Message-ID.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +13,7 @@ from datetime import date
 from flask import current_app, render_template
 from sqlalchemy import select
 
+from app.core import uow
 from app.extensions import db
 from app.models.case import Case
 from app.models.outbox import SentMail
@@ -16,15 +23,35 @@ from app.services import mailer
 from app.services.recipients import recipients
 
 
-def _send_once(message_id: str, tenant: Tenant, to: str, subject: str, body: str) -> None:
-    """Send unless this message already reached ``to``; record it in the job's transaction."""
-    if db.session.get(SentMail, (message_id, to)) is not None:
-        return
-    mailer.send(mailer.build_message(to, subject, body))
-    db.session.add(
-        SentMail(outbox_id=message_id, tenant_id=tenant.id, recipient=to, subject=subject)
+def _already_sent(message_id: str, to: str) -> bool:
+    return (
+        db.session.execute(
+            select(SentMail.id).where(SentMail.outbox_id == message_id, SentMail.recipient == to)
+        ).first()
+        is not None
     )
-    db.session.flush()
+
+
+def _send_once(message_id: str, tenant: Tenant, to: str, subject: str, body: str) -> None:
+    """Send unless this message already reached ``to``, and commit the record at once.
+
+    The commit also keeps whatever the job wrote for this message (a reset link's hash):
+    what a person was sent is never rolled back by a later recipient's failure.
+    """
+    if _already_sent(message_id, to):
+        return
+    header = mailer.message_id_for(message_id, to)
+    mailer.send(mailer.build_message(to, subject, body, message_id=header))
+    db.session.add(
+        SentMail(
+            outbox_id=message_id,
+            tenant_id=tenant.id,
+            recipient=to,
+            message_id=header,
+            subject=subject,
+        )
+    )
+    uow.commit()
 
 
 def send_welcome(payload: dict, message_id: str) -> None:
@@ -132,7 +159,7 @@ def send_password_reset(payload: dict, message_id: str) -> None:
     if reset is None or reset.used_at is not None:
         return
     user = reset.user
-    if db.session.get(SentMail, (message_id, user.email)) is not None:
+    if _already_sent(message_id, user.email):
         return
     tenant = db.session.get(Tenant, reset.tenant_id)
     body = render_template(

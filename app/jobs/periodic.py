@@ -64,7 +64,9 @@ def expired_exports() -> int:
 
 
 SCHEDULE: tuple[Periodic, ...] = (
-    Periodic("outbox-sweep", "app.jobs.periodic.sweep_outbox", "default", 60),
+    # Every 20 s: with the workers' 20 s heartbeat, a job of a dead worker runs again
+    # within about 40 s (``app.jobs.relay._release_abandoned``).
+    Periodic("outbox-sweep", "app.jobs.periodic.sweep_outbox", "default", 20),
     Periodic("deadline-reminders", "app.jobs.periodic.deadline_reminders", "default", 3600),
     Periodic("survey-reminders", "app.jobs.periodic.survey_reminders", "default", 86400),
     Periodic("expired-exports", "app.jobs.periodic.expired_exports", "exports", 3600),

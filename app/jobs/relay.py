@@ -3,7 +3,9 @@
 The relay claims rows with ``FOR UPDATE SKIP LOCKED`` so two relays never hand
 over the same row; the RQ job id is the outbox id, so a row handed over twice
 (e.g. the sweep after a lost acknowledgement) is still one job, and the job
-itself checks the row before it acts. Without ``REDIS_URL`` jobs run inline.
+itself checks the row before it acts. The sweep also hands over again the jobs
+of a worker that died, once RQ's heartbeat shows it (``_release_abandoned``).
+Without ``REDIS_URL`` jobs run inline.
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ from app.models.base import utcnow
 from app.models.outbox import OutboxMessage
 from app.tenants.context import all_tenants
 
-#: A row enqueued this long ago and still not done is looked at again by the sweep.
+#: A row enqueued this long ago and still not done is looked at again by the sweep; without
+#: Redis, so is a row running this long.
 STALE_AFTER = timedelta(minutes=10)
 
 
@@ -73,14 +76,76 @@ def _run_inline(ids: list[str] | None, limit: int) -> int:
 
 def sweep() -> int:
     """Relay rows the after-commit relay missed, and re-hand rows whose job was lost."""
-    _release_stalled()
     if current_app.config.get("REDIS_URL"):
+        _release_abandoned()
         _requeue_lost()
+    else:
+        _release_stalled()
     return relay()
 
 
+def _release_abandoned() -> None:
+    """Put back the rows whose worker died with their job, as soon as RQ can tell.
+
+    A worker beats for the job it runs (``app.jobs.worker``), which keeps the job's
+    entry in RQ's StartedJobRegistry from expiring; an entry that expired lost its
+    worker. A running row with no live entry is released (a live worker always holds
+    one: RQ adds it before the job claims the row and removes it after the row is
+    finished), and so is an enqueued row whose entry expired (its worker died after
+    taking the job and before claiming the row). Running rows are locked before the
+    registry is read, so a job that starts or ends meanwhile is never taken for lost.
+    """
+    from app.jobs.queues import forget_started, started_jobs
+
+    with all_tenants():
+        try:
+            running = _locked(OutboxMessage.status == "running")
+            # Every running row's own queue too: this worker may serve fewer queues.
+            queues = set(current_app.config["RQ_QUEUES"]) | {row.queue for row in running}
+            live, expired = started_jobs(sorted(queues))
+            lost = [row for row in running if row.id not in live]
+            if expired:
+                lost += _locked(
+                    OutboxMessage.status == "enqueued", OutboxMessage.id.in_(list(expired))
+                )
+            released = [row.id for row in lost]
+            for row in lost:
+                _release(row)
+            db.session.commit()
+        except Exception as exc:
+            db.session.rollback()
+            current_app.logger.warning("outbox sweep could not release lost jobs: %s", exc)
+            return
+    if released:
+        current_app.logger.warning(
+            "released %d outbox messages whose worker died: %s",
+            len(released),
+            ", ".join(released),
+        )
+        # RQ would otherwise retry them too, when a worker next cleans its registries (it
+        # would find them running or done and stop, so this only saves the trip).
+        try:
+            forget_started([entry for job_id in released for entry in expired.get(job_id, [])])
+        except Exception as exc:
+            current_app.logger.warning("outbox sweep could not tidy RQ's registry: %s", exc)
+
+
+def _locked(*conditions) -> list[OutboxMessage]:
+    query = select(OutboxMessage).where(*conditions).with_for_update(skip_locked=True)
+    return list(db.session.execute(query).scalars())
+
+
+def _release(row: OutboxMessage) -> None:
+    """Runnable again, unless its runs keep killing their worker (then it stays failed)."""
+    from app.jobs.runner import MAX_ATTEMPTS
+
+    row.last_error = "the worker running it died (its heartbeat stopped)"
+    row.status = "failed" if row.attempts >= MAX_ATTEMPTS else "pending"
+
+
 def _release_stalled() -> None:
-    """A run that started long ago and never finished died with its worker: run it again."""
+    """Without Redis (jobs run inline) there is no heartbeat: a run that started long ago
+    and never finished died with its process, so run it again."""
     cutoff = utcnow() - STALE_AFTER
     with all_tenants():
         db.session.execute(

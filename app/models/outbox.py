@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
-from app.models.base import UTCDateTime, utcnow
+from app.models.base import TenantScoped, UTCDateTime, utcnow
 
 OUTBOX_STATUSES = ("pending", "enqueued", "running", "done", "failed")
 
@@ -39,13 +39,23 @@ class OutboxMessage(db.Model):
     last_error: Mapped[str | None] = mapped_column(Text)
 
 
-class SentMail(db.Model):
-    """Which outbox message already sent its mail to whom: the guard against a second send."""
+class SentMail(TenantScoped, db.Model):
+    """One message the SMTP server accepted for one recipient of one outbox message.
+
+    Written and committed the moment the server accepts the message, before the next
+    recipient is tried, so a job run again after a crash skips everyone recorded here:
+    a crash can repeat at most the one message it interrupted, and that one carries the
+    same ``message_id``. The district's own record (who was told what, when), so it is
+    scoped to the district like its other rows.
+    """
 
     __tablename__ = "sent_mails"
+    __table_args__ = (UniqueConstraint("outbox_id", "recipient"),)
 
-    outbox_id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    recipient: Mapped[str] = mapped_column(String(254), primary_key=True)
-    tenant_id: Mapped[int | None] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    outbox_id: Mapped[str] = mapped_column(String(36))
+    recipient: Mapped[str] = mapped_column(String(254))
+    #: The ``Message-ID`` header it went out with (``mailer.message_id_for``).
+    message_id: Mapped[str] = mapped_column(String(255))
     subject: Mapped[str] = mapped_column(String(300))
     sent_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
