@@ -273,6 +273,36 @@ def test_minutes_pdf_is_built_by_the_export_job_and_downloads(app, toledo_panel)
     assert teacher.get(f"/panel/sessions/{sid}/minutes.pdf").status_code == 403
 
 
+def test_minutes_built_again_replace_the_old_file_after_the_commit(app, toledo_panel):
+    """The job stores the new PDF and deletes the one it replaces only once the new key has
+    committed: two requests leave exactly one minutes file, the one the session names."""
+    from pathlib import Path
+
+    from app.models.panel import PanelSession
+
+    setup = toledo_panel
+    _, sid = _session_with_case(app, setup)
+    coordinator = Browser(app, setup.district, setup.district.people["coordinator"])
+    root = Path(app.config["UPLOAD_ROOT"])
+
+    def files() -> set[Path]:
+        return {p for p in root.rglob("*") if p.is_file()}
+
+    before, keys, added = files(), [], []
+    for _ in range(2):
+        requested = coordinator.post(
+            f"/panel/sessions/{sid}/minutes", f"/panel/sessions/{sid}/minutes.pdf", {}
+        )
+        assert requested.status_code == 302
+        with app.app_context(), tenant_scope(setup.district.tenant.id):
+            keys.append(db.session.get(PanelSession, sid).minutes_key)
+        added.append(files() - before)
+    assert keys[0] and keys[1] and keys[0] != keys[1]
+    assert len(added[0]) == 1 and len(added[1]) == 1, added
+    assert added[0] != added[1]  # the first file is gone, the second is the one named
+    assert coordinator.get(f"/panel/sessions/{sid}/minutes.pdf").data.startswith(b"%PDF")
+
+
 def test_the_superintendent_returns_a_boston_decision_to_the_panel(app, awaiting_approval):
     """Boston's final authority may return a decision; it goes back to panel review."""
     waiting = awaiting_approval("boston", "boston_esp", "par", "needs_improvement")

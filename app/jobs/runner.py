@@ -11,6 +11,7 @@ from __future__ import annotations
 from flask import current_app, has_app_context
 from sqlalchemy import update
 
+from app.core import uow
 from app.extensions import db
 from app.models.base import utcnow
 from app.models.outbox import OutboxMessage
@@ -42,7 +43,7 @@ def run_message(message_id: str) -> str:
                 JOBS[job](payload, message_id)
         _finish(message_id, None)
     except Exception as exc:
-        db.session.rollback()
+        uow.rollback()  # files the handler stored go with its rows
         _finish(message_id, f"{type(exc).__name__}: {exc}")
         current_app.logger.warning("job %s (%s) failed: %s", message_id, job, exc)
         raise
@@ -77,4 +78,6 @@ def _finish(message_id: str, error: str | None) -> None:
             # Runnable again: RQ's retry runs "enqueued" rows; inline mode's sweep, "pending" ones.
             retry_status = "enqueued" if current_app.config.get("REDIS_URL") else "pending"
             message.status = "failed" if message.attempts >= MAX_ATTEMPTS else retry_status
-        db.session.commit()
+        # The handler's work commits with its row's status, through the unit of work: what
+        # it asked for in the outbox is relayed, and files it replaced are deleted only now.
+        uow.commit()
