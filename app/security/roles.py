@@ -1,63 +1,19 @@
-"""The roles of the product, with the words the portals use for them."""
+"""The roles of the product: the district's (defined once, in the vocabulary) and the
+platform's, with the words the portals use for them."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-
-@dataclass(frozen=True)
-class RoleInfo:
-    key: str
-    label: str
-    purpose: str
-
-
-TENANT_ROLES: tuple[RoleInfo, ...] = (
-    RoleInfo(
-        "program_admin",
-        "Program administrator",
-        "Configure the district's program, its people and its portal.",
-    ),
-    RoleInfo(
-        "coordinator",
-        "Coordinator",
-        "Take in enrollment requests, assign consulting teachers, schedule panels.",
-    ),
-    RoleInfo(
-        "committee_member",
-        "Committee member",
-        "Review proposed assignments and the program's progress.",
-    ),
-    RoleInfo(
-        "consulting_teacher",
-        "Consulting teacher",
-        "Coach and, on evaluative tracks, evaluate the teachers on your caseload.",
-    ),
-    RoleInfo("teacher", "Teacher", "Request support and follow your own case."),
-    RoleInfo(
-        "principal",
-        "Principal",
-        "Follow the cases in your school that the program shares with you; add evidence "
-        "where you are the secondary evaluator.",
-    ),
-    RoleInfo(
-        "panel_member",
-        "Panel member",
-        "Read the case packets of your sessions and cast your ballot.",
-    ),
-    RoleInfo(
-        "final_authority",
-        "Final authority",
-        "Approve or return the panel's recommendations.",
-    ),
-)
+from app.workflows.vocabulary import TENANT_ROLES, RoleInfo
 
 PLATFORM_ROLES: tuple[RoleInfo, ...] = (
-    RoleInfo("operator", "Operator", "Provision districts and watch billing and jobs."),
+    RoleInfo(
+        "operator", "Operator", "Provision districts and watch billing and jobs.", "an operator"
+    ),
     RoleInfo(
         "network_analyst",
         "Network analyst",
         "Compare anonymized outcomes across the network's districts.",
+        "a network analyst",
     ),
 )
 

@@ -6,21 +6,77 @@ rely on them; a district chooses among them but never adds to them.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from types import MappingProxyType
 
-ROLES = MappingProxyType(
-    {
-        "program_admin": "a program administrator",
-        "coordinator": "a coordinator",
-        "committee_member": "a committee member",
-        "consulting_teacher": "a consulting teacher",
-        "teacher": "a teacher",
-        "principal": "a principal",
-        "panel_member": "a panel member",
-        "final_authority": "the final authority",
-    }
+
+@dataclass(frozen=True)
+class RoleInfo:
+    """A role: its key, the label the portals use, what it is for, and the phrase the
+    configuration's descriptions use ("a coordinator may ...")."""
+
+    key: str
+    label: str
+    purpose: str
+    phrase: str
+
+
+TENANT_ROLES: tuple[RoleInfo, ...] = (
+    RoleInfo(
+        "program_admin",
+        "Program administrator",
+        "Configure the district's program, its people and its portal.",
+        "a program administrator",
+    ),
+    RoleInfo(
+        "coordinator",
+        "Coordinator",
+        "Take in enrollment requests, assign consulting teachers, schedule panels.",
+        "a coordinator",
+    ),
+    RoleInfo(
+        "committee_member",
+        "Committee member",
+        "Review proposed assignments and the program's progress.",
+        "a committee member",
+    ),
+    RoleInfo(
+        "consulting_teacher",
+        "Consulting teacher",
+        "Coach and, on evaluative tracks, evaluate the teachers on your caseload.",
+        "a consulting teacher",
+    ),
+    RoleInfo(
+        "teacher",
+        "Teacher",
+        "Request support and follow your own case.",
+        "a teacher",
+    ),
+    RoleInfo(
+        "principal",
+        "Principal",
+        "Follow the cases in your school that the program shares with you; add evidence "
+        "where you are the secondary evaluator.",
+        "a principal",
+    ),
+    RoleInfo(
+        "panel_member",
+        "Panel member",
+        "Read the case packets of your sessions and cast your ballot.",
+        "a panel member",
+    ),
+    RoleInfo(
+        "final_authority",
+        "Final authority",
+        "Approve or return the panel's recommendations.",
+        "the final authority",
+    ),
 )
-"""Tenant roles (DESIGN.md §2); a person may hold several."""
+"""Tenant roles (DESIGN.md §2); a person may hold several. Defined here once: the
+portals, the authorization matrix and the configuration's checks all read this list."""
+
+ROLES = MappingProxyType({role.key: role.phrase for role in TENANT_ROLES})
+"""Each tenant role's phrase, by key, for the configuration's descriptions."""
 
 RELATIONS = MappingProxyType(
     {
