@@ -30,7 +30,7 @@ def _tenant_tables(conn) -> list[str]:
         "AND table_schema = 'public' AND table_name NOT IN ('api_tokens', 'survey_invitations') "
         "ORDER BY table_name"
     ).fetchall()
-    return [r[0] for r in rows if r[0] not in ("outbox_messages", "sent_mails")]
+    return [r[0] for r in rows if r[0] != "outbox_messages"]
 
 
 def copy_floor(target: Urls, slug: str) -> tuple[float, int]:
