@@ -15,7 +15,7 @@ from app.models.user import User
 from app.services import assignments, cases, panel, support
 from app.services.actors import Actor
 from app.tenants.context import tenant_scope
-from tests.casework import District
+from tests.casework import Api, District
 
 
 @dataclass
@@ -84,17 +84,7 @@ def toledo_panel(app, district, make_user):
         members[f"teacher{n}"] = make_user(d.tenant, "panel_member", email=f"pt{n}@toledo.org")
     for n in range(1, 5):
         members[f"admin{n}"] = make_user(d.tenant, "panel_member", email=f"pa{n}@toledo.org")
-    ids = {}
-    with app.app_context(), tenant_scope(d.tenant.id):
-        for key, user in members.items():
-            row = db.session.get(User, user.id)
-            if key == "admin4":
-                row.school = "Lincoln Elementary"
-            side = "teachers" if key.startswith("teacher") else "administrators"
-            ids[key] = panel.seats.save_member(
-                row, side, key == "teacher1", None, None, Actor.system()
-            ).id
-        uow.commit()
+    ids = seat_members(app, d, members)
     case_id = _to_panel_review(app, d, teacher)
     with app.app_context(), tenant_scope(d.tenant.id):
         from app.services import exports
@@ -150,3 +140,35 @@ def awaiting_approval(app, district, make_user):
             return AwaitingApproval(d, authority, case.id)
 
     return _make
+
+
+def seat_members(app, d: District, members: dict[str, User]) -> dict[str, int]:
+    """Seat ``teacherN`` on the teachers' side and ``adminN`` on the administrators';
+    teacher1 chairs and admin4 works at the case's school (recused by rule)."""
+    ids = {}
+    with app.app_context(), tenant_scope(d.tenant.id):
+        for key, user in members.items():
+            row = db.session.get(User, user.id)
+            if key == "admin4":
+                row.school = "Lincoln Elementary"
+            side = "teachers" if key.startswith("teacher") else "administrators"
+            ids[key] = panel.seats.save_member(
+                row, side, key == "teacher1", None, None, Actor.system()
+            ).id
+        uow.commit()
+    return ids
+
+
+def session_with_case(app, setup: PanelSetup) -> tuple[Api, int]:
+    """A session scheduled today with the setup's case on its agenda and every member present."""
+    coordinator = Api(app, setup.district, setup.district.people["coordinator"])
+    session = coordinator.post("/panel-sessions", json={"meets_on": date.today().isoformat()})
+    assert session.status_code == 201, session.json
+    sid = session.json["id"]
+    added = coordinator.post(f"/panel-sessions/{sid}/agenda", json={"case_id": setup.case_id})
+    assert added.status_code == 201, added.json
+    for member_id in setup.member_ids.values():
+        coordinator.post(
+            f"/panel-sessions/{sid}/attendance", json={"member_id": member_id, "present": True}
+        )
+    return coordinator, sid

@@ -12,21 +12,8 @@ from app.models.audit import AuditEvent
 from app.models.case import Case
 from app.tenants.context import tenant_scope
 from tests.casework import Api, Browser
+from tests.panelwork import session_with_case
 from tests.routes import calls, object_args, values_in
-
-
-def _session_with_case(app, setup) -> tuple[Api, int]:
-    coordinator = Api(app, setup.district, setup.district.people["coordinator"])
-    session = coordinator.post("/panel-sessions", json={"meets_on": date.today().isoformat()})
-    assert session.status_code == 201, session.json
-    sid = session.json["id"]
-    added = coordinator.post(f"/panel-sessions/{sid}/agenda", json={"case_id": setup.case_id})
-    assert added.status_code == 201, added.json
-    for member_id in setup.member_ids.values():
-        coordinator.post(
-            f"/panel-sessions/{sid}/attendance", json={"member_id": member_id, "present": True}
-        )
-    return coordinator, sid
 
 
 def _vote(app, setup, sid, votes: dict[str, str | None]):
@@ -39,7 +26,7 @@ def _vote(app, setup, sid, votes: dict[str, str | None]):
 
 def test_a_toledo_case_is_decided_six_of_nine_and_approved(app, toledo_panel):
     setup = toledo_panel
-    coordinator, sid = _session_with_case(app, setup)
+    coordinator, sid = session_with_case(app, setup)
     item = coordinator.get(f"/panel-sessions/{sid}").json["items"][0]
     assert item["recused"] == [{"member_id": setup.member_ids["admin4"], "rule": "same_school"}]
 
@@ -101,7 +88,7 @@ def test_a_toledo_case_is_decided_six_of_nine_and_approved(app, toledo_panel):
 
 def test_without_quorum_no_ballot_is_taken(app, toledo_panel):
     setup = toledo_panel
-    coordinator, sid = _session_with_case(app, setup)
+    coordinator, sid = session_with_case(app, setup)
     for key in ("teacher2", "teacher3", "admin1"):
         coordinator.post(
             f"/panel-sessions/{sid}/attendance",
@@ -116,7 +103,7 @@ def test_without_quorum_no_ballot_is_taken(app, toledo_panel):
 
 def test_a_five_four_split_falls_to_the_tie_rule_and_the_recommendation_stands(app, toledo_panel):
     setup = toledo_panel
-    _, sid = _session_with_case(app, setup)
+    _, sid = session_with_case(app, setup)
     _vote(
         app,
         setup,
@@ -177,7 +164,7 @@ def _option_words(app, setup, people) -> dict[tuple[str, str], int]:
 
 def test_no_page_or_endpoint_shows_a_ballot_before_the_vote_closes(app, toledo_panel):
     setup = toledo_panel
-    _, sid = _session_with_case(app, setup)
+    _, sid = session_with_case(app, setup)
     readers = {
         "coordinator": setup.district.people["coordinator"],
         "chair": setup.members["teacher1"],
@@ -195,7 +182,7 @@ def test_no_page_or_endpoint_shows_a_ballot_before_the_vote_closes(app, toledo_p
 
 def test_a_teacher_never_sees_the_panel(app, toledo_panel):
     setup = toledo_panel
-    _, sid = _session_with_case(app, setup)
+    _, sid = session_with_case(app, setup)
     teacher = Api(app, setup.district, setup.teacher)
     assert teacher.get(f"/panel-sessions/{sid}").status_code == 403
     assert teacher.get("/panel-sessions").status_code == 403
@@ -204,7 +191,7 @@ def test_a_teacher_never_sees_the_panel(app, toledo_panel):
 
 def test_minutes_show_attendance_recusal_and_tally_but_no_sealed_ballot(app, toledo_panel):
     setup = toledo_panel
-    _, sid = _session_with_case(app, setup)
+    _, sid = session_with_case(app, setup)
     _vote(
         app,
         setup,
@@ -244,7 +231,7 @@ def _pdf_text(data: bytes) -> str:
 
 def test_minutes_pdf_is_built_by_the_export_job_and_downloads(app, toledo_panel):
     setup = toledo_panel
-    _, sid = _session_with_case(app, setup)
+    _, sid = session_with_case(app, setup)
     _vote(
         app,
         setup,
@@ -281,7 +268,7 @@ def test_minutes_built_again_replace_the_old_file_after_the_commit(app, toledo_p
     from app.models.panel import PanelSession
 
     setup = toledo_panel
-    _, sid = _session_with_case(app, setup)
+    _, sid = session_with_case(app, setup)
     coordinator = Browser(app, setup.district, setup.district.people["coordinator"])
     root = Path(app.config["UPLOAD_ROOT"])
 

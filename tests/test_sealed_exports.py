@@ -32,7 +32,8 @@ from app.models.user import User
 from app.services import workflow_config as configs
 from app.tenants.context import tenant_scope
 from tests.casework import Browser
-from tests.test_panel import _session_with_case, _vote
+from tests.panelwork import session_with_case
+from tests.test_panel import _vote
 
 OPTIONS = frozenset({"affirm", "reject", "abstain"})
 #: Six affirm (the rule's 6 of 9 decides), one reject and one abstention: the reject and
@@ -212,7 +213,7 @@ def _audit_payloads(app, setup) -> list[dict]:
 @pytest.mark.parametrize("closed", [False, True], ids=["open-vote", "closed-sealed-vote"])
 def test_no_export_archive_or_audit_payload_says_who_voted_how(app, toledo_panel, closed):
     setup = toledo_panel
-    coordinator, sid = _session_with_case(app, setup)
+    coordinator, sid = session_with_case(app, setup)
     _vote(app, setup, sid, VOTES)
     if closed:
         # The coordinator closes, so no record pairs a voter with the decision.

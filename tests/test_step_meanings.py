@@ -4,8 +4,6 @@ they mean, never by their keys or guards."""
 
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
 from sqlalchemy import select
 
@@ -16,12 +14,11 @@ from app.models.case import Case
 from app.models.user import User
 from app.services import cases, panel
 from app.services import workflow_config as configs
-from app.services.actors import Actor
 from app.services.cases import TransitionRefused
 from app.tenants.context import tenant_scope
 from app.workflows import load_preset
 from tests.casework import Api
-from tests.panelwork import PanelSetup, _to_panel_review
+from tests.panelwork import PanelSetup, _to_panel_review, seat_members, session_with_case
 
 RENAMED = {
     "submit_recommendation": "present_case",
@@ -55,19 +52,11 @@ def own_words_panel(app, district, make_user) -> PanelSetup:
     members = {f"teacher{n}": f"pt{n}@ownwords.org" for n in range(1, 6)}
     members |= {f"admin{n}": f"pa{n}@ownwords.org" for n in range(1, 5)}
     people = {key: make_user(d.tenant, "panel_member", email=e) for key, e in members.items()}
-    ids = {}
     with app.app_context(), tenant_scope(d.tenant.id):
         configs.save_draft(_own_words())
         configs.publish(note="our own words")
-        for key, user in people.items():
-            row = db.session.get(User, user.id)
-            if key == "admin4":
-                row.school = "Lincoln Elementary"
-            side = "teachers" if key.startswith("teacher") else "administrators"
-            ids[key] = panel.seats.save_member(
-                row, side, key == "teacher1", None, None, Actor.system()
-            ).id
         uow.commit()
+    ids = seat_members(app, d, people)
     case_id = _to_panel_review(app, d, teacher)
     return PanelSetup(d, case_id, people, ids, teacher, authority)
 
@@ -98,16 +87,7 @@ def test_the_panels_step_is_never_a_plain_action_whatever_its_guards(app, own_wo
 
 def test_the_decision_is_carried_by_the_step_that_means_it(app, own_words_panel):
     setup = own_words_panel
-    coordinator = Api(app, setup.district, setup.district.people["coordinator"])
-    session = coordinator.post("/panel-sessions", json={"meets_on": date.today().isoformat()})
-    assert session.status_code == 201, session.json
-    sid = session.json["id"]
-    added = coordinator.post(f"/panel-sessions/{sid}/agenda", json={"case_id": setup.case_id})
-    assert added.status_code == 201, added.json
-    for member_id in setup.member_ids.values():
-        coordinator.post(
-            f"/panel-sessions/{sid}/attendance", json={"member_id": member_id, "present": True}
-        )
+    _, sid = session_with_case(app, setup)
     for key in ("teacher1", "teacher2", "teacher3", "teacher4", "teacher5", "admin1"):
         ballot = Api(app, setup.district, setup.members[key]).post(
             f"/panel-sessions/{sid}/cases/{setup.case_id}/ballots", json={"option": "affirm"}
