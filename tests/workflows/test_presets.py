@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 
 import pytest
 
 from app.workflows import evaluate, load_preset, preset_keys, validate
-from app.workflows.effects import CloseWithOutcome
+from app.workflows.describe import describe_track
+from app.workflows.effects import CloseWithOutcome, chosen_outcomes
 
 from .helpers import actor_for, path_to, payload_for, satisfied_facts
 
 PRESETS = (
     "boston_esp",
     "boston_pap_2007",
+    "cincinnati",
     "induction_minimal",
     "montgomery",
     "rochester",
+    "san_juan",
+    "st_paul",
     "toledo",
 )
 
@@ -120,6 +125,77 @@ def test_montgomery_panel_and_caseload():
     }
     assert config.tracks["underperforming"].caseload_weight == 2
     assert (config.caseload.default_limit, config.caseload.max_limit) == (18, 23)
+
+
+def _seats(config):
+    return {k: c.seats for k, c in config.panel.constituencies.items()}
+
+
+def test_cincinnati_panel_of_five_and_five_decides_by_majority():
+    config = validate(load_preset("cincinnati")).config
+    assert _seats(config) == {"teachers": 5, "administrators": 5}
+    assert config.panel.seats == 10
+    assert config.panel.decision_rule.kind == "majority"
+    assert set(config.tracks) == {"intern", "intervention"}
+    assert config.tracks["intern"].kind == "induction"
+    assert config.tracks["intervention"].kind == "review"
+    assert "non_renewed" in chosen_outcomes(
+        config.tracks["intern"].step_for("final_approval", "final_approval"), config
+    )
+
+
+@pytest.mark.parametrize("track_key", ["intern", "intervention"])
+def test_cincinnati_sends_the_ct_report_to_the_panel_before_it_meets(track_key):
+    config = validate(load_preset("cincinnati")).config
+    track = config.tracks[track_key]
+    submit = track.step_for("recommendation", "recommendation")
+    assert submit.to == "panel_review"
+    told = [e.params["to"] for e in submit.effects if e.name == "notify"]
+    assert ["panel_member"] in told
+
+
+def test_san_juan_panel_of_four_and_three_decides_by_majority():
+    config = validate(load_preset("san_juan")).config
+    assert _seats(config) == {"teachers": 4, "administrators": 3}
+    assert config.panel.seats == 7
+    assert config.panel.decision_rule.kind == "majority"
+
+
+def test_san_juan_veteran_case_weighs_three_beginning_cases():
+    config = validate(load_preset("san_juan")).config
+    assert set(config.tracks) == {"beginning", "veteran"}
+    assert config.tracks["beginning"].caseload_weight == 1
+    assert config.tracks["veteran"].caseload_weight == 3
+    assert config.tracks["veteran"].eligibility.latest_ratings == frozenset({"unsatisfactory"})
+    assert len(config.standards) == 6
+
+
+def test_san_juan_placement_refuses_a_teacher_who_is_not_eligible():
+    config = validate(load_preset("san_juan")).config
+    track = config.tracks["veteran"]
+    accept = track.step_for("intake", "intake")
+    failures = track.eligibility.failures("satisfactory", years_of_service=12, permanent=True)
+    assert failures
+    facts = dataclasses.replace(satisfied_facts(config), eligibility_failures=failures)
+    refused = evaluate(config, "veteran", "intake", accept.key, actor_for(accept), facts)
+    assert not refused.allowed
+    allowed = evaluate(
+        config, "veteran", "intake", accept.key, actor_for(accept), satisfied_facts(config)
+    )
+    assert allowed.allowed and allowed.to_state == "assignment"
+
+
+def test_st_paul_is_one_review_track_for_tenured_teachers_before_a_joint_panel():
+    config = validate(load_preset("st_paul")).config
+    assert list(config.tracks) == ["par"]
+    par = config.tracks["par"]
+    assert (par.kind, par.ct_evaluates) == ("review", True)
+    assert par.eligibility.failures(None, years_of_service=3, permanent=False) == (
+        "needs permanent status",
+    )
+    assert par.eligibility.failures(None, years_of_service=3, permanent=True) == ()
+    assert set(config.panel.constituencies) == {"teachers", "administrators"}
+    assert "Open to teachers with permanent status." in describe_track(par, config)
 
 
 def test_every_evaluative_track_follows_the_common_life():
