@@ -219,3 +219,16 @@ def test_a_stored_upload_is_removed_when_its_work_rolls_back(app, boston):
         assert count() == before + 1
         uow.rollback()  # e.g. a later step of the same request failed
     assert count() == before
+
+
+@pytest.mark.parametrize("state", ["request", "intake"])
+def test_an_induction_request_stays_in_the_intake_queue_until_it_is_accepted(
+    app, district, make_user, make_case, state
+):
+    """An induction track names ``accept`` as its intake step, so a request begun
+    (``intake``) is still the coordinator's to accept, not lost between the queues."""
+    d = district("newton", "induction_minimal")
+    teacher = make_user(d.tenant, "teacher", email="new@newton.org")
+    case = make_case(d.tenant, teacher, "induction", state=state)
+    page = Browser(app, d, d.people["coordinator"]).get("/cases/intake").text
+    assert f"/cases/{case.id}" in page
