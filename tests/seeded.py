@@ -98,6 +98,28 @@ def _export(app, tenant: Tenant, user: User) -> None:
         uow.commit()
 
 
+def _approve(app, tenant: Tenant, case, people: dict[str, User]) -> None:
+    """The final authority's approval closes the case with its first outcome, so the routes
+    that read a decided case (the decision letter) have one to find."""
+    from app.models.base import utcnow
+    from app.models.case import Case
+    from app.models.panel import FinalDecision
+
+    with app.app_context(), tenant_scope(tenant.id):
+        row = db.session.get(Case, case.id)
+        config = configs.config_of(row.workflow_version)
+        row.state, row.outcome, row.closed_at = "closed", next(iter(config.outcomes)), utcnow()
+        db.session.add(
+            FinalDecision(
+                tenant_id=tenant.id,
+                case_id=row.id,
+                authority_id=people["final_authority"].id,
+                approved=True,
+            )
+        )
+        uow.commit()
+
+
 def _publish_again(app, tenant: Tenant, times: int) -> None:
     with app.app_context(), tenant_scope(tenant.id):
         for n in range(times):
@@ -140,6 +162,7 @@ def seed_district(app, make_tenant, make_user, make_case):
         _support_record(app, tenant, case, people)
         token = _send_survey(app, tenant)
         _export(app, tenant, people["all"])
+        _approve(app, tenant, case, people)
         _publish_again(app, tenant, extra_versions)
         with app.app_context(), tenant_scope(tenant.id):
             config = configs.config_of(configs.latest_published())

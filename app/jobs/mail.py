@@ -92,7 +92,9 @@ def send_case_notice(payload: dict, message_id: str) -> None:
     step = step_words(payload["template"])
     subject = f"{tenant.name}: {step}"
     for person in recipients(case, payload["to"]):
-        body = render_template("mail/case_notice.txt", user=person, tenant=tenant, step=step)
+        body = render_template(
+            "mail/case_notice.txt", user=person, tenant=tenant, step=step, case=case
+        )
         _send_once(message_id, tenant, person.email, subject, body)
 
 

@@ -10,7 +10,7 @@ from app.models.assignment import Assignment
 from app.models.case import Case, CaseDeadline
 from app.models.support import Evidence, Goal, Recommendation, Visit
 from app.models.user import User
-from app.services import assignments, case_lists, cases, roster, support
+from app.services import assignments, case_lists, cases, decision_letter, roster, support
 from app.services import workflow_config as configs
 from app.services.assignment_ranking import Suggestion
 from app.services.case_permissions import Sections, principal_evaluates, sections
@@ -44,6 +44,8 @@ class CasePage:
     history: list[Assignment]
     pending: Assignment | None
     suggestions: list[Suggestion]
+    #: The approved decision, for the teacher, their CT and the program staff; else None.
+    decision: decision_letter.Decision | None = None
 
     def rating_label(self, key: str | None) -> str:
         return option_label(self.config, key)
@@ -102,6 +104,7 @@ def case_page(case: Case, user: User) -> CasePage:
         history=history,
         pending=next((a for a in history if a.status == "proposed"), None),
         suggestions=roster.suggestions(case) if "coordinator" in user.roles else [],
+        decision=decision_letter.decision_for(case, user),
     )
 
 

@@ -109,4 +109,4 @@ def act(case_id: int, action: str):
     return submit(case, form, "action_form", run, done)
 
 
-from app.blueprints.cases import assignment, support  # noqa: E402,F401 - registers routes
+from app.blueprints.cases import assignment, decision, support  # noqa: E402,F401 - registers routes

@@ -1,0 +1,163 @@
+"""The decision on a case as its teacher learns it: on the case page and as a letter (PDF).
+
+The panel's decision reaches the teacher only once the final authority has approved it
+and the case is closed with an outcome: before that it is a recommendation to someone
+else. What the teacher reads is the outcome's label, the panel's decision sentence (which
+rule produced it, never a ballot: ballots are sealed) and who approved it by role. The
+consulting teacher's final report is added only where the track shares it with the
+teacher. The letter is small and rendered when asked for, so no job or stored file is
+needed and it always says what the record says now.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from datetime import date
+from xml.sax.saxutils import escape
+
+from reportlab.lib.pagesizes import letter
+from reportlab.lib.styles import getSampleStyleSheet
+from reportlab.lib.units import inch
+from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models.case import Case
+from app.models.panel import AgendaItem, FinalDecision
+from app.models.tenant import Tenant
+from app.models.user import User
+from app.security.roles import PROGRAM_STAFF
+from app.services import cases, support
+from app.services import workflow_config as configs
+from app.services.errors import NotFound
+from app.services.panel.ballots import decision_words
+from app.workflows import Track
+from app.workflows.vocabulary import TENANT_ROLES
+
+#: What a track lists to share the consulting teacher's final report with the teacher.
+FINAL_REPORT = "recommendation"
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The approved decision on one case, as its teacher (and the letter) says it."""
+
+    case_id: int
+    district: str
+    program: str
+    teacher: str
+    school_year: str
+    rating: str
+    sentence: str | None  # None where the track has no panel (its authority decides alone)
+    decided_on: date
+    #: The approving role as the configuration names it ("Superintendent"), never a person.
+    approved_by: str
+    #: The consulting teacher's final report, only where the track shares it with the teacher.
+    final_report: str | None
+
+
+def may_read(case: Case, user: User) -> bool:
+    """The decision is the teacher's to read, and their CT's and the program staff's; a
+    principal or panel member who sees the case otherwise does not get the letter."""
+    return bool(cases.relations(case, user) & {"case_teacher", "assigned_ct"}) or bool(
+        user.roles & PROGRAM_STAFF
+    )
+
+
+def shares_final_report(track: Track) -> bool:
+    """Whether the track shares the CT's final report with the teacher.
+
+    A track says what it shares with the teacher in ``shared_with_teacher``; a track that
+    says nothing shares nothing, so the teacher never reads evaluation material by default.
+    """
+    return FINAL_REPORT in getattr(track, "shared_with_teacher", frozenset())
+
+
+def decision_for(case: Case, reader: User) -> Decision | None:
+    """The approved decision on ``case`` for ``reader``, or None when there is none yet
+    (the case is open, was closed without an approval, or the reader may not read it)."""
+    if case.closed_at is None or not case.outcome or not may_read(case, reader):
+        return None
+    approval = _approval(case)
+    if approval is None:
+        return None
+    item = (
+        None
+        if approval.item_id is None
+        else db.session.execute(
+            select(AgendaItem).where(AgendaItem.id == approval.item_id)
+        ).scalar_one()
+    )
+    config = configs.config_of(case.workflow_version)
+    track = config.tracks[case.track_key]
+    decided_on = approval.decided_at.date()
+    first, last = config.school_year(decided_on)
+    authority = config.final_authority
+    report = None
+    if "case_teacher" not in cases.relations(case, reader) or shares_final_report(track):
+        recommendation = support.recommendation(case)
+        report = recommendation.rationale if recommendation else None
+    return Decision(
+        case_id=case.id,
+        district=_district(case),
+        program=config.program.name,
+        teacher=case.teacher.name,
+        school_year=f"{first.year}-{last.year}",
+        rating=config.outcomes[case.outcome].label,
+        sentence=decision_words(item) if item is not None else None,
+        decided_on=decided_on,
+        approved_by=authority.label if authority else _FINAL_AUTHORITY,
+        final_report=report,
+    )
+
+
+def letter_for(case: Case, reader: User) -> bytes:
+    """The decision letter as a PDF; "not found" for anyone but the teacher, their CT and
+    the program staff, and while there is no approved decision (it names no reason, like
+    a case of another district)."""
+    decision = decision_for(case, reader)
+    if decision is None:
+        raise NotFound({"case": ["Not found."]})
+    return render(decision)
+
+
+_FINAL_AUTHORITY = next(r.label for r in TENANT_ROLES if r.key == "final_authority")
+
+
+def _approval(case: Case) -> FinalDecision | None:
+    """The final authority's latest word on the case, if it was an approval."""
+    latest = db.session.execute(
+        select(FinalDecision)
+        .where(FinalDecision.case_id == case.id)
+        .order_by(FinalDecision.id.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+    return latest if latest is not None and latest.approved else None
+
+
+def _district(case: Case) -> str:
+    return db.session.execute(select(Tenant.name).where(Tenant.id == case.tenant_id)).scalar_one()
+
+
+def render(decision: Decision) -> bytes:
+    """One page: the district, the teacher, the school year, the final rating, the panel's
+    decision and who approved it when; no ballot and no tally."""
+    styles = getSampleStyleSheet()
+
+    def line(text: str, style: str = "Normal") -> Paragraph:
+        return Paragraph(escape(text), styles[style])
+
+    story = [
+        line(decision.district, "Title"),
+        line(f"{decision.program}: the decision on your case", "Heading2"),
+        line(f"Teacher: {decision.teacher}"),
+        line(f"School year: {decision.school_year}"),
+        Spacer(1, 0.2 * inch),
+        line(f"Final rating: {decision.rating}", "Heading2"),
+        *([line(f"Panel: {decision.sentence}.")] if decision.sentence else []),
+        line(f"Approved by: {decision.approved_by}, on {decision.decided_on.isoformat()}."),
+    ]
+    buffer = io.BytesIO()
+    SimpleDocTemplate(buffer, pagesize=letter, title="Decision letter").build(story)
+    return buffer.getvalue()
