@@ -103,18 +103,26 @@ class AwaitingApproval:
 
 @pytest.fixture
 def awaiting_approval(app, district, make_user):
-    """``awaiting_approval(slug, preset, track, latest_rating)``: a district whose panel
-    decided one case, now at the final authority's desk (taken there by the demo's steps)."""
+    """``awaiting_approval(slug, preset, track, latest_rating, document=None)``: a district
+    whose panel decided one case, now at the final authority's desk (taken there by the
+    demo's steps); ``document``, when given, is published first and the case starts under it."""
     from app.services import demo_panel
     from app.workflows import load_preset, validate
 
-    def _make(slug: str, preset: str, track_key: str, latest_rating: str) -> AwaitingApproval:
+    def _make(
+        slug: str, preset: str, track_key: str, latest_rating: str, document: dict | None = None
+    ) -> AwaitingApproval:
         d = district(slug, preset)
         teacher = make_user(d.tenant, "teacher", email=f"teacher@{slug}.org")
         authority = make_user(d.tenant, "final_authority", email=f"supt@{slug}.org")
         first = make_user(d.tenant, "panel_member", email=f"chair@{slug}.org")
-        config = validate(load_preset(preset)).config
+        config = validate(document or load_preset(preset)).config
         with app.app_context(), tenant_scope(d.tenant.id):
+            if document is not None:
+                from app.services import workflow_config
+
+                workflow_config.save_draft(document)
+                workflow_config.publish(note="the test's own program")
             person = {
                 "coordinator": db.session.get(User, d.people["coordinator"].id),
                 "final_authority": db.session.get(User, authority.id),

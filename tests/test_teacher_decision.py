@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import copy
 import re
-from contextlib import contextmanager
 
 import pytest
 from sqlalchemy import select
@@ -11,8 +11,8 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models.case import Case
 from app.models.user import User
-from app.services import workflow_config as configs
 from app.tenants.context import tenant_scope
+from app.workflows import load_preset, validate
 from tests.casework import Api, Browser
 from tests.test_panel import _pdf_text
 
@@ -45,18 +45,14 @@ def _page(app, waiting, user) -> str:
     return response.text
 
 
-@contextmanager
-def _shared_with_teacher(app, waiting, items: frozenset[str]):
-    """The case's track, as its published configuration is read, sharing ``items`` with
-    the teacher (the tracks of the presets share nothing with the teacher)."""
-    with app.app_context(), tenant_scope(waiting.district.tenant.id):
-        case = db.session.get(Case, waiting.case_id)
-        track = configs.config_of(case.workflow_version).tracks[case.track_key]
-    object.__setattr__(track, "shared_with_teacher", items)
-    try:
-        yield
-    finally:
-        object.__delattr__(track, "shared_with_teacher")
+def _sharing(app, awaiting_approval, slug: str, items: list[str]):
+    """A Boston PAR case decided under a published program whose track shares ``items``
+    with the teacher (the presets share nothing with the teacher)."""
+    document = copy.deepcopy(load_preset("boston_esp"))
+    document["tracks"]["par"]["shared_with_teacher"] = items
+    return _approve(
+        app, awaiting_approval(slug, "boston_esp", "par", "needs_improvement", document)
+    )
 
 
 def test_the_teacher_reads_the_final_rating_and_the_panels_decision(app, decided):
@@ -73,13 +69,19 @@ def test_the_teacher_reads_the_final_rating_and_the_panels_decision(app, decided
     assert "chair@boston.org" not in page
 
 
-def test_the_final_report_shows_only_where_the_track_shares_it(app, decided):
+def test_the_final_report_shows_only_where_the_track_shares_it(app, decided, awaiting_approval):
     assert RATIONALE not in _page(app, decided, decided.teacher)
-    with _shared_with_teacher(app, decided, frozenset({"goals"})):
-        assert RATIONALE not in _page(app, decided, decided.teacher)
-    with _shared_with_teacher(app, decided, frozenset({"recommendation"})):
-        page = _page(app, decided, decided.teacher)
+    shared = _sharing(app, awaiting_approval, "newton", ["recommendation"])
+    page = _page(app, shared, shared.teacher)
     assert 'data-testid="final-report"' in page and RATIONALE in page
+
+
+def test_a_track_shares_nothing_else_with_the_teacher():
+    """Only the final report may be shared with the teacher: evidence is refused by name."""
+    document = copy.deepcopy(load_preset("boston_esp"))
+    document["tracks"]["par"]["shared_with_teacher"] = ["evidence"]
+    errors = validate(document).errors
+    assert any("shared_with_teacher" in path for path in errors), errors
 
 
 def test_nobody_outside_the_case_sees_the_decision_section(app, decided):

@@ -71,7 +71,7 @@ def shares_final_report(track: Track) -> bool:
     A track says what it shares with the teacher in ``shared_with_teacher``; a track that
     says nothing shares nothing, so the teacher never reads evaluation material by default.
     """
-    return FINAL_REPORT in getattr(track, "shared_with_teacher", frozenset())
+    return FINAL_REPORT in track.shared_with_teacher
 
 
 def decision_for(case: Case, reader: User) -> Decision | None:

@@ -82,6 +82,7 @@ def _track(key: str, raw: Mapping[str, Any], index: DocumentIndex) -> Track:
         ct_evaluates=raw["ct_evaluates"],
         principal_secondary_evaluator=raw["principal_secondary_evaluator"],
         shared_with_principal=frozenset(raw["shared_with_principal"]),
+        shared_with_teacher=frozenset(raw["shared_with_teacher"]),
         initial_state=raw["initial_state"],
         states=_frozen({k: State(k, **s) for k, s in raw["states"].items()}),
         transitions=transitions,

@@ -79,6 +79,7 @@ class Track:
     ct_evaluates: bool
     principal_secondary_evaluator: bool
     shared_with_principal: frozenset[str]
+    shared_with_teacher: frozenset[str]
     initial_state: str
     states: Mapping[str, State]
     transitions: tuple[Transition, ...]

@@ -148,6 +148,14 @@ class TrackSchema(Schema):
             "to them, on any kind of track): " + ", ".join(v.SHARED_ITEMS)
         ),
     )
+    shared_with_teacher = fields.List(
+        _one_of(v.TEACHER_SHAREABLE, "item shared with the teacher"),
+        load_default=list,
+        metadata=_d(
+            "what the teacher sees beyond their own record, once the final authority approves "
+            "the decision: " + ", ".join(f"{k} ({w})" for k, w in v.TEACHER_SHAREABLE.items())
+        ),
+    )
     initial_state = _key("the state a new case starts in", required=True)
     states = _keyed(
         fields.Nested(StateSchema),

@@ -117,6 +117,12 @@ SHARED_ITEMS = MappingProxyType(
 # Assistance is confidential coaching: nothing that could feed an evaluation.
 ASSISTANCE_SHAREABLE = frozenset({"participation"})
 
+TEACHER_SHAREABLE = MappingProxyType(
+    {"recommendation": "the consulting teacher's final report, once the decision is approved"}
+)
+"""What a track may show the teacher beyond their own case record: nothing of the
+evaluation before the decision, and only the final report after it."""
+
 BALLOT_WORDS = MappingProxyType(
     {
         "affirm": "affirm the consulting teacher's recommendation",
