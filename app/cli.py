@@ -75,20 +75,51 @@ def users_cli() -> None:
 @click.option("--email", required=True)
 @click.option("--name", required=True)
 @click.option("--role", "roles", multiple=True, required=True, help="Repeat for several roles.")
+@click.option("--school", default=None, help="The school the person works in.")
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
-def users_create(slug: str, email: str, name: str, roles: tuple[str, ...], password: str) -> None:
+def users_create(
+    slug: str, email: str, name: str, roles: tuple[str, ...], school: str | None, password: str
+) -> None:
     from app.services import users
 
     tenant = _tenant(slug)
     with tenant_scope(tenant.id):
         try:
             user = users.create_user(
-                tenant.id, email=email, name=name, roles=list(roles), password=password
+                tenant.id,
+                email=email,
+                name=name,
+                roles=list(roles),
+                password=password,
+                school=school,
             )
             uow.commit()
         except ServiceError as exc:
             _fail(exc)
         click.echo(f"Created {user.email} in {slug} with roles {', '.join(sorted(user.roles))}")
+
+
+@users_cli.command("set-school")
+@click.option("--tenant", "slug", required=True)
+@click.option("--email", required=True)
+@click.argument("school")
+def users_set_school(slug: str, email: str, school: str) -> None:
+    """The school a person works in ("" for none); a principal is linked to its cases."""
+    from app.services import users
+
+    tenant = _tenant(slug)
+    with tenant_scope(tenant.id):
+        user = users.by_email(email)
+        if user is None:
+            click.echo(f"error: no one in {slug} has the address {email}", err=True)
+            sys.exit(1)
+        try:
+            users.set_school(user, school, Actor.system(f"command line ({getpass.getuser()})"))
+            uow.commit()
+        except ServiceError as exc:
+            uow.rollback()
+            _fail(exc)
+        click.echo(f"{user.email} in {slug} works at {user.school or 'no school'}")
 
 
 @click.group("ops", help="Platform accounts.")

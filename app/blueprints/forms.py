@@ -150,6 +150,11 @@ class UserForm(Form):
         description="Optional: without one the person signs in after a password reset.",
     )
     roles = MultiCheckboxField("Roles", choices=_role_choices())
+    # The service checks the length against the column and says what fits.
+    school = StringField(
+        "School",
+        description="Optional. A principal is linked to the cases of this school.",
+    )
 
 
 class RolesForm(Form):

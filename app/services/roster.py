@@ -71,6 +71,7 @@ def save_profile(user: User, data: ProfileInput, actor: Actor) -> ConsultingTeac
         errors["caseload_limit"] = ["Give a caseload limit between 1 and 40."]
     if data.term_start and data.term_end and data.term_end < data.term_start:
         errors["term_end"] = ["The term cannot end before it starts."]
+    errors = _program_rules(data) | errors
     if errors:
         raise ValidationFailed(errors)
     row = profile_for(user)
@@ -91,6 +92,47 @@ def save_profile(user: User, data: ProfileInput, actor: Actor) -> ConsultingTeac
         actor=actor,
     )
     return row
+
+
+def ct_title() -> str:
+    """What the district's program calls a consulting teacher, for headings and labels."""
+    version = configs.latest_published()
+    if version is None:
+        return "Consulting teacher"
+    return configs.config_of(version).program.wording.get("ct_title") or "Consulting teacher"
+
+
+def _program_rules(data: ProfileInput) -> dict[str, list[str]]:
+    """The caseload and term bounds the district's published program sets; a bound the
+    configuration leaves out leaves the field free (and so does a program not yet published)."""
+    version = configs.latest_published()
+    if version is None:
+        return {}
+    config = configs.config_of(version)
+    rules, program = config.caseload, config.program.name
+    title = config.program.wording.get("ct_title") or "consulting teacher"
+    errors: dict[str, list[str]] = {}
+    if rules.max_limit is not None and data.caseload_limit > rules.max_limit:
+        errors["caseload_limit"] = [
+            f"{program} allows at most {rules.max_limit} cases per {title}."
+        ]
+    if rules.term_years and data.term_start and data.term_end:
+        latest = _years_after(data.term_start, rules.term_years)
+        if data.term_end > latest:
+            errors["term_end"] = [
+                f"{program} allows a {title}'s term of at most {rules.term_years} years: "
+                f"one that starts on {data.term_start.isoformat()} ends by "
+                f"{latest.isoformat()}."
+            ]
+    return errors
+
+
+def _years_after(start: date, years: int) -> date:
+    """The same day ``years`` later (28 February for a 29 February with no match)."""
+    try:
+        return start.replace(year=start.year + years)
+    except ValueError:
+        return start.replace(year=start.year + years, day=28)
 
 
 def add_training(

@@ -11,6 +11,7 @@ from sqlalchemy import Select, func, select
 from app.core import outbox, uow
 from app.extensions import db
 from app.models.base import utcnow
+from app.models.case import Case
 from app.models.user import PlatformUser, RoleGrant, User
 from app.security.emails import InvalidEmail, checked_email, lookup_form
 from app.security.passwords import hash_password, password_problems, verify_password
@@ -36,6 +37,12 @@ def listing() -> Select:
 def by_id(user_id: int) -> User | None:
     """One person of the district (the tenant scope hides everyone else's), or None."""
     return db.session.execute(select(User).where(User.id == user_id)).scalar_one_or_none()
+
+
+def by_email(email: str) -> User | None:
+    """The person of the district with this address (as typed), or None."""
+    address = normalise_email(email)
+    return db.session.execute(select(User).where(User.email == address)).scalar_one_or_none()
 
 
 def _check_email(email: str) -> tuple[str, dict[str, list[str]]]:
@@ -74,10 +81,13 @@ def create_user(
     password: str | None = None,
     actor: Actor | None = None,
     send_welcome: bool = True,
+    school: str | None = None,
 ) -> User:
-    """Add a person to a district with roles; the welcome e-mail commits with the row."""
+    """Add a person to a district with roles (and the school they work in, if given); the
+    welcome e-mail commits with the row."""
     email, errors = _check_email(email)
     errors |= {**_check_password(password, email, name), **_check_roles(roles, TENANT_ROLE_KEYS)}
+    errors |= _check_school(school)[1]
     if not name.strip():
         errors["name"] = ["Enter the person's name."]
     if errors:
@@ -96,6 +106,8 @@ def create_user(
             password_hash=hash_password(password) if password else None,
             actor=actor,
         )
+        if school:
+            set_school(user, school, actor=actor)
         if send_welcome:
             outbox.add("mail.welcome", {"user_id": user.id}, tenant_id=tenant_id, queue="mail")
         _roster_profile(user)
@@ -178,6 +190,58 @@ def set_roles(user: User, roles: list[str], actor: Actor | None = None) -> User:
         actor=actor,
     )
     return user
+
+
+def set_school(user: User, school: str | None, actor: Actor | None = None) -> User:
+    """The school a teacher or principal works in. A principal of the school is linked to
+    its open cases that have no principal yet, and from then on to those enrolled there;
+    what they see of each is still the track's to say (``case_access.seen_as_principal``)."""
+    value, errors = _check_school(school)
+    if errors:
+        raise ValidationFailed(errors)
+    before = user.school
+    user.school = value
+    # Also when only the role is new: a person just made principal of their school.
+    linked = _link_to_school_cases(user) if value and "principal" in user.roles else []
+    if value == before and not linked:
+        return user
+    db.session.flush()
+    audit.record(
+        user.tenant_id,
+        "user.school_set",
+        "user",
+        user.id,
+        before={"school": before},
+        after={"school": value, "cases_linked": linked},
+        actor=actor,
+    )
+    return user
+
+
+def _check_school(school: str | None) -> tuple[str | None, dict[str, list[str]]]:
+    """The school as stored (trimmed; blank is none), or what is wrong with it."""
+    value = (school or "").strip() or None
+    limit = User.school.type.length
+    if value is not None and len(value) > limit:
+        return value, {"school": [f"is {len(value)} characters long; at most {limit} fit"]}
+    return value, {}
+
+
+def _link_to_school_cases(principal: User) -> list[int]:
+    cases = db.session.execute(
+        select(Case)
+        .where(
+            Case.school == principal.school,
+            Case.principal_id.is_(None),
+            Case.closed_at.is_(None),
+        )
+        .order_by(Case.id)
+    ).scalars()
+    linked = []
+    for case in cases:
+        case.principal_id = principal.id
+        linked.append(case.id)
+    return linked
 
 
 def set_password(user: User, password: str, actor: Actor | None = None) -> User:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
-from app.blueprints.forms import RolesForm, SsoSettingsForm, UserForm, perform, show_errors
+from app.blueprints.admin.forms import PersonForm
+from app.blueprints.forms import SsoSettingsForm, UserForm, perform, show_errors
 from app.blueprints.loading import paginate, user_or_404
 from app.blueprints.operation import attempt
 from app.services import audit as audit_trail
@@ -31,6 +32,7 @@ def user_new():
             name=form.name.data,
             roles=form.roles.data,
             password=form.password.data or None,
+            school=form.school.data,
         )
     )
     if not outcome.ok:
@@ -50,14 +52,16 @@ def _user_page(user, form, status: int = 200):
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
 def user_detail(user_id: int):
     user = user_or_404(user_id)
-    form = RolesForm(data={"roles": sorted(user.roles)})
+    form = PersonForm(data={"roles": sorted(user.roles), "school": user.school})
     if not form.validate_on_submit():
         return _user_page(user, form, 400 if form.errors else 200)
-    outcome = attempt(lambda: users.set_roles(user, form.roles.data))
+    outcome = attempt(
+        lambda: users.set_school(users.set_roles(user, form.roles.data), form.school.data)
+    )
     if not outcome.ok:
         show_errors(form, outcome.refusal.errors)
         return _user_page(user, form, outcome.refusal.status)
-    flash("Roles saved.", "success")
+    flash("Roles and school saved.", "success")
     return redirect(url_for("admin.user_detail", user_id=user.id))
 
 

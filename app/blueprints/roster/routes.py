@@ -16,7 +16,12 @@ bp = Blueprint("roster", __name__, url_prefix="/t/<tenant_slug>/roster")
 
 @bp.get("/")
 def index():
-    return render_template("roster/index.html", profiles=roster.profiles(), loads=roster.loads())
+    return render_template(
+        "roster/index.html",
+        profiles=roster.profiles(),
+        loads=roster.loads(),
+        ct_title=roster.ct_title(),
+    )
 
 
 @bp.route("/<int:consulting_teacher_id>", methods=["GET", "POST"])
@@ -53,7 +58,12 @@ def edit(consulting_teacher_id: int):
 
 def _edit_page(row, form, status: int):
     return render_template(
-        "roster/edit.html", user=row.user, row=row, form=form, training_form=TrainingForm()
+        "roster/edit.html",
+        user=row.user,
+        row=row,
+        form=form,
+        training_form=TrainingForm(),
+        ct_title=roster.ct_title(),
     ), status
 
 
