@@ -29,6 +29,7 @@ from app.workflows import (
     load_preset,
     validate,
 )
+from app.workflows.presets import preset_keys
 from app.workflows.validation import DocumentError, load_document
 
 
@@ -157,6 +158,18 @@ def version(number: int) -> WorkflowVersion:
 
 def compare(a: int, b: int) -> list[Change]:
     return diff(version(a).document, version(b).document)
+
+
+def preset_choices() -> list[tuple[str, str]]:
+    """Every preset by key, with the program's own name, for a district's first start."""
+    return [(key, load_preset(key)["program"]["name"]) for key in preset_keys()]
+
+
+def preset_document(key: str) -> dict:
+    """A preset's document to start a draft from; 404 for a key that names none."""
+    if key not in preset_keys():
+        raise NotFound({"preset": [f"No preset '{key}'."]})
+    return load_preset(key)
 
 
 def current() -> ProgramConfig:

@@ -38,6 +38,8 @@ def _current():
 
 @bp.get("/workflow")
 def workflow():
+    if configs.draft() is None and configs.latest_published() is None:
+        return render_template("admin/workflow_first_run.html", presets=configs.preset_choices())
     row = _current()
     latest = configs.latest_published()
     config = configs.config_of(row)
@@ -80,10 +82,16 @@ def workflow_edit():
 
 @bp.route("/workflow/yaml", methods=["GET", "POST"])
 def workflow_yaml():
-    row = _current()
+    """The YAML editor: the draft or latest version, or (for a district's first program) a
+    preset chosen on the first-run page as the starting text."""
+    row = configs.draft() or configs.latest_published()
     form = WorkflowYamlForm()
     if request.method == "GET":
-        form.text.data = _as_yaml(row.document)
+        preset = request.args.get("preset")
+        if row is None and preset is None:
+            return redirect(url_for("admin.workflow"))
+        document = configs.preset_document(preset) if row is None else row.document
+        form.text.data = _as_yaml(document)
     if not form.validate_on_submit():
         return _yaml_page(form, [], 400 if form.errors else 200)
     outcome = attempt(lambda: configs.save_draft(configs.parse(form.text.data or "")))
