@@ -311,3 +311,15 @@ def test_the_command_line_creates_a_principal_with_a_school(app, montgomery, unp
             "Jefferson Middle",
             added.id,
         )
+
+
+def test_the_home_page_and_the_report_use_the_programs_title_for_the_ct(app, district, make_user):
+    """Rochester calls its consulting teachers Lead Teachers; the coordinator's home and the
+    annual report say so too."""
+    from tests.casework import Browser
+
+    d = district("rochester", "rochester")
+    coordinator = Browser(app, d, d.people["coordinator"])
+    assert "Lead Teacher roster" in coordinator.get("/").text
+    report = coordinator.get("/reports/annual").text
+    assert "By track and lead teacher" in report or "lead teachers" in report

@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, g
 
 from app.security.roles import role_info
 from app.tenants.resolution import current_tenant
 
 
+def _ct_title() -> str:
+    """What the district's program calls a consulting teacher ("Lead Teacher" in Rochester),
+    asked only by the pages that name the role, once per request however often they do."""
+    from app.services import roster
+
+    if "ct_title" not in g:
+        g.ct_title = roster.ct_title() if current_tenant() is not None else "Consulting teacher"
+    return g.ct_title
+
+
 def register_template_context(app: Flask) -> None:
     @app.context_processor
     def _inject() -> dict:
-        return {"tenant": current_tenant(), "role_info": role_info}
+        return {"tenant": current_tenant(), "role_info": role_info, "ct_title": _ct_title}
 
     @app.template_filter("reject_page")
     def _reject_page(args: dict) -> dict:
