@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -14,7 +24,9 @@ from app.models.user import User
 
 
 class PanelMember(TenantScoped, db.Model):
-    """A seat holder: which constituency (from the configuration) and whether they chair."""
+    """A seat holder: which constituency (from the configuration), whether they chair, and
+    whether they sit as an alternate (voting only in place of an absent or recused member
+    of their constituency)."""
 
     __tablename__ = "panel_members"
     __table_args__ = (UniqueConstraint("user_id"),)
@@ -23,6 +35,7 @@ class PanelMember(TenantScoped, db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     constituency: Mapped[str] = mapped_column(String(64))
     is_chair: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_alternate: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     term_start: Mapped[date | None] = mapped_column(Date)
     term_end: Mapped[date | None] = mapped_column(Date)
 

@@ -96,6 +96,7 @@ def panel_member_save():
         data["term_start"],
         data["term_end"],
         current_actor(),
+        alternate=data["alternate"],
     )
     return PanelMemberSchema().dump(row), 201
 

@@ -46,6 +46,13 @@ class MemberForm(Form):
     user_id = SelectField("Person (panel-member role)", coerce=int)
     constituency = SelectField("Constituency")
     is_chair = BooleanField("Chair")
+    is_alternate = BooleanField(
+        "Alternate",
+        description=(
+            "Sits for the constituency without holding a seat: votes only when a member of "
+            "the same constituency is absent or recused. An alternate cannot chair."
+        ),
+    )
     term_start = DateField("Term starts", validators=[Optional()])
     term_end = DateField("Term ends", validators=[Optional()])
 

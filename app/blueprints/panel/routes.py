@@ -67,6 +67,7 @@ def member_save():
                 form.term_start.data,
                 form.term_end.data,
                 current_actor(),
+                alternate=form.is_alternate.data,
             ),
             "Panel member saved.",
         )

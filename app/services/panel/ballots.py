@@ -153,7 +153,8 @@ def _casting_chair(chairs_now: list[PanelMember], ballots: dict[int, Ballot]) ->
 
 def close(item: AgendaItem, user: User) -> AgendaItem:
     """A chair (or the coordinator) closes the vote; the configured rule decides from the
-    ballots of members eligible now, and the recusals that applied are written down."""
+    ballots of members eligible now (an alternate's only while filling a seat), and the
+    recusals that applied are written down."""
     _lock(item)
     facts = eligibility.facts_for(item)
     chairs_now = eligibility.chairs(facts)
@@ -163,8 +164,11 @@ def close(item: AgendaItem, user: User) -> AgendaItem:
         )
     case, config = item.case, facts.config
     sitting_out = eligibility.recusals(facts)
+    # An alternate whose constituency's seats are all filled now sits in the room, not
+    # on the panel: neither counted for quorum nor their ballot.
+    standby = eligibility.standing_by(facts)
     attendance = rules_engine.Attendance(
-        present=facts.present,
+        present=facts.present - standby,
         constituency_of={m.id: m.constituency for m in facts.roster.values()},
         recused=frozenset(r.member.id for r in sitting_out),
     )
@@ -177,6 +181,7 @@ def close(item: AgendaItem, user: User) -> AgendaItem:
             member_id, attendance.constituency_of.get(member_id, ""), b.option
         )
         for member_id, b in rows.items()
+        if member_id not in standby
     }
     result = rules_engine.decide(
         config.panel,
@@ -196,7 +201,15 @@ def close(item: AgendaItem, user: User) -> AgendaItem:
     item.tally = dict(result.tally)
     item.tally_by_constituency = {k: dict(v) for k, v in result.tally_by_constituency.items()}
     item.votes_needed, item.rule_text = result.votes_needed, result.rule_text
-    item.reasons = list(result.reasons)
+    item.reasons = [
+        *(
+            f"Ballot ignored: {member_id} sat as an alternate, and every seat of their "
+            "constituency was filled when the vote closed."
+            for member_id in sorted(rows)
+            if member_id in standby
+        ),
+        *result.reasons,
+    ]
     db.session.flush()
     audit.record(
         item.tenant_id,

@@ -6,6 +6,10 @@ the chair's close, the agenda and minutes pages, the API and the case list all a
 these functions at the moment they act. Only when the vote closes are the recusals
 written down, so the record of a closed vote says who sat out *then*.
 
+An alternate sits for a constituency without holding one of its seats: they vote only
+while fewer of that constituency's regular members are eligible (present and not
+recused) than it has seats, the earliest seated alternate first.
+
 Some people never vote on a case, whatever the configuration says: its teacher,
 anyone who coached them as its consulting teacher, its principal, whoever referred
 the teacher, and anyone who gave evidence on it. The configuration adds its own
@@ -190,6 +194,11 @@ def standing(facts: ItemFacts, user: User) -> Standing:
         refusal = f"You are recused from this case: you {_as_clause(out)}."
     elif not present:
         refusal = "Only members marked present may vote."
+    elif member.is_alternate and member.id not in eligible(facts):
+        refusal = (
+            "You sit as an alternate: you vote only while a member of your constituency "
+            "is absent or recused, and every seat of it is filled now."
+        )
     return Standing(member, present, out, refusal)
 
 
@@ -207,17 +216,43 @@ def _as_clause(out: SittingOut) -> str:
     return clauses.get(out.rule, out.words)
 
 
+def _sits(facts: ItemFacts, member: PanelMember) -> bool:
+    """Present, in one of the configuration's constituencies, and not recused."""
+    panel = facts.config.panel
+    return (
+        panel is not None
+        and member.id in facts.present
+        and member.constituency in panel.constituencies
+        and recusal(facts, member) is None
+    )
+
+
 def eligible(facts: ItemFacts) -> frozenset[int]:
-    """Member ids whose ballots count: seated, present, in a constituency, not recused."""
+    """Member ids whose ballots count: seated, present, in a constituency, not recused;
+    an alternate only while their constituency's eligible regular members are fewer than
+    its seats, the earliest seated (lowest id) alternates filling the open seats first."""
     panel = facts.config.panel
     if panel is None:
         return frozenset()
+    sitting = [m for m in facts.roster.values() if _sits(facts, m)]
+    chosen = {m.id for m in sitting if not m.is_alternate}
+    for key, constituency in panel.constituencies.items():
+        regular = sum(1 for m in sitting if not m.is_alternate and m.constituency == key)
+        waiting = sorted(
+            (m for m in sitting if m.is_alternate and m.constituency == key), key=lambda m: m.id
+        )
+        chosen.update(m.id for m in waiting[: max(constituency.seats - regular, 0)])
+    return frozenset(chosen)
+
+
+def standing_by(facts: ItemFacts) -> frozenset[int]:
+    """Alternates present and not recused whose constituency's seats are all filled:
+    they sit in the room but their ballots do not count."""
+    voters = eligible(facts)
     return frozenset(
         m.id
         for m in facts.roster.values()
-        if m.id in facts.present
-        and m.constituency in panel.constituencies
-        and recusal(facts, m) is None
+        if m.is_alternate and _sits(facts, m) and m.id not in voters
     )
 
 

@@ -41,7 +41,11 @@ def save_member(
     term_start: date | None,
     term_end: date | None,
     actor: Actor,
+    *,
+    alternate: bool = False,
 ) -> PanelMember:
+    """Seat ``user`` (or change their seat). An alternate votes only in place of an absent
+    or recused member of their constituency (see ``eligibility.eligible``) and never chairs."""
     panel = configs.current().panel
     errors: dict[str, list[str]] = {}
     if panel is None:
@@ -50,10 +54,12 @@ def save_member(
         errors["constituency"] = [f"Choose one of: {', '.join(panel.constituencies)}."]
     if "panel_member" not in user.roles:
         errors["user_id"] = [f"{user.name} does not hold the panel-member role."]
+    if alternate and is_chair:
+        errors["is_chair"] = ["An alternate cannot chair the panel: untick Chair or Alternate."]
     if errors:
         raise ValidationFailed(errors)
     row = member_for(user) or PanelMember(tenant_id=user.tenant_id, user_id=user.id)
-    row.constituency, row.is_chair = constituency, is_chair
+    row.constituency, row.is_chair, row.is_alternate = constituency, is_chair, alternate
     row.term_start, row.term_end = term_start, term_end
     db.session.add(row)
     db.session.flush()
@@ -62,24 +68,34 @@ def save_member(
         "panel.member_saved",
         "panel_member",
         row.id,
-        after={"user_id": user.id, "constituency": constituency, "chair": is_chair},
+        after={
+            "user_id": user.id,
+            "constituency": constituency,
+            "chair": is_chair,
+            "alternate": alternate,
+        },
         actor=actor,
     )
     return row
 
 
 def balance(on: date | None = None) -> list[str]:
-    """Where the panel differs from its rules: seats per constituency, and the chair."""
+    """Where the panel differs from its rules: seats per constituency (alternates counted
+    apart from the members who fill them), and the chair."""
     panel = configs.current().panel
     if panel is None:
         return []
     seated = members(on or date.today())
     notes = []
     for key, constituency in panel.constituencies.items():
-        count = sum(1 for m in seated if m.constituency == key)
+        count = sum(1 for m in seated if m.constituency == key and not m.is_alternate)
+        alternates = sum(1 for m in seated if m.constituency == key and m.is_alternate)
         if count != constituency.seats:
-            notes.append(f"{constituency.label}: {count} members for {constituency.seats} seats.")
-    chairs = [m for m in seated if m.is_chair]
+            also = f", {alternates} alternate{'' if alternates == 1 else 's'}" if alternates else ""
+            notes.append(
+                f"{constituency.label}: {count} members for {constituency.seats} seats{also}."
+            )
+    chairs = [m for m in seated if m.is_chair and not m.is_alternate]
     if not chairs:
         notes.append("No member is marked as chair.")
     elif panel.chair == "co_chairs":

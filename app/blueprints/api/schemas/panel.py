@@ -14,6 +14,10 @@ class PanelMemberSchema(Schema):
     user = fields.Nested(PersonSchema)
     constituency = fields.String()
     is_chair = fields.Boolean()
+    alternate = fields.Boolean(
+        attribute="is_alternate",
+        metadata={"description": "votes only in place of an absent or recused member"},
+    )
     term_start = fields.Date(allow_none=True)
     term_end = fields.Date(allow_none=True)
 
@@ -22,6 +26,10 @@ class PanelMemberInSchema(Schema):
     user_id = row_id(required=True)
     constituency = fields.String(required=True, validate=fits(PanelMember.constituency))
     is_chair = fields.Boolean(load_default=False)
+    alternate = fields.Boolean(
+        load_default=False,
+        metadata={"description": "an alternate for the constituency; an alternate cannot chair"},
+    )
     term_start = fields.Date(load_default=None)
     term_end = fields.Date(load_default=None)
 
