@@ -17,6 +17,7 @@ from app.models.panel import (
     PanelSession,
     Recusal,
 )
+from app.models.response import CaseResponse
 from app.models.roster import ConsultingTeacher, TrainingRecord
 from app.models.sso import SsoSettings
 from app.models.support import Evidence, Goal, Recommendation, Visit
@@ -35,6 +36,7 @@ __all__ = [
     "Ballot",
     "Case",
     "CaseDeadline",
+    "CaseResponse",
     "ConsultingTeacher",
     "Evidence",
     "ExportJob",

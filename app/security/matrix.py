@@ -102,6 +102,7 @@ MATRIX: dict[str, Rule] = {
     "cases.evidence_new": _tenant("consulting_teacher", "principal", writes=True),
     "cases.evidence_file": _tenant(*ANY_ROLE),
     "cases.decision_pdf": _tenant(*ANY_ROLE),
+    "cases.respond": _tenant("teacher", writes=True),
     "cases.recommend": _tenant("consulting_teacher", writes=True),
     "cases.propose": _tenant("coordinator", writes=True),
     "cases.review": _tenant("committee_member", writes=True),

@@ -5,15 +5,17 @@ and the case is closed with an outcome: before that it is a recommendation to so
 else. What the teacher reads is the outcome's label, the panel's decision sentence (which
 rule produced it, never a ballot: ballots are sealed) and who approved it by role. The
 consulting teacher's final report is added only where the track shares it with the
-teacher. The letter is small and rendered when asked for, so no job or stored file is
-needed and it always says what the record says now.
+teacher. Where the track gives the teacher a window to respond, their written response
+travels with the decision: on the case page and at the end of the letter. The letter is
+small and rendered when asked for, so no job or stored file is needed and it always says
+what the record says now.
 """
 
 from __future__ import annotations
 
 import io
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from xml.sax.saxutils import escape
 
 from reportlab.lib.pagesizes import letter
@@ -23,8 +25,10 @@ from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer
 from sqlalchemy import select
 
 from app.extensions import db
+from app.models.base import utcnow
 from app.models.case import Case
 from app.models.panel import AgendaItem, FinalDecision
+from app.models.response import CaseResponse
 from app.models.tenant import Tenant
 from app.models.user import User
 from app.security.roles import PROGRAM_STAFF
@@ -55,6 +59,14 @@ class Decision:
     approved_by: str
     #: The consulting teacher's final report, only where the track shares it with the teacher.
     final_report: str | None
+    #: The last day the teacher may respond (the approval's date plus the track's window);
+    #: None where the track gives no window.
+    respond_by: date | None = None
+    #: Whether this reader may respond now: the case's teacher, inside the window, once.
+    may_respond: bool = False
+    #: The teacher's written response and the day it was given, once there is one.
+    response: str | None = None
+    responded_on: date | None = None
 
 
 def may_read(case: Case, user: User) -> bool:
@@ -98,6 +110,8 @@ def decision_for(case: Case, reader: User) -> Decision | None:
     if "case_teacher" not in cases.relations(case, reader) or shares_final_report(track):
         recommendation = support.recommendation(case)
         report = recommendation.rationale if recommendation else None
+    respond_by = response_closes_on(track, decided_on)
+    response = response_of(case)
     return Decision(
         case_id=case.id,
         district=_district(case),
@@ -109,7 +123,31 @@ def decision_for(case: Case, reader: User) -> Decision | None:
         decided_on=decided_on,
         approved_by=authority.label if authority else _FINAL_AUTHORITY,
         final_report=report,
+        respond_by=respond_by,
+        may_respond=(
+            response is None
+            and respond_by is not None
+            and utcnow().date() <= respond_by
+            and "case_teacher" in cases.relations(case, reader)
+        ),
+        response=response.text if response else None,
+        responded_on=response.submitted_at.date() if response else None,
     )
+
+
+def response_closes_on(track: Track, decided_on: date) -> date | None:
+    """The last day of the track's window to respond, counted in calendar days from the
+    approval's date; None where the track gives the teacher no window."""
+    if track.response_window_days is None:
+        return None
+    return decided_on + timedelta(days=track.response_window_days)
+
+
+def response_of(case: Case) -> CaseResponse | None:
+    """The teacher's written response to the decision on ``case``, if they gave one."""
+    return db.session.execute(
+        select(CaseResponse).where(CaseResponse.case_id == case.id)
+    ).scalar_one_or_none()
 
 
 def letter_for(case: Case, reader: User) -> bytes:
@@ -158,6 +196,13 @@ def render(decision: Decision) -> bytes:
         *([line(f"Panel: {decision.sentence}.")] if decision.sentence else []),
         line(f"Approved by: {decision.approved_by}, on {decision.decided_on.isoformat()}."),
     ]
+    if decision.response is not None:
+        story += [
+            Spacer(1, 0.2 * inch),
+            line("The teacher's response", "Heading2"),
+            line(f"Given on {decision.responded_on.isoformat()}."),
+            *(line(part) for part in decision.response.splitlines() if part.strip()),
+        ]
     buffer = io.BytesIO()
     SimpleDocTemplate(buffer, pagesize=letter, title="Decision letter").build(story)
     return buffer.getvalue()

@@ -88,6 +88,7 @@ def _track(key: str, raw: Mapping[str, Any], index: DocumentIndex) -> Track:
         transitions=transitions,
         ballot_options=tuple(raw["ballot_options"]),
         caseload_weight=raw["caseload_weight"],
+        response_window_days=raw.get("response_window_days"),
         # Derived once here, so every service reads the same answer for every case.
         steps=_frozen(resolve(raw["steps"], transitions, raw["initial_state"])),
     )

@@ -88,6 +88,8 @@ class Track:
     #: Meaning (:mod:`app.workflows.meanings`) -> the action key carrying it, named by the
     #: document or derived when it was built.
     steps: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    #: Calendar days after the approval in which the teacher may respond; None: no response.
+    response_window_days: int | None = None
 
     def transitions_from(self, state: str) -> tuple[Transition, ...]:
         """Actions that leave ``state``, in document order."""

@@ -188,6 +188,14 @@ class TrackSchema(Schema):
         validate=validate.Range(min=1, max=5),
         metadata=_d("how many caseload places one case takes"),
     )
+    response_window_days = fields.Integer(
+        validate=validate.Range(min=1, max=60),
+        metadata=_d(
+            "how many calendar days after the final authority's approval the teacher may "
+            "attach a written response to the decision (it is kept with the decision and does "
+            "not change it); left out, the teacher may not respond"
+        ),
+    )
 
 
 class VisitTypeSchema(Schema):

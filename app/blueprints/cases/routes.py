@@ -110,3 +110,4 @@ def act(case_id: int, action: str):
 
 
 from app.blueprints.cases import assignment, decision, support  # noqa: E402,F401 - registers routes
+from app.blueprints.cases import response as _response  # noqa: E402,F401 - registers routes
