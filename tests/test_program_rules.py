@@ -323,3 +323,14 @@ def test_the_home_page_and_the_report_use_the_programs_title_for_the_ct(app, dis
     assert "Lead Teacher roster" in coordinator.get("/").text
     report = coordinator.get("/reports/annual").text
     assert "By track and lead teacher" in report or "lead teachers" in report
+
+
+def test_the_case_page_names_the_ct_as_the_program_does(app, district, make_user, make_case):
+    from tests.casework import Browser
+
+    d = district("rochester", "rochester")
+    teacher = make_user(d.tenant, "teacher", email="t@rochester.org")
+    case = make_case(d.tenant, teacher, "intervention")
+    page = Browser(app, d, d.people["coordinator"]).get(f"/cases/{case.id}").text
+    assert "<dt>Lead Teacher</dt>" in page
+    assert "<dt>Consulting teacher</dt>" not in page
