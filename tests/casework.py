@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from html import unescape
 
 import pytest
 
@@ -80,3 +81,10 @@ class Api:
         return self.client.post(
             f"/api/v1/t/{self.slug}{path}", json=json, headers=self.headers, **kwargs
         )
+
+
+def errors_beside(page: str, field: str) -> str:
+    """The error list the form macro puts under ``field``, as text (empty when there is none)."""
+    marker = f'<ul class="errors" id="{field}-errors">'
+    start = page.find(marker)
+    return "" if start < 0 else unescape(page[start : page.index("</ul>", start)])

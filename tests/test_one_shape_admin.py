@@ -17,20 +17,13 @@ from app.models.roster import ConsultingTeacher, TrainingRecord
 from app.models.user import User
 from app.services import users
 from app.tenants.context import tenant_scope
-from tests.casework import Api, Browser
+from tests.casework import Api, Browser, errors_beside
 from tests.factories import PASSWORD, csrf_token
 
 
 @pytest.fixture
 def toledo(district):
     return district("toledo", "toledo")
-
-
-def _errors_beside(page: str, field: str) -> str:
-    """The error list the form macro puts under ``field`` (empty when there is none)."""
-    marker = f'<ul class="errors" id="{field}-errors">'
-    start = page.find(marker)
-    return "" if start < 0 else page[start : page.index("</ul>", start)]
 
 
 def _count(app, tenant_id: int, model, *where) -> int:
@@ -121,7 +114,7 @@ def test_a_refused_role_change_shows_the_form_with_the_reason(app, toledo):
     page = f"/admin/users/{person_id}"
     response = admin.post(page, page, {})  # no role at all
     assert response.status_code == 422
-    assert "Choose at least one role." in _errors_beside(response.text, "roles")
+    assert "Choose at least one role." in errors_beside(response.text, "roles")
     with app.app_context(), tenant_scope(toledo.tenant.id):
         assert db.session.get(User, person_id).roles == {"principal"}
 
@@ -171,7 +164,7 @@ def test_months_that_are_not_a_number_are_shown_beside_the_dry_run_field(app, to
         f"/admin/workflow/dry-run?track=intervention&actions=begin_intake&months={months}"
     )
     assert page.status_code == 400
-    assert _errors_beside(page.text, "months")
+    assert errors_beside(page.text, "months")
     assert 'class="steps"' not in page.text
 
 
@@ -212,7 +205,7 @@ def test_an_export_year_like_99999_is_a_form_error(app, toledo):
     coordinator = Browser(app, toledo, toledo.people["coordinator"])
     page = coordinator.post("/exports/", "/exports/", {"kind": "annual_pdf", "year": "99999"})
     assert page.status_code == 400
-    assert "Use a label like 2009-2010." in _errors_beside(page.text, "year")
+    assert "Use a label like 2009-2010." in errors_beside(page.text, "year")
     assert _count(app, toledo.tenant.id, ExportJob) == 0
 
 
@@ -220,7 +213,7 @@ def test_an_export_year_that_is_no_school_year_is_refused_before_a_job_is_queued
     coordinator = Browser(app, toledo, toledo.people["coordinator"])
     page = coordinator.post("/exports/", "/exports/", {"kind": "annual_pdf", "year": "2009-2011"})
     assert page.status_code == 422
-    assert "consecutive years" in _errors_beside(page.text, "year")
+    assert "consecutive years" in errors_beside(page.text, "year")
     assert _count(app, toledo.tenant.id, ExportJob) == 0
 
 
@@ -274,7 +267,7 @@ def test_a_refused_profile_shows_the_reason_beside_its_field(app, toledo):
         {"caseload_limit": "10", "term_start": "2025-09-01", "term_end": "2024-09-01"},
     )
     assert response.status_code == 422
-    assert "cannot end before it starts" in _errors_beside(response.text, "term_end")
+    assert "cannot end before it starts" in errors_beside(response.text, "term_end")
 
 
 # Accounts ---------------------------------------------------------------------------------
@@ -292,7 +285,7 @@ def test_a_wrong_current_password_is_a_422_beside_its_field(app, toledo):
         },
     )
     assert response.status_code == 422
-    assert "This is not your current password." in _errors_beside(response.text, "current_password")
+    assert "This is not your current password." in errors_beside(response.text, "current_password")
 
 
 # A form defined in app/blueprints/forms.py -----------------------------------------------

@@ -15,19 +15,12 @@ from app.extensions import db
 from app.models.panel import Ballot
 from app.models.support import Evidence
 from app.tenants.context import tenant_scope
-from tests.casework import Api, Browser
+from tests.casework import Api, Browser, errors_beside
 
 
 @pytest.fixture
 def toledo(district):
     return district("toledo", "toledo")
-
-
-def _errors_beside(page: str, field: str) -> str:
-    """The error list the form macro puts under ``field`` (empty when there is none)."""
-    marker = f'<ul class="errors" id="{field}-errors">'
-    start = page.find(marker)
-    return "" if start < 0 else page[start : page.index("</ul>", start)]
 
 
 # The case list's filters -----------------------------------------------------------------
@@ -45,7 +38,7 @@ def _errors_beside(page: str, field: str) -> str:
 def test_a_bad_case_list_filter_is_shown_beside_its_field(app, toledo, query, field):
     page = Browser(app, toledo, toledo.people["coordinator"]).get(f"/cases/?{query}")
     assert page.status_code == 400, page.text[:500]
-    assert _errors_beside(page.text, field), page.text
+    assert errors_beside(page.text, field), page.text
 
 
 def test_a_nul_in_a_case_list_filter_is_a_clear_4xx(app, toledo):
@@ -199,7 +192,7 @@ def test_a_201_character_location_is_named_when_scheduling_a_session(app, toledo
 def test_a_201_character_school_filter_is_named_beside_the_field(app, toledo):
     page = Browser(app, toledo, toledo.people["coordinator"]).get("/cases/?school=" + "S" * 201)
     assert page.status_code == 400
-    assert "200 characters" in _errors_beside(page.text, "school")
+    assert "200 characters" in errors_beside(page.text, "school")
 
 
 def test_a_file_posted_where_the_text_goes_is_a_form_error(app, toledo, make_user, make_case):
@@ -215,6 +208,6 @@ def test_a_file_posted_where_the_text_goes_is_a_form_error(app, toledo, make_use
         follow_redirects=True,
     )
     assert response.status_code in (200, 422), response.status_code
-    assert _errors_beside(response.text, "text"), response.text[:2000]
+    assert errors_beside(response.text, "text"), response.text[:2000]
     assert _stored_files(app) == before
     assert _evidence_count(app, toledo) == 0

@@ -4,8 +4,6 @@ and the roster speaks of consulting teachers in the program's own title."""
 
 from __future__ import annotations
 
-from html import unescape
-
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
@@ -16,7 +14,7 @@ from app.models.case import Case
 from app.models.roster import ConsultingTeacher
 from app.models.user import User
 from app.tenants.context import tenant_scope
-from tests.casework import Api, Browser
+from tests.casework import Api, Browser, errors_beside
 
 PROGRAM = "Montgomery County Peer Assistance and Review"
 TOO_MANY = f"{PROGRAM} allows at most 23 cases per Consulting Teacher."
@@ -34,13 +32,6 @@ def montgomery(district):
 @pytest.fixture
 def rochester(district):
     return district("rochester", "rochester")
-
-
-def _errors_beside(page: str, field: str) -> str:
-    """The error list the form macro puts under ``field`` (empty when there is none)."""
-    marker = f'<ul class="errors" id="{field}-errors">'
-    start = page.find(marker)
-    return "" if start < 0 else unescape(page[start : page.index("</ul>", start)])
 
 
 def _profile(app, d) -> ConsultingTeacher:
@@ -74,8 +65,8 @@ def test_montgomery_refuses_a_caseload_of_30_and_an_8_year_term_and_changes_noth
         home_school="Elsewhere High",
     )
     assert response.status_code == 422
-    assert TOO_MANY in _errors_beside(response.text, "caseload_limit")
-    assert TOO_LONG in _errors_beside(response.text, "term_end")
+    assert TOO_MANY in errors_beside(response.text, "caseload_limit")
+    assert TOO_LONG in errors_beside(response.text, "term_end")
     after = _profile(app, montgomery)
     assert (after.caseload_limit, after.term_start, after.term_end, after.home_school) == (
         before.caseload_limit,
@@ -88,15 +79,15 @@ def test_montgomery_refuses_a_caseload_of_30_and_an_8_year_term_and_changes_noth
 def test_montgomery_refuses_each_bound_on_its_own(app, montgomery):
     too_many = _save(app, montgomery, caseload_limit="24")
     assert too_many.status_code == 422
-    assert TOO_MANY in _errors_beside(too_many.text, "caseload_limit")
-    assert _errors_beside(too_many.text, "term_end") == ""
+    assert TOO_MANY in errors_beside(too_many.text, "caseload_limit")
+    assert errors_beside(too_many.text, "term_end") == ""
 
     too_long = _save(
         app, montgomery, caseload_limit="18", term_start="2024-08-26", term_end="2029-08-27"
     )
     assert too_long.status_code == 422
-    assert TOO_LONG in _errors_beside(too_long.text, "term_end")
-    assert _errors_beside(too_long.text, "caseload_limit") == ""
+    assert TOO_LONG in errors_beside(too_long.text, "term_end")
+    assert errors_beside(too_long.text, "caseload_limit") == ""
     assert _profile(app, montgomery).caseload_limit != 18
 
 
@@ -237,7 +228,7 @@ def test_a_school_longer_than_the_column_is_refused_beside_the_field(app, montgo
     page = f"/admin/users/{principal.id}"
     response = admin.post(page, page, {"roles": ["principal"], "school": "J" * 201})
     assert response.status_code == 422
-    assert "is 201 characters long; at most 200 fit" in _errors_beside(response.text, "school")
+    assert "is 201 characters long; at most 200 fit" in errors_beside(response.text, "school")
     with app.app_context(), tenant_scope(montgomery.tenant.id):
         assert db.session.get(User, principal.id).school is None
         assert db.session.get(Case, case.id).principal_id is None
@@ -316,8 +307,6 @@ def test_the_command_line_creates_a_principal_with_a_school(app, montgomery, unp
 def test_the_home_page_and_the_report_use_the_programs_title_for_the_ct(app, district, make_user):
     """Rochester calls its consulting teachers Lead Teachers; the coordinator's home and the
     annual report say so too."""
-    from tests.casework import Browser
-
     d = district("rochester", "rochester")
     coordinator = Browser(app, d, d.people["coordinator"])
     assert "Lead Teacher roster" in coordinator.get("/").text
@@ -326,8 +315,6 @@ def test_the_home_page_and_the_report_use_the_programs_title_for_the_ct(app, dis
 
 
 def test_the_case_page_names_the_ct_as_the_program_does(app, district, make_user, make_case):
-    from tests.casework import Browser
-
     d = district("rochester", "rochester")
     teacher = make_user(d.tenant, "teacher", email="t@rochester.org")
     case = make_case(d.tenant, teacher, "intervention")

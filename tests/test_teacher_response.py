@@ -18,7 +18,7 @@ from app.models.panel import FinalDecision
 from app.models.response import CaseResponse
 from app.tenants.context import tenant_scope
 from app.workflows import load_preset
-from tests.casework import Browser
+from tests.casework import Browser, errors_beside
 from tests.test_exports import _export
 from tests.test_panel import _pdf_text
 from tests.test_teacher_decision import _approve
@@ -139,9 +139,13 @@ def test_the_ct_cannot_respond(app, decided):
     assert _rows(app, decided) == []
 
 
-def test_an_empty_or_overlong_response_is_refused(app, decided):
-    assert _respond(app, decided, decided.teacher, "   ").status_code == 400
-    assert _respond(app, decided, decided.teacher, "x" * 10_001).status_code == 400
+def test_an_empty_or_overlong_response_is_refused_beside_the_field(app, decided):
+    empty = _respond(app, decided, decided.teacher, "   ")
+    assert empty.status_code == 400
+    assert "Write your response." in errors_beside(empty.text, "text")
+    overlong = _respond(app, decided, decided.teacher, "x" * 10_001)
+    assert overlong.status_code == 400
+    assert "10,000 characters" in errors_beside(overlong.text, "text")
     assert _rows(app, decided) == []
 
 

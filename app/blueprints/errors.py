@@ -53,11 +53,11 @@ def register_error_handlers(app: Flask) -> None:
         """A 503 that needs nothing from the database: the page is the message alone, since
         rendering the usual layout would ask the unanswering database again."""
         from app.blueprints.operation import as_refusal
-        from app.extensions import db
+        from app.core import uow
 
         refusal = as_refusal(exc)
         try:
-            db.session.rollback()
+            uow.rollback()
         except Exception:  # the connection may be gone; the pool replaces it
             app.logger.warning("rollback after a database fault failed", exc_info=True)
         if _wants_json():

@@ -9,10 +9,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, TypeVar
 
 from flask import abort, current_app, request
-from sqlalchemy import Select, select
+from sqlalchemy import Select
 
+from app.core.limits import MAX_ID
 from app.extensions import db
-from app.models.base import MAX_ID
 
 if TYPE_CHECKING:
     from app.models.assignment import Assignment
@@ -23,12 +23,6 @@ if TYPE_CHECKING:
     from app.models.user import User
 
 T = TypeVar("T")
-
-
-def get_or_404(model: type[T], object_id: int) -> T:
-    return found(
-        db.session.execute(select(model).where(model.id == object_id)).scalar_one_or_none()
-    )
 
 
 def found(row: T | None) -> T:
@@ -54,36 +48,28 @@ def case_or_404(case_id: int) -> Case:
         abort(404)
 
 
-def _of_case(model: type[T], row_id: int, case: Case) -> T:
-    """A row named by the URL that belongs to the URL's case (another case's is a 404)."""
-    row = get_or_404(model, row_id)
-    if row.case_id != case.id:
-        abort(404)
-    return row
-
-
 def visit_or_404(case: Case, visit_id: int) -> Visit:
-    from app.models.support import Visit
+    from app.services import support
 
-    return _of_case(Visit, visit_id, case)
+    return found(support.visit_of(case, visit_id))
 
 
 def goal_or_404(case: Case, goal_id: int) -> Goal:
-    from app.models.support import Goal
+    from app.services import support
 
-    return _of_case(Goal, goal_id, case)
+    return found(support.goal_of(case, goal_id))
 
 
 def evidence_or_404(case: Case, evidence_id: int) -> Evidence:
-    from app.models.support import Evidence
+    from app.services import support
 
-    return _of_case(Evidence, evidence_id, case)
+    return found(support.evidence_of(case, evidence_id))
 
 
 def assignment_or_404(case: Case, assignment_id: int) -> Assignment:
-    from app.models.assignment import Assignment
+    from app.services import assignments
 
-    return _of_case(Assignment, assignment_id, case)
+    return found(assignments.of_case(case, assignment_id))
 
 
 def user_or_404(user_id: int) -> User:
@@ -99,25 +85,23 @@ def consulting_teacher_or_404(consulting_teacher_id: int) -> ConsultingTeacher:
 
 
 def panel_session_or_404(panel_session_id: int) -> PanelSession:
-    from app.models.panel import PanelSession
+    from app.services import panel
 
-    return get_or_404(PanelSession, panel_session_id)
+    return found(panel.sessions.by_id(panel_session_id))
 
 
 def panel_member_or_404(member_id: int) -> PanelMember:
-    from app.models.panel import PanelMember
+    from app.services import panel
 
-    return get_or_404(PanelMember, member_id)
+    return found(panel.seats.member_by_id(member_id))
 
 
 def agenda_item_or_404(panel_session_id: int, case_id: int) -> tuple[PanelSession, AgendaItem]:
     """A panel session and its agenda item for the case, both of this district, or a 404."""
-    from app.models.case import Case
     from app.services import panel
     from app.services.errors import ServiceError
 
     row = panel_session_or_404(panel_session_id)
-    get_or_404(Case, case_id)
     try:
         return row, panel.sessions.get_item(row, case_id)
     except ServiceError:

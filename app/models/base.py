@@ -8,9 +8,6 @@ from sqlalchemy import DateTime, ForeignKey, Integer
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 from sqlalchemy.types import TypeDecorator
 
-#: The largest id an ``integer`` primary key holds: a larger one names no row.
-MAX_ID = 2**31 - 1
-
 
 def utcnow() -> datetime:
     return datetime.now(UTC)

@@ -29,6 +29,13 @@ def needs_consensus(case: Case) -> bool:
     return configs.config_of(case.workflow_version).tracks[case.track_key].needs_committee_consensus
 
 
+def of_case(case: Case, assignment_id: int) -> Assignment | None:
+    """One of the case's assignments, by the id a URL names (another case's is None)."""
+    return db.session.execute(
+        select(Assignment).where(Assignment.id == assignment_id, Assignment.case_id == case.id)
+    ).scalar_one_or_none()
+
+
 def history(case: Case) -> list[Assignment]:
     return list(
         db.session.execute(

@@ -41,6 +41,25 @@ class VisitInput:
     planned: bool = False
 
 
+def _of_case(model, row_id: int, case: Case):
+    """A row a URL names, only if it belongs to the URL's case (another case's is None)."""
+    return db.session.execute(
+        select(model).where(model.id == row_id, model.case_id == case.id)
+    ).scalar_one_or_none()
+
+
+def visit_of(case: Case, visit_id: int) -> Visit | None:
+    return _of_case(Visit, visit_id, case)
+
+
+def goal_of(case: Case, goal_id: int) -> Goal | None:
+    return _of_case(Goal, goal_id, case)
+
+
+def evidence_of(case: Case, evidence_id: int) -> Evidence | None:
+    return _of_case(Evidence, evidence_id, case)
+
+
 def support_period(case: Case, today: date | None = None) -> SupportPeriod:
     """From the start of support to the case's end, or today while it is open.
 

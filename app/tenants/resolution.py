@@ -12,8 +12,8 @@ import re
 from flask import Flask, abort, g
 from sqlalchemy import select
 
+from app.core.limits import MAX_ID
 from app.extensions import db
-from app.models.base import MAX_ID
 from app.models.tenant import Tenant
 from app.tenants.context import enter_request_scope, leave_request_scope
 

@@ -15,7 +15,7 @@ from flask import Flask
 from werkzeug.routing import Rule
 
 from app.blueprints.api.schemas.common import ErrorSchema
-from app.models.base import MAX_ID
+from app.core.limits import MAX_ID
 from app.tenants.resolution import SLUG_ARG
 
 _ERROR_STATUSES = {

@@ -20,6 +20,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from app.blueprints.forms import Form
+from app.services.responses import MAX_LENGTH as RESPONSE_MAX
 from app.workflows import ProgramConfig
 
 
@@ -148,6 +149,20 @@ class ReviewForm(Form):
 class InformationRequestForm(Form):
     question = TextAreaField(
         "Question for the teacher", validators=[DataRequired(), Length(max=2000)]
+    )
+
+
+class ResponseForm(Form):
+    """The teacher's written response to the approved decision (checked again by the service)."""
+
+    text = TextAreaField(
+        "Your response",
+        validators=[
+            DataRequired("Write your response."),
+            Length(max=RESPONSE_MAX, message=f"Keep the response to {RESPONSE_MAX:,} characters."),
+        ],
+        description="Your response is kept with the decision; it does not change it.",
+        render_kw={"rows": 6, "maxlength": RESPONSE_MAX},
     )
 
 

@@ -14,6 +14,7 @@ from app.blueprints.cases.forms import (
     ProposeForm,
     RecommendationForm,
     ReopenForm,
+    ResponseForm,
     ReviewForm,
     VisitForm,
     choices,
@@ -53,6 +54,7 @@ def render_case(case, status: int = 200, **forms):
         review_form=forms.get("review_form") or ReviewForm(),
         info_form=forms.get("info_form") or InformationRequestForm(),
         reopen_form=reopen_form,
+        response_form=forms.get("response_form") or ResponseForm(),
     ), status
 
 

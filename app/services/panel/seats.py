@@ -28,6 +28,13 @@ def candidates() -> list[User]:
     return list(db.session.execute(holders("panel_member").order_by(User.name)).scalars())
 
 
+def member_by_id(member_id: int) -> PanelMember | None:
+    """One seat of the district's panel, or None."""
+    return db.session.execute(
+        select(PanelMember).where(PanelMember.id == member_id)
+    ).scalar_one_or_none()
+
+
 def member_for(user: User) -> PanelMember | None:
     return db.session.execute(
         select(PanelMember).where(PanelMember.user_id == user.id)

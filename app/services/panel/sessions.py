@@ -188,6 +188,13 @@ def item_for_case(case: Case) -> AgendaItem | None:
     ).scalar_one_or_none()
 
 
+def by_id(panel_session_id: int) -> PanelSession | None:
+    """One session of the district, or None."""
+    return db.session.execute(
+        select(PanelSession).where(PanelSession.id == panel_session_id)
+    ).scalar_one_or_none()
+
+
 def get_item(session: PanelSession, case_id: int) -> AgendaItem:
     item = next((i for i in session.items if i.case_id == case_id), None)
     if item is None:

@@ -6,7 +6,7 @@ from marshmallow import Schema, ValidationError, fields, validate
 from sqlalchemy.orm import QueryableAttribute
 from werkzeug.datastructures import FileStorage
 
-from app.models.base import MAX_ID
+from app.core.limits import MAX_ID
 
 
 def row_id(**kwargs) -> fields.Integer:

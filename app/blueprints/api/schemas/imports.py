@@ -5,7 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from app.blueprints.api.schemas.common import FileField, fits
-from app.models.base import MAX_ID
+from app.core.limits import MAX_ID
 from app.models.survey import SurveyRound
 from app.workflows.vocabulary import TRACK_KINDS
 
