@@ -10,6 +10,7 @@ from app.workflows.effects import EFFECTS
 from app.workflows.guards import GUARDS
 from app.workflows.meanings import resolve
 from app.workflows.model import (
+    AppealRules,
     Caseload,
     Deadline,
     EffectRef,
@@ -22,9 +23,11 @@ from app.workflows.model import (
     ProgramInfo,
     RatingLevel,
     ReportGroup,
+    ReportPoint,
     Standard,
     State,
     Statement,
+    StatusReportRules,
     Survey,
     Track,
     Transition,
@@ -89,8 +92,47 @@ def _track(key: str, raw: Mapping[str, Any], index: DocumentIndex) -> Track:
         ballot_options=tuple(raw["ballot_options"]),
         caseload_weight=raw["caseload_weight"],
         response_window_days=raw.get("response_window_days"),
+        acknowledged_by=frozenset(raw["acknowledged_by"]) | {"case_teacher"},
+        appeal=_appeal(raw.get("appeal")),
+        status_reports=_status_reports(raw.get("status_reports")),
         # Derived once here, so every service reads the same answer for every case.
         steps=_frozen(resolve(raw["steps"], transitions, raw["initial_state"])),
+    )
+
+
+def _rule(rule: Mapping[str, Any]) -> DecisionRule:
+    return DecisionRule(
+        kind=rule["kind"],
+        of=rule["of"],
+        at_least=rule.get("at_least"),
+        fraction=rule.get("fraction"),
+    )
+
+
+def _appeal(raw: Mapping[str, Any] | None) -> AppealRules | None:
+    if raw is None:
+        return None
+    rule = raw.get("decision_rule")
+    return AppealRules(
+        window_working_days=raw["window_working_days"],
+        body=raw["body"],
+        granted_outcome=raw["granted_outcome"],
+        decision_rule=_rule(rule) if rule is not None else None,
+    )
+
+
+def _status_reports(raw: Mapping[str, Any] | None) -> StatusReportRules | None:
+    if raw is None:
+        return None
+    points = tuple(
+        ReportPoint(p["label"], tuple(int(part) for part in p["on"].split("-")))
+        for p in raw.get("at") or ()
+    )
+    return StatusReportRules(
+        every_weeks=raw.get("every_weeks"),
+        at=points,
+        before_each_session=raw["before_each_session"],
+        remind_days_before=raw["remind_days_before"],
     )
 
 
@@ -104,12 +146,7 @@ def _panel(raw: Mapping[str, Any] | None) -> PanelRules | None:
         ),
         chair=raw["chair"],
         quorum=raw["quorum"],
-        decision_rule=DecisionRule(
-            kind=rule["kind"],
-            of=rule["of"],
-            at_least=rule.get("at_least"),
-            fraction=rule.get("fraction"),
-        ),
+        decision_rule=_rule(rule),
         tie_rule=raw["tie_rule"],
         recusal=frozenset(raw["recusal"]),
         sealed_ballots=raw["sealed_ballots"],

@@ -12,7 +12,7 @@ from datetime import date
 from types import MappingProxyType
 from typing import Any
 
-from app.workflows.panel import PanelRules
+from app.workflows.panel import DecisionRule, PanelRules
 
 
 @dataclass(frozen=True)
@@ -70,6 +70,46 @@ class Eligibility:
 
 
 @dataclass(frozen=True)
+class AppealRules:
+    """How a track lets the teacher appeal the approved decision.
+
+    The window is counted in the district's working days (weekends and the district
+    calendar's closed days do not count) from the day after the approval.
+    """
+
+    window_working_days: int
+    #: Who decides the appeal: final_authority, appeal_panel or arbiter.
+    body: str
+    #: The outcome the case takes when the appeal is granted.
+    granted_outcome: str
+    #: The appeal panel's rule (appeal_panel only).
+    decision_rule: DecisionRule | None = None
+
+
+@dataclass(frozen=True)
+class ReportPoint:
+    """A named point of the school year a status report is due (``on`` is MM-DD)."""
+
+    label: str
+    on: tuple[int, int]
+
+
+@dataclass(frozen=True)
+class StatusReportRules:
+    """When the consulting teacher reports to the panel on a case of this track.
+
+    Exactly one schedule is set: every ``every_weeks`` weeks from the case's start, at
+    named points of the school year, or before each panel session.
+    """
+
+    every_weeks: int | None = None
+    at: tuple[ReportPoint, ...] = ()
+    before_each_session: bool = False
+    #: Days ahead of a report's due date that its author is reminded.
+    remind_days_before: int = 7
+
+
+@dataclass(frozen=True)
 class Track:
     key: str
     kind: str
@@ -90,6 +130,12 @@ class Track:
     steps: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     #: Calendar days after the approval in which the teacher may respond; None: no response.
     response_window_days: int | None = None
+    #: Case relations who acknowledge the decision and status reports (the teacher always).
+    acknowledged_by: frozenset[str] = frozenset({"case_teacher"})
+    #: The appeal of the approved decision, where the track allows one.
+    appeal: AppealRules | None = None
+    #: The consulting teacher's status reports to the panel, where the track asks for them.
+    status_reports: StatusReportRules | None = None
 
     def transitions_from(self, state: str) -> tuple[Transition, ...]:
         """Actions that leave ``state``, in document order."""

@@ -8,6 +8,7 @@ problem that names where it is, so every error goes through here.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date
 from typing import Any
 
 from marshmallow import Schema, fields
@@ -34,6 +35,19 @@ def join(path: str, key: str | int) -> str:
     if isinstance(key, int):
         return f"{path}[{key}]"
     return f"{path}.{key}" if path else str(key)
+
+
+def check_month_day(value: Any, errors: Errors, path: str) -> None:
+    """Report an MM-DD that names no real day; its shape is the schema's to check."""
+    if not isinstance(value, str) or len(value) != 5 or value[2] != "-":
+        return
+    month, day = value[:2], value[3:]
+    if not (month.isdigit() and day.isdigit()):
+        return
+    try:
+        date(2000, int(month), int(day))  # a leap year, so 02-29 counts as real
+    except ValueError:
+        add(errors, path, f"'{value}' is not a real date")
 
 
 def add(errors: Errors, path: str, message: str) -> None:

@@ -196,6 +196,26 @@ class TrackSchema(Schema):
             "not change it); left out, the teacher may not respond"
         ),
     )
+    acknowledged_by = fields.List(
+        _one_of(v.ACKNOWLEDGERS, "who acknowledges"),
+        load_default=lambda: ["case_teacher"],
+        validate=validate.ContainsOnly(list(v.ACKNOWLEDGERS)),
+        metadata=_d(
+            "who acknowledges the approved decision and each status report with a typed-name "
+            "signature (receipt, not agreement); the teacher always does: "
+            + ", ".join(f"{k} ({w})" for k, w in v.ACKNOWLEDGERS.items())
+        ),
+    )
+    appeal = fields.Nested(
+        "AppealSchema",
+        metadata=_d("the teacher's appeal of the approved decision; left out, no appeal"),
+    )
+    status_reports = fields.Nested(
+        "StatusReportsSchema",
+        metadata=_d(
+            "when the consulting teacher reports to the panel on a case; left out, no reports"
+        ),
+    )
 
 
 class VisitTypeSchema(Schema):
@@ -247,6 +267,75 @@ class DecisionRuleSchema(Schema):
     of = _one_of(
         v.DECISION_BASES, "count against members present or all seats", load_default="present"
     )
+
+
+class AppealSchema(Schema):
+    window_working_days = fields.Integer(
+        required=True,
+        validate=validate.Range(min=1, max=60),
+        metadata=_d(
+            "working days after the approval in which the teacher may appeal (weekends and "
+            "the district calendar's closed days do not count)"
+        ),
+    )
+    body = _one_of(
+        v.APPEAL_BODIES,
+        "who decides: " + ", ".join(f"{k} ({w})" for k, w in v.APPEAL_BODIES.items()),
+        required=True,
+    )
+    granted_outcome = _key("the outcome the case takes when the appeal is granted", required=True)
+    decision_rule = fields.Nested(
+        DecisionRuleSchema, metadata=_d("appeal_panel only: votes needed to grant the appeal")
+    )
+
+    @validates_schema
+    def _rule_only_for_a_panel(self, data: Mapping[str, Any], **kwargs: Any) -> None:
+        has_rule = "decision_rule" in data
+        if data.get("body") == "appeal_panel" and not has_rule:
+            raise ValidationError({"decision_rule": ["an appeal panel needs a decision rule"]})
+        if data.get("body") != "appeal_panel" and has_rule:
+            raise ValidationError({"decision_rule": ["only an appeal panel has a decision rule"]})
+
+
+class ReportPointSchema(Schema):
+    label = fields.String(required=True, metadata=_d('e.g. "Mid-semester (fall)"'))
+    on = fields.String(
+        required=True,
+        validate=validate.Regexp(r"^\d\d-\d\d$", error="must be MM-DD, e.g. 10-31"),
+        metadata=_d("the day of the school year it is due, MM-DD"),
+    )
+
+
+class StatusReportsSchema(Schema):
+    every_weeks = fields.Integer(
+        validate=validate.Range(min=1, max=26),
+        metadata=_d("a report every this many weeks from the case's start"),
+    )
+    at = fields.List(
+        fields.Nested(ReportPointSchema),
+        validate=validate.Length(min=1, error="must list at least one point"),
+        metadata=_d("a report at each named point of the school year"),
+    )
+    before_each_session = fields.Boolean(
+        load_default=False, metadata=_d("a report before each panel session")
+    )
+    remind_days_before = fields.Integer(
+        load_default=7,
+        validate=validate.Range(min=1, max=30),
+        metadata=_d("days ahead of the due date that the consulting teacher is reminded"),
+    )
+
+    @validates_schema
+    def _one_schedule(self, data: Mapping[str, Any], **kwargs: Any) -> None:
+        chosen = [
+            name
+            for name in ("every_weeks", "at", "before_each_session")
+            if data.get(name) not in (None, False)
+        ]
+        if len(chosen) != 1:
+            raise ValidationError(
+                {"_schema": ["choose exactly one schedule: every_weeks, at or before_each_session"]}
+            )
 
 
 class PanelSchema(Schema):

@@ -8,7 +8,6 @@ rule that no full panel could ever satisfy.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date
 from typing import Any
 
 from app.workflows import paths
@@ -58,7 +57,7 @@ def check_document(doc: Mapping[str, Any]) -> paths.Errors:
         if isinstance(group, str) and group not in index.report_groups:
             paths.add(errors, f"outcomes.{key}.group", f"unknown report group '{group}'")
     _check_notifications(doc, index, errors)
-    _check_school_year(doc.get("school_year_start"), errors)
+    paths.check_month_day(doc.get("school_year_start"), errors, "school_year_start")
     return errors
 
 
@@ -167,15 +166,3 @@ def _unknown_event(on: str, actions: Mapping[str, set[str]]) -> str | None:
     if track not in actions:
         return f"unknown track '{track}'"
     return None if action in actions[track] else f"track '{track}' has no action '{action}'"
-
-
-def _check_school_year(value: Any, errors: paths.Errors) -> None:
-    if not isinstance(value, str) or len(value) != 5 or value[2] != "-":
-        return
-    month, day = value[:2], value[3:]
-    if not (month.isdigit() and day.isdigit()):
-        return
-    try:
-        date(2000, int(month), int(day))  # a leap year, so 02-29 counts as real
-    except ValueError:
-        paths.add(errors, "school_year_start", f"'{value}' is not a real date")

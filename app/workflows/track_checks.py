@@ -62,6 +62,7 @@ def check_track(
     if initial is not None and states and initial not in states:
         paths.add(errors, f"{path}.initial_state", f"unknown state '{initial}'")
     _check_eligibility_and_ballot(path, track, index, errors)
+    _check_appeal_and_reports(path, track, index, errors)
     if track.get("kind") == "assistance":
         _check_confidential(path, track, errors)
     for i, transition in enumerate(transitions):
@@ -84,6 +85,17 @@ def _check_eligibility_and_ballot(path, track, index: DocumentIndex, errors) -> 
         if isinstance(option, str) and option not in index.ratings | set(v.BALLOT_WORDS):
             message = f"unknown ballot option '{option}': not a rating level or one of {words}"
             paths.add(errors, f"{path}.ballot_options[{i}]", message)
+
+
+def _check_appeal_and_reports(path, track, index: DocumentIndex, errors) -> None:
+    appeal = mapping(track.get("appeal"))
+    granted = appeal.get("granted_outcome")
+    if isinstance(granted, str) and granted not in index.outcomes:
+        paths.add(errors, f"{path}.appeal.granted_outcome", f"unknown outcome '{granted}'")
+    if appeal and track.get("kind") == "assistance":
+        paths.add(errors, f"{path}.appeal", "an assistance track has no decision to appeal")
+    for i, point in enumerate(listing(mapping(track.get("status_reports")).get("at"))):
+        paths.check_month_day(mapping(point).get("on"), errors, f"{path}.status_reports.at[{i}].on")
 
 
 def _check_confidential(path: str, track: Mapping[str, Any], errors: paths.Errors) -> None:

@@ -156,6 +156,24 @@ RECUSAL_RULES = MappingProxyType(
         "declared_conflict": "members who declare a conflict of interest",
     }
 )
+ACKNOWLEDGERS = MappingProxyType(
+    {
+        "case_teacher": "the case's teacher",
+        "assigned_ct": "the assigned consulting teacher",
+        "case_principal": "the principal of the case's school",
+    }
+)
+"""Who may be asked to acknowledge a decision or a status report."""
+
+APPEAL_BODIES = MappingProxyType(
+    {
+        "final_authority": "the final authority decides the appeal",
+        "appeal_panel": "an appeal panel of panel members who did not sit on the decision votes",
+        "arbiter": "an outside arbiter decides and the coordinator records the award",
+    }
+)
+"""Who decides an appeal of the approved decision."""
+
 DEADLINE_ANCHORS = ("cycle_start", "cycle_end", "enrolled_on", "state_entered")
 VISIT_FIELDS = MappingProxyType(
     {
