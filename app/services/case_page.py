@@ -10,7 +10,17 @@ from app.models.assignment import Assignment
 from app.models.case import Case, CaseDeadline
 from app.models.support import Evidence, Goal, Recommendation, Visit
 from app.models.user import User
-from app.services import assignments, case_lists, cases, decision_letter, roster, support
+from app.services import (
+    appeals,
+    assignments,
+    case_lists,
+    cases,
+    decision_letter,
+    roster,
+    signatures,
+    status_reports,
+    support,
+)
 from app.services import workflow_config as configs
 from app.services.assignment_ranking import Suggestion
 from app.services.case_permissions import Sections, principal_evaluates, sections
@@ -46,6 +56,10 @@ class CasePage:
     suggestions: list[Suggestion]
     #: The approved decision, for the teacher, their CT and the program staff; else None.
     decision: decision_letter.Decision | None = None
+    #: The sections kept in their own services; each is None while it has nothing to show.
+    acknowledgment: Any = None
+    appeal: Any = None
+    status_reports: Any = None
 
     def rating_label(self, key: str | None) -> str:
         return option_label(self.config, key)
@@ -105,6 +119,9 @@ def case_page(case: Case, user: User) -> CasePage:
         pending=next((a for a in history if a.status == "proposed"), None),
         suggestions=roster.suggestions(case) if "coordinator" in user.roles else [],
         decision=decision_letter.decision_for(case, user),
+        acknowledgment=signatures.for_page(case, user),
+        appeal=appeals.for_page(case, user),
+        status_reports=status_reports.for_page(case, user),
     )
 
 

@@ -55,7 +55,20 @@ def render_case(case, status: int = 200, **forms):
         info_form=forms.get("info_form") or InformationRequestForm(),
         reopen_form=reopen_form,
         response_form=forms.get("response_form") or ResponseForm(),
+        **_section_forms(forms),
     ), status
+
+
+def _section_forms(posted: dict) -> dict:
+    """The forms of the sections kept in their own modules (acknowledgments, appeals,
+    status reports), each module drawing its own."""
+    from app.blueprints.cases import appeals, signatures, status_reports
+
+    return {
+        **signatures.page_forms(posted),
+        **appeals.page_forms(posted),
+        **status_reports.page_forms(posted),
+    }
 
 
 def submit(case, form, form_key: str, act, done):

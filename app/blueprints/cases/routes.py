@@ -109,5 +109,13 @@ def act(case_id: int, action: str):
     return submit(case, form, "action_form", run, done)
 
 
-from app.blueprints.cases import assignment, decision, support  # noqa: E402,F401 - registers routes
-from app.blueprints.cases import response as _response  # noqa: E402,F401 - registers routes
+# Each module registers its routes on ``bp`` when imported.
+from app.blueprints.cases import (  # noqa: E402,F401
+    appeals,
+    assignment,
+    decision,
+    signatures,
+    status_reports,
+    support,
+)
+from app.blueprints.cases import response as _response  # noqa: E402,F401
