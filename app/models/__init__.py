@@ -26,6 +26,9 @@ from app.models.tenant import Tenant
 from app.models.user import ApiToken, PasswordReset, PlatformUser, RoleGrant, User
 from app.models.workflow import WorkflowVersion
 
+# Modules whose tables register themselves when imported.
+from app.models import appeal, signing, status_report  # noqa: E402,F401  isort: skip
+
 __all__ = [
     "AgendaItem",
     "ApiToken",

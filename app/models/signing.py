@@ -1,0 +1,3 @@
+"""District signing keys and acknowledgments of a case's documents."""
+
+from __future__ import annotations
