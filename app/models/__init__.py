@@ -27,7 +27,7 @@ from app.models.user import ApiToken, PasswordReset, PlatformUser, RoleGrant, Us
 from app.models.workflow import WorkflowVersion
 
 # Modules whose tables register themselves when imported.
-from app.models import appeal, signing, status_report  # noqa: E402,F401  isort: skip
+from app.models import appeal, signing, status_report  # noqa: F401  isort: skip
 
 __all__ = [
     "AgendaItem",
