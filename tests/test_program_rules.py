@@ -91,6 +91,17 @@ def test_montgomery_refuses_each_bound_on_its_own(app, montgomery):
     assert _profile(app, montgomery).caseload_limit != 18
 
 
+def test_montgomery_refuses_a_caseload_below_its_minimum(app, montgomery):
+    before = _profile(app, montgomery)
+    too_few = _save(app, montgomery, caseload_limit="17")
+    assert too_few.status_code == 422
+    assert (
+        f"{PROGRAM} sets a caseload of at least 18 cases per Consulting Teacher."
+        in errors_beside(too_few.text, "caseload_limit")
+    )
+    assert _profile(app, montgomery).caseload_limit == before.caseload_limit
+
+
 def test_montgomery_saves_a_caseload_and_term_within_its_bounds(app, montgomery):
     response = _save(
         app, montgomery, caseload_limit="23", term_start="2024-08-26", term_end="2029-08-26"

@@ -116,6 +116,10 @@ def _program_rules(data: ProfileInput) -> dict[str, list[str]]:
         errors["caseload_limit"] = [
             f"{program} allows at most {rules.max_limit} cases per {title}."
         ]
+    if rules.min_limit is not None and data.caseload_limit < rules.min_limit:
+        errors["caseload_limit"] = [
+            f"{program} sets a caseload of at least {rules.min_limit} cases per {title}."
+        ]
     if rules.term_years and data.term_start and data.term_end:
         latest = _years_after(data.term_start, rules.term_years)
         if data.term_end > latest:

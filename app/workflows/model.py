@@ -262,6 +262,7 @@ class FinalAuthority:
 class Caseload:
     default_limit: int
     max_limit: int | None = None
+    min_limit: int | None = None
     term_years: int | None = None
 
 

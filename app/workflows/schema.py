@@ -452,9 +452,24 @@ class CaseloadSchema(Schema):
     default_limit = fields.Integer(
         required=True, validate=validate.Range(min=1), metadata=_d("weighted cases per CT")
     )
+    min_limit = fields.Integer(
+        validate=validate.Range(min=1),
+        metadata=_d("the fewest cases a CT's caseload limit may be set to"),
+    )
     max_limit = fields.Integer(
         validate=validate.Range(min=1), metadata=_d("the most a CT may ever carry")
     )
+
+    @validates_schema
+    def _default_within_bounds(self, data: Mapping[str, Any], **kwargs: Any) -> None:
+        low, high, default = data.get("min_limit"), data.get("max_limit"), data.get("default_limit")
+        if low is not None and high is not None and low > high:
+            raise ValidationError({"min_limit": ["must not be more than max_limit"]})
+        if default is not None and low is not None and default < low:
+            raise ValidationError({"default_limit": ["must be at least min_limit"]})
+        if default is not None and high is not None and default > high:
+            raise ValidationError({"default_limit": ["must not be more than max_limit"]})
+
     term_years = fields.Integer(
         validate=validate.Range(min=1), metadata=_d("years a CT serves before returning")
     )

@@ -101,3 +101,49 @@ def test_loading_a_dict_copies_it(document):
     loaded = load_document(document)
     loaded["program"]["name"] = "changed"
     assert document["program"]["name"] == "Test Program"
+
+
+def test_caseload_bounds_must_hold_the_default(document):
+    document["caseload"] = {"default_limit": 25, "min_limit": 18, "max_limit": 23}
+    assert validate(document).errors == {
+        "caseload.default_limit": ["must not be more than max_limit"]
+    }
+    document["caseload"] = {"default_limit": 12, "min_limit": 18}
+    assert validate(document).errors == {"caseload.default_limit": ["must be at least min_limit"]}
+    document["caseload"] = {"default_limit": 20, "min_limit": 24, "max_limit": 23}
+    assert validate(document).errors == {"caseload.min_limit": ["must not be more than max_limit"]}
+
+
+def test_an_appeal_names_a_real_outcome_and_a_panel_rule_only_for_a_panel(document):
+    document["tracks"]["par"]["appeal"] = {
+        "window_working_days": 10,
+        "body": "final_authority",
+        "granted_outcome": "reinstated",
+        "decision_rule": {"kind": "majority"},
+    }
+    assert validate(document).errors == {
+        "tracks.par.appeal.decision_rule": ["only an appeal panel has a decision rule"],
+        "tracks.par.appeal.granted_outcome": ["unknown outcome 'reinstated'"],
+    }
+    del document["tracks"]["par"]["appeal"]["decision_rule"]
+    assert validate(document).errors == {
+        "tracks.par.appeal.granted_outcome": ["unknown outcome 'reinstated'"]
+    }
+    document["tracks"]["par"]["appeal"]["body"] = "appeal_panel"
+    document["tracks"]["par"]["appeal"]["granted_outcome"] = "met_standards"
+    assert validate(document).errors == {
+        "tracks.par.appeal.decision_rule": ["an appeal panel needs a decision rule"]
+    }
+
+
+def test_status_reports_take_exactly_one_schedule_of_real_days(document):
+    document["tracks"]["par"]["status_reports"] = {"every_weeks": 6, "before_each_session": True}
+    assert validate(document).errors == {
+        "tracks.par.status_reports": [
+            "choose exactly one schedule: every_weeks, at or before_each_session"
+        ]
+    }
+    document["tracks"]["par"]["status_reports"] = {"at": [{"label": "Mid-year", "on": "02-30"}]}
+    assert validate(document).errors == {
+        "tracks.par.status_reports.at[0].on": ["'02-30' is not a real date"]
+    }
