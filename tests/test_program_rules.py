@@ -233,6 +233,38 @@ def test_a_teacher_of_the_school_made_its_principal_is_linked_to_its_cases(
     assert _principal_sees(app, montgomery, principal, case.id)
 
 
+def test_a_principal_who_moves_school_leaves_its_cases_to_the_principal_who_stays(
+    app, montgomery, unplaced, make_user
+):
+    principal, case = unplaced
+    admin = Browser(app, montgomery, montgomery.people["admin"])
+    page = f"/admin/users/{principal.id}"
+    admin.post(page, page, {"roles": ["principal"], "school": "Jefferson Middle"})
+    colleague = make_user(montgomery.tenant, "principal", email="okafor@montgomery.org")
+    with app.app_context(), tenant_scope(montgomery.tenant.id):
+        db.session.get(User, colleague.id).school = "Jefferson Middle"
+        db.session.commit()
+    assert _principal_sees(app, montgomery, principal, case.id)
+
+    response = admin.post(page, page, {"roles": ["principal"], "school": "Lincoln Elementary"})
+    assert response.status_code == 302, response.text
+    assert not _principal_sees(app, montgomery, principal, case.id)
+    with app.app_context(), tenant_scope(montgomery.tenant.id):
+        assert db.session.get(Case, case.id).principal_id == colleague.id
+    event = _school_events(app, montgomery, principal.id)[-1]
+    assert event.after == {
+        "school": "Lincoln Elementary",
+        "cases_linked": [],
+        "cases_unlinked": [case.id],
+    }
+
+    # The one who stays moves too: the case is left with no principal rather than the wrong one.
+    api_page = f"/admin/users/{colleague.id}"
+    admin.post(api_page, api_page, {"roles": ["principal"], "school": "Rockville High"})
+    with app.app_context(), tenant_scope(montgomery.tenant.id):
+        assert db.session.get(Case, case.id).principal_id is None
+
+
 def test_a_school_longer_than_the_column_is_refused_beside_the_field(app, montgomery, unplaced):
     principal, case = unplaced
     admin = Browser(app, montgomery, montgomery.people["admin"])

@@ -20,7 +20,7 @@ from app.services import audit, cases, users
 from app.services import workflow_config as configs
 from app.services.actors import Actor
 from app.services.errors import ValidationFailed
-from app.services.people import holders
+from app.services.people import school_principal
 from app.tenants.context import current_tenant_id
 
 SOURCES = ("self", "principal", "union")
@@ -111,12 +111,6 @@ def _teacher(tenant_id: int, email: str, request: EnrollmentRequest) -> User:
     return teacher
 
 
-def _school_principal(school: str) -> User | None:
-    return db.session.execute(
-        holders("principal").where(User.school == school).order_by(User.id).limit(1)
-    ).scalar_one_or_none()
-
-
 def enroll(request: EnrollmentRequest, referred_by: User | None = None) -> Case:
     """Open a case for the request (flushes); the teacher and coordinators are told."""
     tenant_id = current_tenant_id()
@@ -133,7 +127,7 @@ def enroll(request: EnrollmentRequest, referred_by: User | None = None) -> Case:
         track_key=request.track,
         school=request.school,
         latest_rating=request.latest_rating,
-        principal=_school_principal(request.school),
+        principal=school_principal(request.school),
         actor=actor,
     )
     case.subject, case.grade = request.subject, request.grade

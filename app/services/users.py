@@ -6,7 +6,7 @@ import re
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, or_, select
 
 from app.core import outbox, uow
 from app.extensions import db
@@ -19,6 +19,7 @@ from app.security.roles import PLATFORM_ROLE_KEYS, TENANT_ROLE_KEYS
 from app.services import audit
 from app.services.actors import Actor
 from app.services.errors import Conflict, ServiceError, ValidationFailed
+from app.services.people import school_principal
 from app.tenants.context import tenant_scope
 
 
@@ -195,15 +196,18 @@ def set_roles(user: User, roles: list[str], actor: Actor | None = None) -> User:
 def set_school(user: User, school: str | None, actor: Actor | None = None) -> User:
     """The school a teacher or principal works in. A principal of the school is linked to
     its open cases that have no principal yet, and from then on to those enrolled there;
-    what they see of each is still the track's to say (``case_access.seen_as_principal``)."""
+    what they see of each is still the track's to say (``case_access.seen_as_principal``).
+    A principal who leaves a school leaves its open cases: each passes to another
+    principal of that school, or to none, so nobody keeps reading a school they left."""
     value, errors = _check_school(school)
     if errors:
         raise ValidationFailed(errors)
     before = user.school
     user.school = value
+    unlinked = _unlink_from_cases_elsewhere(user)
     # Also when only the role is new: a person just made principal of their school.
     linked = _link_to_school_cases(user) if value and "principal" in user.roles else []
-    if value == before and not linked:
+    if value == before and not linked and not unlinked:
         return user
     db.session.flush()
     audit.record(
@@ -212,7 +216,8 @@ def set_school(user: User, school: str | None, actor: Actor | None = None) -> Us
         "user",
         user.id,
         before={"school": before},
-        after={"school": value, "cases_linked": linked},
+        after={"school": value, "cases_linked": linked}
+        | ({"cases_unlinked": unlinked} if unlinked else {}),
         actor=actor,
     )
     return user
@@ -225,6 +230,26 @@ def _check_school(school: str | None) -> tuple[str | None, dict[str, list[str]]]
     if value is not None and len(value) > limit:
         return value, {"school": [f"is {len(value)} characters long; at most {limit} fit"]}
     return value, {}
+
+
+def _unlink_from_cases_elsewhere(principal: User) -> list[int]:
+    """Open cases of another school still linked to ``principal``, handed to that school's
+    principal (or to none); returns their ids."""
+    cases = db.session.execute(
+        select(Case)
+        .where(
+            Case.principal_id == principal.id,
+            Case.closed_at.is_(None),
+            or_(Case.school.is_(None), Case.school != (principal.school or "")),
+        )
+        .order_by(Case.id)
+    ).scalars()
+    unlinked = []
+    for case in cases:
+        successor = school_principal(case.school, other_than=principal.id) if case.school else None
+        case.principal_id = successor.id if successor else None
+        unlinked.append(case.id)
+    return unlinked
 
 
 def _link_to_school_cases(principal: User) -> list[int]:
