@@ -169,6 +169,24 @@ def test_the_enrollment_form_still_opens_a_case_for_an_existing_teacher(app, bos
     assert _roles(app, boston, teacher.email) == {"teacher"}
 
 
+def test_a_disabled_teachers_account_cannot_enroll_or_be_referred(app, boston, make_user):
+    teacher = make_user(boston.tenant, "teacher", email="gone@boston.org")
+    with app.app_context(), tenant_scope(boston.tenant.id):
+        db.session.get(User, teacher.id).active = False
+        db.session.commit()
+    response = _enroll(app, boston, teacher.email)
+    assert response.status_code == 422
+    assert _field_errors(response.text, "email") == [REFUSED]
+    principal = Browser(app, boston, boston.people["principal"])
+    response = principal.post(
+        "/refer", "/refer", {**ENROLLMENT, "email": teacher.email, "source": "principal"}
+    )
+    assert response.status_code == 422
+    [message] = _field_errors(response.text, "email")
+    assert "disabled" in message
+    assert _cases(app, boston) == 0
+
+
 def test_a_referral_never_opens_a_case_for_a_staff_account(app, boston):
     admin = boston.people["admin"]
     principal = Browser(app, boston, boston.people["principal"])

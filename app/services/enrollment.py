@@ -69,17 +69,23 @@ _NOT_THROUGH_THIS_FORM = "This address cannot enroll through this form; ask your
 
 def _email_problems(text: str, referred: bool) -> tuple[str, dict[str, list[str]]]:
     """The address as stored, and what is wrong with it. An existing account must already
-    be a teacher's: enrolling never grants a role, and a case must not name a program
-    admin, coordinator or CT as its teacher."""
+    be a teacher's, and active: enrolling never grants a role or restores an account, and a
+    case must not name a program admin, coordinator or CT as its teacher."""
     try:
         email = checked_email(text)
     except InvalidEmail as exc:
         return text, {"email": [str(exc)]}
     person = db.session.execute(select(User).where(User.email == email)).scalar_one_or_none()
-    if person is None or "teacher" in person.roles:
+    if person is None or ("teacher" in person.roles and person.active):
         return email, {}
     if not referred:
         return email, {"email": [_NOT_THROUGH_THIS_FORM]}
+    if not person.active:
+        message = (
+            f"{email} belongs to an account the program admin has disabled; a case cannot "
+            "be opened for it until they restore it."
+        )
+        return email, {"email": [message]}
     message = (
         f"{email} belongs to an account that is not a teacher's; a referral cannot open a "
         "case for it (the program admin manages its roles)."
