@@ -167,6 +167,22 @@ def test_a_domain_outside_the_list_is_refused(app, client, make_tenant, make_use
     assert "gmail.example.com may not sign in here" in response.text
 
 
+def test_a_refused_address_reaches_the_audit_trail_escaped(app, client, make_tenant, oidc_provider):
+    """A right-to-left override in the provider's address would make the audit page show
+    another address than the one refused; the trail keeps it escaped."""
+    tenant = make_tenant("alpha")
+    _configure(app, tenant, oidc_provider)
+    oidc_provider.add_user("t-9", email="gro.elpmaxe.ahpla\u202e@evil.example.com")
+    response = _sign_in_through(client, oidc_provider, "alpha", "t-9")
+    assert response.status_code == 403
+    with app.app_context(), tenant_scope(tenant.id):
+        event = db.session.execute(
+            select(AuditEvent).where(AuditEvent.action == "auth.login_failed")
+        ).scalar_one()
+    assert event.after["email"] == "gro.elpmaxe.ahpla\\u202e@evil.example.com"
+    assert event.after["reason"] == "domain"
+
+
 def test_an_unverified_address_is_refused(app, client, make_tenant, make_user, oidc_provider):
     tenant = make_tenant("alpha")
     make_user(tenant, "teacher", email="t@alpha.example.org")

@@ -315,8 +315,7 @@ def _pending(tenant_id: int, email: str, claims: dict) -> User:
     try:
         email = checked_email(email)
     except InvalidEmail as exc:
-        # Escaped for the audit trail: a hidden character must not reorder what it shows.
-        _refused(tenant_id, email.encode("ascii", "backslashreplace").decode(), "invalid e-mail")
+        _refused(tenant_id, email, "invalid e-mail")
         raise SignInRefused(
             {"sso": [f"The identity provider's address is not a valid e-mail address: {exc}"]},
             403,
@@ -326,12 +325,20 @@ def _pending(tenant_id: int, email: str, claims: dict) -> User:
 
 
 def _refused(tenant_id: int, email: str, reason: str) -> None:
-    """Audit a refused sign-in and commit it: the request fails, the attempt is kept."""
+    """Audit a refused sign-in and commit it: the request fails, the attempt is kept.
+
+    The address is the provider's, unchecked: it is kept escaped to ASCII, so a hidden or
+    reordering character cannot change what the audit trail shows to the admin reading it.
+    """
     audit.record(
         tenant_id,
         "auth.login_failed",
         "user",
-        after={"email": email, "channel": "sso", "reason": reason},
+        after={
+            "email": email.encode("ascii", "backslashreplace").decode(),
+            "channel": "sso",
+            "reason": reason,
+        },
         actor=Actor.system("single sign-on"),
     )
     uow.commit()
