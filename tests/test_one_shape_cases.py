@@ -211,3 +211,20 @@ def test_a_file_posted_where_the_text_goes_is_a_form_error(app, toledo, make_use
     assert errors_beside(response.text, "text"), response.text[:2000]
     assert _stored_files(app) == before
     assert _evidence_count(app, toledo) == 0
+
+
+def test_the_ct_picker_starts_empty_and_no_pick_is_a_form_error(app, toledo, make_user, make_case):
+    """Assigning a CT is the coordinator's choice: the picker offers the suggestions, none
+    chosen, and a proposal with no pick is refused beside the field and proposes nobody."""
+    from app.models.assignment import Assignment
+
+    teacher = make_user(toledo.tenant, "teacher", email="pick@toledo.org")
+    case = make_case(toledo.tenant, teacher, "intervention", state="assignment")
+    coordinator = Browser(app, toledo, toledo.people["coordinator"])
+    page = coordinator.get(f"/cases/{case.id}")
+    assert '<option selected value="">Choose a consulting teacher</option>' in page.text
+    response = coordinator.post(f"/cases/{case.id}", f"/cases/{case.id}/assignment", {"ct_id": ""})
+    assert response.status_code == 400
+    assert "Choose a consulting teacher." in errors_beside(response.text, "ct_id")
+    with app.app_context(), tenant_scope(toledo.tenant.id):
+        assert db.session.execute(select(func.count(Assignment.id))).scalar_one() == 0

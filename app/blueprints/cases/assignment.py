@@ -22,7 +22,9 @@ from app.services import workflow_config as configs
 def propose(case_id: int):
     case = case_or_404(case_id)
     form = ProposeForm()
-    form.ct_id.choices = choices((s.ct_id, s.name) for s in roster.suggestions(case) if s.eligible)
+    form.ct_id.choices = choices(
+        ((s.ct_id, s.name) for s in roster.suggestions(case) if s.eligible), empty="Choose"
+    )
 
     def act():
         assignments.propose(

@@ -132,8 +132,17 @@ class RecommendationForm(ConfirmedForm):
     confirm = SubmitField("Confirm and send to the panel")
 
 
+def _id_or_none(value) -> int | None:
+    """A picked id; the empty placeholder is no choice (then ``DataRequired`` speaks)."""
+    return None if value in (None, "") else int(value)
+
+
 class ProposeForm(Form):
-    ct_id = SelectField("Consulting teacher", coerce=int)
+    ct_id = SelectField(
+        "Consulting teacher",
+        coerce=_id_or_none,
+        validators=[DataRequired("Choose a consulting teacher.")],
+    )
     reason = StringField("Why this CT (optional)", validators=[Optional(), Length(max=500)])
 
 

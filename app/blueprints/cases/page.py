@@ -36,8 +36,10 @@ def render_case(case, status: int = 200, **forms):
         (e.id, (e.text or e.file_name or "")[:60]) for e in page.evidence
     )
     propose_form = forms.get("propose_form") or ProposeForm()
+    # Suggestions are listed best first, but the pick is the coordinator's: no default.
     propose_form.ct_id.choices = choices(
-        (s.ct_id, s.name) for s in page.suggestions if s.eligible and s.ct_id != case.ct_id
+        ((s.ct_id, s.name) for s in page.suggestions if s.eligible and s.ct_id != case.ct_id),
+        empty="Choose a consulting teacher",
     )
     reopen_form = forms.get("reopen_form") or ReopenForm()
     reopen_form.to_state.choices = choices(page.reopen_states, empty="Choose a state")
