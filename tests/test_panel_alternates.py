@@ -216,3 +216,23 @@ def test_an_alternate_cannot_chair(app, toledo_panel, make_user):
             select(PanelMember).where(PanelMember.user_id == user.id)
         ).scalar_one()
         assert (seat.is_alternate, seat.is_chair) == (True, False)
+
+
+def test_the_minutes_name_the_alternate_who_sat_in(app, toledo_panel, make_user):
+    setup = toledo_panel
+    coordinator, sid = session_with_case(app, setup)
+    alternate, alternate_id = _seat_alternate(app, setup, coordinator, make_user, "alt@toledo.org")
+    with app.app_context(), tenant_scope(setup.district.tenant.id):
+        db.session.get(PanelMember, alternate_id).user.name = "Alex Alternate"
+        db.session.commit()
+    _mark(coordinator, sid, alternate_id, True)
+    _mark(coordinator, sid, setup.member_ids["teacher5"], False)
+    page = (
+        Browser(app, setup.district, setup.district.people["coordinator"])
+        .get(f"/panel/sessions/{sid}/minutes")
+        .text
+    )
+    present = next(line for line in page.splitlines() if "Present:" in line)
+    assert "Alex Alternate (alternate)" in present
+    absent = next(line for line in page.splitlines() if "Absent:" in line)
+    assert "(alternate)" not in absent

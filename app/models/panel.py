@@ -41,6 +41,12 @@ class PanelMember(TenantScoped, db.Model):
 
     user: Mapped[User] = relationship(lazy="joined")
 
+    @property
+    def listed_as(self) -> str:
+        """The member as minutes list them: an alternate is named as one, so a reader can
+        tell whose vote stood in for an absent or recused member."""
+        return f"{self.user.name} (alternate)" if self.is_alternate else self.user.name
+
     def serves_on(self, day: date) -> bool:
         return (self.term_start is None or self.term_start <= day) and (
             self.term_end is None or day <= self.term_end

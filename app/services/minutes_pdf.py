@@ -23,12 +23,12 @@ def render(minutes: Minutes, district: str) -> bytes:
         ),
         Paragraph(
             escape(
-                "Present: " + (", ".join(m.user.name for m in minutes.present) or "nobody recorded")
+                "Present: " + (", ".join(m.listed_as for m in minutes.present) or "nobody recorded")
             ),
             styles["Normal"],
         ),
         Paragraph(
-            escape("Absent: " + (", ".join(m.user.name for m in minutes.absent) or "nobody")),
+            escape("Absent: " + (", ".join(m.listed_as for m in minutes.absent) or "nobody")),
             styles["Normal"],
         ),
         Spacer(1, 0.2 * inch),
@@ -66,7 +66,7 @@ def render(minutes: Minutes, district: str) -> bytes:
                     Paragraph(
                         escape(
                             "Ballots: "
-                            + "; ".join(f"{m.user.name}: {o}" for m, o in entry.public_ballots)
+                            + "; ".join(f"{m.listed_as}: {o}" for m, o in entry.public_ballots)
                         ),
                         styles["Normal"],
                     )
