@@ -47,10 +47,34 @@ def test_the_per_account_limit_holds_across_addresses(client, make_tenant, make_
 
 def test_the_per_address_limit_holds_across_accounts(client, make_tenant):
     make_tenant("alpha")
-    for n in range(20):
+    for n in range(30):
         response = _attempt(client, "alpha", f"guess{n}@alpha.example.org", "wrong")
         assert response.status_code == 400
     assert _attempt(client, "alpha", "guess99@alpha.example.org", "x").status_code == 429
+
+
+def test_a_schools_shared_address_signs_everyone_in(client, make_tenant, make_user):
+    """Forty teachers behind one address sign in within the minute, one of them on six
+    devices: successes never count, so nobody is refused."""
+    tenant = make_tenant("alpha")
+    teachers = [make_user(tenant, "teacher", email=f"t{n}@alpha.example.org") for n in range(40)]
+    for teacher in teachers:
+        assert _attempt(client, "alpha", teacher.email, PASSWORD).status_code == 302
+        client.post(
+            "/t/alpha/logout", data={"csrf_token": csrf_token(client.get("/t/alpha/").text)}
+        )
+    for _ in range(6):
+        assert _attempt(client, "alpha", teachers[0].email, PASSWORD).status_code == 302
+
+
+def test_failures_still_count_after_successes(client, make_tenant, make_user):
+    tenant = make_tenant("alpha")
+    teacher = make_user(tenant, "teacher")
+    for _ in range(6):
+        assert _attempt(client, "alpha", teacher.email, PASSWORD).status_code == 302
+    statuses = [_attempt(client, "alpha", teacher.email, "wrong").status_code for _ in range(5)]
+    assert statuses == [400] * 5
+    assert _attempt(client, "alpha", teacher.email, PASSWORD).status_code == 429
 
 
 def test_the_token_endpoint_answers_a_flood_in_json(client, make_tenant, make_user):

@@ -7,6 +7,11 @@ endpoint is counted per client address and, where a request names an account
 single address trying many accounts nor many addresses trying one account gets
 far. A breach answers 429 with ``Retry-After``, as a page or as JSON.
 
+Sign-ins count only what fails: a school's teachers share one address, and a morning's
+sign-ins there, or one person signing in on five devices, must never be refused. Failures
+are counted per address (generously: a shared address sees everyone's typos) and per
+account (tightly), and repeated failures lock the account as well (``users.authenticate``).
+
 The limits are applied to the registered view functions here, like the
 authorization matrix, so no route module carries them and none is forgotten.
 """
@@ -16,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from flask import Flask, current_app, request
+from flask import Flask, Response, current_app, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import current_user
@@ -48,16 +53,23 @@ def _signed_in_user() -> str:
     return f"ip:{get_remote_address()}"
 
 
+def failed(response: Response) -> bool:
+    """Whether a request counts toward a failures-only limit: it was refused."""
+    return response.status_code >= 400
+
+
 @dataclass(frozen=True)
 class Limit:
     value: str
     key: Callable[[], str] = get_remote_address
     methods: tuple[str, ...] | None = ("POST",)
+    #: Which responses count (all of them when None), e.g. ``failed`` for sign-ins.
+    counts: Callable[[Response], bool] | None = None
 
 
 _SIGN_IN = (
-    Limit("20/minute;200/hour"),
-    Limit("5/minute;30/hour", key=_account_by_email),
+    Limit("30/minute;300/hour", counts=failed),
+    Limit("5/minute;30/hour", key=_account_by_email, counts=failed),
 )
 
 LIMITS: dict[str, tuple[Limit, ...]] = {
@@ -114,6 +126,7 @@ def init_app(app: Flask) -> None:
                 methods=list(limit.methods) if limit.methods else None,
                 scope=f"{endpoint}:{limit.key.__name__}",
                 error_message=_message,
+                deduct_when=limit.counts,
             )(view)
         app.view_functions[endpoint] = view
 
