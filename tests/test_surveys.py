@@ -65,7 +65,9 @@ def test_a_link_works_once_and_stores_no_identity(app, pap):
         comment="Helpful.",
     )
     assert done.status_code == 200 and "Thank you" in done.text
-    assert client.get(f"/t/{pap.slug}/survey/{tokens['ann@bps.org']}").status_code == 404
+    again = client.get(f"/t/{pap.slug}/survey/{tokens['ann@bps.org']}")
+    assert again.status_code == 410
+    assert "Your answers have been received." in again.text
     with app.app_context(), tenant_scope(pap.tenant.id):
         [response] = db.session.execute(select(SurveyResponse)).scalars().all()
         columns = {c.key for c in inspect(SurveyResponse).columns}
@@ -84,15 +86,45 @@ def test_a_link_works_once_and_stores_no_identity(app, pap):
         )
 
 
-def test_an_expired_or_unknown_link_is_not_found(app, pap):
+def test_an_expired_or_unknown_link_says_why_it_opens_nothing(app, pap):
     tokens = _send(app, pap)
+    closed_on = date.today() - timedelta(days=1)
     with app.app_context(), tenant_scope(pap.tenant.id):
         for row in db.session.execute(select(SurveyInvitation)).scalars():
-            row.expires_on = date.today() - timedelta(days=1)
+            row.expires_on = closed_on
         uow.commit()
     client = app.test_client()
-    assert client.get(f"/t/{pap.slug}/survey/{tokens['ben@bps.org']}").status_code == 404
-    assert client.get(f"/t/{pap.slug}/survey/not-a-token").status_code == 404
+    expired = client.get(f"/t/{pap.slug}/survey/{tokens['ben@bps.org']}")
+    assert expired.status_code == 410
+    assert f"This survey closed on {closed_on.isoformat()}" in expired.text
+    unknown = client.get(f"/t/{pap.slug}/survey/not-a-token")
+    assert unknown.status_code == 404
+    assert "This link is not valid" in unknown.text
+
+
+def test_a_blank_questionnaire_is_refused_and_keeps_the_link(app, pap):
+    tokens = _send(app, pap)
+    client = app.test_client()
+    blank = _answer(client, pap.slug, tokens["ann@bps.org"], comment="   ")
+    assert blank.status_code == 422
+    assert surveys.EMPTY_ANSWER in blank.text
+    with app.app_context(), tenant_scope(pap.tenant.id):
+        assert db.session.execute(select(func.count()).select_from(SurveyResponse)).scalar() == 0
+    done = _answer(client, pap.slug, tokens["ann@bps.org"], advocate="agree")
+    assert done.status_code == 200 and "Thank you" in done.text
+
+
+def test_a_refused_answer_keeps_what_was_chosen(app, pap):
+    tokens = _send(app, pap)
+    client = app.test_client()
+    refused = _answer(
+        client, pap.slug, tokens["ann@bps.org"], advocate="agree", values_program="maybe"
+    )
+    assert refused.status_code == 422
+    assert 'value="agree" checked' in refused.text
+    assert '<ul class="errors" id="values_program-errors"><li>Choose one of the answers.' in (
+        refused.text
+    )
 
 
 def test_reminders_reach_only_those_who_have_not_answered(app, pap):

@@ -160,6 +160,34 @@ def send(key: str, year: str, actor: Actor) -> SurveyRound:
 
 #: What a link that no longer opens a questionnaire says, whichever the reason.
 LINK_CLOSED = "This link is no longer valid: it was used or has expired."
+#: The reasons told to the holder of the link (it is their secret; naming why tells a
+#: stranger nothing, since a guessed link is unknown and says only that).
+LINK_USED = "Your answers have been received. Each link works once, so there is nothing more to do."
+LINK_UNKNOWN = "This link is not valid. Check that it was copied whole from the e-mail."
+EMPTY_ANSWER = "Answer at least one statement, or write a comment, before sending."
+
+
+@dataclass(frozen=True)
+class ClosedLink:
+    """Why a link opens no questionnaire, in words for the person holding it."""
+
+    message: str
+    status: int  # 410 for a link that was real (used, expired), 404 for an unknown one
+
+
+def why_closed(token: str) -> ClosedLink:
+    """Why ``token`` opens no questionnaire: answered already, past its survey's close, or
+    never a link at all."""
+    row = db.session.execute(
+        select(SurveyInvitation).where(SurveyInvitation.token_hash == digest(token))
+    ).scalar_one_or_none()
+    if row is None:
+        return ClosedLink(LINK_UNKNOWN, 404)
+    if row.used:
+        return ClosedLink(LINK_USED, 410)
+    return ClosedLink(
+        f"This survey closed on {row.expires_on.isoformat()}; the link no longer opens it.", 410
+    )
 
 
 def open_invitation(token: str) -> SurveyInvitation | None:
@@ -197,6 +225,9 @@ def answer(token: str, answers: dict[str, str], comment: str | None) -> None:
     unknown = set(answers) - keys
     if unknown:
         errors["_schema"] = [f"Unknown statement: {', '.join(sorted(unknown))}."]
+    elif not errors and not any(answers.values()) and not (comment or "").strip():
+        # A blank form would spend the link and count as a response that says nothing.
+        errors["_schema"] = [EMPTY_ANSWER]
     if errors:
         raise ValidationFailed(errors)
     # Claim the link first, in one statement: of two submissions at once, one wins.

@@ -54,23 +54,35 @@ def answer(token: str):
     """The questionnaire behind a personal link; a link used, expired or unknown says so."""
     invitation = surveys.open_invitation(token)
     if invitation is None:
-        return _closed()
+        return _closed(token)
     survey = surveys.questions(invitation)
     form = AnswerForm()
     if not form.validate_on_submit():
         return _answer_page(survey, form, {}, 400 if form.errors else 200)
     given = {key: request.form.get(key, "") for key, _ in survey.statements}
-    outcome = attempt(lambda: surveys.answer(token, given, request.form.get("comment")))
+    comment = request.form.get("comment")
+    outcome = attempt(lambda: surveys.answer(token, given, comment))
     if not outcome.ok:
         if surveys.open_invitation(token) is None:
-            return _closed()  # answered from another tab meanwhile
-        return _answer_page(survey, form, outcome.refusal.errors, outcome.refusal.status)
+            return _closed(token)  # answered from another tab meanwhile
+        return _answer_page(
+            survey, form, outcome.refusal.errors, outcome.refusal.status, given, comment
+        )
     return render_template("surveys/thanks.html")
 
 
-def _closed():
-    return render_template("surveys/closed.html", message=surveys.LINK_CLOSED), 404
+def _closed(token: str):
+    closed = surveys.why_closed(token)
+    return render_template("surveys/closed.html", message=closed.message), closed.status
 
 
-def _answer_page(survey, form, errors: dict[str, list[str]], status: int):
-    return render_template("surveys/answer.html", survey=survey, form=form, errors=errors), status
+def _answer_page(survey, form, errors, status: int, given=None, comment=None):
+    """The questionnaire, with what was chosen kept and each refusal shown where it applies."""
+    return render_template(
+        "surveys/answer.html",
+        survey=survey,
+        form=form,
+        errors=errors,
+        given=given or {},
+        comment=comment or "",
+    ), status
