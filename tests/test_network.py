@@ -355,3 +355,26 @@ def test_a_district_sees_only_medians_of_enough_other_districts(app, member):
 
     page = Browser(app, member, member.people["admin"]).get(f"/network?year={YEAR}").text
     assert "6 other districts" in page and "Their median participants: 45" in page
+
+
+def test_the_membership_form_shows_the_saved_budget(app, member):
+    from tests.casework import Browser
+
+    admin = Browser(app, member, member.people["admin"])
+    saved = admin.post("/network", "/network", {"noisy": "y", "epsilon": "0.35"})
+    assert saved.status_code == 302
+    page = admin.get("/network").text
+    [field] = re.findall(r'<input[^>]*name="epsilon"[^>]*>', page)
+    assert 'value="0.35"' in field
+
+
+def test_a_refused_release_is_shown_where_the_admin_asked(app, member):
+    from tests.casework import Browser
+
+    admin = Browser(app, member, member.people["admin"])
+    admin.post(f"/network?year={YEAR}", "/network/releases", {"year": YEAR})
+    again = admin.post(
+        f"/network?year={YEAR}", "/network/releases", {"year": YEAR}, follow_redirects=True
+    )
+    assert "is being published" not in again.text
+    assert "a published year is final" in again.text

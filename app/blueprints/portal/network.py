@@ -41,7 +41,10 @@ class ReleaseForm(Form):
 @bp.route("/network", methods=["GET", "POST"])
 def network_page():
     member = network.membership()
-    form = MembershipForm(obj=member) if member else MembershipForm()
+    # The saved budget is named differently on the row, so it is given by name.
+    form = (
+        MembershipForm(obj=member, epsilon=member.epsilon_per_year) if member else MembershipForm()
+    )
     year = request.args.get("year") or network.current_year()
     if form.validate_on_submit():
         leaving = bool(request.form.get("leave"))
@@ -80,7 +83,8 @@ def network_release():
     if form.validate_on_submit():
         perform(
             lambda: network.request_release(form.year.data, current_actor()),
-            f"The {form.year.data} release is being published.",
+            f"Asked to publish the {form.year.data} release: its result (published, or why "
+            "not) shows under the year once it is done; reload in a moment if it is not there.",
         )
     else:
         flash_invalid(form)
