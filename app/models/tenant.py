@@ -23,6 +23,9 @@ class Tenant(db.Model):
     primary_color: Mapped[str] = mapped_column(String(7), default="#1f4e79")
     accent_color: Mapped[str] = mapped_column(String(7), default="#c8102e")
     logo_url: Mapped[str | None] = mapped_column(String(500))
+    #: A logo the program admin uploaded (a storage key and its type); it wins over logo_url.
+    logo_key: Mapped[str | None] = mapped_column(String(80))
+    logo_type: Mapped[str | None] = mapped_column(String(40))
     welcome_text: Mapped[str | None] = mapped_column(Text)
     timezone: Mapped[str] = mapped_column(String(64), default="America/New_York")
     locale: Mapped[str] = mapped_column(String(16), default="en-US")

@@ -126,3 +126,4 @@ def audit():
 
 
 from app.blueprints.admin import workflow  # noqa: E402,F401 - registers the workspace routes
+from app.blueprints.admin import branding  # noqa: E402,F401 - registers the branding routes

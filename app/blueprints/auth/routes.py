@@ -10,6 +10,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    send_file,
     session,
     url_for,
 )
@@ -25,7 +26,7 @@ from app.blueprints.forms import (
 )
 from app.blueprints.operation import attempt
 from app.security.identity import TenantPrincipal, begin_session
-from app.services import password_resets, sso, users
+from app.services import branding, password_resets, sso, users
 from app.tenants.resolution import current_tenant
 
 bp = Blueprint("auth", __name__, url_prefix="/t/<tenant_slug>")
@@ -197,6 +198,16 @@ def logout_everywhere():
     session.clear()
     flash("You are signed out everywhere; your API tokens no longer work.", "info")
     return redirect(url_for("auth.login"))
+
+
+@bp.get("/logo")
+def logo():
+    """The logo the program admin uploaded, for the header of every page of the district
+    (public: the sign-in page shows it too); a transparent pixel while there is none."""
+    stream, content_type = branding.logo()
+    response = send_file(stream, mimetype=content_type, max_age=300)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 @bp.get("/theme.css")
