@@ -20,7 +20,11 @@ def _events(app, tenant_id):
 def test_creating_a_district_and_a_user_are_recorded_in_order(app, make_tenant, make_user):
     tenant = make_tenant("alpha")
     make_user(tenant, "coordinator")
-    assert _events(app, tenant.id) == [(1, "tenant.created", "tenant"), (2, "user.created", "user")]
+    assert _events(app, tenant.id) == [
+        (1, "tenant.created", "tenant"),
+        (2, "signing.key_created", "signing_key"),  # the district's document-signing key
+        (3, "user.created", "user"),
+    ]
 
 
 def test_chains_are_per_tenant_and_verify(app, make_tenant, make_user):
@@ -29,7 +33,7 @@ def test_chains_are_per_tenant_and_verify(app, make_tenant, make_user):
         make_user(a, "teacher")
     make_user(b, "teacher")
     with app.app_context():
-        assert verify_chain(a.id).checked == 4
+        assert verify_chain(a.id).checked == 5  # the district, its signing key, three people
         assert verify_chain(b.id).ok
 
 
@@ -74,7 +78,7 @@ def test_audit_verify_command(app, make_tenant, make_user, owner_engine):
     with app.app_context():
         ok = runner.invoke(app.cli, ["audit", "verify", "--tenant", "alpha"])
     assert ok.exit_code == 0, ok.output
-    assert "ok: 2 events" in ok.output
+    assert "ok: 3 events" in ok.output
     with owner_engine.begin() as conn:
         conn.execute(text("UPDATE audit_events SET after = NULL WHERE seq = 1"))
     with app.app_context():

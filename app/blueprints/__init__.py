@@ -23,6 +23,7 @@ def register_blueprints(app: Flask) -> None:
     from app.blueprints.reports.routes import bp as reports
     from app.blueprints.roster.routes import bp as roster
     from app.blueprints.surveys.routes import bp as surveys
+    from app.blueprints.verify.routes import bp as verify
 
     for blueprint in (
         public,
@@ -31,6 +32,7 @@ def register_blueprints(app: Flask) -> None:
         admin,
         cases,
         enroll,
+        verify,
         roster,
         panel,
         reports,

@@ -8,12 +8,14 @@ consulting teacher's final report is added only where the track shares it with t
 teacher. Where the track gives the teacher a window to respond, their written response
 travels with the decision: on the case page and at the end of the letter. The letter is
 small and rendered when asked for, so no job or stored file is needed and it always says
-what the record says now.
+what the record says now, the acknowledgments of receipt included; it is signed by the
+district (PAdES, ``signatures.sign_pdf``) each time, so any copy can be checked.
 """
 
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from xml.sax.saxutils import escape
@@ -32,7 +34,7 @@ from app.models.response import CaseResponse
 from app.models.tenant import Tenant
 from app.models.user import User
 from app.security.roles import PROGRAM_STAFF
-from app.services import cases, support
+from app.services import cases, signatures, support
 from app.services import workflow_config as configs
 from app.services.errors import NotFound
 from app.services.panel.ballots import decision_words
@@ -41,6 +43,9 @@ from app.workflows.vocabulary import TENANT_ROLES
 
 #: What a track lists to share the consulting teacher's final report with the teacher.
 FINAL_REPORT = "recommendation"
+
+#: The decision's key among the documents people acknowledge (``signatures``).
+DOCUMENT = "decision"
 
 
 @dataclass(frozen=True)
@@ -71,10 +76,23 @@ class Decision:
 
 def may_read(case: Case, user: User) -> bool:
     """The decision is the teacher's to read, and their CT's and the program staff's; a
-    principal or panel member who sees the case otherwise does not get the letter."""
-    return bool(cases.relations(case, user) & {"case_teacher", "assigned_ct"}) or bool(
-        user.roles & PROGRAM_STAFF
-    )
+    principal reads it only where the track asks the principal to acknowledge it (one
+    cannot acknowledge receipt of what one never received); a panel member who sees the
+    case otherwise does not get the letter."""
+    track = configs.config_of(case.workflow_version).tracks[case.track_key]
+    readers = {"case_teacher", "assigned_ct"} | set(track.acknowledged_by)
+    return bool(cases.relations(case, user) & readers) or bool(user.roles & PROGRAM_STAFF)
+
+
+def _reads_final_report(case: Case, reader: User, track: Track) -> bool:
+    """The CT and the program staff read the CT's final report; the teacher where the
+    track shares it with them, the principal where it shares it with the principal."""
+    relations = cases.relations(case, reader)
+    if "assigned_ct" in relations or reader.roles & PROGRAM_STAFF:
+        return True
+    if "case_teacher" in relations:
+        return shares_final_report(track)
+    return FINAL_REPORT in track.shared_with_principal
 
 
 def shares_final_report(track: Track) -> bool:
@@ -91,7 +109,7 @@ def decision_for(case: Case, reader: User) -> Decision | None:
     (the case is open, was closed without an approval, or the reader may not read it)."""
     if case.closed_at is None or not case.outcome or not may_read(case, reader):
         return None
-    approval = _approval(case)
+    approval = approval_of(case)
     if approval is None:
         return None
     item = (
@@ -107,7 +125,7 @@ def decision_for(case: Case, reader: User) -> Decision | None:
     first, last = config.school_year(decided_on)
     authority = config.final_authority
     report = None
-    if "case_teacher" not in cases.relations(case, reader) or shares_final_report(track):
+    if _reads_final_report(case, reader, track):
         recommendation = support.recommendation(case)
         report = recommendation.rationale if recommendation else None
     respond_by = response_closes_on(track, decided_on)
@@ -157,13 +175,14 @@ def letter_for(case: Case, reader: User) -> bytes:
     decision = decision_for(case, reader)
     if decision is None:
         raise NotFound({"case": ["Not found."]})
-    return render(decision)
+    letter = render(decision, signatures.signatures_of(case, DOCUMENT))
+    return signatures.sign_pdf(letter, reason=f"Decision letter, case {case.id}")
 
 
 _FINAL_AUTHORITY = next(r.label for r in TENANT_ROLES if r.key == "final_authority")
 
 
-def _approval(case: Case) -> FinalDecision | None:
+def approval_of(case: Case) -> FinalDecision | None:
     """The final authority's latest word on the case, if it was an approval."""
     latest = db.session.execute(
         select(FinalDecision)
@@ -178,9 +197,10 @@ def _district(case: Case) -> str:
     return db.session.execute(select(Tenant.name).where(Tenant.id == case.tenant_id)).scalar_one()
 
 
-def render(decision: Decision) -> bytes:
+def render(decision: Decision, acknowledged: Sequence[signatures.Signature] = ()) -> bytes:
     """One page: the district, the teacher, the school year, the final rating, the panel's
-    decision and who approved it when; no ballot and no tally."""
+    decision and who approved it when; no ballot and no tally. The acknowledgments so far
+    close it: who, in which part, the name they typed, when, and what they signed."""
     styles = getSampleStyleSheet()
 
     def line(text: str, style: str = "Normal") -> Paragraph:
@@ -203,6 +223,22 @@ def render(decision: Decision) -> bytes:
             line(f"Given on {decision.responded_on.isoformat()}."),
             *(line(part) for part in decision.response.splitlines() if part.strip()),
         ]
+    story += [
+        Spacer(1, 0.2 * inch),
+        line("Acknowledgments of receipt", "Heading2"),
+        *(
+            [line(signatures.STATEMENT, "Italic")]
+            if acknowledged
+            else [line("No one has acknowledged receipt of this letter yet.")]
+        ),
+    ]
+    for signed in acknowledged:
+        story.append(
+            line(
+                f"{signed.name} ({signed.role}) typed the name \u201c{signed.typed_name}\u201d "
+                f"on {signed.at.strftime('%Y-%m-%d %H:%M')} UTC: \u201c{signed.statement}\u201d"
+            )
+        )
     buffer = io.BytesIO()
     SimpleDocTemplate(buffer, pagesize=letter, title="Decision letter").build(story)
     return buffer.getvalue()

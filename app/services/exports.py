@@ -261,8 +261,17 @@ def _survey_results(row: ExportJob):
     return _csv_spool(lines()), "survey-results.csv", "text/csv"
 
 
+#: Never in an export: they would let a district's copy act as its accounts, its sign-on
+#: or its signature (a signing key's certificate travels; its private key stays).
 _SECRET_COLUMNS = frozenset(
-    {"password_hash", "token_hash", "nonce", "client_secret_encrypted", "sso_subject"}
+    {
+        "password_hash",
+        "token_hash",
+        "nonce",
+        "client_secret_encrypted",
+        "sso_subject",
+        "private_key_encrypted",
+    }
 )
 _LEFT_OUT = frozenset({"api_tokens", "survey_invitations"})
 _WITHHELD = {

@@ -1,4 +1,5 @@
-"""Creating a district: the tenant row, its branding, and its starting program.
+"""Creating a district: the tenant row, its branding, its document signing key and its
+starting program.
 
 A service like any other (the platform console, the CLI and the demo call it); the tenant
 layer only resolves and scopes districts, it never creates them.
@@ -88,10 +89,14 @@ def create_tenant(
     from app.services.billing import request_customer
 
     request_customer(tenant)
-    if preset:
-        from app.services import workflow_config
-        from app.tenants.context import tenant_scope
+    from app.services import signatures
+    from app.tenants.context import tenant_scope
 
-        with tenant_scope(tenant.id):
+    with tenant_scope(tenant.id):
+        # The district signs its documents from its first day (``signatures.sign_pdf``).
+        signatures.current_key()
+        if preset:
+            from app.services import workflow_config
+
             workflow_config.start_from_preset(preset, actor or Actor.system("provisioning"))
     return tenant

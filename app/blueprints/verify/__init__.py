@@ -1,0 +1,1 @@
+"""The public page where anyone checks a document the district signed."""
