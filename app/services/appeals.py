@@ -1,14 +1,593 @@
-"""The teacher's appeal of an approved decision, inside the track's window of working days."""
+"""The teacher's appeal of an approved decision, inside the track's window of working days.
+
+A track that says ``appeal:`` lets the case's teacher appeal the final authority's
+approval once, until the ``window_working_days``-th working day after the approval's date
+(the district calendar says which days work). Filing puts the case under appeal and
+changes nothing else; the body the configuration names then decides:
+
+- ``final_authority``: a person holding the final authority's role grants or denies;
+- ``arbiter``: a coordinator records the outside arbiter's award;
+- ``appeal_panel``: panel members who did not sit on the decision (no attendance or ballot
+  in the session that decided it) and are not recused vote, and a coordinator closes the
+  vote; the appeal's own ``decision_rule`` says how many grants carry it.
+
+Granted, the case takes the configured ``granted_outcome`` (and its report group); denied,
+the decision stands. Everyone concerned is told through the outbox, in the same
+transaction, by a notice that names the step and never the content.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from datetime import date
 
+from sqlalchemy import Select, exists, false, func, or_, select
+
+from app.core import outbox
+from app.extensions import db
+from app.models.appeal import Appeal, AppealVote
+from app.models.assignment import Assignment
+from app.models.base import utcnow
 from app.models.case import Case
-from app.models.user import User
+from app.models.panel import AgendaItem, Attendance, Ballot, FinalDecision, PanelMember, Recusal
+from app.models.support import Evidence
+from app.models.user import RoleGrant, User
+from app.security.roles import PROGRAM_STAFF
+from app.services import audit, calendar, cases, decision_letter
+from app.services import workflow_config as configs
+from app.services.actors import Actor
+from app.services.case_permissions import NotAllowed, require
+from app.services.errors import Conflict, ValidationFailed
+from app.services.panel.eligibility import parties
+from app.services.writing import written
+from app.workflows import ProgramConfig
+from app.workflows.model import AppealRules
+from app.workflows.panel import DecisionRule
+from app.workflows.vocabulary import TENANT_ROLES
+
+#: The longest grounds kept, in characters.
+MAX_LENGTH = 10_000
+#: The longest note or arbiter's name kept, in characters.
+NOTE_MAX = 4_000
+NAME_MAX = 200
+#: How many working days before the window closes the teacher is reminded.
+REMIND_WORKING_DAYS = 2
+
+FILED, GRANTED, DENIED = "filed", "granted", "denied"
+STATUS_WORDS = {FILED: "Under appeal", GRANTED: "Appeal granted", DENIED: "Appeal denied"}
+#: The choice a decision, an award or a vote makes, in words.
+CHOICES = (("grant", "Grant the appeal"), ("deny", "Deny the appeal: the decision stands"))
 
 
-def for_page(case: Case, reader: User) -> Any:
+# -- the window ---------------------------------------------------------------------------
+
+
+def rules_of(case: Case) -> AppealRules | None:
+    """The track's appeal rules, or None where the track takes no appeal."""
+    return _config(case).tracks[case.track_key].appeal
+
+
+def window_closes_on(case: Case) -> date | None:
+    """The window's last day: the ``window_working_days``-th working day after the date of
+    the final authority's approval; None while there is no approved decision, or where the
+    track takes no appeal."""
+    rules = rules_of(case)
+    approval = decision_letter.approval_of(case)
+    if rules is None or approval is None or case.closed_at is None or not case.outcome:
+        return None
+    return calendar.working_days_after(approval.decided_at.date(), rules.window_working_days)
+
+
+def appeal_of(case: Case) -> Appeal | None:
+    """The appeal of the decision on ``case``, if the teacher filed one."""
+    return db.session.execute(select(Appeal).where(Appeal.case_id == case.id)).scalar_one_or_none()
+
+
+# -- filing --------------------------------------------------------------------------------
+
+
+def file(case: Case, user: User, grounds: str | None) -> Appeal:
+    """The case's teacher appeals the approved decision, once, inside the window."""
+    require(case, user, relations=("case_teacher",), what="appeal the decision")
+    rules = rules_of(case)
+    if rules is None:
+        raise Conflict({"grounds": ["This program does not take an appeal of the decision."]})
+    closes_on = window_closes_on(case)
+    if closes_on is None:
+        raise Conflict({"grounds": ["There is no approved decision to appeal yet."]})
+    if appeal_of(case) is not None:
+        raise Conflict({"grounds": ["You have already appealed this decision."]})
+    if utcnow().date() > closes_on:
+        raise Conflict({"grounds": [f"The window to appeal closed on {closes_on.isoformat()}."]})
+    text = written(
+        grounds,
+        "grounds",
+        limit=MAX_LENGTH,
+        empty="Say why you appeal the decision.",
+        noun="grounds",
+    )
+    appeal = Appeal(
+        tenant_id=case.tenant_id,
+        case_id=case.id,
+        filed_by_id=user.id,
+        grounds=text,
+        closes_on=closes_on,
+        body=rules.body,
+        status=FILED,
+    )
+    db.session.add(appeal)
+    db.session.flush()
+    audit.record(
+        case.tenant_id,
+        "case.appeal_filed",
+        "case",
+        case.id,
+        after={"appeal_id": appeal.id, "body": rules.body, "closes_on": closes_on.isoformat()},
+        actor=Actor.of(user),
+    )
+    _notify(case, "appeal_filed", ["coordinator", *_BODY_RECIPIENTS[rules.body]])
+    return appeal
+
+
+#: Who is told an appeal waits for them, by the body that decides it.
+_BODY_RECIPIENTS = {
+    "final_authority": ["final_authority"],
+    "appeal_panel": ["panel_member"],
+    "arbiter": [],
+}
+
+
+# -- deciding ------------------------------------------------------------------------------
+
+
+def record_decision(
+    case: Case, user: User, choice: str | None, note: str | None, arbiter_name: str | None = None
+) -> Appeal:
+    """The decision on the appeal by the body it was filed with: the final authority's own
+    (:func:`decide`) or the arbiter's award a coordinator records (:func:`record_award`)."""
+    appeal = appeal_of(case)
+    if appeal is not None and appeal.body == "arbiter":
+        return record_award(case, user, arbiter_name, choice, note)
+    return decide(case, user, choice, note)
+
+
+def decide(case: Case, user: User, choice: str | None, note: str | None) -> Appeal:
+    """The final authority grants or denies the appeal, saying why."""
+    appeal = _pending(case, "final_authority", "appeal_decision")
+    if "final_authority" not in user.roles:
+        raise NotAllowed({"appeal_decision": [f"Only the {_authority(case)} decides this appeal."]})
+    grant = _choice(choice, "appeal_decision")
+    text = written(
+        note,
+        "appeal_note",
+        limit=NOTE_MAX,
+        empty="Say why, for the record and the teacher.",
+        noun="note",
+    )
+    who = f"the {_authority(case)}"
+    words = f"Granted by {who}" if grant else f"Denied by {who}: the decision stands"
+    return _conclude(case, appeal, user, grant, text, words)
+
+
+def record_award(
+    case: Case, user: User, arbiter_name: str | None, choice: str | None, note: str | None
+) -> Appeal:
+    """A coordinator records the outside arbiter's award."""
+    appeal = _pending(case, "arbiter", "appeal_decision")
+    if "coordinator" not in user.roles:
+        raise NotAllowed({"appeal_decision": ["Only a coordinator records the arbiter's award."]})
+    name = written(
+        arbiter_name,
+        "arbiter_name",
+        limit=NAME_MAX,
+        empty="Name the arbiter who decided.",
+        noun="name",
+        one_line=True,
+    )
+    grant = _choice(choice, "appeal_decision")
+    text = written(
+        note,
+        "appeal_note",
+        limit=NOTE_MAX,
+        empty="Summarize the award, for the record.",
+        noun="note",
+    )
+    words = (
+        f"Granted by the arbiter, {name}"
+        if grant
+        else f"Denied by the arbiter, {name}: the decision stands"
+    )
+    appeal.arbiter_name = name
+    return _conclude(case, appeal, user, grant, text, words)
+
+
+def vote(case: Case, user: User, choice: str | None) -> AppealVote:
+    """A member of the appeal panel votes (or changes their vote) until the vote closes;
+    whether they may is worked out now, from live facts."""
+    appeal = _pending(case, "appeal_panel", "appeal_vote")
+    refusal = vote_refusal(case, user)
+    if refusal is not None:
+        raise NotAllowed({"appeal_vote": [refusal]})
+    grant = _choice(choice, "appeal_vote")
+    row = db.session.execute(
+        select(AppealVote).where(AppealVote.appeal_id == appeal.id, AppealVote.user_id == user.id)
+    ).scalar_one_or_none()
+    changed = row is not None
+    if row is None:
+        row = AppealVote(tenant_id=case.tenant_id, appeal_id=appeal.id, user_id=user.id)
+        db.session.add(row)
+    row.vote, row.cast_at = ("grant" if grant else "deny"), utcnow()
+    db.session.flush()
+    # Like the panel's ballots: the audit says that a vote was cast, never how.
+    audit.record(
+        case.tenant_id,
+        "case.appeal_vote_changed" if changed else "case.appeal_vote_cast",
+        "case",
+        case.id,
+        after={"appeal_id": appeal.id, "user_id": user.id},
+        actor=Actor.of(user),
+    )
+    return row
+
+
+def close_vote(case: Case, user: User) -> Appeal:
+    """A coordinator closes the appeal panel's vote: the votes of members still eligible
+    count, against the appeal's rule with ``present`` = votes cast and ``seats`` = members
+    eligible; an appeal the rule does not carry is denied."""
+    appeal = _pending(case, "appeal_panel", "_schema")
+    if "coordinator" not in user.roles:
+        raise NotAllowed({"_schema": ["Only a coordinator closes the appeal panel's vote."]})
+    panel = {m.user_id for m in appeal_panel(case)}
+    votes = [v for v in _votes(appeal) if v.user_id in panel]
+    if not votes:
+        raise Conflict({"_schema": ["No member of the appeal panel has voted yet."]})
+    rule = rules_of(case).decision_rule or DecisionRule("majority")
+    grants = sum(1 for v in votes if v.vote == "grant")
+    needed = max(rule.votes_needed(present=len(votes), seats=len(panel)), 1)
+    grant = grants >= needed
+    tally = f"{grants} of {len(votes)} votes to grant; {rule_words(rule, len(panel))}: {needed}"
+    words = (
+        f"Granted by the appeal panel ({tally})"
+        if grant
+        else f"Denied by the appeal panel ({tally}): the decision stands"
+    )
+    return _conclude(case, appeal, user, grant, None, words)
+
+
+def rule_words(rule: DecisionRule, seats: int) -> str:
+    """What the appeal's rule asks for, e.g. "a majority of votes cast needed"."""
+    base = f"of the {seats} eligible members" if rule.of == "seats" else "of votes cast"
+    if rule.kind == "majority":
+        return f"a majority {base} needed"
+    if rule.kind == "unanimity":
+        return f"every vote {base} needed" if rule.of != "seats" else f"all {seats} needed"
+    if rule.at_least is not None:
+        return f"at least {rule.at_least} votes needed"
+    return f"at least {(rule.fraction or 0):.0%} {base} needed"
+
+
+def _conclude(
+    case: Case, appeal: Appeal, user: User, grant: bool, note: str | None, words: str
+) -> Appeal:
+    config = _config(case)
+    before = {"outcome": case.outcome, "report_group": case.report_group, "appeal": FILED}
+    appeal.status = GRANTED if grant else DENIED
+    appeal.decided_at, appeal.decided_by_id = utcnow(), user.id
+    appeal.decision_note, appeal.decision_words = note, words
+    if grant:
+        granted = rules_of(case).granted_outcome
+        case.outcome, case.report_group = granted, config.outcomes[granted].group
+    db.session.flush()
+    audit.record(
+        case.tenant_id,
+        "case.appeal_decided",
+        "case",
+        case.id,
+        before=before,
+        after={
+            "outcome": case.outcome,
+            "report_group": case.report_group,
+            "appeal": appeal.status,
+            "decided": words,
+        },
+        actor=Actor.of(user),
+    )
+    _notify(case, "appeal_decided", ["case_teacher", "coordinator"])
+    return appeal
+
+
+# -- the appeal panel ----------------------------------------------------------------------
+
+
+def appeal_panel(case: Case) -> list[PanelMember]:
+    """Members who may vote on the appeal now: seated today (an active account holding the
+    panel-member role, a term covering today), no party to the case, not recused from any
+    of its agenda items, and not among those who sat on the decision."""
+    today = utcnow().date()
+    holders = select(RoleGrant.user_id).where(RoleGrant.role == "panel_member")
+    roster = db.session.execute(
+        select(PanelMember)
+        .join(PanelMember.user)
+        .where(User.active.is_(True), PanelMember.user_id.in_(holders))
+        .order_by(User.name)
+    ).scalars()
+    sat, recused, party = _sat_on_decision(case), _recused(case), set(parties(case))
+    return [
+        m
+        for m in roster
+        if m.serves_on(today) and m.id not in sat and m.id not in recused and m.user_id not in party
+    ]
+
+
+def vote_refusal(case: Case, user: User) -> str | None:
+    """Why ``user`` may not vote on the appeal now, in a sentence; None when they may."""
+    member = db.session.execute(
+        select(PanelMember).where(PanelMember.user_id == user.id)
+    ).scalar_one_or_none()
+    if member is None or "panel_member" not in user.roles or not member.serves_on(utcnow().date()):
+        return "Only a seated panel member votes on an appeal."
+    if member.id in _sat_on_decision(case):
+        return "You sat on the decision under appeal, so you do not vote on the appeal."
+    if user.id in parties(case) or member.id in _recused(case):
+        return "You are recused from this case."
+    return None
+
+
+def _deciding_items(case: Case) -> Select:
+    """The agenda items whose decisions the final authority approved on this case."""
+    return select(FinalDecision.item_id).where(
+        FinalDecision.case_id == case.id,
+        FinalDecision.approved.is_(True),
+        FinalDecision.item_id.is_not(None),
+    )
+
+
+def _sat_on_decision(case: Case) -> set[int]:
+    """Member ids present at the session that decided the case, or who cast a ballot on it."""
+    items = _deciding_items(case)
+    present = select(Attendance.member_id).where(
+        Attendance.present.is_(True),
+        Attendance.session_id.in_(select(AgendaItem.session_id).where(AgendaItem.id.in_(items))),
+    )
+    voted = select(Ballot.member_id).where(Ballot.item_id.in_(items))
+    return set(db.session.execute(present.union(voted)).scalars())
+
+
+def _recused(case: Case) -> set[int]:
+    return set(
+        db.session.execute(
+            select(Recusal.member_id)
+            .join(AgendaItem, AgendaItem.id == Recusal.item_id)
+            .where(AgendaItem.case_id == case.id)
+        ).scalars()
+    )
+
+
+def panel_case_ids(user: User) -> Select:
+    """Cases under an appeal ``user`` may vote on (or voted on), as one query for the case
+    visibility rule: the query form of :func:`appeal_panel` for one member. The vote itself
+    checks :func:`vote_refusal` again, on live facts."""
+    if "panel_member" not in user.roles or not user.active:
+        return select(Appeal.case_id).where(false())
+    today = utcnow().date()
+    seat = (
+        select(PanelMember.id)
+        .where(
+            PanelMember.user_id == user.id,
+            or_(PanelMember.term_start.is_(None), PanelMember.term_start <= today),
+            or_(PanelMember.term_end.is_(None), PanelMember.term_end >= today),
+        )
+        .scalar_subquery()
+    )
+    approved = FinalDecision.approved.is_(True)
+    attended = (
+        select(FinalDecision.case_id)
+        .join(AgendaItem, AgendaItem.id == FinalDecision.item_id)
+        .join(Attendance, Attendance.session_id == AgendaItem.session_id)
+        .where(approved, Attendance.present.is_(True), Attendance.member_id == seat)
+    )
+    balloted = (
+        select(FinalDecision.case_id)
+        .join(Ballot, Ballot.item_id == FinalDecision.item_id)
+        .where(approved, Ballot.member_id == seat)
+    )
+    recused = (
+        select(AgendaItem.case_id)
+        .join(Recusal, Recusal.item_id == AgendaItem.id)
+        .where(Recusal.member_id == seat)
+    )
+    party = or_(
+        Case.teacher_id == user.id,
+        Case.ct_id == user.id,
+        Case.principal_id == user.id,
+        Case.referred_by_id == user.id,
+        exists().where(Evidence.case_id == Case.id, Evidence.author_id == user.id),
+        exists().where(
+            Assignment.case_id == Case.id,
+            Assignment.ct_id == user.id,
+            Assignment.started_at.is_not(None),
+        ),
+    )
+    return (
+        select(Appeal.case_id)
+        .join(Case, Case.id == Appeal.case_id)
+        .where(
+            Appeal.body == "appeal_panel",
+            seat.is_not(None),
+            Appeal.case_id.not_in(attended.union(balloted, recused)),
+            # A NULL principal or referrer must not make "not a party" unknown.
+            ~func.coalesce(party, false()),
+        )
+    )
+
+
+def _votes(appeal: Appeal) -> list[AppealVote]:
+    return list(
+        db.session.execute(
+            select(AppealVote).where(AppealVote.appeal_id == appeal.id).order_by(AppealVote.id)
+        ).scalars()
+    )
+
+
+# -- the case page -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AppealSection:
+    """What the case page's appeal section shows one reader."""
+
+    body: str
+    #: Who decides, in words ("the Superintendent", "an appeal panel", "an outside arbiter").
+    body_words: str
+    closes_on: date | None
+    #: The window's length in working days, as the track sets it.
+    working_days: int | None
+    appeal: Appeal | None
+    #: The decision appealed, as its outcome's label (the deciding body may not otherwise
+    #: read the decision section).
+    outcome_label: str | None
+    granted_label: str
+    may_file: bool
+    #: Whether the reader reads the grounds and the decision's note.
+    reads_grounds: bool
+    may_decide: bool
+    may_record_award: bool
+    may_vote: bool
+    #: Why a panel member who reads the case may not vote on its appeal, in a sentence.
+    vote_refusal: str | None
+    my_vote: str | None
+    may_close: bool
+    votes_cast: int
+    panel_size: int
+
+    @property
+    def under_appeal(self) -> bool:
+        return self.appeal is not None and self.appeal.status == FILED
+
+    @property
+    def window_open(self) -> bool:
+        return self.closes_on is not None and utcnow().date() <= self.closes_on
+
+    @property
+    def status_words(self) -> str | None:
+        return STATUS_WORDS[self.appeal.status] if self.appeal else None
+
+
+def for_page(case: Case, reader: User) -> AppealSection | None:
     """What the case page shows ``reader`` in the appeal section;
     None while there is nothing to show."""
-    return None
+    rules = rules_of(case)
+    appeal = appeal_of(case)
+    body = appeal.body if appeal else (rules.body if rules else None)
+    if body is None:
+        return None
+    closes_on = appeal.closes_on if appeal else window_closes_on(case)
+    if appeal is None and closes_on is None:
+        return None
+    relations = cases.relations(case, reader)
+    staff = bool(reader.roles & PROGRAM_STAFF)
+    teacher = "case_teacher" in relations
+    pending = appeal is not None and appeal.status == FILED
+    panelist = body == "appeal_panel" and appeal is not None and _on_appeal_panel(case, reader)
+    # A panel member who reads the case but may not vote learns why, rather than nothing.
+    member = pending and body == "appeal_panel" and "panel_member" in reader.roles
+    if not (teacher or staff or panelist or member or "assigned_ct" in relations):
+        return None
+    refusal = vote_refusal(case, reader) if member else None
+    config = _config(case)
+    votes = _votes(appeal) if appeal is not None and body == "appeal_panel" else []
+    mine = next((v.vote for v in votes if v.user_id == reader.id), None)
+    return AppealSection(
+        body=body,
+        body_words=_body_words(case, body),
+        closes_on=closes_on,
+        working_days=rules.window_working_days if rules else None,
+        appeal=appeal,
+        outcome_label=config.outcomes[case.outcome].label if case.outcome else None,
+        granted_label=config.outcomes[rules.granted_outcome].label if rules else "",
+        may_file=(
+            teacher
+            and appeal is None
+            and rules is not None
+            and closes_on is not None
+            and utcnow().date() <= closes_on
+        ),
+        reads_grounds=teacher or staff or panelist,
+        may_decide=pending and body == "final_authority" and "final_authority" in reader.roles,
+        may_record_award=pending and body == "arbiter" and "coordinator" in reader.roles,
+        may_vote=member and panelist and refusal is None,
+        vote_refusal=refusal,
+        my_vote=mine,
+        may_close=pending and body == "appeal_panel" and "coordinator" in reader.roles,
+        votes_cast=len(votes),
+        panel_size=len(appeal_panel(case)) if pending and body == "appeal_panel" else 0,
+    )
+
+
+def waiting_for(body: str) -> list[tuple[Case, Appeal]]:
+    """Appeals filed and not yet decided whose deciding body is ``body``, oldest first."""
+    return [
+        (case, appeal)
+        for appeal, case in db.session.execute(
+            select(Appeal, Case)
+            .join(Case, Case.id == Appeal.case_id)
+            .where(Appeal.status == FILED, Appeal.body == body)
+            .order_by(Appeal.filed_at, Appeal.id)
+        ).all()
+    ]
+
+
+def _on_appeal_panel(case: Case, reader: User) -> bool:
+    return (
+        db.session.execute(
+            select(Appeal.case_id).where(
+                Appeal.case_id == case.id, Appeal.case_id.in_(panel_case_ids(reader))
+            )
+        ).first()
+        is not None
+    )
+
+
+def _body_words(case: Case, body: str) -> str:
+    if body == "final_authority":
+        return f"the {_authority(case)}"
+    return {"appeal_panel": "an appeal panel", "arbiter": "an outside arbiter"}[body]
+
+
+# -- shared --------------------------------------------------------------------------------
+
+
+_FINAL_AUTHORITY = next(r.label for r in TENANT_ROLES if r.key == "final_authority")
+
+
+def _authority(case: Case) -> str:
+    authority = _config(case).final_authority
+    return authority.label if authority else _FINAL_AUTHORITY
+
+
+def _config(case: Case) -> ProgramConfig:
+    return configs.config_of(case.workflow_version)
+
+
+def _pending(case: Case, body: str, field: str) -> Appeal:
+    appeal = appeal_of(case)
+    if appeal is None or appeal.status != FILED:
+        raise Conflict({field: ["There is no appeal waiting for a decision on this case."]})
+    if appeal.body != body:
+        raise Conflict({field: [f"This appeal is decided by {_body_words(case, appeal.body)}."]})
+    return appeal
+
+
+def _choice(choice: str | None, field: str) -> bool:
+    if choice not in ("grant", "deny"):
+        raise ValidationFailed({field: ["Choose to grant or to deny the appeal."]})
+    return choice == "grant"
+
+
+def _notify(case: Case, template: str, to: list[str]) -> None:
+    outbox.add(
+        "mail.case_notice",
+        {"case_id": case.id, "template": template, "to": sorted(set(to))},
+        tenant_id=case.tenant_id,
+        queue="mail",
+    )

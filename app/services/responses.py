@@ -9,8 +9,6 @@ the district's archive carries its row like every tenant table.
 
 from __future__ import annotations
 
-import unicodedata
-
 from app.extensions import db
 from app.models.base import utcnow
 from app.models.case import Case
@@ -19,13 +17,11 @@ from app.models.user import User
 from app.services import audit, decision_letter
 from app.services.actors import Actor
 from app.services.case_permissions import require
-from app.services.errors import Conflict, ValidationFailed
+from app.services.errors import Conflict
+from app.services.writing import written
 
 #: The longest response kept, in characters.
 MAX_LENGTH = 10_000
-
-#: Line breaks and tabs are the only control characters a written response keeps.
-_KEPT_CONTROLS = frozenset("\n\r\t")
 
 
 def respond(case: Case, user: User, text: str | None) -> CaseResponse:
@@ -41,7 +37,7 @@ def respond(case: Case, user: User, text: str | None) -> CaseResponse:
     if utcnow().date() > decision.respond_by:
         closed = decision.respond_by.isoformat()
         raise Conflict({"_schema": [f"The window to respond closed on {closed}."]})
-    body = _checked(text)
+    body = written(text, "text", limit=MAX_LENGTH, empty="Write your response.", noun="response")
     response = CaseResponse(tenant_id=case.tenant_id, case_id=case.id, author_id=user.id, text=body)
     db.session.add(response)
     db.session.flush()
@@ -54,14 +50,3 @@ def respond(case: Case, user: User, text: str | None) -> CaseResponse:
         actor=Actor.of(user),
     )
     return response
-
-
-def _checked(text: str | None) -> str:
-    body = (text or "").strip()
-    if not body:
-        raise ValidationFailed({"text": ["Write your response."]})
-    if len(body) > MAX_LENGTH:
-        raise ValidationFailed({"text": [f"Keep the response to {MAX_LENGTH:,} characters."]})
-    if any(unicodedata.category(c) == "Cc" and c not in _KEPT_CONTROLS for c in body):
-        raise ValidationFailed({"text": ["The response may not contain control characters."]})
-    return body

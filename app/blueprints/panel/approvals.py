@@ -1,4 +1,5 @@
-"""The final authority's desk: panel decisions waiting for approval."""
+"""The final authority's desk: panel decisions waiting for approval, and appeals of approved
+decisions waiting for the final authority's decision (decided on the case's page)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from app.blueprints.forms import flash_invalid, perform
 from app.blueprints.loading import case_or_404
 from app.blueprints.panel.forms import FinalDecisionForm
 from app.blueprints.panel.routes import bp
-from app.services import panel
+from app.services import appeals, panel
 
 
 def _form(case) -> FinalDecisionForm:
@@ -35,7 +36,9 @@ def approvals():
         )
         for c in cases
     ]
-    return render_template("panel/approvals.html", rows=rows)
+    return render_template(
+        "panel/approvals.html", rows=rows, appeals=appeals.waiting_for("final_authority")
+    )
 
 
 @bp.post("/approvals/<int:case_id>")

@@ -100,7 +100,9 @@ def seated_roster(session: PanelSession) -> dict[int, PanelMember]:
     return {m.id: m for m in rows if m.serves_on(session.meets_on)}
 
 
-def _parties(case: Case) -> dict[int, str]:
+def parties(case: Case) -> dict[int, str]:
+    """Who never judges ``case``, and why (the strongest reason): its teacher, principal,
+    CTs, referrer and anyone who gave evidence on it."""
     found: dict[int, str] = {}
     coaches = db.session.execute(
         select(Assignment.ct_id).where(
@@ -135,7 +137,7 @@ def facts_for(item: AgendaItem, roster: Mapping[int, PanelMember] | None = None)
         config=configs.config_of(item.case.workflow_version),
         roster=roster,
         present=present,
-        parties=_parties(item.case),
+        parties=parties(item.case),
         recorded={r.member_id: r for r in item.recusals},
     )
 
