@@ -91,11 +91,34 @@ def send_case_notice(payload: dict, message_id: str) -> None:
     tenant = db.session.get(Tenant, case.tenant_id)
     step = step_words(payload["template"])
     subject = f"{tenant.name}: {step}"
+    template, extra = _notice_template(payload, case)
     for person in recipients(case, payload["to"]):
-        body = render_template(
-            "mail/case_notice.txt", user=person, tenant=tenant, step=step, case=case
-        )
+        body = render_template(template, user=person, tenant=tenant, step=step, case=case, **extra)
         _send_once(message_id, tenant, person.email, subject, body)
+
+
+def _notice_template(payload: dict, case: Case) -> tuple[str, dict]:
+    """A step with its own template (``mail/<template>.txt``) uses it, with what the notice
+    names (a status report, the day an appeal window closes); every other step uses the one
+    generic notice. Either way the mail says that something happened, never its content."""
+    from jinja2 import TemplateNotFound
+
+    name = f"mail/{payload['template']}.txt"
+    try:
+        current_app.jinja_env.get_template(name)
+    except TemplateNotFound:
+        return "mail/case_notice.txt", {}
+    extra: dict = {"closes_on": payload.get("closes_on")}
+    report_id = payload.get("status_report_id")
+    if report_id is not None:
+        from app.models.status_report import StatusReport
+
+        extra["report"] = db.session.execute(
+            select(StatusReport).where(
+                StatusReport.id == report_id, StatusReport.case_id == case.id
+            )
+        ).scalar_one_or_none()
+    return name, extra
 
 
 def send_survey_invitation(payload: dict, message_id: str) -> None:

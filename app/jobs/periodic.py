@@ -35,6 +35,24 @@ def deadline_reminders() -> int:
         return remind_due()
 
 
+def status_report_reminders() -> int:
+    """Remind CTs of status reports due within their track's window."""
+    from app.jobs.reminders import remind_status_reports
+    from app.jobs.worker import worker_app
+
+    with worker_app().app_context():
+        return remind_status_reports()
+
+
+def missed_status_reports() -> int:
+    """Tell the coordinators of status reports past due and unwritten."""
+    from app.jobs.reminders import escalate_missed_reports
+    from app.jobs.worker import worker_app
+
+    with worker_app().app_context():
+        return escalate_missed_reports()
+
+
 def survey_reminders() -> int:
     """Remind, once a week, the people who have not answered an open survey."""
     from app.core import uow
@@ -68,6 +86,11 @@ SCHEDULE: tuple[Periodic, ...] = (
     # within about 40 s (``app.jobs.relay._release_abandoned``).
     Periodic("outbox-sweep", "app.jobs.periodic.sweep_outbox", "default", 20),
     Periodic("deadline-reminders", "app.jobs.periodic.deadline_reminders", "default", 3600),
+    Periodic(
+        "status-report-reminders", "app.jobs.periodic.status_report_reminders", "default", 3600
+    ),
+    Periodic("missed-status-reports", "app.jobs.periodic.missed_status_reports", "default", 3600),
+    Periodic("appeal-reminders", "app.jobs.appeal_reminders.run", "default", 3600),
     Periodic("survey-reminders", "app.jobs.periodic.survey_reminders", "default", 86400),
     Periodic("expired-exports", "app.jobs.periodic.expired_exports", "exports", 3600),
 )

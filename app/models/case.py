@@ -78,6 +78,9 @@ class CaseDeadline(TenantScoped, db.Model):
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
     key: Mapped[str] = mapped_column(String(64))
     due_on: Mapped[date] = mapped_column(Date)
+    #: The date the configuration gave, when it was already past on the day the deadline
+    #: was scheduled and ``due_on`` was moved forward instead (never skipped in silence).
+    moved_from: Mapped[date | None] = mapped_column(Date)
     #: When the reminder went out; a deadline is reminded once (moving it resets this).
     reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 

@@ -43,11 +43,18 @@ def _execute(case: Case, command: Command) -> str:
         existing = next((d for d in case.deadlines if d.key == command.key), None)
         if existing is None:
             case.deadlines.append(
-                CaseDeadline(tenant_id=case.tenant_id, key=command.key, due_on=command.due_on)
+                CaseDeadline(
+                    tenant_id=case.tenant_id,
+                    key=command.key,
+                    due_on=command.due_on,
+                    moved_from=command.moved_from,
+                )
             )
         elif existing.due_on != command.due_on:
             existing.due_on, existing.reminded_at = command.due_on, None
-        return f"deadline {command.key} on {command.due_on.isoformat()}"
+            existing.moved_from = command.moved_from
+        moved = f" (moved from {command.moved_from.isoformat()})" if command.moved_from else ""
+        return f"deadline {command.key} on {command.due_on.isoformat()}{moved}"
     if isinstance(command, CancelDeadline):
         case.deadlines = [d for d in case.deadlines if d.key != command.key]
         return f"deadline {command.key} cancelled"

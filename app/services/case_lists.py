@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from sqlalchemy import Select, func, select
@@ -119,10 +119,22 @@ class CtDay:
     today: list[Visit]
     this_week: list[Visit]
     overdue: list[Visit]
+    #: Status reports to write: due within their track's reminder window, and overdue.
+    reports_due: list = field(default_factory=list)
+    reports_overdue: list = field(default_factory=list)
+
+    @property
+    def anything(self) -> bool:
+        return bool(
+            self.today or self.this_week or self.overdue or self.reports_due or self.reports_overdue
+        )
 
 
 def ct_day(ct: User, today: date | None = None) -> CtDay:
-    """A CT's day: today's and this week's visits across the caseload, and overdue logs."""
+    """A CT's day: today's and this week's visits across the caseload, overdue logs, and
+    the status reports due soon or overdue (open cases only)."""
+    from app.services import status_reports
+
     today = today or date.today()
     week_end = today + timedelta(days=6 - today.weekday())
     rows = list(
@@ -134,10 +146,13 @@ def ct_day(ct: User, today: date | None = None) -> CtDay:
             .order_by(Visit.visited_on)
         ).scalars()
     )
+    reports_due, reports_overdue = status_reports.due(ct, today)
     return CtDay(
         today=[v for v in rows if v.visited_on == today],
         this_week=[v for v in rows if today < v.visited_on <= week_end],
         overdue=[v for v in rows if v.visited_on < today],
+        reports_due=reports_due,
+        reports_overdue=reports_overdue,
     )
 
 

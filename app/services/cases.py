@@ -137,8 +137,20 @@ def case_facts(case: Case, payload: Mapping[str, Any] | None = None) -> CaseFact
         eligibility_failures=tuple(failures),
         ct_assigned=case.ct_id is not None,
         enrolled_on=case.enrolled_on,
+        reports_below_standard=_reports_below_standard(case, track),
         payload=dict(payload or {}),
     )
+
+
+def _reports_below_standard(case: Case, track: Track) -> tuple[int, ...]:
+    """Read only where a step of the track asks for it (one query saved on every other)."""
+    if not any(
+        g.name == "unsatisfactory_status_reports" for t in track.transitions for g in t.guards
+    ):
+        return ()
+    from app.services import status_reports
+
+    return status_reports.below_standard(case)
 
 
 @dataclass(frozen=True)
@@ -234,7 +246,19 @@ def apply(
         after={"state": case.state, "effects": effects, "payload": _safe(payload)},
         actor=actor,
     )
+    _schedule_status_reports(case, config.tracks[case.track_key], from_state)
     return Applied(case, action, from_state, case.state)
+
+
+def _schedule_status_reports(case: Case, track: Track, from_state: str) -> None:
+    """The case's support begins (it enters the track's reporting states): the CT's status
+    reports fall due from today on the track's schedule."""
+    if track.status_reports is None or case.closed_at is not None:
+        return
+    from app.services import status_reports
+
+    if status_reports.begins_support(track, from_state, case.state):
+        status_reports.schedule(case)
 
 
 def _refuse_reserved_step(track: Track, state: str, action: str) -> None:

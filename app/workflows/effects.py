@@ -32,6 +32,8 @@ class Notify:
 class ScheduleDeadline:
     key: str
     due_on: date
+    #: The date the definition gave, when it was already past and ``due_on`` was moved.
+    moved_from: date | None = None
 
 
 @dataclass(frozen=True)
@@ -155,12 +157,27 @@ def _anchor(relative_to: str, ctx: EffectContext) -> date | str:
     return anchors[relative_to] or "the case has no enrollment date to count from"
 
 
+#: How far a deadline already past on the day it is scheduled is moved: a week from that
+#: day, the lead time of the deadline reminders, so the person still gets theirs.
+PAST_DEADLINE_MOVED_BY = timedelta(days=7)
+
+
 def _schedule(params: Mapping[str, Any], ctx: EffectContext) -> Command | str:
     deadline = ctx.config.deadlines[params["deadline"]]
     anchor = _anchor(deadline.relative_to, ctx)
     if isinstance(anchor, str):
         return anchor
-    return ScheduleDeadline(deadline.key, anchor + timedelta(days=deadline.days))
+    due = anchor + timedelta(days=deadline.days)
+    return _not_in_the_past(deadline.key, due, ctx.facts.today)
+
+
+def _not_in_the_past(key: str, due: date, today: date) -> ScheduleDeadline:
+    """A date already past when a case reaches the step (a case beginning mid-year, a
+    fixed point of the year) is moved a week ahead, never skipped in silence: the case
+    keeps the original date and shows that it was moved."""
+    if due >= today:
+        return ScheduleDeadline(key, due)
+    return ScheduleDeadline(key, today + PAST_DEADLINE_MOVED_BY, moved_from=due)
 
 
 def _cancel(params: Mapping[str, Any], ctx: EffectContext) -> Command | str:
@@ -282,7 +299,9 @@ _ENTRIES: tuple[Entry[Planner], ...] = (
     ),
     Entry(
         "schedule_deadline",
-        "Set the case's `deadline`, dated from the deadline's definition.",
+        "Set the case's `deadline`, dated from the deadline's definition. A date already "
+        "past on the day it is scheduled is moved to a week from that day, and the case "
+        "shows the date it was moved from.",
         _schedule,
         _DeadlineParams,
         {"deadline": "recommendation_due"},

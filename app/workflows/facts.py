@@ -42,6 +42,9 @@ class CaseFacts:
     eligibility_failures: tuple[str, ...] = ()
     ct_assigned: bool = False
     enrolled_on: date | None = None
+    #: For each submitted status report, how many standards it rated below standard
+    #: (a rating whose level has ``meets_standard: false``), oldest report first.
+    reports_below_standard: tuple[int, ...] = ()
     cycle_start: date | None = None
     cycle_end: date | None = None
     payload: Mapping[str, Any] = field(default_factory=_empty)

@@ -53,6 +53,19 @@ class _Deadline(Schema):
     deadline = fields.String(required=True, metadata=_d("a deadline key"))
 
 
+class _UnsatisfactoryReports(Schema):
+    reports = fields.Integer(
+        required=True,
+        validate=validate.Range(min=1),
+        metadata=_d("submitted status reports needed"),
+    )
+    areas = fields.Integer(
+        required=True,
+        validate=validate.Range(min=1),
+        metadata=_d("standards each of those reports rates below standard"),
+    )
+
+
 def _words(key: str) -> str:
     return key.replace("_", " ")
 
@@ -118,6 +131,26 @@ def _before_deadline(facts: CaseFacts, params: Mapping[str, Any]) -> str | None:
 
 def _check_deadline(params: Mapping[str, Any], index: DocumentIndex) -> Problems:
     return unknown_keys(params["deadline"], index.deadlines, "deadline", "deadline")
+
+
+def _unsatisfactory_reports(facts: CaseFacts, params: Mapping[str, Any]) -> str | None:
+    have = sum(1 for below in facts.reports_below_standard if below >= params["areas"])
+    if have >= params["reports"]:
+        return None
+    areas = params["areas"]
+    standards = "standard" if areas == 1 else "standards"
+    return (
+        f"needs {params['reports']} status reports each rating at least {areas} "
+        f"{standards} below standard (has {have})"
+    )
+
+
+def _check_areas(params: Mapping[str, Any], index: DocumentIndex) -> Problems:
+    if not index.standards:
+        return [("", "the document lists no standards for status reports to rate")]
+    if params["areas"] > len(index.standards):
+        return [("areas", f"must be <= the number of standards ({len(index.standards)})")]
+    return []
 
 
 def _has_outcome(facts: CaseFacts, params: Mapping[str, Any]) -> str | None:
@@ -189,6 +222,18 @@ _ENTRIES: tuple[Entry[GuardFunc], ...] = (
         _Deadline,
         {"deadline": "recommendation_due"},
         _check_deadline,
+    ),
+    Entry(
+        "unsatisfactory_status_reports",
+        "At least `reports` of the consulting teacher's submitted status reports each rate "
+        "at least `areas` standards below standard (a level of the rating scale with "
+        "`meets_standard: false`). Reports not yet written do not count. San Juan's rule "
+        "(intervention after the second report unsatisfactory in 2 of its 6 areas) is "
+        "`{reports: 2, areas: 2}`.",
+        _unsatisfactory_reports,
+        _UnsatisfactoryReports,
+        {"reports": 2, "areas": 2},
+        _check_areas,
     ),
     Entry(
         "has_outcome",

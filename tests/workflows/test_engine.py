@@ -154,9 +154,9 @@ def test_deadline_from_enrollment_needs_an_enrollment_date(document):
     facts = dataclasses.replace(satisfied_facts(config), enrolled_on=None)
     result = evaluate(config, "par", "request", "accept", COORDINATOR, facts)
     assert result.failures == ("the case has no enrollment date to count from",)
-    dated = dataclasses.replace(facts, enrolled_on=date(2024, 1, 10))
+    dated = dataclasses.replace(facts, enrolled_on=date(2024, 2, 10))
     result = evaluate(config, "par", "request", "accept", COORDINATOR, dated)
-    assert result.effects == (ScheduleDeadline("recommendation_due", date(2024, 3, 10)),)
+    assert result.effects == (ScheduleDeadline("recommendation_due", date(2024, 4, 10)),)
 
 
 def test_school_year_wraps_around_its_start(config):

@@ -118,6 +118,7 @@ def test_the_vocabulary_is_closed_and_documented():
         "has_outcome",
         "eligible",
         "ct_assigned",
+        "unsatisfactory_status_reports",
     }
     for entry in GUARDS.values():
         assert entry.doc.endswith(".")

@@ -108,13 +108,18 @@ def test_rochester_schedules_status_reports_at_mid_and_end_of_semester():
     config = validate(load_preset("rochester")).config
     assert config.panel.seats == 12
     assert config.panel.decision_rule.kind == "majority"
+    for track in ("intern", "intervention"):
+        rules = config.tracks[track].status_reports
+        assert [(p.label, p.on) for p in rules.at] == [
+            ("Mid-semester (fall)", (10, 31)),
+            ("End of semester (fall)", (1, 20)),
+            ("Mid-semester (spring)", (3, 31)),
+            ("End of semester (spring)", (6, 10)),
+        ]
+    # The reports are the schedule now: no dated deadline stands in for them.
+    assert config.deadlines == {}
     hold = config.tracks["intern"].transition("introduction", "hold_introduction")
-    assert [e.params["deadline"] for e in hold.effects] == [
-        "fall_mid_report",
-        "fall_end_report",
-        "spring_mid_report",
-        "spring_end_report",
-    ]
+    assert not [e for e in hold.effects if e.name == "schedule_deadline"]
 
 
 def test_montgomery_panel_and_caseload():

@@ -135,6 +135,7 @@ def session(panel_session_id: int):
         attendance_form=attendance_form,
         conflict_form=ConflictForm(),
         is_coordinator="coordinator" in user.roles,
+        status_reports=panel.sessions.status_reports_on(row, user),
     )
 
 

@@ -32,6 +32,9 @@ def sessions(reader: User) -> list[PanelSession]:
 
 
 def schedule(meets_on: date, location: str | None, actor: Actor) -> PanelSession:
+    """Schedule a session; cases of tracks that report before each session get a status
+    report due before it, and written reports still waiting for a session go on it."""
+    from app.services import status_reports
     from app.tenants.context import current_tenant_id
 
     if meets_on < date.today():
@@ -47,7 +50,18 @@ def schedule(meets_on: date, location: str | None, actor: Actor) -> PanelSession
         after={"meets_on": meets_on.isoformat()},
         actor=actor,
     )
+    status_reports.schedule_for_session(row)
     return row
+
+
+def status_reports_on(session: PanelSession, reader: User) -> list:
+    """The CT status reports placed on ``session`` for reading that ``reader`` may read
+    (none for someone who does not see the session)."""
+    from app.services import status_reports
+
+    if not eligibility.sees_session(reader, session):
+        return []
+    return [status_reports.reading(r) for r in status_reports.on_session(session, reader)]
 
 
 def ready_cases() -> list[Case]:
