@@ -222,10 +222,15 @@ def jobs_cli() -> None:
 
 @jobs_cli.command("remind")
 def jobs_remind() -> None:
-    """Queue reminders for deadlines due within a week (the scheduler does this hourly)."""
-    from app.jobs.reminders import remind_due
+    """Queue every reminder that is due now (the scheduler does this hourly): deadlines,
+    status reports due and missed, and appeal windows closing."""
+    from app.jobs.appeal_reminders import remind_due as remind_appeals
+    from app.jobs.reminders import escalate_missed_reports, remind_due, remind_status_reports
 
     click.echo(f"queued {remind_due()} deadline reminders")
+    click.echo(f"queued {remind_status_reports()} status report reminders")
+    click.echo(f"queued {escalate_missed_reports()} missed status report notices")
+    click.echo(f"queued {remind_appeals()} appeal window reminders")
 
 
 @jobs_cli.command("sweep")
@@ -291,6 +296,24 @@ def import_survey_responses(slug: str, survey_key: str, year: str, sent: int, fi
     )
 
 
+@click.group("signing", help="The district's document signing key.")
+def signing_cli() -> None:
+    pass
+
+
+@signing_cli.command("rotate")
+@click.argument("slug")
+def signing_rotate(slug: str) -> None:
+    """Retire the district's signing key and make a new one; old documents still verify."""
+    from app.services import signatures
+
+    tenant = _tenant(slug)
+    with tenant_scope(tenant.id):
+        key = signatures.rotate(Actor.system(f"command line ({getpass.getuser()})"))
+        uow.commit()
+        click.echo(f"{slug} now signs with the key {key.fingerprint}")
+
+
 @click.group("network", help="The national network.")
 def network_cli() -> None:
     pass
@@ -320,6 +343,7 @@ def register_commands(app: Flask) -> None:
         scheduler,
         jobs_cli,
         import_cli,
+        signing_cli,
         network_cli,
     ):
         app.cli.add_command(command)

@@ -16,12 +16,21 @@ from collections.abc import Iterator
 import pytest
 import redis
 from flask import Flask
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from app import create_app
 from app.extensions import db
 from app.tenants.rls import app_role_name
+from tests.fuzzing import EXPLORE
+
+# Every property test in the suite replays fixed examples with no time limit: a landing is
+# never refused for an input nobody's change brought in, nor for a slow machine. ``make fuzz``
+# explores fresh inputs instead.
+hypothesis_settings.register_profile("suite", derandomize=True, deadline=None, database=None)
+hypothesis_settings.register_profile("explore", deadline=None)
+hypothesis_settings.load_profile("explore" if EXPLORE else "suite")
 
 pytest_plugins = [
     "tests.factories",

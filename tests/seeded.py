@@ -32,6 +32,7 @@ def _support_record(app, tenant: Tenant, case, people: dict[str, User]) -> None:
     import io
 
     from app.models.case import Case
+    from app.models.status_report import StatusReport
     from app.services import assignments, panel, roster, support
     from app.services.actors import Actor
 
@@ -50,6 +51,12 @@ def _support_record(app, tenant: Tenant, case, people: dict[str, User]) -> None:
         )
         support.add_goal(row, ct, "Plan lessons around student work")
         support.add_evidence(row, ct, "Lesson plan", [], (io.BytesIO(PDF), "plan.pdf"))
+        # A status report due on the case, whatever the preset's schedule (routes name it).
+        db.session.add(
+            StatusReport(
+                tenant_id=tenant.id, case_id=row.id, label="Week 6 report", due_on=date.today()
+            )
+        )
         session = panel.sessions.schedule(date.today(), "Central office", Actor.system())
         panel.minutes.request_minutes_pdf(session, Actor.system())
         uow.commit()  # without Redis the export runs inline, after the commit

@@ -45,6 +45,7 @@ from app.extensions import db
 from app.models.base import utcnow
 from app.models.case import Case
 from app.models.panel import PanelMember
+from app.models.status_report import StatusReport
 from app.models.survey import SurveyInvitation
 from app.models.user import PasswordReset, User
 from app.security import limits
@@ -58,6 +59,7 @@ from app.services import (
     network,
     panel,
     password_resets,
+    status_reports,
     support,
 )
 from app.services import surveys as survey_service
@@ -147,6 +149,13 @@ def _program(tenant_id: int) -> None:
     proposals wait for the committee's review); a draft beside it, waiting to be published."""
     document = copy.deepcopy(dict(configs.latest_published().document))
     document["surveys"] = [SURVEY]
+    # Status reports every six weeks, and an appeal of the decision: their forms are fuzzed too.
+    document["tracks"]["intervention"]["status_reports"] = {"every_weeks": 6}
+    document["tracks"]["intervention"]["appeal"] = {
+        "window_working_days": 10,
+        "body": "final_authority",
+        "granted_outcome": "returned_to_good_standing",
+    }
     for transition in document["tracks"]["intervention"]["transitions"]:
         if transition["key"] == "assign_ct":
             transition["guards"] = [*transition.get("guards", []), "committee_consensus"]
@@ -187,6 +196,26 @@ def _seed(app, toledo_panel, make_user) -> tuple[User, dict]:
         support.log_visit(in_support, me, support.VisitInput("observation", date.today(), 45))
         support.log_visit(in_support, me, support.VisitInput("observation", date.today()))
         support.add_goal(in_support, me, "Plan lessons around student work")
+        # Two reports fall due; the first is written, so both the write and the
+        # acknowledgment forms are on the page.
+        due = (
+            db.session.execute(
+                select(StatusReport)
+                .where(StatusReport.case_id == in_support.id)
+                .order_by(StatusReport.due_on)
+            )
+            .scalars()
+            .all()
+        )
+        ratings = {s.key: config.rating_scale[0].key for s in config.standards}
+        status_reports.write(
+            in_support,
+            me,
+            due[0].id,
+            status_reports.ReportInput(
+                ratings=ratings, current_view="Steady progress.", signed_name=me.name
+            ),
+        )
         mine.recommendation(recommending)
         theirs.panel_review(ready)
         seat = panel.seats.save_member(me, "teachers", False, None, None, Actor.system())

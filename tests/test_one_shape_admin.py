@@ -226,11 +226,11 @@ def test_a_download_that_is_not_there_says_so(app, toledo):
 # Surveys ----------------------------------------------------------------------------------
 
 
-def test_a_used_or_unknown_survey_link_is_a_page_that_says_so(app, toledo):
+def test_an_unknown_survey_link_is_a_page_that_says_so(app, toledo):
     page = app.test_client().get("/t/toledo/survey/not-a-token")
     assert page.status_code == 404
-    assert "This survey link no longer works" in page.text
-    assert "it was used or has expired" in page.text
+    assert "This survey link no longer opens the questionnaire" in page.text
+    assert "This link is not valid" in page.text
 
 
 # The roster -------------------------------------------------------------------------------

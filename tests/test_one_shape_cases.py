@@ -208,7 +208,7 @@ def test_a_file_posted_where_the_text_goes_is_a_form_error(app, toledo, make_use
         follow_redirects=True,
     )
     assert response.status_code in (200, 422), response.status_code
-    assert errors_beside(response.text, "text"), response.text[:2000]
+    assert errors_beside(response.text, "evidence_text"), response.text[:2000]
     assert _stored_files(app) == before
     assert _evidence_count(app, toledo) == 0
 

@@ -157,7 +157,8 @@ def _option_words(app, setup, people) -> dict[tuple[str, str], int]:
             headers = api.headers if call.is_api else {}
             response = client.get(url, headers=headers)
             # A member's own ballot is shown to them alone, in its own marked paragraph.
-            text = _MY_BALLOT.sub("", response.text)
+            # Read as bytes first: an image or a file is an answer too.
+            text = _MY_BALLOT.sub("", response.get_data().decode("utf-8", "replace"))
             found[(who, url)] = len(_OPTION.findall(text))
     return found
 

@@ -221,7 +221,7 @@ def test_an_alternate_cannot_chair(app, toledo_panel, make_user):
 def test_the_minutes_name_the_alternate_who_sat_in(app, toledo_panel, make_user):
     setup = toledo_panel
     coordinator, sid = session_with_case(app, setup)
-    alternate, alternate_id = _seat_alternate(app, setup, coordinator, make_user, "alt@toledo.org")
+    _, alternate_id = _seat_alternate(app, setup, coordinator, make_user, "alt@toledo.org")
     with app.app_context(), tenant_scope(setup.district.tenant.id):
         db.session.get(PanelMember, alternate_id).user.name = "Alex Alternate"
         db.session.commit()

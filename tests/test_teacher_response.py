@@ -142,10 +142,10 @@ def test_the_ct_cannot_respond(app, decided):
 def test_an_empty_or_overlong_response_is_refused_beside_the_field(app, decided):
     empty = _respond(app, decided, decided.teacher, "   ")
     assert empty.status_code == 400
-    assert "Write your response." in errors_beside(empty.text, "text")
+    assert "Write your response." in errors_beside(empty.text, "response_text")
     overlong = _respond(app, decided, decided.teacher, "x" * 10_001)
     assert overlong.status_code == 400
-    assert "10,000 characters" in errors_beside(overlong.text, "text")
+    assert "10,000 characters" in errors_beside(overlong.text, "response_text")
     assert _rows(app, decided) == []
 
 

@@ -21,7 +21,18 @@ def _ct_title() -> str:
 def register_template_context(app: Flask) -> None:
     @app.context_processor
     def _inject() -> dict:
-        return {"tenant": current_tenant(), "role_info": role_info, "ct_title": _ct_title}
+        from app.services import labels
+
+        return {
+            "tenant": current_tenant(),
+            "role_info": role_info,
+            "ct_title": _ct_title,
+            "track_name": labels.track_name,
+            "state_label": labels.state_label,
+            "visit_type_label": labels.visit_type_label,
+            "track_label": labels.track_label,
+            "rating_label_of": labels.rating_label,
+        }
 
     @app.template_filter("reject_page")
     def _reject_page(args: dict) -> dict:

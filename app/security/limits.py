@@ -88,6 +88,8 @@ LIMITS: dict[str, tuple[Limit, ...]] = {
     "auth.sso_callback": (Limit("30/minute", methods=None),),
     # The public enrollment form opens cases and answers about addresses: not a probe.
     "enroll.form": (Limit("10/minute;50/hour"),),
+    # The verify page parses an upload and checks a signature: cheap to ask, not to answer.
+    "verify.form": (Limit("10/minute;60/hour"),),
     # A school's teachers may answer from one address at once: generous per address.
     "surveys.answer": (
         Limit("120/minute;1000/hour", methods=None),

@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import or_, select
+from datetime import date
+
+from sqlalchemy import func, or_, select
 
 from app.extensions import db
 from app.models.case import Case
@@ -92,30 +94,29 @@ def distribution(year_label: str) -> dict[str, int]:
 
 
 def years_with_data() -> list[str]:
-    """School-year labels from the first case's start to the latest one's."""
+    """School-year labels from the first case's start to the latest year a case was in:
+    its latest start, its latest end, or this year while a case is still open (a case that
+    began last year and closed this year belongs to this year's report too)."""
     config = _config()
-    first, last = (
-        db.session.execute(
-            select(Case.started_on).where(Case.started_on.is_not(None)).order_by(Case.started_on)
+    first, latest_start, latest_end, still_open = db.session.execute(
+        select(
+            func.min(Case.started_on),
+            func.max(Case.started_on),
+            func.max(Case.ended_on),
+            func.count(Case.id).filter(Case.started_on.is_not(None), Case.ended_on.is_(None)),
         )
-        .scalars()
-        .first(),
-        db.session.execute(
-            select(Case.started_on)
-            .where(Case.started_on.is_not(None))
-            .order_by(Case.started_on.desc())
-        )
-        .scalars()
-        .first(),
-    )
+    ).one()
     if first is None:
         return []
-    labels = []
-    for start_year in range(
-        config.school_year(first)[0].year, config.school_year(last)[0].year + 1
-    ):
-        labels.append(f"{start_year}-{start_year + 1}")
-    return labels
+    last = max(d for d in (latest_start, latest_end) if d is not None)
+    if still_open:
+        last = max(last, date.today())
+    return [
+        f"{start_year}-{start_year + 1}"
+        for start_year in range(
+            config.school_year(first)[0].year, config.school_year(last)[0].year + 1
+        )
+    ]
 
 
 def trend() -> dict:
@@ -124,8 +125,6 @@ def trend() -> dict:
 
 def default_year() -> str:
     """The latest school year with cases, or the current one."""
-    from datetime import date
-
     years = years_with_data()
     if years:
         return years[-1]

@@ -43,6 +43,17 @@ def live_server(migrated):
 
 @pytest.fixture
 def browser():
+    yield from _chromium()
+
+
+@pytest.fixture(scope="module")
+def shared_browser():
+    """One Chromium for a whole module, for tests that each open their own contexts (a
+    context per person keeps their sign-in apart; starting Chromium is the slow part)."""
+    yield from _chromium()
+
+
+def _chromium():
     import os
 
     from playwright.sync_api import sync_playwright

@@ -125,5 +125,10 @@ def audit():
     return render_template("admin/audit.html", page=paginate(audit_trail.events()))
 
 
-from app.blueprints.admin import workflow  # noqa: E402,F401 - registers the workspace routes
-from app.blueprints.admin import branding  # noqa: E402,F401 - registers the branding routes
+# Each module registers its routes on ``bp`` when imported.
+from app.blueprints.admin import (  # noqa: E402,F401
+    branding,
+    calendar,
+    signing,
+    workflow,
+)

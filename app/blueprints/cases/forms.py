@@ -93,7 +93,9 @@ class VisitForm(Form):
 
 
 class GoalForm(Form):
-    text = StringField("New goal", validators=[DataRequired("Write the goal."), Length(max=500)])
+    text = StringField(
+        "New goal", id="goal_text", validators=[DataRequired("Write the goal."), Length(max=500)]
+    )
 
 
 class GoalProgressForm(Form):
@@ -102,7 +104,10 @@ class GoalProgressForm(Form):
 
 class EvidenceForm(Form):
     text = TextAreaField(
-        "Evidence", validators=[Optional(), Length(max=10000)], render_kw={"rows": 3}
+        "Evidence",
+        id="evidence_text",
+        validators=[Optional(), Length(max=10000)],
+        render_kw={"rows": 3},
     )
     standards = SelectMultipleField("Standards", validators=[Optional()])
     file = FileField("File (PDF, image, Word or text)")
@@ -166,6 +171,7 @@ class ResponseForm(Form):
 
     text = TextAreaField(
         "Your response",
+        id="response_text",
         validators=[
             DataRequired("Write your response."),
             Length(max=RESPONSE_MAX, message=f"Keep the response to {RESPONSE_MAX:,} characters."),

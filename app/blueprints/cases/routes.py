@@ -15,7 +15,7 @@ from app.blueprints.cases.forms import ActionForm, CaseFilterForm, choices
 from app.blueprints.cases.page import render_case, submit
 from app.blueprints.loading import case_or_404, paginate
 from app.security.roles import PROGRAM_STAFF
-from app.services import case_lists, cases, roster
+from app.services import case_lists, cases, labels, roster
 from app.services import workflow_config as configs
 from app.services.errors import ValidationFailed
 from app.tenants.context import carry_scope
@@ -104,7 +104,7 @@ def act(case_id: int, action: str):
         return cases.apply(case, action, current_user.user, form.payload())
 
     def done(applied: cases.Applied) -> str:
-        return f"Done: the case is now '{applied.to_state}'."
+        return f"Done: the case is now at “{labels.state_label_of(case, applied.to_state)}”."
 
     return submit(case, form, "action_form", run, done)
 
