@@ -305,11 +305,11 @@ def signing_cli() -> None:
 @click.argument("slug")
 def signing_rotate(slug: str) -> None:
     """Retire the district's signing key and make a new one; old documents still verify."""
-    from app.services import signatures
+    from app.services import document_signing
 
     tenant = _tenant(slug)
     with tenant_scope(tenant.id):
-        key = signatures.rotate(Actor.system(f"command line ({getpass.getuser()})"))
+        key = document_signing.rotate(Actor.system(f"command line ({getpass.getuser()})"))
         uow.commit()
         click.echo(f"{slug} now signs with the key {key.fingerprint}")
 

@@ -23,7 +23,7 @@ from app.models.case import Case
 from app.models.signing import Acknowledgment, SigningKey
 from app.models.user import User
 from app.security.encryption import unseal
-from app.services import signatures
+from app.services import document_signing, signatures
 from app.services.errors import Conflict
 from app.tenants.context import tenant_scope
 from app.workflows import load_preset
@@ -71,7 +71,7 @@ def _letter(app, d, user=None) -> bytes:
 
 def _keys(app, tenant_id: int) -> list[SigningKey]:
     with app.app_context(), tenant_scope(tenant_id):
-        rows = signatures.keys()
+        rows = document_signing.keys()
         db.session.expunge_all()
         return rows
 
@@ -220,7 +220,7 @@ def test_the_ct_acknowledges_where_the_track_asks(app, awaiting_approval):
     assert 'data-testid="acknowledgment-form"' in _page(app, d, ct)
     assert _acknowledge(app, d, ct, ct.name).status_code == 302
     assert [r.relation for r in _rows(app, d)] == ["assigned_ct"]
-    assert "consulting teacher" in " ".join(_text(_letter(app, d)).split())
+    assert "the case's Consulting Teacher" in " ".join(_text(_letter(app, d)).split())
 
 
 def test_nothing_to_acknowledge_before_the_decision_is_approved(app, awaiting_approval):

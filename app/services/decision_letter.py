@@ -9,7 +9,7 @@ teacher. Where the track gives the teacher a window to respond, their written re
 travels with the decision: on the case page and at the end of the letter. The letter is
 small and rendered when asked for, so no job or stored file is needed and it always says
 what the record says now, the acknowledgments of receipt included; it is signed by the
-district (PAdES, ``signatures.sign_pdf``) each time, so any copy can be checked.
+district (PAdES, ``document_signing.sign_pdf``) each time, so any copy can be checked.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from app.models.response import CaseResponse
 from app.models.tenant import Tenant
 from app.models.user import User
 from app.security.roles import PROGRAM_STAFF
-from app.services import cases, signatures, support
+from app.services import cases, document_signing, signatures, support
 from app.services import workflow_config as configs
 from app.services.errors import NotFound
 from app.services.panel.ballots import decision_words
@@ -176,7 +176,7 @@ def letter_for(case: Case, reader: User) -> bytes:
     if decision is None:
         raise NotFound({"case": ["Not found."]})
     letter = render(decision, signatures.signatures_of(case, DOCUMENT))
-    return signatures.sign_pdf(letter, reason=f"Decision letter, case {case.id}")
+    return document_signing.sign_pdf(letter, reason=f"Decision letter, case {case.id}")
 
 
 _FINAL_AUTHORITY = next(r.label for r in TENANT_ROLES if r.key == "final_authority")

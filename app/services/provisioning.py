@@ -89,12 +89,12 @@ def create_tenant(
     from app.services.billing import request_customer
 
     request_customer(tenant)
-    from app.services import signatures
+    from app.services import document_signing
     from app.tenants.context import tenant_scope
 
     with tenant_scope(tenant.id):
-        # The district signs its documents from its first day (``signatures.sign_pdf``).
-        signatures.current_key()
+        # The district signs its documents from its first day (``document_signing.sign_pdf``).
+        document_signing.current_key()
         if preset:
             from app.services import workflow_config
 

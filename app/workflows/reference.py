@@ -46,6 +46,27 @@ relations; a person may act if they hold any one of them. Roles hold across
 the district; relations hold for one case only. `teacher`, `principal`,
 `consulting_teacher` and `panel_member` are refused as actors, because they
 would admit every person with that role to every case: use the relation.
+
+## The teacher's rights
+
+What a teacher may see, sign, answer and appeal is each track's to say, in these keys
+(each described in its table below):
+
+- `shared_with_teacher`: what the teacher reads of the evaluation once the final
+  authority approves the decision (nothing, unless the track lists it). The decision itself
+  (the rating's label, the panel's sentence, who approved it and when) and its letter, a PDF
+  signed by the district, are always the teacher's.
+- `acknowledged_by`: who acknowledges the decision and each status report with a typed-name
+  signature that states receipt, not agreement (the teacher always; add `assigned_ct` or
+  `case_principal`).
+- `response_window_days`: how long the teacher may attach a written response that travels
+  with the decision.
+- `appeal`: the window in working days (the district calendar's closed days and weekends do
+  not count), who decides (`final_authority`, `appeal_panel` with its own `decision_rule`, or
+  an outside `arbiter`) and the outcome a granted appeal gives.
+- `status_reports`: when the consulting teacher reports to the panel (every N weeks, named
+  days of the school year, or before each session); each report is acknowledged like the
+  decision, and a date already past when a case begins is moved, never skipped.
 """
 
 

@@ -9,7 +9,7 @@ from wtforms.validators import DataRequired
 
 from app.blueprints.admin.routes import bp
 from app.blueprints.forms import Form, perform
-from app.services import signatures
+from app.services import document_signing
 from app.services.actors import Actor
 
 
@@ -33,14 +33,14 @@ def signing_rotate():
     if not form.validate_on_submit():
         return _page(form, 400)
     perform(
-        lambda: signatures.rotate(Actor.of(current_user.user)),
+        lambda: document_signing.rotate(Actor.of(current_user.user)),
         lambda key: f"A new signing key is in use (fingerprint {key.fingerprint[:16]}…).",
     )
     return redirect(url_for("admin.signing"))
 
 
 def _page(form: RotateForm, status: int = 200):
-    keys = signatures.keys()
+    keys = document_signing.keys()
     current = next((k for k in keys if k.retired_at is None), None)
     return render_template(
         "admin/signing.html",

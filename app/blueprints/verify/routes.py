@@ -9,7 +9,7 @@ from flask import Blueprint, render_template
 from flask_wtf.file import FileField, FileRequired, FileSize
 
 from app.blueprints.forms import Form
-from app.services import signatures
+from app.services import document_signing
 
 bp = Blueprint("verify", __name__, url_prefix="/t/<tenant_slug>")
 
@@ -33,10 +33,10 @@ def form():
     form = VerifyForm()
     if not form.validate_on_submit():
         return _page(form, None, 400 if form.errors else 200)
-    return _page(form, signatures.verify_pdf(form.document.data.read(MAX_BYTES + 1)), 200)
+    return _page(form, document_signing.verify_pdf(form.document.data.read(MAX_BYTES + 1)), 200)
 
 
-def _page(form: VerifyForm, result: signatures.Verification | None, status: int):
+def _page(form: VerifyForm, result: document_signing.Verification | None, status: int):
     return render_template(
-        "verify/form.html", form=form, result=result, Verdict=signatures.Verdict
+        "verify/form.html", form=form, result=result, Verdict=document_signing.Verdict
     ), status
