@@ -14,7 +14,7 @@ from app.extensions import db
 from app.models.case import Case, CaseDeadline
 from app.models.status_report import StatusReport
 from app.models.user import User
-from app.services import cases, status_reports
+from app.services import cases, status_report_schedule
 from app.services import workflow_config as configs
 from app.tenants.context import tenant_scope
 from app.workflows import load_preset
@@ -45,7 +45,7 @@ def test_a_rochester_case_beginning_in_february_keeps_its_fall_reports_moved(
     with app.app_context(), tenant_scope(d.tenant.id):
         case = db.session.get(Case, case_id)
         case.started_on = start
-        status_reports.schedule(case, today=start)
+        status_report_schedule.schedule(case, today=start)
         uow.commit()
         rows = db.session.execute(
             select(StatusReport.label, StatusReport.due_on, StatusReport.moved_from)

@@ -18,7 +18,7 @@ from app.models.case import Case
 from app.models.outbox import OutboxMessage
 from app.models.status_report import StatusReport
 from app.models.user import User
-from app.services import assignments, cases, panel, status_reports
+from app.services import assignments, cases, panel, status_report_schedule
 from app.services import workflow_config as configs
 from app.services.actors import Actor
 from app.tenants.context import all_tenants, tenant_scope
@@ -108,7 +108,7 @@ def test_every_six_weeks_from_a_start_in_the_middle_of_the_year(app, san_juan):
     with app.app_context(), tenant_scope(san_juan.tenant.id):
         case = db.session.get(Case, case_id)
         case.started_on = start
-        status_reports.schedule(case, today=start)
+        status_report_schedule.schedule(case, today=start)
         uow.commit()
     rows = _reports(app, san_juan, case_id)
     assert [(r.label, r.due_on, r.moved_from) for r in rows] == [
@@ -135,7 +135,7 @@ def test_support_beginning_schedules_the_reports_once(app, san_juan):
         ] and all(r.due_on <= year_end for r in rows)
         assert (first <= year_end) == bool(rows)
         # Running it again (a later step) adds nothing.
-        assert status_reports.schedule(case) == []
+        assert status_report_schedule.schedule(case) == []
 
 
 def test_before_each_session_a_report_falls_due_a_week_ahead(app, district, make_user):
@@ -181,7 +181,7 @@ def test_the_ct_is_reminded_once_a_week_ahead_and_the_coordinator_told_once_when
     with app.app_context(), tenant_scope(san_juan.tenant.id):
         case = db.session.get(Case, case_id)
         case.started_on = start
-        status_reports.schedule(case, today=start)
+        status_report_schedule.schedule(case, today=start)
         uow.commit()
     first = _reports(app, san_juan, case_id)[0]
     before = {m.id for m in _outbox(app)}

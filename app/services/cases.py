@@ -255,10 +255,10 @@ def _schedule_status_reports(case: Case, track: Track, from_state: str) -> None:
     reports fall due from today on the track's schedule."""
     if track.status_reports is None or case.closed_at is not None:
         return
-    from app.services import status_reports
+    from app.services import status_report_schedule
 
-    if status_reports.begins_support(track, from_state, case.state):
-        status_reports.schedule(case)
+    if status_report_schedule.begins_support(track, from_state, case.state):
+        status_report_schedule.schedule(case)
 
 
 def _refuse_reserved_step(track: Track, state: str, action: str) -> None:

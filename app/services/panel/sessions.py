@@ -34,7 +34,7 @@ def sessions(reader: User) -> list[PanelSession]:
 def schedule(meets_on: date, location: str | None, actor: Actor) -> PanelSession:
     """Schedule a session; cases of tracks that report before each session get a status
     report due before it, and written reports still waiting for a session go on it."""
-    from app.services import status_reports
+    from app.services import status_report_schedule
     from app.tenants.context import current_tenant_id
 
     if meets_on < date.today():
@@ -50,7 +50,7 @@ def schedule(meets_on: date, location: str | None, actor: Actor) -> PanelSession
         after={"meets_on": meets_on.isoformat()},
         actor=actor,
     )
-    status_reports.schedule_for_session(row)
+    status_report_schedule.schedule_for_session(row)
     return row
 
 
