@@ -37,8 +37,8 @@ def _packets_for(user: User) -> Select:
     """Cases whose packet a panel member reads: the query form of the panel's eligibility
     rules (``panel.eligibility.packet_case_ids``), so lists and the case page agree; and
     cases under an appeal they may decide as a member of the appeal panel (who did not sit
-    on the decision: ``appeals.panel_case_ids``)."""
-    from app.services.appeals import panel_case_ids
+    on the decision: ``appeal_panel.panel_case_ids``)."""
+    from app.services.appeal_panel import panel_case_ids
     from app.services.panel.eligibility import packet_case_ids
 
     return packet_case_ids(user).union(panel_case_ids(user))
