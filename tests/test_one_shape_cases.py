@@ -228,3 +228,30 @@ def test_the_ct_picker_starts_empty_and_no_pick_is_a_form_error(app, toledo, mak
     assert "Choose a consulting teacher." in errors_beside(response.text, "ct_id")
     with app.app_context(), tenant_scope(toledo.tenant.id):
         assert db.session.execute(select(func.count(Assignment.id))).scalar_one() == 0
+
+
+def test_the_ct_updates_a_goals_progress_from_the_case_page(app, toledo, make_user, make_case):
+    from app.models.support import Goal
+
+    case_id = _ct_case(app, toledo, make_user, make_case)
+    ct = Browser(app, toledo, toledo.people["ct"])
+    added = ct.post(f"/cases/{case_id}", f"/cases/{case_id}/goals", {"text": "Plan with data"})
+    assert added.status_code == 302, added.text
+    with app.app_context(), tenant_scope(toledo.tenant.id):
+        goal_id = db.session.execute(select(Goal.id)).scalar_one()
+    page = ct.get(f"/cases/{case_id}").text
+    assert f'data-testid="goal-progress-{goal_id}"' in page
+    assert f'<label for="progress-{goal_id}">' in page
+    saved = ct.post(f"/cases/{case_id}", f"/cases/{case_id}/goals/{goal_id}", {"progress": "60"})
+    assert saved.status_code == 302
+    with app.app_context(), tenant_scope(toledo.tenant.id):
+        assert db.session.get(Goal, goal_id).progress == 60
+    refused = ct.post(
+        f"/cases/{case_id}",
+        f"/cases/{case_id}/goals/{goal_id}",
+        {"progress": "160"},
+        follow_redirects=True,
+    )
+    assert "Number must be between 0 and 100" in refused.text
+    with app.app_context(), tenant_scope(toledo.tenant.id):
+        assert db.session.get(Goal, goal_id).progress == 60

@@ -67,6 +67,9 @@ def filtered(user: User, filters: CaseFilters) -> Select:
 
 
 def next_deadline(case: Case) -> CaseDeadline | None:
+    """The case's next dated deadline; none once the case is closed (nothing is due)."""
+    if case.closed_at is not None:
+        return None
     upcoming = [d for d in case.deadlines if d.due_on >= date.today()]
     return min(upcoming, key=lambda d: d.due_on, default=None)
 

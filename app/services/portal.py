@@ -39,6 +39,7 @@ def home_for(user: User) -> Home:
                 .options(case_lists.AUTHOR_NAME_ONLY)
                 .where(
                     Case.teacher_id == user.id,
+                    Case.closed_at.is_(None),  # a closed case has no meetings ahead
                     Visit.planned.is_(True),
                     Visit.visited_on >= date.today(),
                 )

@@ -1,0 +1,61 @@
+"""Home pages show what is still ahead: a closed case has no meetings or deadlines to come,
+and the program admin reaches every everyday page from home."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+
+from app.core import uow
+from app.extensions import db
+from app.models.base import utcnow
+from app.models.case import Case, CaseDeadline
+from app.services import support
+from app.tenants.context import tenant_scope
+from tests.casework import Browser
+
+
+@pytest.fixture
+def toledo(district):
+    return district("toledo", "toledo")
+
+
+def _case_with_a_meeting_ahead(app, d, make_user, make_case) -> tuple[object, int]:
+    teacher = make_user(d.tenant, "teacher", email="ahead@toledo.org")
+    case = make_case(d.tenant, teacher, "intervention")
+    with app.app_context(), tenant_scope(d.tenant.id):
+        row = db.session.get(Case, case.id)
+        ct = db.session.get(type(teacher), d.people["ct"].id)
+        row.ct_id, row.state = ct.id, "support"
+        soon = date.today() + timedelta(days=3)
+        support.log_visit(row, ct, support.VisitInput("observation", soon, planned=True))
+        row.deadlines.append(CaseDeadline(tenant_id=d.tenant.id, key="final_report", due_on=soon))
+        uow.commit()
+    return teacher, case.id
+
+
+def _close(app, d, case_id: int) -> None:
+    with app.app_context(), tenant_scope(d.tenant.id):
+        row = db.session.get(Case, case_id)
+        row.state, row.closed_at, row.outcome = "closed", utcnow(), "resigned"
+        uow.commit()
+
+
+def test_a_closed_case_shows_no_meeting_or_deadline_ahead(app, toledo, make_user, make_case):
+    teacher, case_id = _case_with_a_meeting_ahead(app, toledo, make_user, make_case)
+    home = Browser(app, toledo, teacher).get("/").text
+    assert "Upcoming meetings" in home
+    page = Browser(app, toledo, toledo.people["coordinator"]).get(f"/cases/{case_id}").text
+    assert "Next deadline" in page
+
+    _close(app, toledo, case_id)
+    assert "Upcoming meetings" not in Browser(app, toledo, teacher).get("/").text
+    page = Browser(app, toledo, toledo.people["coordinator"]).get(f"/cases/{case_id}").text
+    assert "Next deadline" not in page
+
+
+def test_the_program_admin_reaches_everyday_pages_from_home(app, toledo):
+    home = Browser(app, toledo, toledo.people["admin"]).get("/").text
+    for label in ("District calendar", "The district's look", "Document signing", "Billing"):
+        assert label in home
