@@ -312,3 +312,15 @@ def test_the_superintendent_returns_a_boston_decision_to_the_panel(app, awaiting
         f"#{case_id}"
         in coordinator.get(session_page.headers["Location"].split(f"/t/{boston.slug}")[1]).text
     )
+
+
+def test_a_member_who_declares_a_conflict_is_told_why_the_agenda_looks_empty(app, toledo_panel):
+    setup = toledo_panel
+    _, sid = session_with_case(app, setup)
+    member = Browser(app, setup.district, setup.members["teacher2"])
+    page = f"/panel/sessions/{sid}"
+    declared = member.post(page, f"{page}/cases/{setup.case_id}/conflict", {"note": "A cousin."})
+    assert declared.status_code == 302
+    shown = member.get(page).text
+    assert "No cases on the agenda yet." not in shown
+    assert "The 1 case on this agenda is one you sit out" in shown

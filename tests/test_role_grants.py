@@ -208,3 +208,15 @@ def test_an_enrollment_over_the_api_never_opens_a_case_for_a_staff_account(app, 
     assert "not a teacher" in response.json["errors"]["email"][0]
     assert _cases(app, boston) == 0
     assert _roles(app, boston, ct.email) == {"consulting_teacher"}
+
+
+def test_the_referral_form_speaks_of_the_teacher_not_of_the_one_referring(app, boston):
+    page = Browser(app, boston, boston.people["principal"]).get("/refer").text
+    for label in (
+        "Teacher&#39;s name",
+        "The teacher&#39;s school",
+        "What the teacher is referred for",
+    ):
+        assert label in page
+    for first_person in ("Your name", "Your school e-mail", "I have permanent"):
+        assert first_person not in page

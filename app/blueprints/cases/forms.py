@@ -59,8 +59,23 @@ class EnrollmentForm(Form):
 
 
 class ReferralForm(EnrollmentForm):
-    name = StringField("Teacher's name", validators=[DataRequired(), Length(max=200)])
+    """The same request, made by a principal or the union for a teacher: it speaks of the
+    teacher, not of the person filling it in."""
+
+    name = StringField(
+        "Teacher's name", validators=[DataRequired("Enter the teacher's name."), Length(max=200)]
+    )
     email = EmailField("Teacher's e-mail", validators=[DataRequired("Enter the teacher's e-mail.")])
+    school = StringField(
+        "The teacher's school",
+        validators=[DataRequired("Enter the teacher's school."), Length(max=200)],
+    )
+    track = SelectField("What the teacher is referred for")
+    latest_rating = SelectField("The teacher's latest evaluation rating", validators=[Optional()])
+    years_of_service = IntegerField(
+        "The teacher's years of service", validators=[Optional(), NumberRange(0, 60)]
+    )
+    permanent_status = BooleanField("The teacher has permanent (professional) status")
     source = SelectField(
         "Referred by",
         choices=choices([("principal", "The principal"), ("union", "The union representative")]),

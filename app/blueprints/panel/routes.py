@@ -23,7 +23,7 @@ from app.blueprints.panel.forms import (
     MemberForm,
     ScheduleForm,
 )
-from app.services import panel
+from app.services import labels, panel
 from app.services import workflow_config as configs
 from app.services.actors import current_actor
 from app.services.panel import eligibility
@@ -100,7 +100,8 @@ def session(panel_session_id: int):
     roster = eligibility.seated_roster(row)
     agenda_form = AgendaForm()
     agenda_form.case_id.choices = choices(
-        (c.id, f"#{c.id} {c.teacher.name} ({c.track_key})") for c in panel.sessions.ready_cases()
+        (c.id, f"#{c.id} {c.teacher.name} ({labels.track_name(c)})")
+        for c in panel.sessions.ready_cases()
     )
     attendance_form = AttendanceForm()
     attendance_form.member_id.choices = choices((m.id, m.user.name) for m in roster.values())
@@ -128,6 +129,8 @@ def session(panel_session_id: int):
         "panel/session.html",
         session=row,
         items=items,
+        # Items this reader sits out are not shown: the page says so instead of "none".
+        not_shown=len(row.items) - len(items),
         sees_session=eligibility.sees_session(user, row, roster),
         members=list(roster.values()),
         present=present,
