@@ -82,6 +82,8 @@ class Base:
     LOGIN_LOCKOUT_THRESHOLD = 10
     LOGIN_LOCKOUT_MINUTES = 15
     PASSWORD_RESET_TTL_MINUTES = 60
+    #: How long the set-password link a teacher accepted at intake gets stays good.
+    INVITATION_TTL_DAYS = 7
     #: Abuse limits (Flask-Limiter): kept in Redis when REDIS_URL is set, else in memory.
     RATELIMIT_ENABLED = True
     RATELIMIT_HEADERS_ENABLED = True
@@ -146,6 +148,7 @@ _INT_VARS = (
     "LOGIN_LOCKOUT_THRESHOLD",
     "LOGIN_LOCKOUT_MINUTES",
     "PASSWORD_RESET_TTL_MINUTES",
+    "INVITATION_TTL_DAYS",
     "SESSION_IDLE_MINUTES",
     "SESSION_MAX_HOURS",
     "DATABASE_CONNECT_TIMEOUT",

@@ -133,6 +133,10 @@ def _fresh_limits() -> Iterator[None]:
         # An app a test pointed at a Redis that is down on purpose has counted nothing.
         with app.app_context(), contextlib.suppress(redis.exceptions.ConnectionError):
             limits.reset()
+        # Every app keeps a pool of idle connections; closed after each test, so the apps a
+        # worker builds over a run never hold PostgreSQL's connection slots between tests.
+        with app.app_context():
+            db.engine.dispose()
 
 
 @pytest.fixture(scope="session")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 
 from sqlalchemy import select
@@ -65,8 +66,14 @@ def test_each_step_of_a_case_mails_its_people_once(migrated, redis_url, smtp_ser
         ("principal@boston.org", "Introduction scheduled"),
         ("ct@boston.org", "Consulting teacher assigned"),
         ("pat@boston.org", "Consulting teacher assigned"),
+        # Accepted at intake: the teacher who enrolled gets a link to choose a password.
+        ("pat@boston.org", "choose your password"),
     }
     assert set(subjects) == expected
+    [invitation] = [m for m in inbox if m["Subject"].endswith("choose your password")]
+    body = invitation.get_payload(decode=True).decode()
+    [link] = re.findall(r"/t/boston/password/reset/\S+", body)
+    assert app.test_client().get(link).status_code == 200
     for message in inbox:
         assert "Please help." not in message.get_payload()  # notices never carry the case
     with app.app_context(), all_tenants():

@@ -187,14 +187,20 @@ def send_password_reset(payload: dict, message_id: str) -> None:
     if _already_sent(message_id, user.email):
         return
     tenant = db.session.get(Tenant, reset.tenant_id)
+    if payload.get("invitation"):
+        # A teacher the program accepted: the link to choose a first password.
+        template, subject = "mail/invitation.txt", f"{tenant.name}: choose your password"
+    else:
+        template, subject = "mail/password_reset.txt", f"{tenant.name}: choose a new password"
     body = render_template(
-        "mail/password_reset.txt",
+        template,
         user=user,
         tenant=tenant,
         token=issue_token(reset),
         minutes=current_app.config["PASSWORD_RESET_TTL_MINUTES"],
+        expires_on=reset.expires_at.date().isoformat(),
     )
-    _send_once(message_id, tenant, user.email, f"{tenant.name}: choose a new password", body)
+    _send_once(message_id, tenant, user.email, subject, body)
 
 
 def send_account_locked(payload: dict, message_id: str) -> None:

@@ -247,6 +247,11 @@ def apply(
         actor=actor,
     )
     _schedule_status_reports(case, config.tracks[case.track_key], from_state)
+    if config.tracks[case.track_key].means(action, "intake"):
+        # Accepted: a teacher who enrolled through the public form now learns how to sign in.
+        from app.services import password_resets
+
+        password_resets.invite(case.teacher, actor)
     return Applied(case, action, from_state, case.state)
 
 

@@ -54,6 +54,40 @@ def request_reset(tenant_id: int, email: str) -> None:
         outbox.add("mail.password_reset", {"reset_id": reset.id}, tenant_id=tenant_id, queue="mail")
 
 
+def invite(user: User, actor: Actor | None = None) -> PasswordReset | None:
+    """A teacher enrolled through the public form (or a referral) has an account with no
+    password; once the program accepts them, they get a single-use link to choose one
+    (good for ``INVITATION_TTL_DAYS``). Nothing is sent to someone who already has a
+    password or has signed in, nor where the district signs in through its identity
+    provider (they sign in there)."""
+    if user.password_hash or user.last_login_at is not None or not user.active:
+        return None
+    if not sso.passwords_allowed(user.tenant_id):
+        outbox.add("mail.welcome", {"user_id": user.id}, tenant_id=user.tenant_id, queue="mail")
+        return None
+    days = current_app.config["INVITATION_TTL_DAYS"]
+    reset = PasswordReset(
+        tenant_id=user.tenant_id, user_id=user.id, expires_at=utcnow() + timedelta(days=days)
+    )
+    db.session.add(reset)
+    db.session.flush()
+    audit.record(
+        user.tenant_id,
+        "auth.invitation_sent",
+        "user",
+        user.id,
+        after={"expires_at": reset.expires_at.isoformat()},
+        actor=actor,
+    )
+    outbox.add(
+        "mail.password_reset",
+        {"reset_id": reset.id, "invitation": True},
+        tenant_id=user.tenant_id,
+        queue="mail",
+    )
+    return reset
+
+
 def issue_token(reset: PasswordReset) -> str:
     """A fresh token for this reset (the mail job calls it); any earlier one stops working."""
     token = new_secret()
