@@ -287,20 +287,34 @@ class Walker:
         else:
             page = self.login(referred_by)
             page.goto(self.url("/refer"), wait_until=LOADED)
-        whose = "Your" if referred_by is None else "Teacher's"
-        page.get_by_label(f"{whose} name").fill(teacher.name)
-        page.get_by_label("Your school e-mail" if referred_by is None else "Teacher's e-mail").fill(
-            teacher.email
-        )
-        page.get_by_label("School", exact=True).fill(SCHOOL)
-        page.get_by_label("What you are asking for").select_option(label=track.name)
+        # The public form speaks to the teacher; the referral form speaks of them.
+        own = referred_by is None
+        words = {
+            "name": "Your name" if own else "Teacher's name",
+            "email": "Your school e-mail" if own else "Teacher's e-mail",
+            "school": "School" if own else "The teacher's school",
+            "track": "What you are asking for" if own else "What the teacher is referred for",
+            "rating": (
+                "Your latest evaluation rating" if own else "The teacher's latest evaluation rating"
+            ),
+            "years": "Years of service" if own else "The teacher's years of service",
+            "permanent": (
+                "I have permanent (professional) status"
+                if own
+                else "The teacher has permanent (professional) status"
+            ),
+        }
+        page.get_by_label(words["name"], exact=True).fill(teacher.name)
+        page.get_by_label(words["email"], exact=True).fill(teacher.email)
+        page.get_by_label(words["school"], exact=True).fill(SCHOOL)
+        page.get_by_label(words["track"]).select_option(label=track.name)
         rules = track.eligibility
         if rules.latest_ratings:
             rating = next(r for r in self.cast.config.rating_scale if r.key in rules.latest_ratings)
-            page.get_by_label("Your latest evaluation rating").select_option(label=rating.label)
-        page.get_by_label("Years of service").fill(str(rules.min_years_of_service or 6))
+            page.get_by_label(words["rating"]).select_option(label=rating.label)
+        page.get_by_label(words["years"]).fill(str(rules.min_years_of_service or 6))
         if rules.requires_permanent_status:
-            page.get_by_label("I have permanent (professional) status").check()
+            page.get_by_label(words["permanent"]).check()
         if referred_by is not None:
             page.get_by_label("Referred by").select_option(label="The principal")
             page.get_by_label("Why you refer this teacher").fill(
