@@ -40,10 +40,16 @@ def _support_record(app, tenant: Tenant, case, people: dict[str, User]) -> None:
         row = db.session.get(Case, case.id)
         ct = db.session.get(User, people["consulting_teacher"].id)
         coordinator = db.session.get(User, people["coordinator"].id)
+        limit = configs.config_of(row.workflow_version).caseload.default_limit
         roster.save_profile(
-            ct, roster.ProfileInput(None, None, 12, "Elsewhere High"), Actor.system()
+            ct, roster.ProfileInput(None, None, limit, "Elsewhere High"), Actor.system()
         )
-        assignments.propose(row, ct, coordinator)
+        proposal = assignments.propose(row, ct, coordinator)
+        # Where the committee must agree first, every member of it does.
+        for key in ("committee_member", "all"):
+            if proposal.status == "proposed":
+                member = db.session.get(User, people[key].id)
+                assignments.review(proposal, member, True, None)
         config = configs.config_of(row.workflow_version)
         kind = next(iter(config.visit_types))
         support.log_visit(
@@ -75,7 +81,9 @@ def _add_survey(app, tenant: Tenant) -> None:
     """Version 2 of every seeded program adds a participant survey."""
     with app.app_context(), tenant_scope(tenant.id):
         document = dict(configs.latest_published().document)
-        document["surveys"] = [SURVEY]
+        # Beside the program's own surveys, which its steps may send.
+        others = [s for s in document.get("surveys", []) if s["key"] != SURVEY["key"]]
+        document["surveys"] = [*others, SURVEY]
         configs.save_draft(document)
         configs.publish(note="survey")
         uow.commit()

@@ -97,6 +97,9 @@ def test_seed_demo_creates_three_districts_with_every_role_and_prints_logins(app
     assert first.exit_code == 0, first.output
     assert "/t/boston/login" in first.output and "/t/rochester/login" in first.output
     assert "program.admin@boston.example.org" in first.output
+    # Every seat of each panel can sign in, so a session can reach its quorum by hand.
+    assert "panel6@boston.example.org" in first.output
+    assert "panel12@rochester.example.org" in first.output
     again = _run(app, "seed-demo")
     assert again.exit_code == 0, again.output
     with app.app_context(), all_tenants():

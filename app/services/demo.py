@@ -92,6 +92,13 @@ def seed_demo() -> list[DemoLogin]:
                 continue
         with tenant_scope(tenant.id):
             _seed_cases(tenant, district)
+            # The rest of the panel, seated so that a session can reach its quorum.
+            colleagues = db.session.execute(
+                select(User.email)
+                .where(User.email.like(f"panel%@{district.domain}"))
+                .order_by(User.id)
+            ).scalars()
+            logins += [DemoLogin(district.slug, "panel_member", email) for email in colleagues]
     return logins
 
 
