@@ -1,6 +1,7 @@
 """People read the configuration's words, never its keys: every HTML page of a district of
 each preset, as each role sees it, is searched for a key of the configuration written with
-an underscore (``needs_improvement``, ``met_standards``) or a state key in quotes.
+an underscore (``needs_improvement``, ``met_standards``) or a state key in quotes, and for
+an ``id`` used twice (a label or an error tied to it would reach the wrong field).
 
 Keys without an underscore read as words ("support", "closed") and are left alone; a key
 inside an attribute, a URL or a form value is not read by anyone and is not searched. The
@@ -101,6 +102,7 @@ def test_no_page_shows_a_configuration_key(preset, app, seed_district):
     urls = [u for u in pages(app, seeded.tenant.slug, tenant_id, seeded.natural)]
     urls = [u for u in urls if not u.startswith(workspace)]
     found: dict[str, set[str]] = {}
+    repeated: dict[str, set[str]] = {}
     for role in sorted(TENANT_ROLE_KEYS):
         client = app.test_client()
         sign_in(client, seeded.people[role])
@@ -108,9 +110,17 @@ def test_no_page_shows_a_configuration_key(preset, app, seed_district):
             response = client.get(url)
             if response.status_code != 200 or response.mimetype != "text/html":
                 continue
-            shown = keys_shown(visible_text(response.get_data(as_text=True)), config)
+            html = response.get_data(as_text=True)
+            shown = keys_shown(visible_text(html), config)
             if shown:
                 found.setdefault(f"{role} {url}", set()).update(shown)
+            # An id names one element: a label or an error tied to a repeated one is lost.
+            ids = re.findall(r'\sid="([^"]+)"', html)
+            if twice := {i for i in ids if ids.count(i) > 1}:
+                repeated[f"{role} {url}"] = twice
     assert not found, "keys where the configuration has a label:\n" + "\n".join(
         f"  {where}: {', '.join(sorted(keys))}" for where, keys in sorted(found.items())
+    )
+    assert not repeated, "ids used twice on a page:\n" + "\n".join(
+        f"  {where}: {', '.join(sorted(ids))}" for where, ids in sorted(repeated.items())
     )

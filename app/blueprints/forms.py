@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
+from markupsafe import Markup
 from werkzeug.datastructures import CombinedMultiDict, MultiDict
 from wtforms import (
     BooleanField,
@@ -22,6 +23,7 @@ from wtforms import (
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
+from wtforms.widgets import HiddenInput
 
 from app.security.passwords import MIN_PASSWORD_LENGTH
 from app.security.roles import TENANT_ROLES
@@ -49,6 +51,17 @@ class Form(FlaskForm):
                 [(k, v) for k, v in request.files.items(multi=True) if k in file_fields]
             )
             return CombinedMultiDict((files, request.form))
+
+    def hidden_tag(self, *fields):
+        """The form's hidden fields (as Flask-WTF's), drawn without an ``id``: a page with
+        several forms would otherwise repeat ``id="csrf_token"``, and nothing labels or
+        targets a hidden field by id."""
+        chosen = [getattr(self, f, None) if isinstance(f, str) else f for f in fields or self]
+        return Markup(
+            "\n".join(
+                f(id=False) for f in chosen if f is not None and isinstance(f.widget, HiddenInput)
+            )
+        )
 
 
 class FiniteDecimalField(DecimalField):
