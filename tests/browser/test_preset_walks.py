@@ -75,9 +75,8 @@ def test_each_track_walks_from_enrollment_to_its_decision(
             closed_in[group] += 1
             figures, by_track = walker.report_figures()
             if figures.get(group) != str(closed_in[group]):
-                # The report opens on the latest year a case *started* in; a case whose
-                # support began last school year and closed this one is counted there as
-                # active, and this year is not offered (reports.years_with_data).
+                # The report opens on the latest year a case was in; one that does not count
+                # the case just closed is a defect (read this year's, to go on walking).
                 first, last = cast.config.school_year(date.today())
                 year = f"{first.year}-{last.year}"
                 walker.defects.append(

@@ -586,9 +586,12 @@ class Walker:
         if year is None:
             page.goto(self.url("/"), wait_until=LOADED)
             page.get_by_role("link", name="Annual report").click()
+            page.wait_for_url(re.compile(r"/reports/annual"), wait_until=LOADED)
         else:
             page.goto(self.url(f"/reports/annual?year={year}"), wait_until=LOADED)
         figures = page.get_by_test_id("report-figures")
+        # ``all_inner_texts`` does not wait: read only once the report is on the page.
+        figures.wait_for()
         terms = figures.locator("dt").all_inner_texts()
         values = figures.locator("dd").all_inner_texts()
         by_track = page.locator("section").filter(has=page.locator("#tracks-heading"))
