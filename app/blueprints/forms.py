@@ -7,7 +7,6 @@ from urllib.parse import urlsplit
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from markupsafe import Markup
 from werkzeug.datastructures import CombinedMultiDict, MultiDict
 from wtforms import (
     BooleanField,
@@ -52,16 +51,12 @@ class Form(FlaskForm):
             )
             return CombinedMultiDict((files, request.form))
 
-    def hidden_tag(self, *fields):
-        """The form's hidden fields (as Flask-WTF's), drawn without an ``id``: a page with
-        several forms would otherwise repeat ``id="csrf_token"``, and nothing labels or
-        targets a hidden field by id."""
-        chosen = [getattr(self, f, None) if isinstance(f, str) else f for f in fields or self]
-        return Markup(
-            "\n".join(
-                f(id=False) for f in chosen if f is not None and isinstance(f.widget, HiddenInput)
-            )
-        )
+        def render_field(self, field, render_kw):
+            """Hidden fields are drawn without an ``id``: a page with several forms would
+            otherwise repeat ``id="csrf_token"``, and nothing labels a hidden field."""
+            if isinstance(field.widget, HiddenInput):
+                render_kw = {"id": False, **render_kw}
+            return super().render_field(field, render_kw)
 
 
 class FiniteDecimalField(DecimalField):

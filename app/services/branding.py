@@ -120,29 +120,24 @@ def set_logo(stream: BinaryIO, filename: str, actor: Actor) -> Tenant:
         raise ValidationFailed(
             {"file": [f"Keep the logo under {MAX_LOGO_BYTES // 1024} KB; it is drawn small."]}
         )
-    _forget_after_commit(tenant)
-    before = tenant.logo_key
-    tenant.logo_key, tenant.logo_type = stored.key, stored.content_type
-    db.session.flush()
-    audit.record(
-        tenant.id,
-        "tenant.logo_changed",
-        "tenant",
-        tenant.id,
-        before={"logo": before},
-        after={"logo": stored.key, "bytes": stored.size},
-        actor=actor,
-    )
-    return tenant
+    return _replace_logo(tenant, stored.key, stored.content_type, actor, bytes=stored.size)
 
 
 def remove_logo(actor: Actor) -> Tenant:
     tenant = district()
     if tenant.logo_key is None:
         raise NotFound({"file": ["There is no logo to remove."]})
+    return _replace_logo(tenant, None, None, actor)
+
+
+def _replace_logo(
+    tenant: Tenant, key: str | None, content_type: str | None, actor: Actor, **noted
+) -> Tenant:
+    """Point the district at another logo (or none), audited; the old file goes after the
+    commit."""
     _forget_after_commit(tenant)
     before = tenant.logo_key
-    tenant.logo_key = tenant.logo_type = None
+    tenant.logo_key, tenant.logo_type = key, content_type
     db.session.flush()
     audit.record(
         tenant.id,
@@ -150,7 +145,7 @@ def remove_logo(actor: Actor) -> Tenant:
         "tenant",
         tenant.id,
         before={"logo": before},
-        after={"logo": None},
+        after={"logo": key, **noted},
         actor=actor,
     )
     return tenant

@@ -43,21 +43,23 @@ def state_label_of(case: Case, state: str) -> str:
 
 
 def visit_type_label(key: str) -> str:
-    """A kind of visit as the district's current program names it (asked once a request)."""
-    if "visit_type_labels" not in g:
-        version = configs.latest_published()
-        types = configs.config_of(version).visit_types if version is not None else {}
-        g.visit_type_labels = {k: t.label for k, t in types.items()}
-    return g.visit_type_labels.get(key) or _words(key)
+    """A kind of visit as the district's current program names it."""
+    return _current("visit_types", lambda t: t.label).get(key) or _words(key)
 
 
 def track_label(key: str) -> str:
     """A track key (a report's row) as the district's current program names it."""
-    if "track_labels" not in g:
+    return _current("tracks", lambda t: t.name).get(key) or _words(key)
+
+
+def _current(part: str, name) -> dict[str, str]:
+    """Key -> label of one part of the district's current program, asked once a request."""
+    cached = g.setdefault("current_labels", {})
+    if part not in cached:
         version = configs.latest_published()
-        tracks = configs.config_of(version).tracks if version is not None else {}
-        g.track_labels = {k: t.name for k, t in tracks.items()}
-    return g.track_labels.get(key) or _words(key)
+        items = getattr(configs.config_of(version), part) if version is not None else {}
+        cached[part] = {key: name(item) for key, item in items.items()}
+    return cached[part]
 
 
 def rating_label(case: Case, key: str | None) -> str:
