@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 
 from app.extensions import db
 from app.models.outbox import OutboxMessage
@@ -40,6 +41,16 @@ def add(job: str, payload: dict, *, tenant_id: int | None, queue: str = "default
     db.session.add(message)
     db.session.info.setdefault(_PENDING_KEY, []).append(message.id)
     return message
+
+
+def case_notice(
+    case_id: int, tenant_id: int, template: str, to: Iterable[str], **named: object
+) -> OutboxMessage:
+    """Tell the people ``to`` names (roles and relations on the case) that ``template``'s
+    step happened; ``named`` carries what a template of its own names (a status report's
+    id, the day an appeal window closes). The mail never carries the case's content."""
+    payload = {"case_id": case_id, "template": template, "to": sorted(set(to)), **named}
+    return add("mail.case_notice", payload, tenant_id=tenant_id, queue="mail")
 
 
 def take_pending_ids() -> list[str]:

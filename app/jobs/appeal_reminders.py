@@ -72,16 +72,12 @@ def _remind(case: Case, today: date) -> int:
             )
     except IntegrityError:
         return 0  # another run reminded this case a moment ago
-    outbox.add(
-        "mail.case_notice",
-        {
-            "case_id": case.id,
-            "template": "appeal_window_closing",
-            "to": ["case_teacher"],
-            "closes_on": closes_on.isoformat(),
-        },
-        tenant_id=case.tenant_id,
-        queue="mail",
+    outbox.case_notice(
+        case.id,
+        case.tenant_id,
+        "appeal_window_closing",
+        ["case_teacher"],
+        closes_on=closes_on.isoformat(),
     )
     return 1
 

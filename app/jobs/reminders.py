@@ -46,15 +46,11 @@ def remind_due(today: date | None = None) -> int:
         )
         for deadline in due:
             deadline.reminded_at = utcnow()
-            outbox.add(
-                "mail.case_notice",
-                {
-                    "case_id": deadline.case_id,
-                    "template": f"{deadline.key}_due",
-                    "to": ["assigned_ct", "coordinator"],
-                },
-                tenant_id=deadline.tenant_id,
-                queue="mail",
+            outbox.case_notice(
+                deadline.case_id,
+                deadline.tenant_id,
+                f"{deadline.key}_due",
+                ["assigned_ct", "coordinator"],
             )
         count = len(due)
     from app.core.uow import commit
@@ -155,14 +151,4 @@ def escalate_missed_reports(today: date | None = None) -> int:
 
 
 def _mail(report, template: str, to: list[str]) -> None:
-    outbox.add(
-        "mail.case_notice",
-        {
-            "case_id": report.case_id,
-            "template": template,
-            "to": to,
-            "status_report_id": report.id,
-        },
-        tenant_id=report.tenant_id,
-        queue="mail",
-    )
+    outbox.case_notice(report.case_id, report.tenant_id, template, to, status_report_id=report.id)

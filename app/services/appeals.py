@@ -449,9 +449,4 @@ def _choice(choice: str | None, field: str) -> bool:
 
 
 def _notify(case: Case, template: str, to: list[str]) -> None:
-    outbox.add(
-        "mail.case_notice",
-        {"case_id": case.id, "template": template, "to": sorted(set(to))},
-        tenant_id=case.tenant_id,
-        queue="mail",
-    )
+    outbox.case_notice(case.id, case.tenant_id, template, to)

@@ -95,12 +95,7 @@ def propose(case: Case, ct: User, coordinator: User, reason: str | None = None) 
         actor=Actor.of(coordinator),
     )
     if needs_consensus(case):
-        outbox.add(
-            "mail.case_notice",
-            {"case_id": case.id, "template": "assignment_review", "to": ["committee_member"]},
-            tenant_id=case.tenant_id,
-            queue="mail",
-        )
+        outbox.case_notice(case.id, case.tenant_id, "assignment_review", ["committee_member"])
     else:
         _activate(case, assignment, coordinator)
     return assignment

@@ -32,12 +32,7 @@ def execute(case: Case, config: ProgramConfig, commands: Iterable[Command]) -> l
 
 def _execute(case: Case, command: Command) -> str:
     if isinstance(command, Notify):
-        outbox.add(
-            "mail.case_notice",
-            {"case_id": case.id, "template": command.template, "to": sorted(command.to)},
-            tenant_id=case.tenant_id,
-            queue="mail",
-        )
+        outbox.case_notice(case.id, case.tenant_id, command.template, command.to)
         return f"notify {','.join(sorted(command.to))}: {command.template}"
     if isinstance(command, ScheduleDeadline):
         existing = next((d for d in case.deadlines if d.key == command.key), None)
@@ -72,12 +67,7 @@ def _execute(case: Case, command: Command) -> str:
         _record_rating(case, command)
         return f"rating {command.rating} ({command.source})"
     if isinstance(command, SendSurvey):
-        outbox.add(
-            "mail.case_notice",
-            {"case_id": case.id, "template": f"survey_{command.survey}", "to": ["case_teacher"]},
-            tenant_id=case.tenant_id,
-            queue="mail",
-        )
+        outbox.case_notice(case.id, case.tenant_id, f"survey_{command.survey}", ["case_teacher"])
         return f"survey {command.survey} sent"
     raise TypeError(f"no handler for effect {type(command).__name__}")
 

@@ -146,16 +146,7 @@ def enroll(request: EnrollmentRequest, referred_by: User | None = None) -> Case:
     case.source = request.source
     case.referred_by_id = referred_by.id if referred_by else None
     db.session.flush()
-    outbox.add(
-        "mail.case_notice",
-        {
-            "case_id": case.id,
-            "template": "enrollment_received",
-            "to": ["case_teacher", "coordinator"],
-        },
-        tenant_id=tenant_id,
-        queue="mail",
-    )
+    outbox.case_notice(case.id, tenant_id, "enrollment_received", ["case_teacher", "coordinator"])
     return case
 
 
@@ -168,12 +159,7 @@ def request_information(case: Case, coordinator: User, question: str) -> Case:
     if not question.strip():
         raise ValidationFailed({"question": ["Write the question for the teacher."]})
     cases.set_status_note(case, question.strip())
-    outbox.add(
-        "mail.case_notice",
-        {"case_id": case.id, "template": "information_requested", "to": ["case_teacher"]},
-        tenant_id=case.tenant_id,
-        queue="mail",
-    )
+    outbox.case_notice(case.id, case.tenant_id, "information_requested", ["case_teacher"])
     audit.record(
         case.tenant_id,
         "case.information_requested",

@@ -108,16 +108,12 @@ def write(case: Case, user: User, report_id: int, data: ReportInput) -> StatusRe
         actor=Actor.of(user),
     )
     track = config.tracks[case.track_key]
-    outbox.add(
-        "mail.case_notice",
-        {
-            "case_id": case.id,
-            "template": "status_report_written",
-            "to": sorted(set(track.acknowledged_by) | {"case_teacher"}),
-            "status_report_id": report.id,
-        },
-        tenant_id=case.tenant_id,
-        queue="mail",
+    outbox.case_notice(
+        case.id,
+        case.tenant_id,
+        "status_report_written",
+        set(track.acknowledged_by) | {"case_teacher"},
+        status_report_id=report.id,
     )
     return report
 

@@ -219,15 +219,11 @@ def schedule_introduction(case: Case, by: User) -> Visit:
             principal_present=case.principal_id is not None,
         ),
     )
-    outbox.add(
-        "mail.case_notice",
-        {
-            "case_id": case.id,
-            "template": "introduction_scheduled",
-            "to": ["assigned_ct", "case_teacher", "case_principal"],
-        },
-        tenant_id=case.tenant_id,
-        queue="mail",
+    outbox.case_notice(
+        case.id,
+        case.tenant_id,
+        "introduction_scheduled",
+        ["assigned_ct", "case_teacher", "case_principal"],
     )
     return visit
 

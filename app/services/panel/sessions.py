@@ -97,12 +97,7 @@ def add_to_agenda(session: PanelSession, case: Case, actor: Actor) -> AgendaItem
         after={"case_id": case.id, "item_id": item.id},
         actor=actor,
     )
-    outbox.add(
-        "mail.case_notice",
-        {"case_id": case.id, "template": "panel_session_scheduled", "to": ["panel_member"]},
-        tenant_id=session.tenant_id,
-        queue="mail",
-    )
+    outbox.case_notice(case.id, session.tenant_id, "panel_session_scheduled", ["panel_member"])
     invited = [
         name
         for name, on in (
@@ -112,12 +107,7 @@ def add_to_agenda(session: PanelSession, case: Case, actor: Actor) -> AgendaItem
         if on
     ]
     if invited:
-        outbox.add(
-            "mail.case_notice",
-            {"case_id": case.id, "template": "invited_to_present", "to": invited},
-            tenant_id=session.tenant_id,
-            queue="mail",
-        )
+        outbox.case_notice(case.id, session.tenant_id, "invited_to_present", invited)
     return item
 
 
