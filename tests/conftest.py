@@ -92,9 +92,13 @@ def database_urls() -> Iterator[dict[str, str]]:
 
 @pytest.fixture(scope="session")
 def redis_url() -> str:
-    """This worker's own Redis database, so parallel workers never share queues."""
+    """This worker's own Redis database, so parallel workers never share queues.
+
+    ``TEST_REDIS_FIRST_DB`` moves the range, so two runs at once on one Redis keep apart too.
+    """
     base = os.environ.get("REDIS_URL") or DEFAULT_REDIS
-    url = re.sub(r"/\d*$", "", base) + f"/{1 + _worker_index()}"
+    first = int(os.environ.get("TEST_REDIS_FIRST_DB", "1"))
+    url = re.sub(r"/\d*$", "", base) + f"/{first + _worker_index()}"
     try:
         redis.Redis.from_url(url, socket_connect_timeout=2).ping()
     except Exception as exc:
