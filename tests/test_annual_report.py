@@ -60,3 +60,18 @@ def test_the_report_page_shows_the_figures_and_its_charts(app, district):
         assert b"<svg" in svg.data
     teacher_view = Api(app, pap, pap.people["ct"]).get("/reports/annual?year=2009-2010")
     assert teacher_view.status_code == 403
+
+
+def test_the_trend_is_two_charts_of_one_measure_each_with_a_table(app, district):
+    pap = district("bostonpap", "boston_pap_2007")
+    _post(app, pap, HEADER + HISTORY)
+    coordinator = Browser(app, pap, pap.people["coordinator"])
+    page = coordinator.get("/reports/annual?year=2009-2010").text
+    assert "chart=trend&amp;measure=participants" in page
+    assert "chart=trend&amp;measure=months" in page
+    assert 'data-testid="trend"' in page and 'data-testid="distribution"' in page
+    people = coordinator.get("/reports/annual.svg?chart=trend&measure=participants").data
+    months = coordinator.get("/reports/annual.svg?chart=trend&measure=months").data
+    assert b"Number of teachers" in people and b"Months of support" not in people
+    assert b"Months of support" in months and b"Number of teachers" not in months
+    assert coordinator.get("/reports/annual.svg?chart=trend&measure=both").status_code == 404

@@ -14,7 +14,7 @@ from app.extensions import db
 from app.models.base import utcnow
 from app.models.export import ExportJob
 from app.tenants.context import tenant_scope
-from tests.casework import Browser
+from tests.casework import Api, Browser
 from tests.test_annual_report import HISTORY
 from tests.test_imports import HEADER, _post
 
@@ -122,3 +122,77 @@ def test_visit_logs_and_survey_results_export_as_csv(app, district, make_user, m
     assert [r[3] for r in rows[1:]] == ["2026-01-02", "2026-01-03"]
     _, results = _export(app, pap, pap.people["coordinator"], "survey_csv")
     assert results.decode().splitlines()[0] == "survey,year,sent,responses,statement,answer,count"
+
+
+def _chart_ranges(sheet) -> list[tuple[str, list[str], list[str], str]]:
+    """Each chart of a sheet as (title, its series' value ranges, its category ranges, kind)."""
+    found = []
+    for chart in sheet._charts:
+        title = "".join(run.t for p in chart.title.tx.rich.p for run in p.r or [])
+        values = [s.val.numRef.f for s in chart.series]
+        categories = [(s.cat.strRef or s.cat.numRef).f for s in chart.series]
+        found.append((title, values, categories, chart.type))
+    return found
+
+
+def test_the_annual_report_xlsx_has_a_native_chart_over_each_table(app, district):
+    from tests.test_surveys import ANSWERS
+
+    pap = district("bostonpap", "boston_pap_2007")
+    _post(app, pap, HEADER + HISTORY)
+    answers = (
+        ANSWERS
+        + "R1,2010-06-01,agree,agree,strongly_agree,agree,agree,agree,Great\n"
+        + "R2,2010-06-02,disagree,agree,agree,agree,agree,strongly_disagree,\n"
+    )
+    imported = Api(app, pap, pap.people["coordinator"]).post(
+        "/imports/survey-responses",
+        data={
+            "file": (io.BytesIO(answers.encode()), "answers.csv"),
+            "survey": "teacher_questionnaire",
+            "year": "2009-2010",
+            "sent": "3",
+        },
+        content_type="multipart/form-data",
+    )
+    assert imported.status_code == 200, imported.json
+    _, xlsx = _export(app, pap, pap.people["coordinator"], "annual_xlsx", "2009-2010")
+    book = openpyxl.load_workbook(io.BytesIO(xlsx))
+    summary = book["Summary"]
+    assert [c.value for c in summary["A"][6:10]] == [
+        "Outcome group",
+        "Teachers who met standards",
+        "Retirements/Resignations/Other",
+        "Active",
+    ]
+    assert _chart_ranges(summary) == [
+        ("Teachers by outcome", ["'Summary'!$B$8:$B$10"], ["'Summary'!$A$8:$A$10"], "bar")
+    ]
+    by_track = book["By track"]
+    # The track by its name, not its key; participants in B, average months in F (one
+    # track: openpyxl writes a one-cell range as that cell).
+    assert [c.value for c in by_track[2]][:2] == ["Peer Assistance", 3]
+    assert by_track["F1"].value == "Average months of support"
+    assert _chart_ranges(by_track) == [
+        ("Teachers by track", ["'By track'!$B$2"], ["'By track'!$A$2"], "bar"),
+        (
+            "Average months of support by track",
+            ["'By track'!$F$2"],
+            ["'By track'!$A$2"],
+            "bar",
+        ),
+    ]
+    survey = book["Survey"]
+    assert [c.value for c in survey[6]][:6] == [
+        "Key",
+        "Statement",
+        "Strongly agree",
+        "Agree",
+        "Disagree",
+        "Strongly disagree",
+    ]
+    ((title, values, categories, kind),) = _chart_ranges(survey)
+    assert title == "Answers per statement" and kind == "bar"
+    assert values == [f"'Survey'!${col}$7:${col}$12" for col in "CDEF"]
+    assert categories == ["'Survey'!$B$7:$B$12"] * 4
+    assert survey._charts[0].grouping == "stacked"

@@ -308,20 +308,28 @@ def _survey(survey: Mapping[str, Any]) -> list[Flowable]:
     return flowables
 
 
-def to_pdf(report: Mapping[str, Any], *, district: str, group_labels: Mapping[str, str]) -> bytes:
+def to_pdf(
+    report: Mapping[str, Any],
+    *,
+    district: str,
+    group_labels: Mapping[str, str],
+    note: str | None = None,
+) -> bytes:
     """The report as a PDF a committee can hand to the school board as it is.
 
-    A title, the headline figures, a bar chart of the outcome groups, the
-    by-track and by-consulting-teacher tables and, when the year had one, the
-    survey. Only reportlab draws it (the chart too), so the PDF needs no
-    browser or chart service. ``invariant`` keeps timestamps and document ids
-    out of the file: the same report always gives the same bytes.
+    A title, the headline figures (with ``note``, what they leave out), a bar
+    chart of the outcome groups, the by-track and by-consulting-teacher tables
+    and, when the year had one, the survey. Only reportlab draws it (the chart
+    too), so the PDF needs no browser or chart service. ``invariant`` keeps
+    timestamps and document ids out of the file: the same report always gives
+    the same bytes.
     """
     title = f"{_clean(district)}: annual program report {report['year']}"
     story: list[Flowable] = [
         _text(title, _STYLES["Title"]),
         Paragraph("Figures", _STYLES["Heading2"]),
         _figures(report, group_labels),
+        *([_text(note, _STYLES["BodyText"])] if note else []),
         Spacer(1, 0.2 * inch),
         _chart(report, group_labels),
         *_breakdowns(report, group_labels),

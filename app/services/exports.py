@@ -151,16 +151,30 @@ def _tenant_name(tenant_id: int) -> str:
 
 
 def _annual(row: ExportJob, fmt: str):
-    from app.reports import render
+    """The annual report as PDF or XLSX, tracks by their names; the XLSX with a native chart
+    over each of its tables and the note on open imported cases the year left out."""
+    from app.reports import render, xlsx_charts
     from app.services import reports
     from app.services import workflow_config as configs
 
     report = reports.annual(row.params["year"])
     config = configs.current()
     labels = {k: g.label for k, g in config.report_groups.items()} | {"active": "Active"}
-    renderer = render.to_pdf if fmt == "pdf" else render.to_xlsx
-    data = renderer(report, district=_tenant_name(row.tenant_id), group_labels=labels)
-    kind = "application/pdf" if fmt == "pdf" else _XLSX
+    names = {key: track.name for key, track in config.tracks.items()}
+    report["by_track"] = {names.get(k, k): v for k, v in report["by_track"].items()}
+    district = _tenant_name(row.tenant_id)
+    if fmt == "pdf":
+        kind = "application/pdf"
+        data = render.to_pdf(
+            report, district=district, group_labels=labels, note=reports.left_out_note(report)
+        )
+    else:
+        data = xlsx_charts.add_charts(
+            render.to_xlsx(report, district=district, group_labels=labels),
+            report,
+            note=reports.left_out_note(report),
+        )
+        kind = _XLSX
     return io.BytesIO(data), f"annual-report-{row.params['year']}.{fmt}", kind
 
 

@@ -24,6 +24,7 @@ from app.workflows.model import (
     RatingLevel,
     ReportGroup,
     ReportPoint,
+    ReportRules,
     Standard,
     State,
     Statement,
@@ -204,6 +205,7 @@ def build_config(loaded: Mapping[str, Any], index: DocumentIndex) -> ProgramConf
         deadlines=_frozen({d["key"]: Deadline(**d) for d in loaded["deadlines"]}),
         school_year_start=(month, day),
         caseload=Caseload(**loaded["caseload"]),
+        report=ReportRules(**loaded["report"]),
         panel=_panel(loaded.get("panel")),
         final_authority=FinalAuthority(**authority) if authority else None,
     )

@@ -138,3 +138,15 @@ def describe_track(track: Track, config: ProgramConfig) -> list[str]:
     places = "place" if track.caseload_weight == 1 else "places"
     sentences.append(f"Each case takes {track.caseload_weight} caseload {places}.")
     return sentences
+
+
+def describe_report(config: ProgramConfig) -> str:
+    """The annual report's counting rule for imported cases, in the words the report shows
+    (people read the rule, never ``report.open_imported_case_months``)."""
+    months = config.report.open_imported_case_months
+    unit = "month" if months == 1 else "months"
+    return (
+        "A case imported from the district's records without a closing date counts as active "
+        f"for {months} {unit} after its support began; after that the annual report leaves it "
+        "out, since a closing date missing from the records is likelier than support that long."
+    )

@@ -266,6 +266,20 @@ class Caseload:
     term_years: int | None = None
 
 
+#: How long, by default, an imported case with no closing date still counts as open: PAR
+#: support rarely runs past two years, and three leaves room for the cases that do.
+DEFAULT_OPEN_IMPORTED_CASE_MONTHS = 36
+
+
+@dataclass(frozen=True)
+class ReportRules:
+    """How the annual report counts what a district's records leave unsaid."""
+
+    #: Months after its support began that an imported case with no closing date still
+    #: counts as active: history files often omit the closing date of a case long closed.
+    open_imported_case_months: int = DEFAULT_OPEN_IMPORTED_CASE_MONTHS
+
+
 @dataclass(frozen=True)
 class ProgramInfo:
     name: str
@@ -290,6 +304,7 @@ class ProgramConfig:
     caseload: Caseload
     panel: PanelRules | None = None
     final_authority: FinalAuthority | None = None
+    report: ReportRules = ReportRules()
 
     def track(self, key: str) -> Track:
         return self.tracks[key]

@@ -117,4 +117,5 @@ EXAMPLES: dict[str, Any] = {
     ],
     "school_year_start": "09-01",
     "caseload": {"default_limit": 12, "max_limit": 15, "term_years": 3},
+    "report": {"open_imported_case_months": 36},
 }

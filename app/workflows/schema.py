@@ -15,6 +15,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from app.workflows import vocabulary as v
 from app.workflows.meanings import MEANINGS
+from app.workflows.model import DEFAULT_OPEN_IMPORTED_CASE_MONTHS
 
 KEY_PATTERN = r"^[a-z][a-z0-9_]*$"
 SCHEMA_VERSION = 1
@@ -475,6 +476,26 @@ class CaseloadSchema(Schema):
     )
 
 
+#: Fifty years: a longer limit would count every open imported case forever.
+MAX_OPEN_IMPORTED_CASE_MONTHS = 600
+
+
+class ReportSchema(Schema):
+    open_imported_case_months = fields.Integer(
+        load_default=DEFAULT_OPEN_IMPORTED_CASE_MONTHS,
+        validate=validate.Range(
+            min=1,
+            max=MAX_OPEN_IMPORTED_CASE_MONTHS,
+            error=f"must be a whole number of months from 1 to {MAX_OPEN_IMPORTED_CASE_MONTHS}",
+        ),
+        metadata=_d(
+            "months after its support began that an imported case with no closing date "
+            "still counts as active in the annual report (a district's records often "
+            "leave the closing date out)"
+        ),
+    )
+
+
 class DocumentSchema(Schema):
     schema_version = fields.Integer(
         required=True,
@@ -524,4 +545,9 @@ class DocumentSchema(Schema):
         CaseloadSchema,
         load_default=lambda: {"default_limit": 12},
         metadata=_d("consulting teachers' caseloads"),
+    )
+    report = fields.Nested(
+        ReportSchema,
+        load_default=lambda: {"open_imported_case_months": DEFAULT_OPEN_IMPORTED_CASE_MONTHS},
+        metadata=_d("how the annual report counts"),
     )

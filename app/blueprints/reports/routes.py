@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, render_template, request
 
 from app.blueprints.operation import attempt
-from app.services import charts, reports
+from app.services import charts, labels, reports
 from app.tenants.resolution import current_tenant
 
 bp = Blueprint("reports", __name__, url_prefix="/t/<tenant_slug>/reports")
@@ -22,33 +22,42 @@ def annual():
     years = reports.years_with_data()
     label = _year()
     outcome = attempt(lambda: reports.annual(label))
+    ok = outcome.ok
     return render_template(
         "reports/annual.html",
         report=outcome.result,
         years=years,
         year=label,
-        error=None if outcome.ok else outcome.refusal.text(),
+        error=None if ok else outcome.refusal.text(),
         groups=reports.group_labels(),
-    ), (200 if outcome.ok else outcome.refusal.status)
+        distribution=reports.distribution(label) if ok else {},
+        trend=reports.trend() if ok and len(years) > 1 else None,
+        left_out_note=reports.left_out_note(outcome.result) if ok else None,
+    ), (200 if ok else outcome.refusal.status)
 
 
 @bp.get("/annual.svg")
 def annual_chart():
+    """One chart of the report: ``?chart=`` outcomes, months, distribution, survey, or trend
+    with ``&measure=`` participants or months (one measure per chart)."""
     color, label = current_tenant().primary_color, _year()
     chart = request.args.get("chart", "outcomes")
     if chart == "trend":
-        return Response(charts.trend(reports.trend(), color), mimetype="image/svg+xml")
+        measure = request.args.get("measure", "participants")
+        if measure not in charts.TREND_MEASURES:
+            abort(404)
+        return Response(charts.trend(reports.trend(), color, measure), mimetype="image/svg+xml")
     outcome = attempt(lambda: reports.annual(label))
     if not outcome.ok:
         abort(404)
     report = outcome.result
     if chart == "outcomes":
-        labels = reports.group_labels() | {"active": "Active"}
-        svg = charts.outcome_groups(report, labels, color)
+        names = reports.group_labels() | {"active": "Active"}
+        svg = charts.outcome_groups(report, names, color)
     elif chart == "months":
-        svg = charts.months_by_track(report, color)
+        svg = charts.months_by_track(report, color, labels.track_label)
     elif chart == "distribution":
-        svg = charts.distribution(reports.distribution(label), color)
+        svg = charts.distribution(reports.distribution(label), color, label)
     elif chart == "survey" and report["survey"]:
         svg = charts.likert(report, color)
     else:
