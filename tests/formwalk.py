@@ -424,7 +424,7 @@ def trace(conn, upload_root: Path) -> Trace:
 #: Every column that names a stored file.
 _FILE_KEYS = (
     "SELECT file_key FROM evidence UNION SELECT file_key FROM export_jobs "
-    "UNION SELECT minutes_key FROM panel_sessions"
+    "UNION SELECT minutes_key FROM panel_sessions UNION SELECT file_key FROM import_uploads"
 )
 
 

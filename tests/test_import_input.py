@@ -309,3 +309,21 @@ def test_the_command_line_reads_files_the_same_way(app, pap, tmp_path):
         bad = CliRunner().invoke(app.cli, ["import", "cases", "--tenant", pap.slug, str(path)])
     assert bad.exit_code == 1
     assert "rows[5].school: is not UTF-8 text (byte 0xE9 cannot be read)" in bad.output
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"", "The file is empty: it has no header and no rows."),
+        (b"\r\n \n", "The file is empty: it has no header and no rows."),
+        (
+            b"PK\x03\x04\x14\x00workbook",
+            'The file is a spreadsheet or another zipped document, not CSV: save it as "CSV '
+            'UTF-8" and import it again.',
+        ),
+        (b"%PDF-1.4\n", 'The file is a PDF, not CSV: save it as "CSV UTF-8" and import it again.'),
+    ],
+)
+def test_an_empty_file_or_a_document_is_refused_as_a_whole(app, pap, data, message):
+    assert _refused(app, pap, _cases, data) == {"file": [message]}
+    assert _refused(app, pap, _answers, data) == {"file": [message]}

@@ -80,7 +80,7 @@ def test_a_good_file_imports_and_reimporting_updates_instead_of_adding(app, pap)
         (
             "B-9,Dee,dee@bps.org,Adams,evaluation,,2009-10-01,,,\n",
             "rows[5].track",
-            "unknown track 'evaluation' (use peer_assistance)",
+            "unknown track 'evaluation' (use Peer Assistance (peer_assistance))",
         ),
         (
             "B-9,Dee,dee@bps.org,Adams,peer_assistance,,2009-10-01,2009-10-02,2010-01-01,vanished\n",
@@ -145,3 +145,13 @@ def test_a_reimport_never_moves_a_case_to_another_teacher(app, pap):
     assert (
         "cannot move it to another teacher" in response.json["errors"]["rows[2].teacher_email"][0]
     )
+
+
+def test_tracks_and_outcomes_may_be_named_as_people_read_them(app, pap):
+    by_label = GOOD.replace("peer_assistance", "peer assistance").replace(
+        "met_standards", "Met standards"
+    )
+    assert _post(app, pap, HEADER + by_label).json == {"created": 3, "updated": 0}
+    with app.app_context(), tenant_scope(pap.tenant.id):
+        closed = db.session.execute(select(Case).where(Case.external_id == "B-001")).scalar_one()
+        assert (closed.track_key, closed.outcome) == ("peer_assistance", "met_standards")

@@ -18,6 +18,7 @@ _MESSAGES = {
     404: "Not found.",
     405: "This address does not accept that method.",
     409: "That conflicts with the current state.",
+    413: "The file is larger than the server accepts (about 10 MB): split it and send each part.",
     422: "Some values are not valid.",
 }
 

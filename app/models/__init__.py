@@ -6,6 +6,7 @@ from app.models.base import TenantScoped
 from app.models.billing import StripeEvent
 from app.models.case import Case, CaseDeadline
 from app.models.export import ExportJob
+from app.models.import_upload import ImportUpload
 from app.models.network import NetworkMembership, NetworkRelease, PrivacySpend
 from app.models.outbox import OutboxMessage, SentMail
 from app.models.panel import (
@@ -45,6 +46,7 @@ __all__ = [
     "ExportJob",
     "FinalDecision",
     "Goal",
+    "ImportUpload",
     "NetworkMembership",
     "NetworkRelease",
     "OutboxMessage",

@@ -3,10 +3,18 @@
 Every row is checked before anything is written; any bad row refuses the whole
 file with errors by row and column (``rows[3].requested_on``). Re-importing the
 same ``external_id`` updates that case instead of adding another.
+
+Each import is a plan and its writing: ``plan_*`` checks everything and writes nothing
+a preview could not take back, ``write_*`` writes the plan. The command line and the API
+run both at once (``import_*``); the imports page shows ``preview_*`` first and writes
+later, from the same bytes (``app.services.import_uploads``). Survey answers follow the
+same shape in ``app.services.survey_imports``.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import TextIO
@@ -16,6 +24,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models.case import Case
 from app.models.user import User
+from app.models.workflow import WorkflowVersion
 from app.security.emails import InvalidEmail, checked_email
 from app.services import audit, csv_input, users
 from app.services import workflow_config as configs
@@ -59,9 +68,68 @@ class CaseRow:
 class ImportResult:
     created: int
     updated: int
+    #: Accounts an import created for the people its rows name (history imports only).
+    new_people: int = 0
 
 
-def _date(value: str, required: bool) -> tuple[date | None, str | None]:
+#: How many of a file's rows a preview shows (the counts cover them all).
+PREVIEW_ROWS = 20
+
+
+@dataclass(frozen=True)
+class Preview:
+    """What an import would write, told before anything is: counts, then the first rows."""
+
+    kind: str  # "cases" or "survey_responses"
+    total: int
+    created: int
+    updated: int
+    new_people: int
+    #: The first :data:`PREVIEW_ROWS` rows (``CaseRow`` or ``ResponseRow``), in file order.
+    first: tuple
+    #: The ids among ``first`` that would be added rather than updated.
+    new_ids: frozenset[str]
+
+    def counts(self) -> dict[str, int]:
+        """What applying must write again: the same counts, or it is refused."""
+        return {"created": self.created, "updated": self.updated, "new_people": self.new_people}
+
+
+@dataclass(frozen=True)
+class ErrorCell:
+    """One row of a refused file's error table: its line, its column (None: the whole
+    line) and what is wrong."""
+
+    line: int
+    column: str | None
+    message: str
+
+
+_ROW_KEY = re.compile(r"rows\[(?P<line>\d+)\](?:\.(?P<column>.+))?")
+
+
+def error_table(errors: dict[str, list[str]]) -> tuple[list[ErrorCell], dict[str, list[str]]]:
+    """A refusal's errors by line and column, as table rows in line order, and the others
+    (the file as a whole, a survey's ``year`` or ``sent``), left for the form's fields."""
+    cells, rest = [], {}
+    for key, messages in errors.items():
+        match = _ROW_KEY.fullmatch(key)
+        if match:
+            cells += [ErrorCell(int(match["line"]), match["column"], m) for m in messages]
+        else:
+            rest[key] = messages
+    cells.sort(key=lambda c: c.line)
+    return cells, rest
+
+
+def current_program() -> ProgramConfig | None:
+    """The program whose tracks, outcomes and surveys a file names (None: none published)."""
+    version = configs.latest_published()
+    return configs.config_of(version) if version else None
+
+
+def parse_date(value: str, required: bool) -> tuple[date | None, str | None]:
+    """A YYYY-MM-DD value, or why it is not one: every import dates its rows alike."""
     value = value.strip()
     if not value:
         return None, ("is required (YYYY-MM-DD)" if required else None)
@@ -107,17 +175,28 @@ def parse_cases(stream: TextIO, config: ProgramConfig) -> list[CaseRow]:
     return rows
 
 
+def _key_of(value: str, labels: Mapping[str, str]) -> str | None:
+    """The key a value names: the key itself (as files exported by Parley hold), or the
+    label people read in Parley, in any case; None when it names nothing."""
+    value = value.strip()
+    if value in labels:
+        return value
+    folded = value.casefold()
+    return next((key for key, label in labels.items() if label.casefold() == folded), None)
+
+
 def _check_row(number: int, raw: dict[str, str], config: ProgramConfig):
     problems: dict[str, list[str]] = {}
     for column in ("external_id", "teacher_name", "teacher_email", "school", "track"):
         if not raw[column].strip():
             problems[column] = ["is required"]
-    track = raw["track"].strip()
-    if track and track not in config.tracks:
-        problems["track"] = [f"unknown track '{track}' (use {', '.join(config.tracks)})"]
-    outcome = raw["outcome"].strip() or None
-    if outcome and outcome not in config.outcomes:
-        problems["outcome"] = [f"unknown outcome '{outcome}'"]
+    track = _key_of(raw["track"], {k: t.name for k, t in config.tracks.items()})
+    if raw["track"].strip() and track is None:
+        names = ", ".join(f"{t.name} ({k})" for k, t in config.tracks.items())
+        problems["track"] = [f"unknown track '{raw['track'].strip()}' (use {names})"]
+    outcome = _key_of(raw["outcome"], {k: o.label for k, o in config.outcomes.items()})
+    if raw["outcome"].strip() and outcome is None:
+        problems["outcome"] = [f"unknown outcome '{raw['outcome'].strip()}'"]
     emails = {}
     for column in ("teacher_email", "consulting_teacher_email"):
         if raw[column].strip():
@@ -127,7 +206,7 @@ def _check_row(number: int, raw: dict[str, str], config: ProgramConfig):
                 problems[column] = [f"is not a valid e-mail address: {exc}"]
     dates = {}
     for column, required in (("requested_on", True), ("started_on", False), ("ended_on", False)):
-        dates[column], problem = _date(raw[column], required)
+        dates[column], problem = parse_date(raw[column], required)
         if problem:
             problems[column] = [problem]
     if bool(dates["ended_on"]) != bool(outcome) and "outcome" not in problems:
@@ -151,9 +230,38 @@ def _check_row(number: int, raw: dict[str, str], config: ProgramConfig):
     ), {}
 
 
-def import_cases(stream: TextIO, actor: Actor) -> ImportResult:
-    """Write the checked rows (flushes; the caller commits once, so it is all or nothing)."""
-    tenant_id = require_tenant_id()
+@dataclass(frozen=True)
+class CasePlan:
+    """A checked history file and what it meets in the district: all an import writes."""
+
+    version: WorkflowVersion
+    config: ProgramConfig
+    rows: list[CaseRow]
+    existing: dict[str, Case]  # by external_id
+    people: dict[str, User]  # the accounts the rows name that exist, by e-mail
+
+    def new_people(self) -> list[str]:
+        """The addresses an import would create an account for, each once."""
+        named = (email for row in self.rows for _, email in _named(row))
+        return list(dict.fromkeys(e for e in named if e not in self.people))
+
+    def preview(self) -> Preview:
+        created = {r.external_id for r in self.rows if r.external_id not in self.existing}
+        first = tuple(self.rows[:PREVIEW_ROWS])
+        return Preview(
+            kind="cases",
+            total=len(self.rows),
+            created=len(created),
+            updated=len(self.rows) - len(created),
+            new_people=len(self.new_people()),
+            first=first,
+            new_ids=frozenset(r.external_id for r in first if r.external_id in created),
+        )
+
+
+def plan_cases(stream: TextIO) -> CasePlan:
+    """Check a history file against the configuration and the district (writes nothing;
+    raises with every error at once)."""
     version = configs.latest_published()
     if version is None:
         raise ValidationFailed({"file": ["Publish the program's configuration first."]})
@@ -170,15 +278,29 @@ def import_cases(stream: TextIO, actor: Actor) -> ImportResult:
         errors.setdefault(key, []).extend(messages)
     if errors:
         raise ValidationFailed(errors)
-    _add_new_people(tenant_id, rows, people)
+    return CasePlan(version, config, rows, existing, people)
+
+
+def preview_cases(stream: TextIO) -> Preview:
+    """What importing this history file would write, without writing it."""
+    return plan_cases(stream).preview()
+
+
+def write_cases(plan: CasePlan, actor: Actor, source: dict | None = None) -> ImportResult:
+    """Write a checked plan (flushes; the caller commits once, so it is all or nothing).
+    ``source`` (the file's name and digest, when it was kept) goes into the audit event."""
+    tenant_id = require_tenant_id()
+    people = dict(plan.people)
+    new_people = len(plan.new_people())
+    _add_new_people(tenant_id, plan.rows, people)
     created = updated = 0
-    for row in rows:
-        case = existing.get(row.external_id)
+    for row in plan.rows:
+        case = plan.existing.get(row.external_id)
         if case is None:
             case = Case(
                 tenant_id=tenant_id,
                 external_id=row.external_id,
-                workflow_version_id=version.id,
+                workflow_version_id=plan.version.id,
                 track_key=row.track,
                 source="self",
             )
@@ -186,17 +308,28 @@ def import_cases(stream: TextIO, actor: Actor) -> ImportResult:
             created += 1
         else:
             updated += 1
-        _fill(case, row, config, people)
+        _fill(case, row, plan.config, people)
     db.session.flush()
     audit.record(
         tenant_id,
         "import.cases",
         "case",
         None,
-        after={"created": created, "updated": updated, "rows": len(rows)},
+        after={
+            "created": created,
+            "updated": updated,
+            "new_people": new_people,
+            "rows": len(plan.rows),
+            **(source or {}),
+        },
         actor=actor,
     )
-    return ImportResult(created, updated)
+    return ImportResult(created, updated, new_people)
+
+
+def import_cases(stream: TextIO, actor: Actor) -> ImportResult:
+    """Check and write a history file at once (the command line and the API)."""
+    return write_cases(plan_cases(stream), actor)
 
 
 def _update_problems(rows: list[CaseRow], existing: dict[str, Case]) -> dict[str, list[str]]:
@@ -329,78 +462,32 @@ def _support_state(track) -> str:
     return next((s for s in sources if s != track.initial_state), track.initial_state)
 
 
+#: What a file that is not CSV text starts with, and what to tell its sender.
+_NOT_CSV = (
+    (b"PK\x03\x04", "The file is a spreadsheet or another zipped document, not CSV"),
+    (b"\xd0\xcf\x11\xe0", "The file is an old Excel or Word document, not CSV"),
+    (b"%PDF-", "The file is a PDF, not CSV"),
+)
+
+
 def read_upload(data: bytes) -> TextIO:
-    """An uploaded CSV as text for the imports (UTF-8, with or without a byte-order mark)."""
+    """An uploaded CSV as text for the imports (UTF-8, with or without a byte-order mark);
+    an empty file, or a spreadsheet sent as it is, is refused with what to do instead."""
+    if not data.strip():
+        raise ValidationFailed({"file": ["The file is empty: it has no header and no rows."]})
+    for magic, what in _NOT_CSV:
+        if data.startswith(magic):
+            raise ValidationFailed(
+                {"file": [f'{what}: save it as "CSV UTF-8" and import it again.']}
+            )
     return csv_input.decoded(data)
 
 
 def import_survey_responses(
     survey_key: str, year: str, sent: int, stream: TextIO, actor: Actor
 ) -> ImportResult:
-    """Answers a district collected before Parley (e.g. on paper): all or nothing, keyed by
-    ``response_id`` so a re-import updates. Columns: response_id, submitted_on, one per
-    statement key (a scale key, or empty), comment."""
-    tenant_id = require_tenant_id()
-    from app.models.survey import SurveyResponse
-    from app.services import surveys
+    """Survey answers collected before Parley, checked and written at once (the command line
+    and the API); ``app.services.survey_imports`` holds that import."""
+    from app.services import survey_imports  # it builds on this module's reading and results
 
-    row = surveys.imported_round(survey_key, year, sent)
-    surveys.ensure_not_linked(row)
-    statements = [k for k, _ in row.statements]
-    table = csv_input.read(
-        stream,
-        ("response_id", "submitted_on", *statements, "comment"),
-        {"response_id": SurveyResponse.external_id, "comment": SurveyResponse.comment},
-    )
-    errors = dict(table.errors)
-    parsed, seen = [], {}
-    for entry in table.rows:
-        number, raw = entry.line, {k: v.strip() for k, v in entry.values.items()}
-        on, problem = _date(raw["submitted_on"], True)
-        if problem:
-            errors[f"rows[{number}].submitted_on"] = [problem]
-        if not raw["response_id"]:
-            errors[f"rows[{number}].response_id"] = ["is required"]
-        elif raw["response_id"] in seen:
-            errors[f"rows[{number}].response_id"] = [
-                f"'{raw['response_id']}' is also on line {seen[raw['response_id']]}"
-            ]
-        seen.setdefault(raw["response_id"], number)
-        for key in statements:
-            if raw[key] and raw[key] not in row.scale:
-                errors[f"rows[{number}].{key}"] = [
-                    f"'{raw[key]}' is not on the scale ({', '.join(row.scale)})"
-                ]
-        parsed.append((raw, on))
-    if errors:
-        raise ValidationFailed(errors)
-    if len(parsed) > sent:
-        raise ValidationFailed({"sent": [f"{len(parsed)} answers but only {sent} sent."]})
-    existing = {
-        r.external_id: r
-        for r in db.session.execute(
-            select(SurveyResponse).where(SurveyResponse.round_id == row.id)
-        ).scalars()
-    }
-    created = 0
-    for raw, on in parsed:
-        response = existing.get(raw["response_id"])
-        if response is None:
-            response = SurveyResponse(
-                tenant_id=tenant_id, round_id=row.id, external_id=raw["response_id"]
-            )
-            db.session.add(response)
-            created += 1
-        response.submitted_on = on
-        response.answers = {k: raw[k] for k in statements if raw[k]}
-        response.comment = raw["comment"] or None
-    db.session.flush()
-    audit.record(
-        tenant_id,
-        "import.survey_responses",
-        "survey_round",
-        row.id,
-        after={"rows": len(parsed), "created": created, "sent": sent},
-        actor=actor,
-    )
-    return ImportResult(created, len(parsed) - created)
+    return survey_imports.import_survey_responses(survey_key, year, sent, stream, actor)

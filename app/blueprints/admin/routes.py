@@ -129,6 +129,7 @@ def audit():
 from app.blueprints.admin import (  # noqa: E402,F401
     branding,
     calendar,
+    imports,
     signing,
     workflow,
 )
