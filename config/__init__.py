@@ -49,7 +49,8 @@ class Base:
     STRIPE_SECRET_KEY: str | None = None
     STRIPE_WEBHOOK_SECRET: str | None = None
     STRIPE_API_BASE: str | None = None
-    #: Plans a district can subscribe to; ``stripe_price`` is a Stripe price (or plan) id.
+    #: Plans a district can subscribe to; ``stripe_price`` is a Stripe price (or plan) id,
+    #: set per deployment by STRIPE_PRICE_IDS ("district=price_123,small=price_456").
     PLANS = {
         "district": {
             "name": "District",
@@ -184,12 +185,37 @@ def load_settings(env_name: str | None = None, overrides: dict | None = None) ->
     for key in _BOOL_VARS:
         if key in os.environ:
             settings[key] = _as_bool(os.environ[key])
+    settings["PLANS"] = _plans_with_prices(settings["PLANS"], os.environ.get("STRIPE_PRICE_IDS"))
     settings.update(overrides or {})
     if settings.get("MIGRATION_DATABASE_URL"):
         settings["MIGRATION_DATABASE_URL"] = _normalise_db_url(settings["MIGRATION_DATABASE_URL"])
     _check(name, settings)
     settings["SQLALCHEMY_ENGINE_OPTIONS"] = _engine_options(settings)
     return settings
+
+
+def _plans_with_prices(plans: dict, price_ids: str | None) -> dict:
+    """The plans, each with the Stripe price STRIPE_PRICE_IDS gives it.
+
+    A copy, so one app's prices never leak into the class (and another app) by mutation.
+    Price ids differ between Stripe's test and live modes, so they belong to the
+    deployment's environment, not to the code. Every mistake is named at once.
+    """
+    plans = {key: dict(plan) for key, plan in plans.items()}
+    problems = []
+    for pair in (price_ids or "").split(","):
+        if not pair.strip():
+            continue
+        key, _, price = (part.strip() for part in pair.partition("="))
+        if key not in plans:
+            problems.append(f"{key!r} is not a plan (plans: {', '.join(sorted(plans))})")
+        elif not price:
+            problems.append(f"{key!r} has no price id (write {key}=price_...)")
+        else:
+            plans[key]["stripe_price"] = price
+    if problems:
+        raise ConfigurationError("STRIPE_PRICE_IDS: " + "; ".join(problems) + ".")
+    return plans
 
 
 def _engine_options(settings: dict) -> dict:

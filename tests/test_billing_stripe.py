@@ -105,12 +105,14 @@ def test_a_subscription_made_in_stripe_activates_the_district_by_webhook(
         stripe_gateway.subscribe(tenant.stripe_customer_id, "district", tenant)
         tenant_id = tenant.id
     deadline = time.monotonic() + 15
-    status = None
+    recorded = None
     while time.monotonic() < deadline:
         with app.app_context(), all_tenants():
-            status = db.session.get(Tenant, tenant_id).billing_status
+            t = db.session.get(Tenant, tenant_id)
+            recorded = (t.billing_status, t.stripe_price_id, t.monthly_amount_cents)
             db.session.remove()
-        if status == "active":
+        if recorded[0] == "active":
             break
         time.sleep(0.5)
-    assert status == "active"
+    # The price and what it bills a month are read from localstripe's subscription.
+    assert recorded == ("active", "district", 20000)

@@ -25,6 +25,25 @@ def test_the_content_security_policy_allows_no_inline_script(page):
     assert directives["base-uri"] == "'none'"
 
 
+def _form_action(response) -> list[str]:
+    policy = response.headers["Content-Security-Policy"]
+    directives = dict(part.strip().split(" ", 1) for part in policy.split(";"))
+    return directives["form-action"].split()
+
+
+def test_forms_leave_only_for_stripe(page, migrated, make_tenant):
+    assert _form_action(page) == [
+        "'self'",
+        "https://checkout.stripe.com",
+        "https://billing.stripe.com",
+    ]
+    # A deployment pointed at another Stripe (a test server) sends people to its pages.
+    app = make_app(migrated, STRIPE_API_BASE="http://127.0.0.1:8420/v1")
+    other = app.test_client().get("/t/alpha/login")
+    assert _form_action(other)[-1] == "http://127.0.0.1:8420"
+    assert "https://evil.example" not in _form_action(other)
+
+
 def test_no_framing(page):
     assert "frame-ancestors 'none'" in page.headers["Content-Security-Policy"]
     assert page.headers["X-Frame-Options"] == "DENY"

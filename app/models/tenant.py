@@ -32,7 +32,13 @@ class Tenant(db.Model):
     preset_key: Mapped[str | None] = mapped_column(String(64))
     #: Billing: trialing / active / past_due / canceled, driven by Stripe's webhooks.
     billing_status: Mapped[str] = mapped_column(String(20), default="trialing")
+    #: The plan of the settings whose price the subscription is on (None: not one of ours).
     plan_key: Mapped[str | None] = mapped_column(String(40))
+    #: The Stripe price (or legacy plan) the subscription is on, as the subscription says.
+    stripe_price_id: Mapped[str | None] = mapped_column(String(64))
+    #: What the subscription charges a month, in cents, read from its price: the source of
+    #: the district's MRR (whatever the settings say a plan costs, Stripe bills this).
+    monthly_amount_cents: Mapped[int] = mapped_column(default=0, server_default="0")
     stripe_customer_id: Mapped[str | None] = mapped_column(String(64), unique=True)
     stripe_subscription_id: Mapped[str | None] = mapped_column(String(64))
     past_due_since: Mapped[datetime | None] = mapped_column(UTCDateTime())

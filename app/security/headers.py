@@ -6,24 +6,40 @@ and each one has its own test (``tests/test_security_headers.py``).
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import Flask, Response, g
 
-#: No inline script or style anywhere: the pages load only their own files.
-#: Form posts may leave only for Stripe's hosted Checkout and customer portal.
-CONTENT_SECURITY_POLICY = "; ".join(
-    [
-        "default-src 'self'",
-        "script-src 'self'",
-        "style-src 'self'",
-        "img-src 'self' data: https:",
-        "font-src 'self'",
-        "connect-src 'self'",
-        "object-src 'none'",
-        "base-uri 'none'",
-        "form-action 'self' https://checkout.stripe.com https://billing.stripe.com",
-        "frame-ancestors 'none'",
-    ]
-)
+#: Where form posts may leave for: Stripe's hosted Checkout and customer portal.
+STRIPE_FORM_TARGETS = ("https://checkout.stripe.com", "https://billing.stripe.com")
+
+
+def content_security_policy(stripe_api_base: str | None = None) -> str:
+    """No inline script or style anywhere: the pages load only their own files. Form posts
+    may leave only for Stripe's hosted pages, which a district pointed at another Stripe
+    (``STRIPE_API_BASE``: a test server) finds at that server's origin instead."""
+    targets = list(STRIPE_FORM_TARGETS)
+    if stripe_api_base:
+        parts = urlsplit(stripe_api_base)
+        targets.append(f"{parts.scheme}://{parts.netloc}")
+    return "; ".join(
+        [
+            "default-src 'self'",
+            "script-src 'self'",
+            "style-src 'self'",
+            "img-src 'self' data: https:",
+            "font-src 'self'",
+            "connect-src 'self'",
+            "object-src 'none'",
+            "base-uri 'none'",
+            f"form-action 'self' {' '.join(targets)}",
+            "frame-ancestors 'none'",
+        ]
+    )
+
+
+#: The policy of a deployment that talks to Stripe itself.
+CONTENT_SECURITY_POLICY = content_security_policy()
 #: Charts are SVG documents with their own stylesheet; opened directly they may style
 #: themselves but never run script.
 SVG_POLICY = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'"
@@ -40,11 +56,12 @@ HSTS = "max-age=31536000; includeSubDomains"
 
 def init_app(app: Flask) -> None:
     hsts = bool(app.config.get("HSTS"))
+    policy = content_security_policy(app.config.get("STRIPE_API_BASE"))
 
     @app.after_request
     def _security_headers(response: Response) -> Response:
         svg = response.mimetype == "image/svg+xml"
-        response.headers["Content-Security-Policy"] = SVG_POLICY if svg else CONTENT_SECURITY_POLICY
+        response.headers["Content-Security-Policy"] = SVG_POLICY if svg else policy
         for name, value in FIXED.items():
             response.headers.setdefault(name, value)
         if hsts:

@@ -205,7 +205,7 @@ MATRIX: dict[str, Rule] = {
     "exports.download": _tenant(*STAFF),
     "surveys.answer": _tenant_public(writes=True),
     "reports.annual_chart": _tenant(*STAFF),
-    # Billing: Stripe's webhook, and the page a closed district can still use.
+    # Billing: Stripe's webhook, and the pages a lapsed district can still use.
     "billing.stripe_webhook": _public(),
     "billing.page": _tenant(*ADMIN),
     "billing.checkout": _tenant(*ADMIN, writes=True),
@@ -228,10 +228,16 @@ def rule_for(endpoint: str) -> Rule | None:
     return MATRIX.get(endpoint)
 
 
-#: What a district whose subscription is canceled can still reach: billing, its data, sign-in.
+#: Where a signed-in person lands; a program admin of a closed district lands on billing.
+LANDING = "portal.home"
+
+#: What a lapsed district (read-only or canceled) can still reach, writes included: billing
+#: (to pay or subscribe again), its data export, and signing in and out.
 OPEN_WHEN_CLOSED = frozenset(
     {
         "billing.page",
+        "billing.checkout",
+        "billing.portal",
         "exports.index",
         "exports.download",
         "auth.login",

@@ -2,12 +2,14 @@
 
 ``active``/``trialing``: full use. ``past_due``: a banner, then read-only after the
 grace period. ``canceled``: the portal is closed except billing and the data
-export; nothing is deleted.
+export; nothing is deleted. Paying the open invoice, or subscribing again, restores
+full use. The plan and the monthly amount are read from the subscription itself.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import Select, select, update
@@ -18,7 +20,8 @@ from app.extensions import db
 from app.models.base import utcnow
 from app.models.billing import StripeEvent
 from app.models.tenant import Tenant
-from app.services import audit
+from app.models.user import User
+from app.services import audit, people
 from app.services.actors import Actor
 from app.tenants.context import all_tenants
 
@@ -32,16 +35,82 @@ _SUBSCRIPTION_STATUS = {
     "incomplete_expired": "canceled",
 }
 
+#: What people read for each billing status (never the key).
+STATUS_LABELS = {
+    "trialing": "Trial",
+    "active": "Active",
+    "past_due": "Past due",
+    "canceled": "Canceled",
+}
+
+#: What people read for a Stripe invoice's status.
+INVOICE_LABELS = {
+    "draft": "Draft",
+    "open": "Due",
+    "paid": "Paid",
+    "void": "Void",
+    "uncollectible": "Uncollectible",
+}
+
+#: Statuses a new subscription must reach before it reopens a canceled district: an
+#: incomplete one (its first payment not made) leaves it closed.
+_RESTORING = frozenset({"active", "trialing"})
+
+#: Billing periods in a year, to bring any price to a monthly amount.
+_PERIODS_A_YEAR = {"day": 365, "week": 52, "month": 12, "year": 1}
+
+
+@dataclass(frozen=True)
+class Standing:
+    """What a district's billing means right now, for the gate, the banner and the page.
+
+    One value computed in one place, so the banner and the billing page cannot disagree.
+    """
+
+    status: str
+    label: str
+    #: "open", "read_only" or "closed".
+    state: str
+    #: When a past-due district becomes (or became) read-only.
+    grace_ends: datetime | None
+
 
 def state(tenant: Tenant) -> str:
     """ "open", "read_only" or "closed": what the district may do now."""
+    return standing(tenant).state
+
+
+def standing(tenant: Tenant) -> Standing:
+    """The district's billing status, its label, what it may do and until when."""
+    grace_ends = None
+    now = "open"
     if tenant.billing_status == "canceled":
-        return "closed"
-    if tenant.billing_status == "past_due" and tenant.past_due_since is not None:
-        grace = timedelta(days=current_app.config["BILLING_GRACE_DAYS"])
-        if utcnow() - tenant.past_due_since > grace:
-            return "read_only"
-    return "open"
+        now = "closed"
+    elif tenant.billing_status == "past_due" and tenant.past_due_since is not None:
+        grace_ends = tenant.past_due_since + timedelta(
+            days=current_app.config["BILLING_GRACE_DAYS"]
+        )
+        if utcnow() > grace_ends:
+            now = "read_only"
+    return Standing(tenant.billing_status, status_label(tenant.billing_status), now, grace_ends)
+
+
+def status_label(status: str) -> str:
+    """The word people read for a billing status."""
+    return STATUS_LABELS.get(status, status.replace("_", " ").capitalize())
+
+
+def can_subscribe(tenant: Tenant) -> bool:
+    """Only a district without a live subscription may start one (no second subscription
+    billed beside the first: a past-due one is settled in the customer portal)."""
+    return not tenant.stripe_subscription_id or tenant.billing_status == "canceled"
+
+
+def who_can_settle() -> list[str]:
+    """The names of the current district's program admins, for a page that tells everyone
+    else who can restore a lapsed district."""
+    query = people.holders("program_admin").order_by(User.name).limit(6)
+    return [user.name for user in db.session.execute(query).scalars()]
 
 
 def _locked_tenant_for(obj: dict) -> Tenant | None:
@@ -111,36 +180,60 @@ def _apply(tenant: Tenant, event: dict, obj: dict) -> str:
         # Stripe does not deliver in order: a late event must not roll the state (or the
         # subscription it names) back to what it was then.
         return f"{kind} older than the current state: not applied"
+    subscription = _subscription_named(obj)
     if kind == "checkout.session.completed":
-        tenant.stripe_subscription_id = obj.get("subscription") or tenant.stripe_subscription_id
         tenant.stripe_customer_id = obj.get("customer") or tenant.stripe_customer_id
-        tenant.plan_key = (obj.get("metadata") or {}).get("plan") or tenant.plan_key
-        return _set_status(tenant, "active", event)
+        return _set_status(tenant, "active", event, subscription)
     if kind in ("customer.subscription.created", "customer.subscription.updated"):
-        tenant.stripe_subscription_id = obj.get("id") or tenant.stripe_subscription_id
-        return _set_status(tenant, _SUBSCRIPTION_STATUS.get(obj.get("status"), "past_due"), event)
+        status = _SUBSCRIPTION_STATUS.get(obj.get("status"), "past_due")
+        outcome = _set_status(tenant, status, event, subscription)
+        if subscription and subscription == tenant.stripe_subscription_id:
+            _record_price(tenant, obj, event)
+        return outcome
     if kind == "customer.subscription.deleted":
-        return _set_status(tenant, "canceled", event)
-    if kind == "invoice.paid":
-        return _set_status(tenant, "active", event)
+        if subscription and tenant.stripe_subscription_id not in (None, subscription):
+            # An old subscription ending after the district took a new one changes nothing.
+            return f"{kind} of a subscription the district no longer has: nothing to do"
+        return _set_status(tenant, "canceled", event, subscription)
+    # Stripe sends both for a paid invoice (localstripe only the second).
+    if kind in ("invoice.paid", "invoice.payment_succeeded"):
+        return _set_status(tenant, "active", event, subscription)
     if kind == "invoice.payment_failed":
-        return _set_status(tenant, "past_due", event)
+        return _set_status(tenant, "past_due", event, subscription)
     return f"{kind}: nothing to do"
 
 
-def _set_status(tenant: Tenant, status: str, event: dict) -> str:
+def _subscription_named(obj: dict) -> str | None:
+    """The subscription an event's object is, or belongs to (an invoice names it at the top
+    on older API versions, under ``parent`` on newer ones)."""
+    if obj.get("object") == "subscription":
+        return obj.get("id")
+    named = obj.get("subscription")
+    if named is None:
+        details = (obj.get("parent") or {}).get("subscription_details") or {}
+        named = details.get("subscription")
+    if isinstance(named, dict):  # expanded
+        named = named.get("id")
+    return named or None
+
+
+def _set_status(tenant: Tenant, status: str, event: dict, subscription: str | None) -> str:
     """Move to ``status``, the district's row locked and the event no older than its state.
 
     Stripe's ``created`` has one-second steps, so a cancellation and the failed payment
-    that caused it can share a second: canceled therefore stays canceled until a new
-    subscription, whichever of the two is applied first.
+    that caused it can share a second: canceled therefore stays canceled until an event of
+    a new subscription (another id than the canceled one) says it is paid or in its trial,
+    whichever of them is applied first.
     """
+    new_subscription = bool(subscription) and subscription != tenant.stripe_subscription_id
     if (
         tenant.billing_status == "canceled"
         and status != "canceled"
-        and (event["type"] != "customer.subscription.created")
+        and not (new_subscription and status in _RESTORING)
     ):
-        return "canceled stays canceled until a new subscription"
+        return "canceled stays canceled until a new subscription is paid"
+    if subscription:
+        tenant.stripe_subscription_id = subscription
     before = tenant.billing_status
     tenant.billing_changed_at = event["created"]
     # Only past_due keeps a date; every state that ends it clears it, "already" ones too.
@@ -154,7 +247,7 @@ def _set_status(tenant: Tenant, status: str, event: dict) -> str:
         "tenant",
         tenant.id,
         before={"status": before},
-        after={"status": status, "event": event["id"]},
+        after={"status": status, "event": event["id"], "subscription": subscription},
         actor=Actor.system("stripe"),
     )
     outbox.add(
@@ -164,6 +257,68 @@ def _set_status(tenant: Tenant, status: str, event: dict) -> str:
         queue="mail",
     )
     return f"{before} -> {status}"
+
+
+def _record_price(tenant: Tenant, subscription: dict, event: dict) -> None:
+    """Record the plan and the monthly amount the subscription bills, from its items.
+
+    Stripe's subscription is the truth about what a district pays: its price names the
+    plan (through the price ids of the settings) and its amount gives the MRR, so a price
+    changed in Stripe, or a plan bought outside our checkout, is still counted right.
+    """
+    items = (subscription.get("items") or {}).get("data") or []
+    priced = [_priced(item) for item in items]
+    priced = [p for p in priced if p is not None]
+    if not priced:
+        return
+    price_id = priced[0][0]
+    monthly = sum(cents for _, cents in priced)
+    plan_key = next(
+        (
+            key
+            for key, p in current_app.config["PLANS"].items()
+            if p.get("stripe_price") == price_id
+        ),
+        None,
+    )
+    before = {
+        "plan": tenant.plan_key,
+        "price": tenant.stripe_price_id,
+        "monthly_cents": tenant.monthly_amount_cents,
+    }
+    after = {"plan": plan_key, "price": price_id, "monthly_cents": monthly}
+    if before == after:
+        return
+    tenant.plan_key, tenant.stripe_price_id, tenant.monthly_amount_cents = (
+        plan_key,
+        price_id,
+        monthly,
+    )
+    audit.record(
+        tenant.id,
+        "billing.plan_recorded",
+        "tenant",
+        tenant.id,
+        before=before,
+        after={**after, "event": event["id"]},
+        actor=Actor.system("stripe"),
+    )
+
+
+def _priced(item: dict) -> tuple[str, int] | None:
+    """A subscription item's price id and what it bills a month, in cents.
+
+    Reads the ``price`` (current API) or the legacy ``plan`` an item carries.
+    """
+    price = item.get("price") or item.get("plan")
+    if not isinstance(price, dict) or not price.get("id"):
+        return None
+    amount = price.get("unit_amount", price.get("amount")) or 0
+    recurring = price.get("recurring") or price
+    per_year = _PERIODS_A_YEAR.get(recurring.get("interval") or "", 0)
+    count = recurring.get("interval_count") or 1
+    quantity = item.get("quantity") or 1
+    return price["id"], round(amount * quantity * per_year / count / 12)
 
 
 def ensure_customer(tenant_id: int) -> str:
@@ -195,11 +350,20 @@ def districts() -> Select:
 
 
 def mrr_cents(tenant: Tenant) -> int:
-    """Monthly recurring revenue from the district's plan, when paying."""
-    plan = current_app.config["PLANS"].get(tenant.plan_key or "")
-    if plan is None or tenant.billing_status not in ("active", "past_due"):
+    """Monthly recurring revenue: what the subscription bills a month, while it is paid
+    for (a trial and a canceled subscription bring in nothing)."""
+    if tenant.billing_status not in ("active", "past_due"):
         return 0
-    return plan["amount_cents"] // (12 if plan["interval"] == "year" else 1)
+    return tenant.monthly_amount_cents or 0
+
+
+def plan_name(tenant: Tenant) -> str | None:
+    """The plan's name as people read it; a price not in the settings is named by Stripe's
+    id, so an operator can still find it; None before any subscription."""
+    plan = current_app.config["PLANS"].get(tenant.plan_key or "")
+    if plan is not None:
+        return plan["name"]
+    return f"Price {tenant.stripe_price_id}" if tenant.stripe_price_id else None
 
 
 def last_events(tenant_ids: list[int]) -> dict[int, StripeEvent]:

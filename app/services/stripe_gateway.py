@@ -55,14 +55,18 @@ def subscribe(customer_id: str, price_or_plan: str, tenant: Tenant) -> dict:
 
 
 def checkout_url(tenant: Tenant, price: str, success_url: str, cancel_url: str) -> str:
+    """Stripe Checkout for one price. The subscription it makes carries the district's id
+    too, so its own events find the district even before the session's event arrives."""
     _configure()
     session = stripe.checkout.Session.create(
         mode="subscription",
         customer=tenant.stripe_customer_id,
+        client_reference_id=str(tenant.id),
         line_items=[{"price": price, "quantity": 1}],
         success_url=success_url,
         cancel_url=cancel_url,
         metadata={"parley_tenant": str(tenant.id)},
+        subscription_data={"metadata": {"parley_tenant": str(tenant.id)}},
     )
     return session.url
 

@@ -47,6 +47,7 @@ csrf.exempt(stripe_webhook)
 
 @bp.get("/t/<tenant_slug>/billing")
 def page():
+    """The district's billing: open to its program admins in every state, lapsed included."""
     tenant = current_tenant()
     invoices, problem = [], None
     if stripe_gateway.configured() and tenant.stripe_customer_id:
@@ -57,11 +58,15 @@ def page():
     return render_template(
         "billing/page.html",
         tenant=tenant,
-        state=billing.state(tenant),
+        standing=billing.standing(tenant),
+        plan_name=billing.plan_name(tenant),
+        can_subscribe=billing.can_subscribe(tenant),
         plans=current_app.config["PLANS"],
         invoices=invoices,
+        invoice_labels=billing.INVOICE_LABELS,
         problem=problem,
         configured=stripe_gateway.configured(),
+        back_from=request.args.get("from"),
     )
 
 
@@ -78,21 +83,29 @@ def checkout():
     """Stripe Checkout for a plan's subscription; Stripe's page takes the card."""
     tenant = current_tenant()
     plan = current_app.config["PLANS"].get(request.form.get("plan", ""))
+    if not billing.can_subscribe(tenant):
+        flash(
+            "This district already has a subscription: change its card or plan under "
+            "“Manage cards and cancellation”.",
+            "error",
+        )
+        return redirect(url_for("billing.page"))
     if plan is None or not plan.get("stripe_price") or not stripe_gateway.configured():
         flash("This plan cannot be bought online yet; write to us.", "error")
         return redirect(url_for("billing.page"))
+    done = url_for("billing.page", _external=True, **{"from": "checkout"})
     back = url_for("billing.page", _external=True)
     return _stripe_redirect(
-        lambda: stripe_gateway.checkout_url(tenant, plan["stripe_price"], back, back)
+        lambda: stripe_gateway.checkout_url(tenant, plan["stripe_price"], done, back)
     )
 
 
 @bp.post("/t/<tenant_slug>/billing/portal")
 def portal():
-    """Stripe's customer portal: cards, invoices, cancellation."""
+    """Stripe's customer portal: cards, the unpaid invoice, cancellation."""
     tenant = current_tenant()
     if not stripe_gateway.configured() or not tenant.stripe_customer_id:
         flash("Billing is not set up for this district yet.", "error")
         return redirect(url_for("billing.page"))
-    back = url_for("billing.page", _external=True)
+    back = url_for("billing.page", _external=True, **{"from": "portal"})
     return _stripe_redirect(lambda: stripe_gateway.portal_url(tenant, back))

@@ -41,5 +41,7 @@ def home():
         "ops/home.html",
         page=page,
         mrr=billing.mrr_cents,
+        plan_name=billing.plan_name,
+        status_label=billing.status_label,
         events=billing.last_events([t.id for t in page.items]),
     )
