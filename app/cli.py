@@ -223,14 +223,20 @@ def jobs_cli() -> None:
 @jobs_cli.command("remind")
 def jobs_remind() -> None:
     """Queue every reminder that is due now (the scheduler does this hourly): deadlines,
-    status reports due and missed, and appeal windows closing."""
+    status reports due and missed, appeal windows closing, and unanswered surveys."""
     from app.jobs.appeal_reminders import remind_due as remind_appeals
     from app.jobs.reminders import escalate_missed_reports, remind_due, remind_status_reports
+    from app.services import surveys
+    from app.tenants.context import all_tenants
 
     click.echo(f"queued {remind_due()} deadline reminders")
     click.echo(f"queued {remind_status_reports()} status report reminders")
     click.echo(f"queued {escalate_missed_reports()} missed status report notices")
     click.echo(f"queued {remind_appeals()} appeal window reminders")
+    with all_tenants():
+        count = surveys.remind_due()
+    uow.commit()
+    click.echo(f"queued {count} survey reminders")
 
 
 @jobs_cli.command("sweep")

@@ -31,7 +31,7 @@ def _support_record(app, tenant: Tenant, case, people: dict[str, User]) -> None:
     """A CT on the case, a visit, a goal and evidence with a file: rows every route can name."""
     import io
 
-    from app.models.case import Case
+    from app.models.case import Case, CaseDeadline
     from app.models.status_report import StatusReport
     from app.services import assignments, panel, roster, support
     from app.services.actors import Actor
@@ -63,6 +63,12 @@ def _support_record(app, tenant: Tenant, case, people: dict[str, User]) -> None:
                 tenant_id=tenant.id, case_id=row.id, label="Week 6 report", due_on=date.today()
             )
         )
+        # A deadline on the case, whether or not the preset's steps scheduled one yet.
+        if not row.deadlines:
+            key = next(iter(config.deadlines), "recommendation")
+            db.session.add(
+                CaseDeadline(tenant_id=tenant.id, case_id=row.id, key=key, due_on=date.today())
+            )
         session = panel.sessions.schedule(date.today(), "Central office", Actor.system())
         panel.minutes.request_minutes_pdf(session, Actor.system())
         uow.commit()  # without Redis the export runs inline, after the commit

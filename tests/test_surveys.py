@@ -4,19 +4,22 @@ have not answered, imported history, and the figures in the annual report."""
 from __future__ import annotations
 
 import io
+import re
 from datetime import date, timedelta
+from html import unescape
 
 import pytest
 from sqlalchemy import func, inspect, select
 
 from app.core import uow
 from app.extensions import db
+from app.models.audit import AuditEvent
 from app.models.outbox import OutboxMessage
 from app.models.survey import SurveyInvitation, SurveyResponse
 from app.services import surveys
 from app.services.actors import Actor
 from app.tenants.context import all_tenants, tenant_scope
-from tests.casework import Api
+from tests.casework import Api, Browser
 from tests.factories import csrf_token
 from tests.test_imports import HEADER, _post
 
@@ -34,10 +37,12 @@ def pap(app, district):
     return d
 
 
-def _send(app, d) -> dict[str, str]:
-    """Send the year's survey; the personal tokens by teacher e-mail."""
+def _send(app, d, days_ago: int = 8) -> dict[str, str]:
+    """Send the year's survey ``days_ago`` days ago (a week and a day by default: the first
+    reminders are due); the personal tokens by teacher e-mail."""
     with app.app_context(), tenant_scope(d.tenant.id):
-        surveys.send("teacher_questionnaire", YEAR, Actor.system())
+        row = surveys.send("teacher_questionnaire", YEAR, Actor.system())
+        row.created_at = row.created_at - timedelta(days=days_ago)
         uow.commit()
         rows = db.session.execute(select(SurveyInvitation)).scalars().all()
         from app.models.user import User
@@ -227,3 +232,123 @@ def test_two_submissions_racing_on_one_link_store_one_answer(app, pap, monkeypat
             surveys.answer(token, {"values_program": "disagree"}, None)
         uow.rollback()
         assert db.session.execute(select(func.count()).select_from(SurveyResponse)).scalar() == 1
+
+
+def _round_card(html: str) -> str:
+    """The first round's reminders, as text with its markup."""
+    found = re.search(r'data-testid="round-reminders-\d+">(.*?)</section>', html, re.S)
+    assert found, "the surveys page shows no round's reminders"
+    return unescape(re.sub(r"\s+", " ", found.group(1)))
+
+
+def _press(browser: Browser):
+    page = browser.get("/surveys").text
+    action = re.search(r'action="/t/[^/]+(/surveys/\d+/remind)"', page)
+    assert action, "the surveys page has no Send reminders now"
+    return browser.post("/surveys", action.group(1), {})
+
+
+def _reminders_queued(app) -> int:
+    with app.app_context(), all_tenants():
+        rows = db.session.execute(
+            select(OutboxMessage).where(OutboxMessage.job == "mail.survey_invitation")
+        ).scalars()
+        return sum(1 for m in rows if m.payload["reminder"])
+
+
+def test_the_surveys_page_shows_each_rounds_reminder_schedule_and_last_reminder(app, pap):
+    tokens = _send(app, pap)
+    _answer(app.test_client(), pap.slug, tokens["ann@bps.org"], values_program="agree")
+    card = _round_card(Browser(app, pap, pap.people["coordinator"]).get("/surveys").text)
+    closes = (date.today() + surveys.OPEN_FOR).isoformat()
+    assert (
+        f"Those who have not answered are e-mailed a reminder every "
+        f"{surveys.REMIND_EVERY.days} days, at most {surveys.MAX_REMINDERS} times, until the "
+        f"survey closes on {closes}."
+    ) in card
+    assert "None sent yet." in card and "Send reminders now" in card
+    with app.app_context(), all_tenants():
+        assert surveys.remind_due() == 1  # the weekly job
+        uow.commit()
+    card = _round_card(Browser(app, pap, pap.people["admin"]).get("/surveys").text)
+    assert f"{date.today().isoformat()}, to 1 person." in card
+
+
+def test_send_reminders_now_queues_the_due_ones_once_and_says_when_none_is_due(app, pap):
+    tokens = _send(app, pap)
+    _answer(app.test_client(), pap.slug, tokens["ann@bps.org"], values_program="agree")
+    coordinator = Browser(app, pap, pap.people["coordinator"])
+    first = _press(coordinator)
+    assert first.status_code == 302 and "#round-" in first.location
+    page = coordinator.get("/surveys").text
+    assert "Queued reminders to 1 person for" in page
+    assert f"{date.today().isoformat()}, to 1 person." in _round_card(page)
+    assert _reminders_queued(app) == 1
+
+    assert _press(coordinator).status_code == 302
+    page = unescape(coordinator.get("/surveys").text)
+    assert (
+        f"none due: everyone was reminded on {date.today().isoformat()}; the next reminders "
+        f"are due on {(date.today() + surveys.REMIND_EVERY).isoformat()}."
+    ) in page
+    with app.app_context(), all_tenants():
+        assert surveys.remind_due() == 0  # the weekly job finds nobody due either
+    assert _reminders_queued(app) == 1
+    with app.app_context(), tenant_scope(pap.tenant.id):
+        events = db.session.execute(
+            select(AuditEvent).where(AuditEvent.action == "survey.reminded")
+        ).scalars()
+        assert [(e.after["queued"], e.actor_id) for e in events] == [
+            (1, pap.people["coordinator"].id)
+        ]
+
+
+def test_when_everyone_answered_the_button_says_so(app, pap):
+    tokens = _send(app, pap)
+    for email in tokens:
+        _answer(app.test_client(), pap.slug, tokens[email], values_program="agree")
+    coordinator = Browser(app, pap, pap.people["coordinator"])
+    assert _press(coordinator).status_code == 302
+    assert "none due: everyone invited has answered." in coordinator.get("/surveys").text
+    assert _reminders_queued(app) == 0
+
+
+def test_only_coordinators_and_admins_send_reminders(app, pap):
+    _send(app, pap)
+    coordinator = Browser(app, pap, pap.people["coordinator"])
+    action = re.search(r'action="/t/[^/]+(/surveys/\d+/remind)"', coordinator.get("/surveys").text)
+    ct = Browser(app, pap, pap.people["ct"])
+    token = csrf_token(ct.get("/").text)
+    refused = ct.client.post(f"/t/{pap.slug}{action.group(1)}", data={"csrf_token": token})
+    assert refused.status_code == 403
+    assert _reminders_queued(app) == 0
+
+
+def test_the_command_line_sweep_queues_survey_reminders_too(app, pap):
+    """``flask jobs remind`` queues every reminder due, the unanswered surveys' included."""
+    from click.testing import CliRunner
+
+    _send(app, pap)
+    with app.app_context():
+        result = CliRunner().invoke(app.cli, ["jobs", "remind"])
+    assert result.exit_code == 0, result.output
+    assert "queued 2 survey reminders" in result.output
+    with app.app_context():
+        again = CliRunner().invoke(app.cli, ["jobs", "remind"])
+    assert "queued 0 survey reminders" in again.output  # once a week, not once a run
+
+
+def test_no_one_is_reminded_in_the_week_the_links_went_out(app, pap):
+    """The first reminder waits a week after the invitation, like every later one; the
+    page says when it is due rather than pressing on in silence."""
+    _send(app, pap, days_ago=6)
+    with app.app_context(), all_tenants():
+        assert surveys.remind_due() == 0
+        assert surveys.remind_due(today=date.today() + timedelta(days=1)) == 2
+        db.session.rollback()
+    coordinator = Browser(app, pap, pap.people["coordinator"])
+    assert _press(coordinator).status_code == 302
+    page = unescape(coordinator.get("/surveys").text)
+    first = (date.today() + timedelta(days=1)).isoformat()
+    assert f"the first reminders are due on {first}" in page
+    assert _reminders_queued(app) == 0

@@ -317,3 +317,99 @@ def test_saving_the_simple_form_keeps_what_a_visit_needs_to_count(
     with app.app_context(), tenant_scope(tenant.id):
         saved = configs.draft().document["visit_types"]["observation"]
     assert saved["required_to_count"] == ["notes"]
+
+
+# --- A refused upload is seen where it was made -----------------------------------------------
+
+TYPED = "Watched the reading block; the exit tickets show the change."
+
+
+def _add_evidence(browser: Browser, case_id: int, **data):
+    return browser.post(
+        f"/cases/{case_id}",
+        f"/cases/{case_id}/evidence",
+        data,
+        content_type="multipart/form-data",
+    )
+
+
+def _tag(html: str, element_id: str) -> str:
+    found = re.search(rf'<[a-z]+\b[^>]*\sid="{element_id}"[^>]*>', html)
+    assert found, f"the page has no element with id {element_id!r}"
+    return found.group(0)
+
+
+def _details_of(html: str, testid: str) -> str:
+    found = re.search(rf'<details\b[^>]*data-testid="{testid}"[^>]*>', html)
+    assert found, f"the page has no {testid} section"
+    return found.group(0)
+
+
+def _repeated_ids(html: str) -> set[str]:
+    ids = re.findall(r'\sid="([^"]+)"', html)
+    return {i for i in ids if ids.count(i) > 1}
+
+
+def test_a_refused_file_opens_the_evidence_section_at_the_error_and_keeps_the_text(app, toledo):
+    import io
+
+    case_id = _to_support(app, toledo, "intervention", "unsatisfactory")
+    ct = Browser(app, toledo, toledo.people["ct"])
+    assert " open" not in _details_of(ct.get(f"/cases/{case_id}").text, "evidence-details")
+    refused = _add_evidence(
+        ct, case_id, text=TYPED, file=(io.BytesIO(b"MZ\x90\x00\x03\x00\x00\x00"), "tool.exe")
+    )
+    assert refused.status_code == 422
+    html = refused.text
+    assert " open" in _details_of(html, "evidence-details")
+    file_input = _tag(html, "file")
+    assert 'aria-invalid="true"' in file_input and 'aria-describedby="file-errors"' in file_input
+    assert "autofocus" in file_input
+    errors = re.search(r'<ul class="errors" id="file-errors">(.*?)</ul>', html, re.S)
+    assert errors and "This file type is not accepted" in errors.group(1)
+    assert html.count("autofocus") == 1
+    # What was typed stays in the evidence field, and in no other form's field.
+    typed = re.search(r'<textarea[^>]*id="evidence_text"[^>]*>\s*(.*?)</textarea>', html, re.S)
+    assert typed and typed.group(1).strip() == TYPED
+    assert html.count(TYPED) == 1
+    assert not _repeated_ids(html)
+    with app.app_context(), tenant_scope(toledo.tenant.id):
+        assert support.evidence(db.session.get(Case, case_id)) == []
+
+
+def test_empty_evidence_is_refused_beside_the_text_with_the_focus_there(app, toledo):
+    case_id = _to_support(app, toledo, "intervention", "unsatisfactory")
+    ct = Browser(app, toledo, toledo.people["ct"])
+    refused = _add_evidence(ct, case_id, text="   ")
+    assert refused.status_code == 422
+    field = _tag(refused.text, "evidence_text")
+    assert "autofocus" in field and 'aria-invalid="true"' in field
+    assert 'aria-describedby="evidence_text-errors"' in field
+    assert "Describe the evidence or attach a file." in refused.text
+    assert " open" in _details_of(refused.text, "evidence-details")
+
+
+def test_a_refused_goal_keeps_its_text_out_of_the_evidence_field(app, toledo):
+    """The other way round: a form posted back is the only one that shows what was sent."""
+    case_id = _to_support(app, toledo, "intervention", "unsatisfactory")
+    ct = Browser(app, toledo, toledo.people["ct"])
+    refused = ct.post(f"/cases/{case_id}", f"/cases/{case_id}/goals", {"text": "x" * 501})
+    assert refused.status_code == 400
+    assert "autofocus" in _tag(refused.text, "goal_text")
+    empty = re.search(
+        r'<textarea[^>]*id="evidence_text"[^>]*>\s*(.*?)</textarea>', refused.text, re.S
+    )
+    assert empty and empty.group(1).strip() == ""
+    assert not _repeated_ids(refused.text)
+
+
+def test_no_two_forms_on_the_case_page_share_an_id(app, toledo, make_user):
+    """Every form a case page can draw at once, for someone who holds every role."""
+    from app.security.roles import TENANT_ROLE_KEYS
+
+    case_id = _to_support(app, toledo, "intervention", "unsatisfactory")
+    everyone = make_user(toledo.tenant, *sorted(TENANT_ROLE_KEYS), email="all@toledo.org")
+    for person in (everyone, toledo.people["ct"], toledo.people["coordinator"]):
+        html = Browser(app, toledo, person).get(f"/cases/{case_id}").text
+        assert html.count("<form") >= 2
+        assert not _repeated_ids(html), f"{person.email}: {_repeated_ids(html)}"

@@ -15,17 +15,16 @@ from app.core import outbox
 from app.extensions import db
 from app.models.base import utcnow
 from app.models.case import Case, CaseDeadline
+from app.services.deadline_reminders import REMIND_BEFORE, notify
 from app.tenants.context import all_tenants
-
-#: How far ahead a deadline is announced.
-REMIND_BEFORE = timedelta(days=7)
 
 
 def remind_due(today: date | None = None) -> int:
     """Queue one reminder per deadline due within a week (across districts); returns how many.
 
     Each reminder is an outbox row written with the ``reminded_at`` mark in one
-    commit, so a second sweep, or two sweeps at once, never remind twice.
+    commit, so a second sweep, or two sweeps at once, never remind twice; a deadline the
+    coordinator reminded by hand already has its mark and is left alone.
     """
     today = today or date.today()
     with all_tenants():
@@ -45,13 +44,7 @@ def remind_due(today: date | None = None) -> int:
             .all()
         )
         for deadline in due:
-            deadline.reminded_at = utcnow()
-            outbox.case_notice(
-                deadline.case_id,
-                deadline.tenant_id,
-                f"{deadline.key}_due",
-                ["assigned_ct", "coordinator"],
-            )
+            notify(deadline)  # the same notice as the coordinator's "Remind now"
         count = len(due)
     from app.core.uow import commit
 

@@ -3,18 +3,21 @@ from it): the record they may see, the steps they may take, and what the pickers
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
+from datetime import date, timedelta
 from typing import Any
 
 from app.models.assignment import Assignment
 from app.models.case import Case, CaseDeadline
 from app.models.support import Evidence, Goal, Recommendation, Visit
 from app.models.user import User
+from app.security.roles import PROGRAM_STAFF
 from app.services import (
     appeals,
     assignments,
     case_lists,
     cases,
+    deadline_reminders,
     decision_letter,
     roster,
     signatures,
@@ -60,6 +63,10 @@ class CasePage:
     acknowledgment: Any = None
     appeal: Any = None
     status_reports: Any = None
+    #: Each deadline with when it is (was) reminded, for the program's staff and the CT.
+    deadline_plans: list[deadline_reminders.Plan] = field(default_factory=list)
+    #: When each unwritten status report's CT is (was) reminded, in words, by report id.
+    report_reminders: dict[int, str] = field(default_factory=dict)
 
     def rating_label(self, key: str | None) -> str:
         return option_label(self.config, key)
@@ -89,6 +96,8 @@ def case_page(case: Case, user: User) -> CasePage:
     history = assignments.history(case) if seen.assignment else []
     actions = cases.options(case, user)
     step = cases.recommendation_step(track, case.state)
+    reports = status_reports.for_page(case, user)
+    reminded = "assigned_ct" in relations or bool(user.roles & PROGRAM_STAFF)
     return CasePage(
         case=case,
         config=config,
@@ -121,8 +130,39 @@ def case_page(case: Case, user: User) -> CasePage:
         decision=decision_letter.decision_for(case, user),
         acknowledgment=signatures.for_page(case, user),
         appeal=appeals.for_page(case, user),
-        status_reports=status_reports.for_page(case, user),
+        status_reports=reports,
+        # Reminders go to the CT and the coordinator: they (and the staff) read when.
+        deadline_plans=deadline_reminders.plan(case, user) if reminded else [],
+        report_reminders=_report_reminders(case, reports) if reminded else {},
     )
+
+
+def _report_reminders(case: Case, section: status_reports.Section | None) -> dict[int, str]:
+    """When each unwritten report's CT is (was) reminded, and whether the coordinators were
+    told it was missed, by the track's rule (``app.jobs.reminders`` sends both)."""
+    if section is None or case.closed_at is not None:
+        return {}
+    ahead = timedelta(days=status_reports.remind_days(case))
+    today = date.today()
+    ct = roster.ct_title().lower()
+    found = {}
+    for row in section.rows:
+        report = row.report
+        if report.written:
+            continue
+        if report.reminded_at is not None:
+            words = f"The {ct} was reminded on {report.reminded_at.strftime('%Y-%m-%d')}."
+        elif report.due_on < today:
+            words = f"The {ct} was not reminded: it was already past when reminders went out."
+        elif report.due_on - ahead <= today:
+            words = f"The {ct} is reminded within the hour."
+        else:
+            words = f"The {ct} is reminded on {(report.due_on - ahead).isoformat()}."
+        if report.escalated_at is not None:
+            missed = report.escalated_at.strftime("%Y-%m-%d")
+            words += f" The coordinators were told it was missed on {missed}."
+        found[report.id] = words
+    return found
 
 
 @dataclass(frozen=True)

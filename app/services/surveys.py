@@ -13,7 +13,7 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from flask import current_app
 from sqlalchemy import func, select, update
@@ -277,21 +277,30 @@ def statuses() -> list[RoundStatus]:
     return [RoundStatus(r, counts.get(r.id, 0)) for r in rounds()]
 
 
-def remind_due(today: date | None = None) -> int:
-    """Queue a reminder for each open, unanswered invitation not reminded this week."""
+def remind_due(today: date | None = None, round_id: int | None = None) -> int:
+    """Queue a reminder for each open, unanswered invitation not reminded this week (of
+    one round when ``round_id`` is given); returns how many. The periodic job and the
+    coordinator's "Send reminders now" both come here, so pressing the button after the
+    job ran (or twice) finds nobody due and reminds no one twice. The first reminder waits
+    a week after the invitation itself, like every later one."""
     today = today or date.today()
-    due = (
-        db.session.execute(
-            select(SurveyInvitation)
-            .where(
-                SurveyInvitation.used.is_(False),
-                SurveyInvitation.expires_on >= today,
-                SurveyInvitation.reminders < MAX_REMINDERS,
-                (SurveyInvitation.last_reminded_on.is_(None))
-                | (SurveyInvitation.last_reminded_on <= today - REMIND_EVERY),
-            )
-            .with_for_update(skip_locked=True)
+    week_ago = today - REMIND_EVERY
+    sent_by = datetime.combine(week_ago + timedelta(days=1), time.min, tzinfo=UTC)
+    query = (
+        select(SurveyInvitation)
+        .join(SurveyRound, SurveyRound.id == SurveyInvitation.round_id)
+        .where(
+            SurveyInvitation.used.is_(False),
+            SurveyInvitation.expires_on >= today,
+            SurveyInvitation.reminders < MAX_REMINDERS,
+            (SurveyInvitation.last_reminded_on.is_(None) & (SurveyRound.created_at < sent_by))
+            | (SurveyInvitation.last_reminded_on <= week_ago),
         )
+    )
+    if round_id is not None:
+        query = query.where(SurveyInvitation.round_id == round_id)
+    due = (
+        db.session.execute(query.with_for_update(of=SurveyInvitation, skip_locked=True))
         .scalars()
         .all()
     )
@@ -306,6 +315,11 @@ def remind_due(today: date | None = None) -> int:
         )
     db.session.flush()
     return len(due)
+
+
+def round_by_id(survey_round_id: int) -> SurveyRound | None:
+    """One round of this district (None for another district's: the caller answers 404)."""
+    return db.session.get(SurveyRound, survey_round_id)
 
 
 def record_for(year: str) -> SurveyRecord | None:

@@ -10,7 +10,7 @@ from flask_login import current_user
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from app.blueprints.cases.page import submit
+from app.blueprints.cases.page import fresh, submit
 from app.blueprints.cases.routes import bp
 from app.blueprints.forms import Form
 from app.blueprints.loading import case_or_404
@@ -90,10 +90,10 @@ class AppealCloseForm(Form):
 def page_forms(posted: dict[str, Any]) -> dict[str, Any]:
     """The forms the appeal section draws: those posted back with errors, else fresh ones."""
     return {
-        "appeal_form": posted.get("appeal_form") or AppealForm(),
-        "appeal_decision_form": posted.get("appeal_decision_form") or AppealDecisionForm(),
-        "appeal_vote_form": posted.get("appeal_vote_form") or AppealVoteForm(),
-        "appeal_close_form": posted.get("appeal_close_form") or AppealCloseForm(),
+        "appeal_form": posted.get("appeal_form") or fresh(AppealForm),
+        "appeal_decision_form": posted.get("appeal_decision_form") or fresh(AppealDecisionForm),
+        "appeal_vote_form": posted.get("appeal_vote_form") or fresh(AppealVoteForm),
+        "appeal_close_form": posted.get("appeal_close_form") or fresh(AppealCloseForm),
     }
 
 

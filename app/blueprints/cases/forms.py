@@ -163,7 +163,9 @@ class ProposeForm(Form):
         coerce=_id_or_none,
         validators=[DataRequired("Choose a consulting teacher.")],
     )
-    reason = StringField("Why this CT (optional)", validators=[Optional(), Length(max=500)])
+    reason = StringField(
+        "Why this CT (optional)", id="propose_reason", validators=[Optional(), Length(max=500)]
+    )
 
 
 class ReviewForm(Form):
@@ -200,7 +202,7 @@ class ReopenForm(Form):
     to_state = SelectField(
         "Reopen into", validators=[DataRequired("Choose the state to reopen into.")]
     )
-    reason = StringField("Reason", validators=[DataRequired(), Length(max=500)])
+    reason = StringField("Reason", id="reopen_reason", validators=[DataRequired(), Length(max=500)])
 
 
 class CaseFilterForm(Form):

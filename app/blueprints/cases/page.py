@@ -23,53 +23,73 @@ from app.services import case_page
 from app.services.panel.ballots import option_label
 
 
+def fresh(form_class, *args, **kwargs):
+    """A form drawn empty beside the one that was posted. Flask-WTF would fill every form
+    from the request, so a refused evidence form's ``text`` reappeared in the goal form
+    and the teacher's response; only the posted form keeps what was typed."""
+    return form_class(*args, formdata=None, **kwargs)
+
+
+def focus_first_error(form) -> None:
+    """Ask the browser to focus the first field the refusal names (``autofocus``: the page
+    runs no inline script). Drawn per request, so the form class keeps its own options."""
+    for f in form:
+        if f.errors and f.type not in ("HiddenField", "CSRFTokenField"):
+            f.render_kw = {**(f.render_kw or {}), "autofocus": True}
+            return
+
+
 def render_case(case, status: int = 200, **forms):
-    """The case page for the signed-in reader; ``forms`` are forms posted back with errors."""
+    """The case page for the signed-in reader; ``forms`` are forms posted back with errors
+    (the first field with an error gets the focus; its section is drawn open)."""
+    for posted in forms.values():
+        focus_first_error(posted)
     page = case_page.case_page(case, current_user.user)
-    visit_form = forms.get("visit_form") or VisitForm()
+    visit_form = forms.get("visit_form") or fresh(VisitForm)
     visit_form.fill_choices(page.config)
-    evidence_form = forms.get("evidence_form") or EvidenceForm()
+    evidence_form = forms.get("evidence_form") or fresh(EvidenceForm)
     evidence_form.fill_choices(page.config)
-    rec_form = forms.get("recommendation_form") or RecommendationForm()
+    rec_form = forms.get("recommendation_form") or fresh(RecommendationForm)
     rec_form.rating.choices = choices(page.recommendation_options, empty="Choose a rating")
     rec_form.evidence_ids.choices = choices(
         (e.id, (e.text or e.file_name or "")[:60]) for e in page.evidence
     )
-    propose_form = forms.get("propose_form") or ProposeForm()
+    propose_form = forms.get("propose_form") or fresh(ProposeForm)
     # Suggestions are listed best first, but the pick is the coordinator's: no default.
     propose_form.ct_id.choices = choices(
         ((s.ct_id, s.name) for s in page.suggestions if s.eligible and s.ct_id != case.ct_id),
         empty="Choose a consulting teacher",
     )
-    reopen_form = forms.get("reopen_form") or ReopenForm()
+    reopen_form = forms.get("reopen_form") or fresh(ReopenForm)
     reopen_form.to_state.choices = choices(page.reopen_states, empty="Choose a state")
     return render_template(
         "cases/show.html",
         **page.context(),
         placeholders=ActionForm.PLACEHOLDERS,
-        action_form=forms.get("action_form") or ActionForm(),
+        action_form=forms.get("action_form") or fresh(ActionForm),
         visit_form=visit_form,
-        goal_form=forms.get("goal_form") or GoalForm(),
+        goal_form=forms.get("goal_form") or fresh(GoalForm),
         evidence_form=evidence_form,
         recommendation_form=rec_form,
         propose_form=propose_form,
-        review_form=forms.get("review_form") or ReviewForm(),
-        info_form=forms.get("info_form") or InformationRequestForm(),
+        review_form=forms.get("review_form") or fresh(ReviewForm),
+        info_form=forms.get("info_form") or fresh(InformationRequestForm),
         reopen_form=reopen_form,
-        response_form=forms.get("response_form") or ResponseForm(),
+        response_form=forms.get("response_form") or fresh(ResponseForm),
         **_section_forms(forms),
     ), status
 
 
 def _section_forms(posted: dict) -> dict:
     """The forms of the sections kept in their own modules (acknowledgments, appeals,
-    status reports), each module drawing its own."""
-    from app.blueprints.cases import appeals, signatures, status_reports
+    status reports, deadlines), each module drawing its own."""
+    from app.blueprints.cases import appeals, deadlines, signatures, status_reports
 
     return {
         **signatures.page_forms(posted),
         **appeals.page_forms(posted),
         **status_reports.page_forms(posted),
+        **deadlines.page_forms(posted),
     }
 
 

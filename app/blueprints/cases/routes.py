@@ -113,6 +113,7 @@ def act(case_id: int, action: str):
 from app.blueprints.cases import (  # noqa: E402,F401
     appeals,
     assignment,
+    deadlines,
     decision,
     signatures,
     status_reports,

@@ -9,7 +9,7 @@ from flask_login import current_user
 from wtforms import BooleanField, StringField
 from wtforms.validators import DataRequired, Length
 
-from app.blueprints.cases.page import submit
+from app.blueprints.cases.page import fresh, submit
 from app.blueprints.cases.routes import bp
 from app.blueprints.forms import Form
 from app.blueprints.loading import case_or_404
@@ -33,7 +33,7 @@ class AcknowledgmentForm(Form):
 def page_forms(posted: dict[str, Any]) -> dict[str, Any]:
     """The forms the acknowledgment section of the decision draws:
     those posted back with errors, else fresh ones."""
-    return {"acknowledgment_form": posted.get("acknowledgment_form") or AcknowledgmentForm()}
+    return {"acknowledgment_form": posted.get("acknowledgment_form") or fresh(AcknowledgmentForm)}
 
 
 @bp.post("/<int:case_id>/acknowledgments")

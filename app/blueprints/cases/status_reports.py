@@ -10,7 +10,7 @@ from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from app.blueprints.cases.forms import choices
-from app.blueprints.cases.page import submit
+from app.blueprints.cases.page import fresh, submit
 from app.blueprints.cases.routes import bp
 from app.blueprints.forms import Form
 from app.blueprints.loading import case_or_404
@@ -98,8 +98,9 @@ def page_forms(posted: dict[str, Any]) -> dict[str, Any]:
     ``status_report_form_for``, since its standards are the program's own)."""
     return {
         "status_report_form": posted.get("status_report_form"),
-        "status_report_form_for": StatusReportForm.for_config,
-        "status_report_ack_form": posted.get("status_report_ack_form") or AcknowledgeReportForm(),
+        "status_report_form_for": lambda config: StatusReportForm.for_config(config, formdata=None),
+        "status_report_ack_form": posted.get("status_report_ack_form")
+        or fresh(AcknowledgeReportForm),
     }
 
 

@@ -8,8 +8,9 @@ from wtforms.validators import DataRequired, Regexp
 
 from app.blueprints.cases.forms import choices
 from app.blueprints.forms import Form, show_errors
+from app.blueprints.loading import found
 from app.blueprints.operation import attempt
-from app.services import surveys
+from app.services import survey_reminders, surveys
 from app.services import workflow_config as configs
 from app.services.actors import current_actor
 
@@ -25,6 +26,10 @@ class SendForm(Form):
             Regexp(r"^\d{4}-\d{4}$", message="Use a label like 2009-2010."),
         ],
     )
+
+
+class RemindForm(Form):
+    """Only the CSRF token: the round is named by the address."""
 
 
 class AnswerForm(Form):
@@ -45,8 +50,40 @@ def index():
     return redirect(url_for("surveys.index"))
 
 
-def _index_page(form, status: int):
-    return render_template("surveys/index.html", form=form, statuses=surveys.statuses()), status
+@bp.post("/surveys/<int:survey_round_id>/remind")
+def remind_now(survey_round_id: int):
+    """Queue the round's reminders that are due now, as the weekly job would; the page
+    then says how many went out, or why none was due."""
+    row = found(surveys.round_by_id(survey_round_id))
+    form = RemindForm()
+    if not form.validate_on_submit():
+        return _index_page(SendForm(formdata=None), 400, remind_errors={row.id: _messages(form)})
+    outcome = attempt(lambda: survey_reminders.remind_now(row, current_actor()))
+    if not outcome.ok:
+        errors = [m for ms in outcome.refusal.errors.values() for m in ms]
+        return _index_page(
+            SendForm(formdata=None), outcome.refusal.status, remind_errors={row.id: errors}
+        )
+    flash(outcome.result.message, "success" if outcome.result.queued else "info")
+    return redirect(url_for("surveys.index", _anchor=f"round-{row.id}"))
+
+
+def _messages(form: Form) -> list[str]:
+    return [m for messages in form.errors.values() for m in messages]
+
+
+def _index_page(form, status: int, remind_errors: dict[int, list[str]] | None = None):
+    """The rounds with their response rates and reminders; ``remind_errors`` shows a refused
+    "Send reminders now" beside its round."""
+    form.survey.choices = choices((s.key, s.title) for s in configs.current().surveys)
+    return render_template(
+        "surveys/index.html",
+        form=form,
+        statuses=surveys.statuses(),
+        reminders=survey_reminders.reminders(),
+        remind_form=RemindForm(formdata=None),
+        remind_errors=remind_errors or {},
+    ), status
 
 
 @bp.route("/survey/<token>", methods=["GET", "POST"])
