@@ -57,5 +57,11 @@ def test_a_closed_case_shows_no_meeting_or_deadline_ahead(app, toledo, make_user
 
 def test_the_program_admin_reaches_everyday_pages_from_home(app, toledo):
     home = Browser(app, toledo, toledo.people["admin"]).get("/").text
-    for label in ("District calendar", "The district's look", "Document signing", "Billing"):
+    for label in (
+        "District calendar",
+        "The district's look",
+        "Import history and survey answers",
+        "Document signing",
+        "Billing",
+    ):
         assert label in home

@@ -378,3 +378,23 @@ def test_a_refused_release_is_shown_where_the_admin_asked(app, member):
     )
     assert "is being published" not in again.text
     assert "a published year is final" in again.text
+
+
+def test_the_trend_is_one_chart_per_measure(app, district):
+    """Participants and months never share an axis: the page shows one chart for each, and
+    a measure the network does not chart is not found."""
+    toledo = district("toledo", "toledo")
+    add_stints(app, toledo, RECENT, [Stint("intern", 5)] * 30)
+    with app.app_context(), tenant_scope(toledo.tenant.id):
+        network.join(named=True, noisy=False, epsilon=1.0, actor=Actor.system())
+        uow.commit()
+    _publish(app, toledo, RECENT)
+    seed_others(app, count=8, years_back=3)
+    client = analyst(app)
+    page = client.get("/network/").text
+    assert "measure=participants" in page and "measure=months" in page
+    participants = client.get("/network/trend.svg?measure=participants")
+    months = client.get("/network/trend.svg?measure=months")
+    assert participants.mimetype == months.mimetype == "image/svg+xml"
+    assert "onths" not in participants.text and "onths" in months.text
+    assert client.get("/network/trend.svg?measure=everything").status_code == 404

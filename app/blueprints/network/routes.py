@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import io
 
-from flask import Blueprint, Response, render_template, request
+from flask import Blueprint, Response, abort, render_template, request
 
 from app.exports.cells import csv_writer
 from app.services import network
@@ -45,13 +45,17 @@ def home():
 
 @bp.get("/trend.svg")
 def trend_chart():
+    """The network's medians by school year, one measure per chart (``?measure=``
+    participants or months)."""
     from app.services import charts
 
+    measure = request.args.get("measure", "participants")
+    if measure not in charts.TREND_MEASURES:
+        abort(404)
     chosen = filters()
     rows = network.comparison(track_kind=chosen["track_kind"], size_band=chosen["size_band"]).rows
-    return Response(
-        charts.trend(network.trend(rows, chosen["track_kind"]), "#1f4e79"), mimetype="image/svg+xml"
-    )
+    chart = charts.trend(network.trend(rows, chosen["track_kind"]), "#1f4e79", measure)
+    return Response(chart, mimetype="image/svg+xml")
 
 
 @bp.get("/comparison.csv")
