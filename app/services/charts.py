@@ -1,23 +1,47 @@
-"""The annual report's charts as SVG, served as images of their own (never inlined).
+"""The annual report's and the network's charts as SVG drawn by matplotlib, served as images
+of their own (never inlined).
 
-Drawn here rather than by a chart library: the charts must stay readable on a 390 px phone,
-which needs labels that wrap onto lines of their own (a survey statement, a district's
-outcome group "Retirements/Resignations/Other"), and pygal, used before, cannot wrap an
-axis label: at that width it truncated the labels and squeezed the bars to nothing.
+matplotlib because the charts must stay readable on a 390 px phone, which needs labels that
+wrap onto lines of their own (a survey statement, a district's outcome group
+"Retirements/Resignations/Other"): pygal, used before, cannot wrap an axis label, and at that
+width it truncated the labels and squeezed the bars to nothing. matplotlib sets any text where
+it is told, so each long label is wrapped here (:func:`textwrap.wrap`) and set above its bar;
+the bars, the values at their ends, the stacked answers and the legend keys are matplotlib's.
 
-Every chart is laid out at :data:`WIDTH` user units with no text under :data:`FONT`, and
-says its size in ``width``/``height``: the page's ``max-width: 100%`` only ever shrinks it,
-at most to the ~314 px a card leaves on a 390 px screen, where 13 units still read as 11 px.
-Each chart shows one measure (a count of teachers, or months of support), printed at the
-end of every bar, so no axis ever carries two. Each has a ``<title>`` and a ``<desc>`` that
-says its figures in words, and the page beside it has the same figures as a table.
+Every chart is :data:`WIDTH` points wide, and matplotlib's SVG counts 72 points to the inch,
+so a point is a CSS pixel once the ``pt`` is taken off the chart's ``width``/``height``: its
+natural width is 360 px, and the page's ``max-width: 100%`` only ever shrinks it, at most to the
+~314 px a card leaves on a 390 px screen, where :data:`FONT` (13) still reads as 11 px. Text
+stays text (``svg.fonttype: none``: searchable, and sharp at any size); a fixed hash salt and
+no date make the same figures give the same bytes. Each chart shows one measure (a count of
+teachers, or months of support), printed at the end of every bar, so no axis ever carries
+two. Each has a ``<title>`` and a ``<desc>`` that says its figures in words, and the page
+beside it has the same figures as a table.
+
+Drawing never touches pyplot (its registry of open figures is global state): each chart is a
+:class:`~matplotlib.figure.Figure` with its own Agg canvas, dropped when drawn. What stays
+global is matplotlib's ``rcParams``, which its SVG writer reads at save time, so the charts'
+settings are applied with :func:`matplotlib.rc_context` around the whole drawing, under a
+lock: two requests never draw with each other's settings, and a chart takes ~30 ms.
 """
 
 from __future__ import annotations
 
+import functools
+import io
+import re
 import textwrap
+import threading
 from collections.abc import Callable, Mapping, Sequence
-from xml.etree import ElementTree as ET
+from typing import ParamSpec
+from xml.sax.saxutils import escape
+
+import matplotlib
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.patches import Patch
+from matplotlib.text import Annotation
 
 #: Width of every chart, in SVG user units (and its natural width in CSS pixels).
 WIDTH = 360
@@ -31,13 +55,47 @@ _PAD = 12
 _INNER = WIDTH - 2 * _PAD
 _BAR = 18
 _GAP = 12
+#: A survey answer's bar, a little taller so a count sits well inside it.
+_STACK = _BAR + 4
+_KEY = 13
 _INK = "#1d1d1d"
 _MUTED = "#4a4f55"
-_FAMILY = "system-ui, -apple-system, 'Segoe UI', Roboto, Arial, sans-serif"
 #: Answers from the most positive to the most negative, dark blue to dark red.
 _DIVERGING = ("#08519c", "#4a90c8", "#9ecae1", "#fcae91", "#e0603f", "#a50f15")
 TEACHERS = "Number of teachers"
 MONTHS = "Months of support (average per teacher)"
+
+#: matplotlib's settings for every chart. The fonts are the reader's (the SVG names them and
+#: the browser picks), ending with the one matplotlib ships so it always finds one to measure.
+#: ``text.parse_math`` is off because labels are the district's words: "$5 to $10" is money.
+_STYLE = {
+    "svg.fonttype": "none",
+    "svg.hashsalt": "parley-charts",
+    "font.family": "sans-serif",
+    "font.sans-serif": ["Segoe UI", "Roboto", "Helvetica Neue", "Arial", "DejaVu Sans"],
+    "font.size": FONT,
+    "text.color": _INK,
+    "text.parse_math": False,
+    "axes.edgecolor": _INK,
+    "axes.facecolor": "none",
+    "figure.facecolor": "#fff",
+    "legend.frameon": False,
+}
+_DRAWING = threading.Lock()
+_P = ParamSpec("_P")
+
+
+def _drawn(draw: Callable[_P, bytes]) -> Callable[_P, bytes]:
+    """``draw`` with the charts' settings, one chart at a time: ``rc_context`` changes the
+    process's ``rcParams`` (the SVG writer reads them at save time), so two threads drawing
+    at once would each see the other's settings restored mid-drawing."""
+
+    @functools.wraps(draw)
+    def with_style(*args: _P.args, **kwargs: _P.kwargs) -> bytes:
+        with _DRAWING, matplotlib.rc_context(_STYLE):
+            return draw(*args, **kwargs)
+
+    return with_style
 
 
 def _width_of(text: str, size: int = FONT) -> float:
@@ -50,67 +108,97 @@ def _wrap(text: str, width: float, size: int = FONT) -> list[str]:
     return textwrap.wrap(text, chars, break_on_hyphens=False) or [""]
 
 
-class _Svg:
-    """An SVG document grown from the top down: each part takes the next ``y``."""
+class _Chart:
+    """A figure laid out from the top down: each part takes the next ``y``, in points from
+    the top-left corner, and the figure's height is set from the last one when it renders.
+
+    ``page`` is an invisible axes over the whole figure whose data units are those points,
+    so text and plots are placed where the layout says, whatever the final height."""
 
     def __init__(self, title: str, desc: str) -> None:
-        self.root = ET.Element(
-            "svg",
-            {
-                "xmlns": "http://www.w3.org/2000/svg",
-                "role": "img",
-                "aria-labelledby": "chart-title chart-desc",
-                "font-family": _FAMILY,
-                "font-size": str(FONT),
-            },
-        )
-        ET.SubElement(self.root, "title", {"id": "chart-title"}).text = title
-        ET.SubElement(self.root, "desc", {"id": "chart-desc"}).text = desc
-        ET.SubElement(self.root, "rect", _attrs(width="100%", height="100%", fill="#fff"))
+        self.title, self.desc = title, desc
+        self.figure = Figure(figsize=(WIDTH / 72, 1))
+        FigureCanvasAgg(self.figure)
+        self.page = self.figure.add_axes((0, 0, 1, 1))
+        self.page.set_axis_off()
+        self.page.set_xlim(0, WIDTH)
         self.y = float(_PAD)
+        self._plots: list[tuple[Axes, float, float, float]] = []
 
-    def lines(self, text: str, *, size: int = FONT, bold: bool = False, color: str = _INK):
-        """Wrapped text across the chart's width, below what came before."""
-        for line in _wrap(text, _INNER, size):
+    def lines(
+        self, text: str, *, size: int = FONT, bold: bool = False, color: str = _INK, x: float = _PAD
+    ) -> None:
+        """Wrapped text from ``x`` to the right margin, below what came before."""
+        for line in _wrap(text, WIDTH - _PAD - x, size):
             self.y += size
-            self.text(_PAD, self.y, line, size=size, bold=bold, color=color)
+            self.text(x, self.y, line, size=size, bold=bold, color=color)
             self.y += size * 0.35
         self.y += 6
 
-    def text(self, x: float, y: float, text: str, **style) -> ET.Element:
-        size, anchor = style.get("size", FONT), style.get("anchor", "start")
-        attrs = _attrs(x=x, y=y, fill=style.get("color", _INK))
-        if size != FONT:
-            attrs["font-size"] = str(size)
-        if anchor != "start":
-            attrs["text-anchor"] = anchor
-        if style.get("bold"):
-            attrs["font-weight"] = "bold"
-        node = ET.SubElement(self.root, "text", attrs)
-        node.text = text
-        return node
+    def text(
+        self,
+        x: float,
+        y: float,
+        text: str,
+        *,
+        size: int = FONT,
+        bold: bool = False,
+        color: str = _INK,
+    ) -> None:
+        """One line with its baseline at ``y``."""
+        weight = "bold" if bold else "normal"
+        self.page.text(x, y, text, fontsize=size, fontweight=weight, color=color)
 
-    def rect(self, x: float, y: float, width: float, height: float, fill: str, tip: str):
-        node = ET.SubElement(
-            self.root, "rect", _attrs(x=x, y=y, width=max(width, 0), height=height, fill=fill)
-        )
-        ET.SubElement(node, "title").text = tip
+    def plot(self, left: float, top: float, bottom: float) -> Axes:
+        """Axes from ``left`` to the right margin between ``top`` and ``bottom``, sharing the
+        page's ``y`` (a bar at ``y`` lies where a label at ``y`` would), with only a baseline
+        on the left: each bar carries its own value, so no scale is drawn. It is put in place
+        by :meth:`render`, once the figure's height is known."""
+        axes = self.figure.add_axes((0, 0, 1, 1))
+        self._plots.append((axes, left, top, bottom))
+        axes.set_ylim(bottom, top)
+        axes.xaxis.set_visible(False)
+        for side in ("top", "right", "bottom"):
+            axes.spines[side].set_visible(False)
+        axes.tick_params(axis="y", length=0, pad=6, labelsize=FONT, labelcolor=_INK)
+        axes.set_yticks([])
+        return axes
 
     def render(self) -> bytes:
         height = round(self.y + _PAD)
-        self.root.set("width", str(WIDTH))
-        self.root.set("height", str(height))
-        self.root.set("viewBox", f"0 0 {WIDTH} {height}")
-        return ET.tostring(self.root, encoding="utf-8", xml_declaration=True)
+        self.figure.set_size_inches(WIDTH / 72, height / 72)
+        self.page.set_ylim(height, 0)
+        for axes, left, top, bottom in self._plots:
+            span = (WIDTH - _PAD - left) / WIDTH
+            axes.set_position((left / WIDTH, 1 - bottom / height, span, (bottom - top) / height))
+        buffer = io.BytesIO()
+        self.figure.savefig(buffer, format="svg", metadata={"Date": None})
+        return _accessible(buffer.getvalue().decode(), self.title, self.desc)
 
 
-def _attrs(**values: object) -> dict[str, str]:
-    return {
-        key.replace("_", "-"): (f"{value:.1f}" if isinstance(value, float) else str(value))
-        for key, value in values.items()
-    }
+def _accessible(svg: str, title: str, desc: str) -> bytes:
+    """``svg`` sized in CSS pixels, with a role, a title and a description.
+
+    matplotlib writes the size in points (``width="360pt"``, 480 CSS px) over a viewBox in
+    the same numbers, so dropping the unit makes a point one pixel; it has no element for a
+    title or a description (its ``metadata`` is RDF, which assistive technology ignores)."""
+    head, _, rest = svg.partition("<svg ")
+    tag, _, body = rest.partition(">")
+    tag = re.sub(r'\b(width|height)="([\d.]+)pt"', r'\1="\2"', tag)
+    return (
+        f'{head}<svg role="img" aria-labelledby="chart-title chart-desc" {tag}>\n'
+        f' <title id="chart-title">{escape(title)}</title>\n'
+        f' <desc id="chart-desc">{escape(desc)}</desc>{body}'
+    ).encode()
 
 
+def _unclipped(labels: list[Annotation]) -> None:
+    """Show every value: matplotlib hides a label whose bar ends on the axes' edge (a zero)."""
+    for label in labels:
+        label.set_annotation_clip(False)
+
+
+@_drawn
 def _bars(
     title: str,
     measure: str,
@@ -125,31 +213,32 @@ def _bars(
     """
     shown = [(label, "no figure" if value is None else show(value)) for label, value in rows]
     desc = f"{measure}. " + "; ".join(f"{label}: {text}" for label, text in shown) + "."
-    svg = _Svg(title, desc)
-    svg.lines(title, size=TITLE_FONT, bold=True)
-    svg.lines(measure, color=_MUTED)
-    side = max((_width_of(label) for label, _ in rows), default=0) <= _INNER / 3
-    left = _PAD + (max(_width_of(label) for label, _ in rows) + 8 if side and rows else 0)
-    room = WIDTH - _PAD - left - max((_width_of(text) for _, text in shown), default=0) - 6
-    top = max((value for _, value in rows if value is not None), default=0) or 1
-    first = svg.y
-    for (label, value), (_, text) in zip(rows, shown, strict=True):
-        if side:
-            svg.text(_PAD, svg.y + _BAR / 2 + FONT * 0.35, label)
-        else:
-            svg.lines(label)
-            svg.y -= 4
-        length = 0 if value is None else room * value / top
-        svg.rect(left, svg.y, length, _BAR, color, f"{label}: {text}")
-        svg.text(left + length + 6, svg.y + _BAR / 2 + FONT * 0.35, text, color=_MUTED)
-        svg.y += _BAR + _GAP
-    if rows:
-        ET.SubElement(
-            svg.root,
-            "path",
-            _attrs(d=f"M{left:.1f} {first - 4:.1f}V{svg.y - _GAP + 4:.1f}", stroke=_INK),
-        )
-    return svg.render()
+    chart = _Chart(title, desc)
+    chart.lines(title, size=TITLE_FONT, bold=True)
+    chart.lines(measure, color=_MUTED)
+    if not rows:
+        return chart.render()
+    widest = max(_width_of(label) for label, _ in rows)
+    beside = widest <= _INNER / 3
+    left = _PAD + widest + 8 if beside else _PAD
+    first, centres = chart.y, []
+    for label, _ in rows:
+        if not beside:
+            chart.lines(label, x=_PAD + 4)
+            chart.y -= 4
+        centres.append(chart.y + _BAR / 2)
+        chart.y += _BAR + _GAP
+    axes = chart.plot(left, top=first - 4, bottom=chart.y - _GAP + 4)
+    values = [0 if value is None else value for _, value in rows]
+    # The longest value, printed after its bar, must end inside the right margin.
+    span = WIDTH - _PAD - left
+    room = span - max(_width_of(text) for _, text in shown) - 6
+    axes.set_xlim(0, (max(values) or 1) * span / max(room, 1))
+    bars = axes.barh(centres, values, height=_BAR, color=color)
+    _unclipped(axes.bar_label(bars, [text for _, text in shown], padding=6, color=_MUTED))
+    if beside:
+        axes.set_yticks(centres, [label for label, _ in rows])
+    return chart.render()
 
 
 def _months(value: float) -> str:
@@ -221,20 +310,35 @@ def _ink_on(fill: str) -> str:
     return "#000" if (luminance + 0.05) / 0.05 >= 1.05 / (luminance + 0.05) else "#fff"
 
 
-def _legend(svg: _Svg, options: Sequence[str], colors: Sequence[str]) -> None:
-    """A swatch and a name per answer, flowing onto as many rows as the width needs."""
-    x, y = float(_PAD), svg.y
+def _legend(chart: _Chart, options: Sequence[str], colors: Sequence[str]) -> None:
+    """A key per answer, flowing onto as many rows as the width needs.
+
+    Each key is a one-entry legend placed by this flow rather than one legend's grid:
+    matplotlib spaces a grid's columns by its own font's widths, and the reader's font may be
+    wider, so the flow leaves room by :data:`CHAR_EM` as the labels do."""
+    x, y = float(_PAD), chart.y
     for option, fill in zip(options, colors, strict=True):
         words = _answer(option)
-        need = 16 + _width_of(words) + 12
+        need = _KEY + 4 + _width_of(words) + 12
         if x > _PAD and x + need > WIDTH - _PAD:
             x, y = float(_PAD), y + FONT + 8
-        svg.rect(x, y, 12, 12, fill, words)
-        svg.text(x + 16, y + 11, words)
+        chart.figure.legend(
+            handles=[Patch(color=fill, label=words)],
+            loc="upper left",
+            bbox_to_anchor=(x, y),
+            bbox_transform=chart.page.transData,
+            borderpad=0,
+            borderaxespad=0,
+            handlelength=_KEY / FONT,
+            handleheight=_KEY / FONT,
+            handletextpad=4 / FONT,
+            fontsize=FONT,
+        )
         x += need
-    svg.y = y + FONT + 14
+    chart.y = y + FONT + 14
 
 
+@_drawn
 def likert(report: dict, color: str) -> bytes:
     """Each statement in full on its own lines, then a bar split by how many gave each
     answer (the counts printed where they fit; the table on the page has them all)."""
@@ -248,25 +352,36 @@ def likert(report: dict, color: str) -> bytes:
         f"{s['text']}: " + ", ".join(f"{_answer(k)} {s['counts'].get(k, 0)}" for k in options) + "."
         for s in statements
     )
-    svg = _Svg(survey["title"], f"{TEACHERS} giving each answer. {desc}")
-    svg.lines(survey["title"], size=TITLE_FONT, bold=True)
-    svg.lines(f"{TEACHERS} giving each answer", color=_MUTED)
+    chart = _Chart(survey["title"], f"{TEACHERS} giving each answer. {desc}")
+    chart.lines(survey["title"], size=TITLE_FONT, bold=True)
+    chart.lines(f"{TEACHERS} giving each answer", color=_MUTED)
     if options:
-        _legend(svg, options, colors)
-    for statement in statements:
-        svg.lines(statement["text"])
-        svg.y -= 4
-        total = sum(statement["counts"].values())
-        x = float(_PAD)
-        for option, fill in zip(options, colors, strict=True):
-            count = statement["counts"].get(option, 0)
-            width = _INNER * count / total if total else 0
-            svg.rect(x, svg.y, width, _BAR + 4, fill, f"{_answer(option)}: {count}")
-            if count and width >= _width_of(str(count)) + 6:
-                mid = svg.y + (_BAR + 4) / 2 + FONT * 0.35
-                svg.text(x + width / 2, mid, str(count), anchor="middle", color=_ink_on(fill))
-            x += width
+        _legend(chart, options, colors)
+    if not statements:
+        return chart.render()
+    first, centres = chart.y, []
+    totals = [sum(statement["counts"].values()) for statement in statements]
+    for statement, total in zip(statements, totals, strict=True):
+        chart.lines(statement["text"])
+        chart.y -= 4
+        centres.append(chart.y + _STACK / 2)
         if not total:
-            svg.text(_PAD, svg.y + (_BAR + 4) / 2 + FONT * 0.35, "No answers", color=_MUTED)
-        svg.y += _BAR + 4 + _GAP + 4
-    return svg.render()
+            chart.text(_PAD, chart.y + _STACK / 2 + FONT * 0.35, "No answers", color=_MUTED)
+        chart.y += _STACK + _GAP + 4
+    axes = chart.plot(_PAD, top=first, bottom=chart.y)
+    axes.spines["left"].set_visible(False)
+    axes.set_xlim(0, 1)
+    starts = [0.0] * len(statements)
+    for option, fill in zip(options, colors, strict=True):
+        counts = [statement["counts"].get(option, 0) for statement in statements]
+        shares = [
+            count / total if total else 0 for count, total in zip(counts, totals, strict=True)
+        ]
+        bars = axes.barh(centres, shares, left=starts, height=_STACK, color=fill)
+        printed = [
+            str(count) if count and _INNER * share >= _width_of(str(count)) + 6 else ""
+            for count, share in zip(counts, shares, strict=True)
+        ]
+        _unclipped(axes.bar_label(bars, printed, label_type="center", color=_ink_on(fill)))
+        starts = [start + share for start, share in zip(starts, shares, strict=True)]
+    return chart.render()

@@ -5,17 +5,23 @@ Sizes are checked from the SVG itself: a chart is shown at its own width or, on 
 at the ~314 px a card leaves of 390 (16 px of page margin and 21 px of card padding and
 border on each side, 1 px of image border). Text widths are estimated at 0.62 em a
 character, wider than the sans-serif text the charts use (the browser test measures it).
+matplotlib writes each text's size and anchor in its ``style``, and each bar as a ``<path>``
+whose ``style`` has its fill.
 """
 
 from __future__ import annotations
 
+import re
+import threading
 from xml.etree import ElementTree as ET
 
+import matplotlib
 import pytest
 
 from app.services import charts
 
 NS = {"svg": "http://www.w3.org/2000/svg"}
+SVG = "{http://www.w3.org/2000/svg}"
 PHONE = 314
 LONG = (
     "My consulting teacher was a strong advocate for me and helped me understand what the "
@@ -74,17 +80,45 @@ def _svg(data: bytes) -> ET.Element:
     return ET.fromstring(data)
 
 
+def _style(node: ET.Element) -> dict[str, str]:
+    """A node's ``style`` attribute as a mapping (``font-size: 13px; fill: #fff``)."""
+    pairs = (part.split(":", 1) for part in (node.get("style") or "").split(";") if ":" in part)
+    return {key.strip(): value.strip() for key, value in pairs}
+
+
 def _texts(root: ET.Element) -> list[dict]:
-    """Every drawn text with its size and estimated box (x0, x1, top, bottom)."""
-    base = float(root.get("font-size"))
+    """Every drawn text with its size, anchor, fill and estimated box (x0, x1, top, bottom)."""
     found = []
-    for node in root.iter("{http://www.w3.org/2000/svg}text"):
-        size = float(node.get("font-size", base))
+    for node in root.iter(f"{SVG}text"):
+        style = _style(node)
+        size = float(style["font-size"].removesuffix("px"))
         x, y, width = float(node.get("x")), float(node.get("y")), len(node.text) * size * 0.62
-        x0 = {"middle": x - width / 2, "end": x - width}.get(node.get("text-anchor"), x)
+        anchor = style.get("text-anchor", "start")
+        x0 = {"middle": x - width / 2, "end": x - width}.get(anchor, x)
         found.append(
-            {"text": node.text, "size": size, "box": (x0, x0 + width, y - size, y + size * 0.25)}
+            {
+                "text": node.text,
+                "size": size,
+                "anchor": anchor,
+                "x": x,
+                "y": y,
+                "fill": style.get("fill", "#000000"),
+                "box": (x0, x0 + width, y - size, y + size * 0.25),
+            }
         )
+    return found
+
+
+def _shapes(root: ET.Element) -> list[dict]:
+    """Every filled shape (a bar, a legend key, the background) with its fill and bounds."""
+    found = []
+    for node in root.iter(f"{SVG}path"):
+        fill = _style(node).get("fill", "none")
+        numbers = [float(n) for n in re.findall(r"-?[\d.]+", node.get("d", ""))]
+        if fill == "none" or not numbers:
+            continue
+        xs, ys = numbers[0::2], numbers[1::2]
+        found.append({"fill": fill, "box": (min(xs), max(xs), min(ys), max(ys))})
     return found
 
 
@@ -155,32 +189,66 @@ def test_the_trend_shows_one_measure_per_chart():
 
 def test_bar_lengths_follow_the_values():
     root = _svg(charts.distribution({"0-2": 1, "3-5": 2, "6-8": 4}, "#123456"))
-    bars = [r for r in root.iter("{http://www.w3.org/2000/svg}rect") if r.get("fill") == "#123456"]
-    widths = [float(r.get("width")) for r in bars]
+    bars = [s for s in _shapes(root) if s["fill"] == "#123456"]
+    widths = [s["box"][1] - s["box"][0] for s in bars]
+    assert len(widths) == 3
     assert widths[1] == pytest.approx(2 * widths[0], abs=0.2)
     assert widths[2] == pytest.approx(4 * widths[0], abs=0.2)
 
 
-def _under(text: ET.Element, rect: ET.Element) -> bool:
-    """Whether ``text``'s anchor point lies on ``rect`` (the background has no x)."""
-    if rect.get("x") is None:
-        return False
-    x, y = float(text.get("x")), float(text.get("y"))
-    left, top = float(rect.get("x")), float(rect.get("y"))
-    return left <= x <= left + float(rect.get("width")) and top <= y <= top + float(
-        rect.get("height")
-    )
-
-
 def test_survey_counts_sit_on_a_colour_they_contrast_with():
     root = _svg(charts.likert(REPORT, "#1f4e79"))
-    rects = list(root.iter("{http://www.w3.org/2000/svg}rect"))
-    counts = [n for n in root.iter("{http://www.w3.org/2000/svg}text") if n.get("text-anchor")]
-    assert len(counts) == 6  # 12, 6, 2, 1 and 16, 3: every count that fits is printed
-    for node in counts:
-        behind = [r for r in rects if _under(node, r)]
-        assert behind, node.text
-        assert _contrast(node.get("fill"), behind[-1].get("fill")) >= 4.5, node.text
+    shapes = _shapes(root)
+    counts = [t for t in _texts(root) if t["anchor"] == "middle"]
+    # 12, 6, 2, 1 and 16, 3: every count that fits is printed
+    assert sorted(t["text"] for t in counts) == sorted(["12", "6", "2", "1", "16", "3"])
+    for text in counts:
+        behind = [s for s in shapes if _under(text, s["box"])]
+        assert len(behind) >= 2, text  # the background, then its bar
+        assert _contrast(text["fill"], behind[-1]["fill"]) >= 4.5, text["text"]
+
+
+def _under(text: dict, box: tuple[float, float, float, float]) -> bool:
+    """Whether ``text``'s anchor point lies on the shape whose bounds are ``box``."""
+    left, right, top, bottom = box
+    return left <= text["x"] <= right and top <= text["y"] <= bottom
+
+
+def test_the_same_figures_give_the_same_bytes_text_as_text_and_no_date():
+    for name, draw in CHARTS.items():
+        first = draw()
+        assert draw() == first, name
+        assert b"<dc:date>" not in first, name
+        assert b"<use " not in first, name  # glyphs drawn as paths would be reused shapes
+
+
+def test_charts_drawn_at_once_in_threads_are_the_same_as_one_by_one():
+    alone = {name: draw() for name, draw in CHARTS.items()}
+    together: dict[str, list[bytes]] = {name: [] for name in CHARTS}
+
+    def draw_all() -> None:
+        for name, draw in CHARTS.items():
+            together[name].append(draw())
+
+    threads = [threading.Thread(target=draw_all) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert all(drawn == [alone[name]] * 4 for name, drawn in together.items())
+
+
+def test_drawing_leaves_matplotlibs_settings_as_they_were():
+    before = dict(matplotlib.rcParams)
+    charts.likert(REPORT, "#1f4e79")
+    assert dict(matplotlib.rcParams) == before
+
+
+def test_a_label_with_dollar_signs_is_printed_as_written():
+    words = "Costs $5 to $10 per visit"
+    report = {"year": "2009-2010", "outcome_groups": {"x": 1}}
+    root = _svg(charts.outcome_groups(report, {"x": words}, "#1f4e79"))
+    assert words in [t["text"] for t in _texts(root)]
 
 
 def _luminance(color: str) -> float:
