@@ -48,38 +48,9 @@ def test_every_page_reads_well_at_both_widths(
 
     problems: list[str] = []
     for who, person in people.items():
-        visits = [v for v in walk.visits if v.who == who]
-        if not visits:
-            continue
-        context = shared_browser.new_context(viewport=DESKTOP)
-        context.set_default_timeout(LOAD_TIMEOUT_MS)
-        if person is not None:
-            context.add_cookies(
-                [
-                    {
-                        "name": app.config["SESSION_COOKIE_NAME"],
-                        "value": session_cookie(app, person),
-                        "url": live_server,
-                    }
-                ]
-            )
-        page = context.new_page()
-        checks = Checks(page)
-        try:
-            for visit in visits:
-                page.set_viewport_size(DESKTOP)
-                response = page.goto(live_server + visit.url, wait_until="load")
-                where = f"{visit.url} as {who}"
-                if response is None or response.status != 200:
-                    status = response.status if response else "nothing"
-                    problems.append(f"{where}: answered {status} in the browser")
-                    continue
-                problems += [f"{where} at 1280 px: {p}" for p in problems_on(page, phone=False)]
-                page.set_viewport_size(PHONE)
-                problems += [f"{where} at 390 px: {p}" for p in problems_on(page, phone=True)]
-                problems += [f"{where}: {p}" for p in checks.take()]
-        finally:
-            context.close()
+        urls = [v.url for v in walk.visits if v.who == who]
+        cookie = None if person is None else session_cookie(app, person)
+        problems += read_pages(shared_browser, live_server, app, cookie, urls, who)
     walked = time.monotonic()
     print(
         f"\n{preset}: {len(walk.visits)} pages walked ({len(walk.same_as)} the same as one "
@@ -88,6 +59,113 @@ def test_every_page_reads_well_at_both_widths(
     assert not problems, f"{preset}: {len(problems)} problems:\n" + "\n".join(
         f"  {p}" for p in problems
     )
+
+
+def read_pages(browser, base: str, app, cookie: str | None, urls: list[str], who: str):
+    """Load each of ``urls`` once as one person (their session ``cookie``, or none for a
+    visitor) and read it at both widths; every problem found, one line each."""
+    if not urls:
+        return []
+    problems: list[str] = []
+    context = browser.new_context(viewport=DESKTOP)
+    context.set_default_timeout(LOAD_TIMEOUT_MS)
+    if cookie is not None:
+        name = app.config["SESSION_COOKIE_NAME"]
+        context.add_cookies([{"name": name, "value": cookie, "url": base}])
+    page = context.new_page()
+    checks = Checks(page)
+    try:
+        for url in urls:
+            page.set_viewport_size(DESKTOP)
+            response = page.goto(base + url, wait_until="load")
+            where = f"{url} as {who}"
+            expected = EXPECTED_STATUS.get(url, 200)
+            if response is None or response.status != expected:
+                status = response.status if response else "nothing"
+                problems.append(f"{where}: answered {status} in the browser")
+                continue
+            problems += [f"{where} at 1280 px: {p}" for p in problems_on(page, phone=False)]
+            page.set_viewport_size(PHONE)
+            problems += [f"{where} at 390 px: {p}" for p in problems_on(page, phone=True)]
+            heard = checks.take()
+            if expected != 200:
+                # Chromium reports the refusal's own status once; anything more is a problem.
+                said = (
+                    "console error: Failed to load resource: "
+                    f"the server responded with a status of {expected} "
+                )
+                first = next((h for h in heard if h.startswith(said)), None)
+                heard = [h for h in heard if h is not first]
+            problems += [f"{where}: {p}" for p in heard]
+    finally:
+        context.close()
+    return problems
+
+
+#: Refusal pages the platform walk reads, by the status they answer.
+EXPECTED_STATUS: dict[str, int] = {}
+
+
+def _platform_cookie(app, email: str, role: str) -> str:
+    """The session cookie of a platform person signed in through the operators' form."""
+    from app.core import uow
+    from app.services import users
+    from tests.factories import PASSWORD, csrf_token
+
+    with app.app_context():
+        users.create_platform_user(email, role.replace("_", " ").title(), role, PASSWORD)
+        uow.commit()
+    client = app.test_client()
+    page = client.get("/ops/login")
+    client.post(
+        "/ops/login",
+        data={"email": email, "password": PASSWORD, "csrf_token": csrf_token(page.text)},
+    )
+    cookie = client.get_cookie(app.config["SESSION_COOKIE_NAME"])
+    assert cookie is not None, f"{email} could not sign in"
+    return cookie.value
+
+
+def test_the_operators_pages_and_the_refusals_read_well(
+    app, seed_district, live_server, shared_browser
+):
+    """The pages outside a district's portal: the operators' sign-in and home, the network
+    as its analyst reads it (with figures), and the pages that refuse: a page that is not
+    there, a district that is not there, a role that may not, and a district closed by its
+    cancelled subscription, as its coordinator (who is told who can restore it) and as its
+    program admin (who lands on billing)."""
+    from app.core import uow
+    from app.extensions import db
+    from app.models.tenant import Tenant
+    from tests.network.generated import seed_others
+
+    seeded = seed_district("closed-district", "boston_esp", "pa")
+    seed_others(app, count=8, years_back=3)
+    slug = seeded.tenant.slug
+    problems = read_pages(shared_browser, live_server, app, None, ["/ops/login"], "visitor")
+    operator = _platform_cookie(app, "operator@parley.org", "operator")
+    problems += read_pages(shared_browser, live_server, app, operator, ["/ops/"], "operator")
+    analyst = _platform_cookie(app, "analyst@parley.org", "network_analyst")
+    problems += read_pages(shared_browser, live_server, app, analyst, ["/network/"], "analyst")
+    EXPECTED_STATUS.update(
+        {f"/t/{slug}/no-such-page": 404, "/t/no-such-district/": 404, f"/t/{slug}/admin/users": 403}
+    )
+    teacher = session_cookie(app, seeded.people["teacher"])
+    refused = [f"/t/{slug}/no-such-page", "/t/no-such-district/", f"/t/{slug}/admin/users"]
+    problems += read_pages(shared_browser, live_server, app, teacher, refused, "teacher")
+    with app.app_context():
+        db.session.get(Tenant, seeded.tenant.id).billing_status = "canceled"
+        uow.commit()
+    EXPECTED_STATUS[f"/t/{slug}/cases/"] = 402
+    coordinator = session_cookie(app, seeded.people["coordinator"])
+    problems += read_pages(
+        shared_browser, live_server, app, coordinator, [f"/t/{slug}/cases/"], "coordinator"
+    )
+    admin = session_cookie(app, seeded.people["program_admin"])
+    problems += read_pages(
+        shared_browser, live_server, app, admin, [f"/t/{slug}/billing"], "program admin"
+    )
+    assert not problems, f"{len(problems)} problems:\n" + "\n".join(f"  {p}" for p in problems)
 
 
 #: A page with one of everything the walk looks for.
