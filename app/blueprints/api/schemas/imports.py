@@ -50,6 +50,11 @@ class DistrictNetworkQuerySchema(Schema):
     year = _school_year()
 
 
+class OpenImportsLeftOutSchema(Schema):
+    count = fields.Integer()
+    months = fields.Integer()
+
+
 class AnnualReportSchema(Schema):
     year = fields.String()
     participants = fields.Integer()
@@ -58,3 +63,5 @@ class AnnualReportSchema(Schema):
     survey = fields.Dict(allow_none=True)
     by_track = fields.Dict()
     by_consulting_teacher = fields.Dict()
+    #: Open imported cases the year did not count (open longer than ``months``).
+    open_imports_left_out = fields.Nested(OpenImportsLeftOutSchema)
