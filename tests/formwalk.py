@@ -285,6 +285,10 @@ class FormWalk:
     natural: dict
     #: Who may walk, first to last; ``None`` is a visitor who is not signed in.
     people: list = field(default_factory=list)
+    #: The forms each person saw on each page, ``(person id, url) -> forms``: a caller that
+    #: puts the same database back before every walk passes one dict to every walk, so each
+    #: page is read once per person rather than once per endpoint looked for.
+    seen: dict = field(default_factory=dict)
 
     def client_for(self, person):
         client = self.app.test_client()
@@ -322,7 +326,7 @@ class FormWalk:
                 this_rule = rules[url]
                 if found and this_rule is not last_rule:
                     break
-                for form in self._forms_on(client, url):
+                for form in self._seen_on(person, client, url):
                     match = endpoint_of(self.app, form.action)
                     if match and match[0] == endpoint and keep(person, form):
                         found.append(form)
@@ -354,6 +358,12 @@ class FormWalk:
             for url in urls:
                 for form in self._forms_on(client, url):
                     yield person, form
+
+    def _seen_on(self, person, client, url: str) -> list[Form]:
+        key = (getattr(person, "id", None), url)
+        if key not in self.seen:
+            self.seen[key] = self._forms_on(client, url)
+        return self.seen[key]
 
     @staticmethod
     def _forms_on(client, url: str) -> list[Form]:

@@ -29,7 +29,7 @@ import io
 import os
 import time
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -286,6 +286,8 @@ class _Seeded:
     people: list[User]
     natural: dict
     seeded_at: float
+    #: The forms each person saw on each page of this database (``FormWalk.seen``).
+    forms_seen: dict = field(default_factory=dict)
 
 
 #: This process's seeded district: seeded by the first test, put back for the others.
@@ -324,7 +326,9 @@ def world(fuzz_app, owner_engine, request) -> World:
         with app.app_context(), all_tenants():
             billing.ensure_customer(seeded.tenant_id)
             uow.commit()
-    walk = FormWalk(app, seeded.slug, seeded.tenant_id, seeded.natural, seeded.people)
+    walk = FormWalk(
+        app, seeded.slug, seeded.tenant_id, seeded.natural, seeded.people, seeded.forms_seen
+    )
     return World(walk, seeded.caller, Path(app.config["UPLOAD_ROOT"]))
 
 
