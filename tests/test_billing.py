@@ -20,6 +20,15 @@ from tests.conftest import make_app
 from tests.routes import calls, object_args, sign_in, values_in
 
 SECRET = "whsec_test_secret"
+#: One plan whose Stripe price the tests name (``price_district``).
+PLANS = {
+    "district": {
+        "name": "District",
+        "amount_cents": 240000,
+        "interval": "year",
+        "stripe_price": "price_district",
+    }
+}
 
 
 @pytest.fixture
@@ -134,6 +143,15 @@ def test_an_older_subscription_update_never_rolls_a_newer_state_back(billed, cus
 def _past_due_since(app, d):
     with app.app_context():
         return db.session.get(Tenant, d.tenant.id).past_due_since
+
+
+def boston_with_customer(app, district):
+    """Boston (its ESP preset) as a Stripe customer of ``app``'s billing."""
+    d = district("boston", "boston_esp")
+    with app.app_context():
+        db.session.get(Tenant, d.tenant.id).stripe_customer_id = "cus_boston"
+        uow.commit()
+    return d
 
 
 def _lapse(app, d, status: str, days_ago: int = 30) -> None:

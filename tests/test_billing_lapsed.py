@@ -13,16 +13,7 @@ from app.extensions import db
 from app.models.tenant import Tenant
 from tests.casework import Browser
 from tests.conftest import make_app
-from tests.test_billing import _lapse
-
-PLANS = {
-    "district": {
-        "name": "District",
-        "amount_cents": 240000,
-        "interval": "year",
-        "stripe_price": "price_district",
-    }
-}
+from tests.test_billing import PLANS, _lapse, boston_with_customer
 
 
 @pytest.fixture
@@ -36,11 +27,7 @@ def billed(migrated):
 
 @pytest.fixture
 def boston(billed, district):
-    d = district("boston", "boston_esp")
-    with billed.app_context():
-        db.session.get(Tenant, d.tenant.id).stripe_customer_id = "cus_boston"
-        uow.commit()
-    return d
+    return boston_with_customer(billed, district)
 
 
 def _set(app, d, **values) -> None:

@@ -10,16 +10,7 @@ from app.models.tenant import Tenant
 from config import ConfigurationError, load_settings
 from tests.conftest import make_app
 from tests.factories import PASSWORD, csrf_token
-from tests.test_billing import SECRET, _item, _post, stripe_event
-
-PLANS = {
-    "district": {
-        "name": "District",
-        "amount_cents": 240000,
-        "interval": "year",
-        "stripe_price": "price_district",
-    }
-}
+from tests.test_billing import PLANS, SECRET, _item, _post, boston_with_customer, stripe_event
 
 
 @pytest.fixture
@@ -29,11 +20,7 @@ def billed(migrated):
 
 @pytest.fixture
 def boston(billed, district):
-    d = district("boston", "boston_esp")
-    with billed.app_context():
-        db.session.get(Tenant, d.tenant.id).stripe_customer_id = "cus_boston"
-        uow.commit()
-    return d
+    return boston_with_customer(billed, district)
 
 
 def _subscribe(app, *items: dict, status: str = "active", created: int = 100) -> str:

@@ -254,7 +254,9 @@ def test_network_pages_read_only_network_tables(app, member, count_queries, few_
     assert touched and not touched & tenant_tables, touched & tenant_tables
 
 
-def test_the_page_csv_and_api_agree_and_say_when_too_few_districts_match(app, district):
+def _analyst_over_toledo_and_others(app, district):
+    """An analyst's client over Toledo's published year (named, exact) and eight synthetic
+    districts over four years."""
     toledo = district("toledo", "toledo")
     add_stints(app, toledo, RECENT, [Stint("intern", 5)] * 30)
     with app.app_context(), tenant_scope(toledo.tenant.id):
@@ -262,7 +264,11 @@ def test_the_page_csv_and_api_agree_and_say_when_too_few_districts_match(app, di
         uow.commit()
     _publish(app, toledo, RECENT)
     seed_others(app, count=8, years_back=3)
-    client = analyst(app)
+    return analyst(app)
+
+
+def test_the_page_csv_and_api_agree_and_say_when_too_few_districts_match(app, district):
+    client = _analyst_over_toledo_and_others(app, district)
     for query in (
         {"year": RECENT},
         {"year": RECENT, "track_kind": "induction"},
@@ -383,14 +389,7 @@ def test_a_refused_release_is_shown_where_the_admin_asked(app, member):
 def test_the_trend_is_one_chart_per_measure(app, district):
     """Participants and months never share an axis: the page shows one chart for each, and
     a measure the network does not chart is not found."""
-    toledo = district("toledo", "toledo")
-    add_stints(app, toledo, RECENT, [Stint("intern", 5)] * 30)
-    with app.app_context(), tenant_scope(toledo.tenant.id):
-        network.join(named=True, noisy=False, epsilon=1.0, actor=Actor.system())
-        uow.commit()
-    _publish(app, toledo, RECENT)
-    seed_others(app, count=8, years_back=3)
-    client = analyst(app)
+    client = _analyst_over_toledo_and_others(app, district)
     page = client.get("/network/").text
     assert "measure=participants" in page and "measure=months" in page
     participants = client.get("/network/trend.svg?measure=participants")

@@ -108,20 +108,9 @@ EXPECTED_STATUS: dict[str, int] = {}
 
 def _platform_cookie(app, email: str, role: str) -> str:
     """The session cookie of a platform person signed in through the operators' form."""
-    from app.core import uow
-    from app.services import users
-    from tests.factories import PASSWORD, csrf_token
+    from tests.network.generated import platform_client
 
-    with app.app_context():
-        users.create_platform_user(email, role.replace("_", " ").title(), role, PASSWORD)
-        uow.commit()
-    client = app.test_client()
-    page = client.get("/ops/login")
-    client.post(
-        "/ops/login",
-        data={"email": email, "password": PASSWORD, "csrf_token": csrf_token(page.text)},
-    )
-    cookie = client.get_cookie(app.config["SESSION_COOKIE_NAME"])
+    cookie = platform_client(app, email, role).get_cookie(app.config["SESSION_COOKIE_NAME"])
     assert cookie is not None, f"{email} could not sign in"
     return cookie.value
 

@@ -34,6 +34,9 @@ SCHOOL = "Lincoln Elementary"
 #: A page is read once its document is parsed: what the walk reads is in it, and its
 #: stylesheet and chart images are not waited for.
 LOADED = "domcontentloaded"
+#: What the CT writes of each visit.
+VISIT_NOTES = "Observed a lesson; planned the next one."
+VISIT_NEXT_STEPS = "Try exit tickets."
 #: How long a step may take before the walk reports it stuck (a page, not a timing test).
 STEP_TIMEOUT_MS = 15_000
 
@@ -139,6 +142,23 @@ def backdate_support(app, cast: Cast, case_id: int, months: float) -> None:
     with app.app_context(), tenant_scope(cast.tenant.id):
         case = db.session.get(Case, case_id)
         case.enrolled_on, case.started_on = start, start
+        uow.commit()
+
+
+def more_visits(app, cast: Cast, case_id: int, count: int, visit_type: str) -> None:
+    """``count`` more visits of the type labelled ``visit_type``, held today, logged by the
+    case's CT through the service the visit form calls."""
+    from app.services import support
+
+    with app.app_context(), tenant_scope(cast.tenant.id):
+        case = db.session.get(Case, case_id)
+        kind = next(k for k, v in cast.config.visit_types.items() if v.label == visit_type)
+        ct = db.session.get(User, cast.ct.id)
+        for _ in range(count):
+            visit = support.VisitInput(
+                kind, date.today(), 45, notes=VISIT_NOTES, next_steps=VISIT_NEXT_STEPS
+            )
+            support.log_visit(case, ct, visit)
         uow.commit()
 
 
@@ -407,8 +427,8 @@ class Walker:
         form = page.get_by_test_id("visit-form")
         form.get_by_label("Type").select_option(label=visit_type)
         form.get_by_label("Minutes").fill("45")
-        form.get_by_label("Notes", exact=True).fill("Observed a lesson; planned the next one.")
-        form.get_by_label("Next steps").fill("Try exit tickets.")
+        form.get_by_label("Notes", exact=True).fill(VISIT_NOTES)
+        form.get_by_label("Next steps").fill(VISIT_NEXT_STEPS)
         if principal_present:
             form.get_by_label("The principal took part").check()
         submit(form.get_by_role("button", name="Save the visit"))

@@ -201,14 +201,20 @@ def seed_others(app, count: int = 12, years_back: int = 2) -> None:
 
 def analyst(app):
     """A signed-in network analyst's client (the pages and the network API)."""
+    return platform_client(app, ANALYST, "network_analyst")
+
+
+def platform_client(app, email: str, role: str):
+    """A client of a new platform person with ``role``, signed in through the operators'
+    sign-in form."""
     with app.app_context():
-        users.create_platform_user(ANALYST, "Analyst", "network_analyst", PASSWORD)
+        users.create_platform_user(email, role.replace("_", " ").capitalize(), role, PASSWORD)
         uow.commit()
     client = app.test_client()
     page = client.get("/ops/login")
     client.post(
         "/ops/login",
-        data={"email": ANALYST, "password": PASSWORD, "csrf_token": csrf_token(page.text)},
+        data={"email": email, "password": PASSWORD, "csrf_token": csrf_token(page.text)},
     )
     return client
 
