@@ -77,14 +77,19 @@ class Attempt(Generic[T]):
         return self.refusal is None
 
 
-def attempt(act: Callable[[], T]) -> Attempt[T]:
-    """Run one operation and flush it; on a refusal roll everything back and say why."""
+def attempt(act: Callable[[], T], *, dry_run: bool = False) -> Attempt[T]:
+    """Run one operation and flush it; on a refusal roll everything back and say why.
+
+    A ``dry_run`` is rolled back even when the service accepts it: a confirmation page
+    asks whether the operation would pass before anything is kept."""
     try:
         result = act()
         db.session.flush()
     except (ServiceError, IntegrityError, DataError, RecursionError) as exc:
         uow.rollback()
         return Attempt(None, as_refusal(exc))
+    if dry_run:
+        uow.rollback()
     return Attempt(result, None)
 
 

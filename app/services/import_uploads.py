@@ -29,6 +29,7 @@ from app.core import uow
 from app.extensions import db
 from app.models.base import utcnow
 from app.models.import_upload import ImportUpload
+from app.models.survey import SurveyRound
 from app.services import imports, storage, survey_imports
 from app.services.actors import Actor
 from app.services.errors import Conflict, NotFound, ValidationFailed
@@ -36,6 +37,8 @@ from app.tenants.context import require_tenant_id
 
 #: The two imports the page offers, by the key the form posts.
 CASES, SURVEY_RESPONSES = "cases", "survey_responses"
+#: The longest school year a survey round keeps ("2008-2009").
+YEAR_MAX: int = SurveyRound.year.type.length
 KINDS = (CASES, SURVEY_RESPONSES)
 
 #: How long a preview can be applied: long enough to read it, short enough that the

@@ -9,7 +9,6 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from app.blueprints.forms import Form, RolesForm
 from app.core.limits import MAX_ID
-from app.models.survey import SurveyRound
 from app.services import import_uploads
 
 
@@ -45,7 +44,7 @@ class ImportForm(Form):
     year = StringField(
         "School year",
         description="The year the answers were collected, e.g. 2008-2009.",
-        validators=[Optional(), Length(max=SurveyRound.year.type.length)],
+        validators=[Optional(), Length(max=import_uploads.YEAR_MAX)],
     )
     sent = IntegerField(
         "Questionnaires sent",

@@ -105,7 +105,6 @@ def submit(case, form, form_key: str, act, done):
     from flask import flash, redirect, url_for
 
     from app.blueprints.operation import attempt
-    from app.core import uow
     from app.services.case_access import visible_case
 
     if not form.validate_on_submit():
@@ -115,14 +114,14 @@ def submit(case, form, form_key: str, act, done):
     confirming = isinstance(form, ConfirmedForm) and not form.confirm.data
     if confirming and form.edit.data:
         return render_case(case, **{form_key: form})
-    outcome = attempt(act)
+    # Before confirming, the service is asked whether it would pass; nothing is kept.
+    outcome = attempt(act, dry_run=confirming)
     if not outcome.ok:
         _show(form, outcome.refusal.errors)
         return render_case(
             visible_case(case.id, current_user.user), outcome.refusal.status, **{form_key: form}
         )
     if confirming:
-        uow.rollback()  # the service accepts it; nothing is kept until it is confirmed
         return _confirmation(visible_case(case.id, current_user.user), form)
     flash(done(outcome.result) if callable(done) else done, "success")
     return redirect(url_for("cases.show", case_id=case.id))
