@@ -40,6 +40,14 @@ class Urls:
     def app_dsn(self) -> str:
         return make_url(self.app).set(drivername="postgresql").render_as_string(False)
 
+    @property
+    def platform(self) -> str:
+        """The platform role's URL: work across districts (relay, releases) connects as it."""
+        from app.tenants.rls import platform_role_name
+
+        role = platform_role_name()
+        return make_url(self.owner).set(username=role, password=None).render_as_string(False)
+
 
 def urls() -> Urls:
     """``BENCH_DATABASE_URL`` (the owner) or the local default, and the app role beside it."""
@@ -80,6 +88,7 @@ def bench_app(target: Urls, **overrides) -> Flask:
     settings = {
         "SQLALCHEMY_DATABASE_URI": target.app,
         "MIGRATION_DATABASE_URL": target.owner,
+        "PLATFORM_DATABASE_URL": target.platform,
         "REDIS_URL": None,
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "UPLOAD_ROOT": UPLOADS,
@@ -97,7 +106,8 @@ def migrate(target: Urls) -> None:
     app = bench_app(target)
     with app.app_context():
         upgrade()
-        db.engine.dispose()
+        for engine in db.engines.values():
+            engine.dispose()
 
 
 @contextmanager

@@ -35,6 +35,11 @@ class Base:
     DATABASE_STATEMENT_TIMEOUT = 30
     #: Migrations run as the owner of the schema; the app may connect as a weaker role.
     MIGRATION_DATABASE_URL: str | None = None
+    #: Work across districts (the outbox relay, reminders' sweeps, billing, operators'
+    #: pages) connects as its own role, the only one the database lets see every district;
+    #: the web role's policy admits its request's district alone, whatever it sets.
+    #: Unset, that work shares the app's connection (SQLite, or a single-role setup).
+    PLATFORM_DATABASE_URL: str | None = None
     REDIS_URL: str | None = None
     RQ_QUEUES = ("default", "mail", "exports")
     MAIL_SERVER = "127.0.0.1"
@@ -131,6 +136,7 @@ _STRING_VARS = (
     "SECRET_KEY",
     "REDIS_URL",
     "MIGRATION_DATABASE_URL",
+    "PLATFORM_DATABASE_URL",
     "MAIL_SERVER",
     "MAIL_USERNAME",
     "MAIL_PASSWORD",
@@ -187,10 +193,20 @@ def load_settings(env_name: str | None = None, overrides: dict | None = None) ->
             settings[key] = _as_bool(os.environ[key])
     settings["PLANS"] = _plans_with_prices(settings["PLANS"], os.environ.get("STRIPE_PRICE_IDS"))
     settings.update(overrides or {})
-    if settings.get("MIGRATION_DATABASE_URL"):
-        settings["MIGRATION_DATABASE_URL"] = _normalise_db_url(settings["MIGRATION_DATABASE_URL"])
+    for key in ("MIGRATION_DATABASE_URL", "PLATFORM_DATABASE_URL"):
+        if settings.get(key):
+            settings[key] = _normalise_db_url(settings[key])
     _check(name, settings)
     settings["SQLALCHEMY_ENGINE_OPTIONS"] = _engine_options(settings)
+    if settings.get("PLATFORM_DATABASE_URL"):
+        # A bind given as a dict takes no defaults from SQLALCHEMY_ENGINE_OPTIONS: the
+        # platform's connections get the same timeouts and pre-ping explicitly.
+        settings["SQLALCHEMY_BINDS"] = {
+            "platform": {
+                **settings["SQLALCHEMY_ENGINE_OPTIONS"],
+                "url": settings["PLATFORM_DATABASE_URL"],
+            }
+        }
     return settings
 
 
@@ -270,3 +286,9 @@ def _check(name: str, settings: dict) -> None:
         )
     if settings["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         raise ConfigurationError("Production needs DATABASE_URL pointing at PostgreSQL.")
+    if not settings.get("PLATFORM_DATABASE_URL"):
+        raise ConfigurationError(
+            "Production needs PLATFORM_DATABASE_URL: the connection, as the platform role "
+            "(parley_platform), that work across districts uses. The web role cannot see "
+            "another district's rows, so without it reminders, billing and the relay see none."
+        )

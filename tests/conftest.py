@@ -22,7 +22,7 @@ from sqlalchemy.engine import make_url
 
 from app import create_app
 from app.extensions import db
-from app.tenants.rls import app_role_name
+from app.tenants.rls import app_role_name, platform_role_name
 from tests.fuzzing import EXPLORE
 
 # Every property test in the suite replays fixed examples with no time limit: a landing is
@@ -78,9 +78,11 @@ def database_urls() -> Iterator[dict[str, str]]:
         )
     owner = admin.set(database=name)
     app_user = owner.set(username=app_role_name(), password=None)
+    platform_user = owner.set(username=platform_role_name(), password=None)
     yield {
         "owner": owner.render_as_string(hide_password=False),
         "app": app_user.render_as_string(hide_password=False),
+        "platform": platform_user.render_as_string(hide_password=False),
     }
     for engine in _ENGINES.values():
         engine.dispose()
@@ -117,6 +119,7 @@ def make_app(database_urls: dict[str, str], **overrides) -> Flask:
     settings = {
         "SQLALCHEMY_DATABASE_URI": database_urls["app"],
         "MIGRATION_DATABASE_URL": database_urls["owner"],
+        "PLATFORM_DATABASE_URL": database_urls["platform"],
         "REDIS_URL": None,
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "UPLOAD_ROOT": _UPLOADS,
@@ -140,7 +143,8 @@ def _fresh_limits() -> Iterator[None]:
         # Every app keeps a pool of idle connections; closed after each test, so the apps a
         # worker builds over a run never hold PostgreSQL's connection slots between tests.
         with app.app_context():
-            db.engine.dispose()
+            for engine in db.engines.values():
+                engine.dispose()
 
 
 @pytest.fixture(scope="session")

@@ -39,9 +39,28 @@ def test_production_refuses_to_start_without_a_real_secret(monkeypatch):
 
 def test_production_starts_with_a_real_secret(monkeypatch):
     monkeypatch.setenv("DATABASE_URL", "postgresql://u@db/parley")
+    monkeypatch.setenv("PLATFORM_DATABASE_URL", "postgresql://p@db/parley")
     monkeypatch.setenv("SECRET_KEY", "x" * 64)
     settings = load_settings("production")
     assert settings["SESSION_COOKIE_SECURE"] is True
+
+
+def test_production_refuses_to_start_without_the_platform_role(monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", "postgresql://u@db/parley")
+    monkeypatch.delenv("PLATFORM_DATABASE_URL", raising=False)
+    monkeypatch.setenv("SECRET_KEY", "x" * 64)
+    with pytest.raises(ConfigurationError, match="PLATFORM_DATABASE_URL"):
+        load_settings("production")
+
+
+def test_the_platform_role_is_a_second_bind_with_the_same_timeouts(monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", "postgres://u@db/parley")
+    monkeypatch.setenv("PLATFORM_DATABASE_URL", "postgres://p@db/parley")
+    settings = load_settings("development")
+    platform = settings["SQLALCHEMY_BINDS"]["platform"]
+    assert platform["url"] == "postgresql+psycopg://p@db/parley"
+    assert platform["connect_args"] == settings["SQLALCHEMY_ENGINE_OPTIONS"]["connect_args"]
+    assert platform["pool_pre_ping"] is True
 
 
 def test_an_unknown_environment_name_is_refused():

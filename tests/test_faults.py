@@ -110,6 +110,7 @@ def toledo(district):
 @pytest.mark.parametrize("env_name", ["development", "testing", "production"])
 def test_every_environment_tests_pooled_connections_and_bounds_waits(env_name, monkeypatch):
     monkeypatch.setenv("DATABASE_URL", "postgresql://parley_app@db/parley")
+    monkeypatch.setenv("PLATFORM_DATABASE_URL", "postgresql://parley_platform@db/parley")
     monkeypatch.setenv("SECRET_KEY", "x" * 64)
     monkeypatch.delenv("DATABASE_CONNECT_TIMEOUT", raising=False)
     monkeypatch.delenv("DATABASE_STATEMENT_TIMEOUT", raising=False)

@@ -206,6 +206,7 @@ def _notice(app, make_tenant, make_user, make_case) -> str:
 def _drill_app(migrated, redis_url, port, tmp_path):
     settings = {
         "SQLALCHEMY_DATABASE_URI": migrated["app"],
+        "PLATFORM_DATABASE_URL": migrated["platform"],
         "REDIS_URL": redis_url,
         "MAIL_SUPPRESS_SEND": False,
         "MAIL_PORT": port,

@@ -9,7 +9,7 @@ message finds it taken and stops; each handler also guards its own side effect
 from __future__ import annotations
 
 from flask import current_app, has_app_context
-from sqlalchemy import update
+from sqlalchemy import case, update
 
 from app.core import uow
 from app.extensions import db
@@ -35,16 +35,12 @@ def run_message(message_id: str) -> str:
         return "not runnable (done, running elsewhere, or missing)"
     job, payload, tenant_id = claimed
     try:
-        if tenant_id is None:
-            with all_tenants():
-                JOBS[job](payload, message_id)
-        else:
-            with tenant_scope(tenant_id):
-                JOBS[job](payload, message_id)
-        _finish(message_id, None)
+        with _scope_of(tenant_id):
+            JOBS[job](payload, message_id)
+        _finish(message_id, tenant_id, None)
     except Exception as exc:
         uow.rollback()  # files the handler stored go with its rows
-        _finish(message_id, f"{type(exc).__name__}: {exc}")
+        _finish(message_id, tenant_id, f"{type(exc).__name__}: {exc}")
         current_app.logger.warning("job %s (%s) failed: %s", message_id, job, exc)
         raise
     return "done"
@@ -66,18 +62,31 @@ def _claim(message_id: str) -> tuple[str, dict, int | None] | None:
     return None if claimed is None else (claimed[0], dict(claimed[1]), claimed[2])
 
 
-def _finish(message_id: str, error: str | None) -> None:
-    with all_tenants():
-        message = db.session.get(OutboxMessage, message_id)
-        if error is None:
-            message.status = "done"
-            message.completed_at = utcnow()
-            message.last_error = None
-        else:
-            message.last_error = error[:2000]
-            # Runnable again: RQ's retry runs "enqueued" rows; inline mode's sweep, "pending" ones.
-            retry_status = "enqueued" if current_app.config.get("REDIS_URL") else "pending"
-            message.status = "failed" if message.attempts >= MAX_ATTEMPTS else retry_status
+def _scope_of(tenant_id: int | None):
+    """A district's job runs as that district; a platform job across districts."""
+    return all_tenants() if tenant_id is None else tenant_scope(tenant_id)
+
+
+def _finish(message_id: str, tenant_id: int | None, error: str | None) -> None:
+    # Under the job's own scope: a district's row is visible to its district, so the
+    # handler's work and the row's status commit in one transaction on one connection.
+    if error is None:
+        values = {"status": "done", "completed_at": utcnow(), "last_error": None}
+    else:
+        # Runnable again: RQ's retry runs "enqueued" rows; inline mode's sweep, "pending" ones.
+        retry_status = "enqueued" if current_app.config.get("REDIS_URL") else "pending"
+        values = {
+            "status": case((OutboxMessage.attempts >= MAX_ATTEMPTS, "failed"), else_=retry_status),
+            "last_error": error[:2000],
+        }
+    with _scope_of(tenant_id):
+        # One statement, no read first: the claim already counted this attempt.
+        db.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == message_id)
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
         # The handler's work commits with its row's status, through the unit of work: what
         # it asked for in the outbox is relayed, and files it replaced are deleted only now.
         uow.commit()

@@ -49,6 +49,10 @@ def require_tenant_id() -> int:
 
 
 def _activate(scope: Scope):
+    # What was written under the scope being left goes out under it, before the switch.
+    _flush_pending()
+    if scope.all_tenants:
+        _enter_platform_work()
     token = _scope.set(scope)
     try:
         _sync_database_setting()
@@ -126,6 +130,16 @@ def _flush_pending() -> None:
     session = db.session()
     if session.new or session.dirty or session.deleted:
         session.flush()
+
+
+def _enter_platform_work() -> None:
+    from flask import has_app_context
+
+    if not has_app_context():
+        return
+    from app.extensions import db
+
+    db.session().enter_platform_work()
 
 
 def _sync_database_setting() -> None:

@@ -1,10 +1,17 @@
 """PostgreSQL row-level security: the second wall behind the ORM scoping.
 
-Every transaction carries the scope in two transaction-local settings
-(``set_config(..., true)``), so a pooled connection never carries a tenant
-over. The policies (created by the migrations, see ``policy_sql``) admit a row
-only when its ``tenant_id`` equals ``app.tenant_id``, or when platform code
-asked for all tenants. With neither set, they match nothing.
+Every transaction carries the scope in transaction-local settings (``set_config(...,
+true)``, one statement), so a pooled connection never carries a tenant over. Two
+policies guard each table (created by the migrations, see ``policy_sql``):
+
+- ``tenant_isolation``, for every role: a row whose ``tenant_id`` equals ``app.tenant_id``;
+- ``platform_access``, for the platform role alone: every row, once its transaction set
+  ``app.all_tenants``.
+
+So the web role sees its request's district and nothing else, whatever it sets: a bug or
+an injected ``set_config('app.all_tenants', 'on', true)`` on its connection widens nothing.
+Work across districts connects as the platform role (``app.tenants.session``). With no
+district set, both match nothing.
 """
 
 from __future__ import annotations
@@ -35,7 +42,8 @@ def _set_scope_on_begin(session: Session, transaction, connection) -> None:
 
 
 def sync_current_transaction() -> None:
-    """Re-send the scope when it changes inside an open transaction."""
+    """Re-send the scope when it changes inside an open transaction (on its one connection,
+    see ``app.tenants.session``)."""
     from flask import has_app_context
 
     if not has_app_context():
@@ -50,43 +58,79 @@ def sync_current_transaction() -> None:
         connection.execute(_SET_SCOPE, _scope_params())
 
 
+#: A row of the request's district: the only rows the web role can ever see.
+TENANT_PREDICATE = "(tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::int)"
+#: Every row, for the platform role alone, once its transaction asked for all districts.
+PLATFORM_PREDICATE = "(current_setting('app.all_tenants', true) = 'on')"
+
+
 def policy_sql(table: str) -> list[str]:
-    """The statements that put ``table`` behind the tenant policy (used by migrations)."""
-    predicate = (
-        "(tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::int "
-        "OR current_setting('app.all_tenants', true) = 'on')"
-    )
+    """The statements that put ``table`` behind the tenant policies (used by migrations)."""
+    platform = platform_role_name()
     return [
         f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY",
         f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY",
         f"DROP POLICY IF EXISTS tenant_isolation ON {table}",
-        f"CREATE POLICY tenant_isolation ON {table} USING {predicate} WITH CHECK {predicate}",
+        f"DROP POLICY IF EXISTS platform_access ON {table}",
+        f"CREATE POLICY tenant_isolation ON {table} "
+        f"USING {TENANT_PREDICATE} WITH CHECK {TENANT_PREDICATE}",
+        f"CREATE POLICY platform_access ON {table} AS PERMISSIVE TO {platform} "
+        f"USING {PLATFORM_PREDICATE} WITH CHECK {PLATFORM_PREDICATE}",
     ]
+
+
+def _role_name(variable: str, default: str) -> str:
+    import os
+    import re
+
+    role = os.environ.get(variable, default)
+    # The name is spliced into DDL (roles cannot be bound parameters): an identifier only.
+    if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", role):
+        raise ValueError(f"{variable}={role!r} is not a plain lower-case identifier")
+    return role
 
 
 def app_role_name() -> str:
     """The role the app connects as (migrations grant it what it needs, and no more)."""
-    import os
-    import re
+    return _role_name("PARLEY_DB_APP_ROLE", "parley_app")
 
-    role = os.environ.get("PARLEY_DB_APP_ROLE", "parley_app")
-    # The name is spliced into DDL (roles cannot be bound parameters): an identifier only.
-    if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", role):
-        raise ValueError(f"PARLEY_DB_APP_ROLE={role!r} is not a plain lower-case identifier")
-    return role
+
+def platform_role_name() -> str:
+    """The role of work across districts: the only one ``app.all_tenants`` widens."""
+    return _role_name("PARLEY_DB_PLATFORM_ROLE", "parley_platform")
+
+
+def _create_role_sql(role: str) -> str:
+    # Roles are cluster-wide: another database's migration may create it at the same time.
+    # ``role`` is a checked identifier (``_role_name``), not outside input.
+    return f"""DO $$ BEGIN
+            IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{role}') THEN
+                CREATE ROLE {role} LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE;
+            END IF;
+        EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
+        END $$"""  # nosec B608
+
+
+def platform_role_sql(role: str) -> list[str]:
+    """The platform's login role and what its work needs: it reads, adds and updates
+    rows (the relay's claims, reminders' marks, billing's state, new districts), and
+    deletes nothing; the audit trail takes its inserts only."""
+    return [
+        _create_role_sql(role),
+        f"GRANT USAGE ON SCHEMA public TO {role}",
+        f"GRANT SELECT, INSERT, UPDATE ON ALL TABLES IN SCHEMA public TO {role}",
+        f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {role}",
+        f"ALTER DEFAULT PRIVILEGES IN SCHEMA public "
+        f"GRANT SELECT, INSERT, UPDATE ON TABLES TO {role}",
+        f"ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT USAGE, SELECT ON SEQUENCES TO {role}",
+        f"REVOKE UPDATE ON audit_events FROM {role}",
+    ]
 
 
 def app_role_sql(role: str) -> list[str]:
     """Create the app's login role if missing, NOSUPERUSER NOBYPASSRLS, with DML rights only."""
     return [
-        # Roles are cluster-wide: another database's migration may create it at the same time.
-        # ``role`` is a checked identifier (app_role_name), not outside input.
-        f"""DO $$ BEGIN
-            IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{role}') THEN
-                CREATE ROLE {role} LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE;
-            END IF;
-        EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
-        END $$""",  # nosec B608
+        _create_role_sql(role),
         f"GRANT USAGE ON SCHEMA public TO {role}",
         f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role}",
         f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {role}",
@@ -104,6 +148,8 @@ def protect_tables(op, tables: list[str]) -> None:
     """
     if op.get_bind().dialect.name != "postgresql":
         return
+    # The platform's policy names its role, which must exist before the first policy.
+    op.execute(_create_role_sql(platform_role_name()))
     for table in tables:
         for statement in policy_sql(table):
             op.execute(statement)
@@ -120,3 +166,5 @@ def grant_app_role(op) -> None:
     for statement in app_role_sql(role):
         op.execute(statement)
     op.execute(f"REVOKE UPDATE, DELETE, TRUNCATE ON audit_events FROM {role}")
+    for statement in platform_role_sql(platform_role_name()):
+        op.execute(statement)
