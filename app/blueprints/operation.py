@@ -93,6 +93,13 @@ def attempt(act: Callable[[], T], *, dry_run: bool = False) -> Attempt[T]:
     return Attempt(result, None)
 
 
+def writes_on_get(view: Callable) -> Callable:
+    """Mark a view that must write although it answers a GET (a link followed from an
+    e-mail that records its use, a sign-in callback): its transaction may write."""
+    setattr(view, uow.WRITES_ON_GET, True)
+    return view
+
+
 def unit_of_work(view: Callable) -> Callable:
     """Commit once when the view succeeds; roll back (files too) when it fails or raises."""
 

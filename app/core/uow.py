@@ -30,6 +30,24 @@ def after_commit(then: Callable[[], None]) -> None:
     db.session.info.setdefault(_AFTER_KEY, []).append(then)
 
 
+#: Methods whose requests only read: their transactions are read-only (``app.tenants.rls``).
+_READING_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+#: The mark ``app.blueprints.operation.writes_on_get`` puts on a view.
+WRITES_ON_GET = "parley_writes_on_get"
+
+
+def reads_only() -> bool:
+    """Whether the current request only reads: a GET (or HEAD) whose view is not marked
+    ``writes_on_get`` (``app.blueprints.operation``). Outside a request (jobs, commands)
+    nothing is read-only."""
+    from flask import has_request_context, request
+
+    if not has_request_context() or request.method not in _READING_METHODS:
+        return False
+    view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
+    return not getattr(view, WRITES_ON_GET, False)
+
+
 def commit() -> None:
     """Commit the session; the outbox rows it carried are relayed after the commit.
 

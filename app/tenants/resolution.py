@@ -16,6 +16,7 @@ from app.core.limits import MAX_ID
 from app.extensions import db
 from app.models.tenant import Tenant
 from app.tenants.context import enter_request_scope, leave_request_scope
+from app.tenants.rls import DISTRICT_PENDING
 
 SLUG_ARG = "tenant_slug"
 
@@ -49,11 +50,13 @@ def _resolve(endpoint: str | None, values: dict | None) -> None:
         return
     slug = values.pop(SLUG_ARG)
     known = isinstance(slug, str) and SLUG_PATTERN.match(slug)
+    g.setdefault(DISTRICT_PENDING, True)  # the scope is sent once, with the district
     tenant = (
         db.session.execute(select(Tenant).where(Tenant.slug == slug)).scalar_one_or_none()
         if known
         else None
     )
+    g.pop(DISTRICT_PENDING, None)
     if tenant is None or not tenant.is_open:
         g.unknown_tenant_slug = slug
         abort(404, description="tenant")

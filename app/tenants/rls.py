@@ -25,6 +25,14 @@ _SET_SCOPE = text(
     "SELECT set_config('app.tenant_id', :tenant_id, true), "
     "set_config('app.all_tenants', :all_tenants, true)"
 )
+#: The same, for a request that only reads (a GET): PostgreSQL then refuses any write, and
+#: the transaction commits at the end (``unit_of_work``) instead of rolling back, so the
+#: connection keeps the statements psycopg prepared (a rollback makes it drop them all).
+_SET_SCOPE_READ_ONLY = text(
+    "SELECT set_config('app.tenant_id', :tenant_id, true), "
+    "set_config('app.all_tenants', :all_tenants, true), "
+    "set_config('transaction_read_only', 'on', true)"
+)
 
 
 def _scope_params() -> dict[str, str]:
@@ -35,10 +43,39 @@ def _scope_params() -> dict[str, str]:
     }
 
 
+def _scope_statement():
+    from app.core.uow import reads_only
+
+    return _SET_SCOPE_READ_ONLY if reads_only() else _SET_SCOPE
+
+
+#: Set on ``g`` while a request looks its district up: the scope follows in a moment.
+DISTRICT_PENDING = "parley_district_pending"
+
+
+def _scope_follows() -> bool:
+    from flask import g, has_app_context
+
+    return has_app_context() and bool(g.get(DISTRICT_PENDING))
+
+
 @event.listens_for(Session, "after_begin")
 def _set_scope_on_begin(session: Session, transaction, connection) -> None:
-    if connection.dialect.name == "postgresql":
-        connection.execute(_SET_SCOPE, _scope_params())
+    """Send the scope as the transaction begins, in one statement.
+
+    An empty scope sends nothing when the defaults will do: the settings are
+    transaction-local, so every transaction starts with none, and the policies match
+    nothing without them. A district's request begins so (its district is looked up
+    first) and sends its scope, read-only flag included, once the district is known.
+    """
+    if connection.dialect.name != "postgresql":
+        return
+    scope = current_scope()
+    statement = _scope_statement()
+    empty = scope.tenant_id is None and not scope.all_tenants
+    if empty and (statement is _SET_SCOPE or _scope_follows()):
+        return
+    connection.execute(statement, _scope_params())
 
 
 def sync_current_transaction() -> None:
@@ -55,7 +92,7 @@ def sync_current_transaction() -> None:
         return
     connection = session.connection()
     if connection.dialect.name == "postgresql":
-        connection.execute(_SET_SCOPE, _scope_params())
+        connection.execute(_scope_statement(), _scope_params())
 
 
 #: A row of the request's district: the only rows the web role can ever see.

@@ -24,7 +24,7 @@ from app.blueprints.forms import (
     safe_next,
     show_errors,
 )
-from app.blueprints.operation import attempt
+from app.blueprints.operation import attempt, writes_on_get
 from app.security.identity import TenantPrincipal, begin_session
 from app.services import branding, password_resets, sso, users
 from app.tenants.resolution import current_tenant
@@ -88,6 +88,7 @@ def sso_start():
 
 
 @bp.get("/sso/callback")
+@writes_on_get  # the provider sends the person back here: signing in records the sign-in
 def sso_callback():
     tenant_id = current_tenant().id
     pending = session.pop("sso", None)

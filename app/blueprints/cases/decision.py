@@ -7,10 +7,12 @@ from flask_login import current_user
 
 from app.blueprints.cases.routes import bp
 from app.blueprints.loading import case_or_404
+from app.blueprints.operation import writes_on_get
 from app.services import decision_letter
 
 
 @bp.get("/<int:case_id>/decision.pdf")
+@writes_on_get  # the district's signing key is made the first time a letter is signed
 def decision_pdf(case_id: int):
     """Only the teacher, their CT and the program staff get it, once the decision is
     approved; anyone else, and a case of another district, is told it is not found."""
