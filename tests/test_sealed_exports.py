@@ -14,7 +14,7 @@ import json
 import re
 import zipfile
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
@@ -28,7 +28,9 @@ from app.jobs.registry import JOBS
 from app.models.audit import AuditEvent
 from app.models.case import Case
 from app.models.export import EXPORT_KINDS, ExportJob
+from app.models.panel import AgendaItem
 from app.models.user import User
+from app.services import panel
 from app.services import workflow_config as configs
 from app.tenants.context import tenant_scope
 from tests.casework import Browser
@@ -260,3 +262,37 @@ def test_no_export_archive_or_audit_payload_says_who_voted_how(app, toledo_panel
     assert sorted(a["member_id"] for a in present if a["present"]) == sorted(
         setup.member_ids.values()
     )
+
+
+def test_the_archive_names_ballots_only_where_the_configuration_makes_them_public(
+    app, toledo_panel, monkeypatch
+):
+    """A closed vote under a configuration that publishes ballots: the archive carries each
+    ballot's option, the same pairs the panel's own pages show; an open vote's stay sealed."""
+    setup = toledo_panel
+    coordinator, sid = session_with_case(app, setup)
+    _vote(app, setup, sid, VOTES)
+    real = configs.config_of
+
+    def published(row):
+        config = real(row)
+        return replace(config, panel=replace(config.panel, sealed_ballots=False))
+
+    monkeypatch.setattr(configs, "config_of", published)
+    admin = Browser(app, setup.district, setup.district.people["admin"])
+
+    def archived_ballots() -> dict[int, Any]:
+        _, data = _export_kind(app, setup, admin, "tenant_archive")
+        lines = zipfile.ZipFile(io.BytesIO(data)).read("tables/ballots.jsonl").splitlines()
+        return {b["member_id"]: b.get("option", "sealed") for b in map(json.loads, lines)}
+
+    # Still open: nobody's choice is public yet, whatever the configuration says.
+    assert set(archived_ballots().values()) == {"sealed"}
+    response = coordinator.post(f"/panel-sessions/{sid}/cases/{setup.case_id}/close")
+    assert response.status_code == 200, response.json
+    expected = {setup.member_ids[key]: option for key, option in VOTES.items()}
+    assert archived_ballots() == expected
+    with app.app_context(), tenant_scope(setup.district.tenant.id):
+        [item] = db.session.execute(select(AgendaItem)).scalars()
+        shown = {member.id: option for member, option in panel.ballots.public_ballots(item)}
+    assert shown == expected

@@ -3,7 +3,8 @@
 A district's export can hold millions of rows and gigabytes of evidence files, and
 it is streamed to wherever the caller points it: a local file, an object-store upload
 or an HTTP response that cannot seek. So the writer never holds more than one bounded
-buffer of rows or one chunk of a file, and it works on streams that cannot seek.
+buffer of rows (or a few chunks of finished lines) or one chunk of a file, and it works
+on streams that cannot seek.
 
 Layout of an archive::
 
@@ -21,8 +22,10 @@ import base64
 import datetime as dt
 import io
 import json
+import queue
 import re
 import shutil
+import threading
 import zipfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Set
 from dataclasses import dataclass
@@ -30,7 +33,7 @@ from decimal import Decimal
 from typing import Any, BinaryIO
 from uuid import UUID
 
-__all__ = ["ArchiveSummary", "iter_table", "read_manifest", "write_archive"]
+__all__ = ["ArchiveSummary", "JsonLines", "iter_table", "read_manifest", "write_archive"]
 
 #: Name of the manifest entry, written after every table and file.
 MANIFEST_NAME = "manifest.json"
@@ -40,6 +43,8 @@ PROGRESS_EVERY = 1000
 #: one ``write`` per row would cost a CRC and compressor call per row, while the batch
 #: stays a fixed size however many rows a table has.
 _ROW_BUFFER_BYTES = 64 * 1024
+#: Chunks of finished lines (see JsonLines) read ahead of the compressor, at most.
+_CHUNKS_IN_FLIGHT = 4
 #: Files are copied in chunks of this size, so a large file never sits in memory.
 _FILE_CHUNK_BYTES = 64 * 1024
 #: Manifest keys the writer fills in itself; a caller may not overwrite the counts.
@@ -48,6 +53,20 @@ _RESERVED_MANIFEST_KEYS = frozenset({"tables", "files"})
 _TABLE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
 #: ``C:`` and the like: a drive on Windows, where an archive may well be unpacked.
 _DRIVE = re.compile(r"[A-Za-z]:")
+
+
+@dataclass(frozen=True)
+class JsonLines:
+    """A table's rows already written as JSON Lines, in chunks of whole lines.
+
+    For rows whose source can write the lines itself faster than Python can (PostgreSQL's
+    ``row_to_json`` over ``COPY``, see :mod:`app.exports.pg_json`): the chunks go into the
+    archive as they are, counted by their line breaks, so each line must be one JSON
+    object with no line break inside it. Chunks should be large (a megabyte, say), as each
+    is one write to the compressor.
+    """
+
+    chunks: Iterable[bytes]
 
 
 @dataclass(frozen=True)
@@ -65,16 +84,18 @@ class ArchiveSummary:
 
 def write_archive(
     target: BinaryIO,
-    tables: Iterable[tuple[str, Iterable[Mapping[str, Any]]]],
+    tables: Iterable[tuple[str, Iterable[Mapping[str, Any]] | JsonLines]],
     files: Iterable[tuple[str, Callable[[], BinaryIO]]] = (),
     *,
     manifest: Mapping[str, Any] | None = None,
     progress: Callable[[str, int], None] | None = None,
+    compresslevel: int | None = None,
 ) -> ArchiveSummary:
     """Write a ZIP of ``tables`` and ``files`` to ``target`` and return its counts.
 
     ``tables`` pairs a table name with its rows; each row iterable is consumed once,
-    lazily, so it can be a server-side cursor. ``files`` pairs an archive name with
+    lazily, so it can be a server-side cursor. Rows may also come as :class:`JsonLines`,
+    written by their source and copied as they are. ``files`` pairs an archive name with
     a callable that opens the file: a file is opened only when its turn comes and is
     closed right after, so thousands of files never hold thousands of handles.
 
@@ -83,6 +104,8 @@ def write_archive(
     hour of writing, and leaves ``target`` untouched. Raises ``ValueError`` for an
     unsafe or repeated name or a reserved manifest key, ``TypeError`` for a row or
     value that cannot be turned into JSON.
+
+    ``compresslevel`` is zlib's (1 fastest, 9 smallest; ``None`` its default, 6).
 
     ``target`` is not closed. If it cannot seek (``seekable()`` is false), each
     entry carries a data descriptor instead of having its header rewritten.
@@ -105,7 +128,9 @@ def write_archive(
     sink: BinaryIO = target if seekable else _WriteOnly(target)  # type: ignore[assignment]
 
     counts: dict[str, int] = {}
-    with zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_DEFLATED, allowZip64=True) as zf:
+    with zipfile.ZipFile(
+        sink, "w", compression=zipfile.ZIP_DEFLATED, allowZip64=True, compresslevel=compresslevel
+    ) as zf:
         for name, rows in table_list:
             counts[name] = _write_table(zf, name, rows, progress)
         for arcname, opener in file_list:
@@ -155,33 +180,92 @@ def iter_table(source: BinaryIO, name: str) -> Iterator[dict[str, Any]]:
 def _write_table(
     zf: zipfile.ZipFile,
     name: str,
-    rows: Iterable[Mapping[str, Any]],
+    rows: Iterable[Mapping[str, Any]] | JsonLines,
     progress: Callable[[str, int], None] | None,
 ) -> int:
     """Write one table as JSON Lines and return its row count."""
-    count = 0
-    buffer: list[bytes] = []
-    buffered = 0
     # force_zip64: the size is unknown until the end, and without ZIP64 headers a
     # table past 4 GiB could not be recorded, on a stream that cannot seek least of all.
     with zf.open(f"tables/{name}.jsonl", "w", force_zip64=True) as out:
-        for row in rows:
-            line = _row_line(name, count, row)
-            buffer.append(line)
-            buffered += len(line)
-            count += 1
-            if buffered >= _ROW_BUFFER_BYTES:
-                out.write(b"".join(buffer))
-                buffer.clear()
-                buffered = 0
-            if progress is not None and count % PROGRESS_EVERY == 0:
-                progress(name, count)
-        if buffer:
-            out.write(b"".join(buffer))
+        if isinstance(rows, JsonLines):
+            count = _copy_lines(out, name, rows, progress)
+        else:
+            count = _encode_rows(out, name, rows, progress)
     # The last report, unless the count was a multiple of PROGRESS_EVERY and has just
     # been reported: callers get strictly increasing counts, and always the final one.
     if progress is not None and (count == 0 or count % PROGRESS_EVERY):
         progress(name, count)
+    return count
+
+
+def _encode_rows(
+    out: BinaryIO,
+    name: str,
+    rows: Iterable[Mapping[str, Any]],
+    progress: Callable[[str, int], None] | None,
+) -> int:
+    """Serialise mappings one line each, handing them to ``out`` in batches."""
+    count = 0
+    buffer: list[bytes] = []
+    buffered = 0
+    for row in rows:
+        line = _row_line(name, count, row)
+        buffer.append(line)
+        buffered += len(line)
+        count += 1
+        if buffered >= _ROW_BUFFER_BYTES:
+            out.write(b"".join(buffer))
+            buffer.clear()
+            buffered = 0
+        if progress is not None and count % PROGRESS_EVERY == 0:
+            progress(name, count)
+    if buffer:
+        out.write(b"".join(buffer))
+    return count
+
+
+def _copy_lines(
+    out: BinaryIO, name: str, lines: JsonLines, progress: Callable[[str, int], None] | None
+) -> int:
+    """Copy chunks of finished lines, counting them; progress is told at chunk ends, each
+    time a multiple of PROGRESS_EVERY was passed (with the count at that chunk's end).
+
+    The compressor runs on a thread of its own: zlib lets go of the GIL while it works, so
+    it compresses one chunk while this thread reads the next from its source, instead of
+    each waiting for the other. At most _CHUNKS_IN_FLIGHT chunks wait between the two.
+    """
+    pending: queue.Queue[bytes | None] = queue.Queue(maxsize=_CHUNKS_IN_FLIGHT)
+    failed: list[BaseException] = []
+
+    def compress() -> None:
+        # Keeps taking chunks after a failure, so the reader never blocks on a full queue.
+        while (chunk := pending.get()) is not None:
+            if not failed:
+                try:
+                    out.write(chunk)
+                except BaseException as exc:  # re-raised on the reading thread
+                    failed.append(exc)
+
+    writer = threading.Thread(target=compress, name=f"archive-{name}", daemon=True)
+    writer.start()
+    count = 0
+    try:
+        for chunk in lines.chunks:
+            if failed:
+                break
+            if not chunk:
+                continue
+            if chunk[-1:] != b"\n":
+                raise ValueError(f"table {name!r}: a chunk of lines ends inside a line")
+            pending.put(chunk)
+            before, count = count, count + chunk.count(b"\n")
+            if progress is not None and count // PROGRESS_EVERY > before // PROGRESS_EVERY:
+                progress(name, count)
+    finally:
+        pending.put(None)
+        writer.join()
+    if failed:
+        raise failed[0]
     return count
 
 

@@ -8,12 +8,14 @@ district that leaves. Each is built by the ``exports`` queue, in constant memory
 from __future__ import annotations
 
 import io
+import json
 import tempfile
+from collections.abc import Callable, Iterator, Sequence
 from datetime import timedelta
 from functools import partial
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import ColumnCollection, ColumnElement, Table, select
 
 from app.core import outbox, uow
 from app.exports.cells import append_row, csv_writer
@@ -300,7 +302,7 @@ _WITHHELD = {
 def _archive(row: ExportJob):
     """Every row of every tenant table, a table at a time and a batch at a time, and every
     evidence file: what a district takes with it when it leaves, less what is sealed."""
-    from app.exports.archive import write_archive
+    from app.exports.archive import JsonLines, write_archive
     from app.models.panel import Ballot
     from app.models.support import Evidence
     from app.services.storage import storage_for
@@ -308,81 +310,127 @@ def _archive(row: ExportJob):
     store = storage_for(current_app)
     # Secrets and the survey link table stay behind: they would give a district a way into
     # accounts, or a way to join an anonymous answer to a person.
-    models = sorted(
+    tables = sorted(
         (
-            m.class_
+            m.class_.__table__
             for m in db.Model.registry.mappers
             if issubclass(m.class_, TenantScoped) and m.class_.__tablename__ not in _LEFT_OUT
         ),
-        key=lambda c: c.__tablename__,
+        key=lambda t: t.name,
     )
-    redact = {Ballot.__tablename__: _without_sealed_option(_public_ballots(row.tenant_id))}
+    # A sealed ballot's row leaves out its option: the key, not just the value, since a
+    # null option is an abstention.
+    withheld = {Ballot.__tablename__: (("option",), _public_ballot(row.tenant_id))}
     files = [
-        (f"evidence/{e.id}-{e.file_name}", lambda k=e.file_key: store.open(row.tenant_id, k))
-        for e in db.session.execute(
-            select(Evidence).where(Evidence.file_key.is_not(None))
-        ).scalars()
+        (f"evidence/{id_}-{name}", partial(store.open, row.tenant_id, key))
+        for id_, name, key in db.session.execute(
+            select(Evidence.id, Evidence.file_name, Evidence.file_key).where(
+                Evidence.file_key.is_not(None)
+            )
+        )
     ]
     # Handed back to ``build``, which stores it and closes it.
     spool = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115
     write_archive(
         spool,
-        [
-            (m.__tablename__, map(redact.get(m.__tablename__, dict), _rows(m, row.tenant_id)))
-            for m in models
-        ],
+        [(t.name, JsonLines(_lines(t, row.tenant_id, *withheld.get(t.name, ())))) for t in tables],
         files,
         manifest={
             "district": _tenant_name(row.tenant_id),
             "exported_at": utcnow().isoformat(),
             "withheld": _WITHHELD,
         },
+        compresslevel=_COMPRESSLEVEL,
     )
     spool.seek(0)
     return spool, "parley-export.zip", "application/zip"
 
 
-def _rows(model, tenant_id: int):
-    """Every row of one table of the district, a batch at a time, without secret columns."""
-    table = model.__table__
-    columns = [c.key for c in table.columns if c.key not in _SECRET_COLUMNS]
-    last = None
-    while True:
-        query = select(table).where(table.c.tenant_id == tenant_id).order_by(table.c.id)
-        if last is not None:
-            query = query.where(table.c.id > last)
-        batch = db.session.execute(query.limit(1000)).mappings().all()
-        for item in batch:
-            yield {c: item[c] for c in columns}
-        if len(batch) < 1000:
-            return
-        last = batch[-1]["id"]
+#: Rows per COPY statement: each statement stays short (far below the statement timeout)
+#: however large the district, and a batch costs one more statement, not a round trip per
+#: row.
+_BATCH_ROWS = 50_000
+#: Lines go to the archive in chunks of about this size: one compressor call per chunk.
+_CHUNK_BYTES = 1024 * 1024
+#: zlib's level for the archive. Its default (6) spent 0.70 s of CPU on the 138 MB of
+#: lines of a 10,000-case district, as much as PostgreSQL spends writing them; level 3
+#: spends 0.30 s for an archive of 7.6 MB instead of 5.7 MB.
+_COMPRESSLEVEL = 3
 
 
-def _public_ballots(tenant_id: int) -> frozenset[tuple[int, int]]:
-    """(agenda item, member) of each ballot the panel's own pages show by name: only those
-    of closed votes whose configuration makes ballots public. Every other ballot is sealed."""
+def _lines(
+    table: Table,
+    tenant_id: int,
+    withheld: Sequence[str] = (),
+    shown_when: Callable[[ColumnCollection], ColumnElement[bool]] | None = None,
+) -> Iterator[bytes]:
+    """Every row of one table of the district as JSON Lines written by PostgreSQL (see
+    ``app.exports.pg_json``), without secret columns, in chunks of whole lines.
+
+    The COPY runs on the session's own connection, so it reads under the transaction's
+    tenant scope and row-level security like every other query of the export.
+    """
+    from app.exports import pg_json
+
+    keys = [c.key for c in table.columns if c.key not in _SECRET_COLUMNS]
+    connection = db.session.connection().connection.driver_connection
+    if connection.info.encoding != "utf-8":
+        raise RuntimeError(f"the archive is UTF-8; the connection is {connection.info.encoding}")
+    chunk, after = bytearray(), None
+    with connection.cursor() as cursor:
+        cursor.execute(pg_json.SETUP)
+        while True:
+            statement = pg_json.copy_statement(
+                table,
+                keys,
+                table.c.tenant_id == tenant_id,
+                after_id=after,
+                limit=_BATCH_ROWS,
+                withheld=withheld,
+                shown_when=shown_when,
+            )
+            rows, last = 0, b""
+            with cursor.copy(statement) as copy:
+                for last in copy:
+                    chunk += last
+                    rows += 1
+                    if len(chunk) >= _CHUNK_BYTES:
+                        yield bytes(chunk)
+                        chunk.clear()
+            if rows < _BATCH_ROWS:
+                break
+            after = json.loads(bytes(last))["id"]
+    if chunk:
+        yield bytes(chunk)
+
+
+def _public_ballot(tenant_id: int) -> Callable[[ColumnCollection], ColumnElement[bool]]:
+    """When a ballot's option goes into the archive: only for the ballots the panel's own
+    pages show by name, those of closed votes whose configuration makes ballots public
+    (``panel.ballots.public_ballots``). Every other ballot is sealed."""
+    from app.models.case import Case
     from app.models.panel import AgendaItem
-    from app.services import panel
+    from app.models.workflow import WorkflowVersion
+    from app.services import workflow_config as configs
 
-    closed = db.session.execute(
-        select(AgendaItem).where(AgendaItem.tenant_id == tenant_id, AgendaItem.status == "closed")
+    items, cases = AgendaItem.__table__, Case.__table__
+    closed = (items.c.tenant_id == tenant_id) & (items.c.status == "closed")
+    versions = db.session.execute(
+        select(WorkflowVersion).where(
+            WorkflowVersion.id.in_(
+                select(cases.c.workflow_version_id)
+                .join(items, items.c.case_id == cases.c.id)
+                .where(closed)
+            )
+        )
     ).scalars()
-    return frozenset(
-        (item.id, member.id) for item in closed for member, _ in panel.ballots.public_ballots(item)
+    unsealed = [v.id for v in versions if not configs.config_of(v).panel.sealed_ballots]
+    public_items = (
+        select(items.c.id)
+        .join(cases, cases.c.id == items.c.case_id)
+        .where(closed, cases.c.workflow_version_id.in_(unsealed))
     )
-
-
-def _without_sealed_option(public: frozenset[tuple[int, int]]):
-    """A ballot row as the archive writes it: sealed ones lose their option (the key, not
-    just the value, since a null option is an abstention)."""
-
-    def redact(ballot: dict) -> dict:
-        if (ballot["item_id"], ballot["member_id"]) not in public:
-            del ballot["option"]
-        return ballot
-
-    return redact
+    return lambda ballot: ballot.item_id.in_(public_items)
 
 
 _BUILDERS = {

@@ -22,6 +22,7 @@ import pytest
 
 from app.exports.archive import (
     ArchiveSummary,
+    JsonLines,
     iter_table,
     read_manifest,
     write_archive,
@@ -411,3 +412,85 @@ def test_progress_reports_increasing_counts_and_each_final_count() -> None:
         ("c", 0),
         ("d", 7),
     ]
+
+
+# --- lines written by their source ---------------------------------------------------
+
+
+LINES = [b'{"id":1,"name":"Zo\xc3\xab"}\n{"id":2,"name":null}\n', b"", b'{"id":3}\n']
+
+
+def test_finished_lines_go_in_as_they_are_and_are_counted() -> None:
+    buffer, summary = _archive(
+        tables=[("teachers", JsonLines(iter(LINES))), ("cases", CASES)], compresslevel=1
+    )
+    assert summary.tables == {"teachers": 3, "cases": 3}
+    with zipfile.ZipFile(buffer) as zf:
+        assert zf.read("tables/teachers.jsonl") == b"".join(LINES)
+        assert {info.compress_type for info in zf.infolist()} == {zipfile.ZIP_DEFLATED}
+    buffer.seek(0)
+    assert list(iter_table(buffer, "teachers")) == [
+        {"id": 1, "name": "Zoë"},
+        {"id": 2, "name": None},
+        {"id": 3},
+    ]
+    buffer.seek(0)
+    assert read_manifest(buffer)["tables"] == {"teachers": 3, "cases": 3}
+
+
+def test_a_chunk_that_ends_inside_a_line_fails_the_table() -> None:
+    with pytest.raises(ValueError, match="'teachers': a chunk of lines ends inside a line"):
+        write_archive(io.BytesIO(), [("teachers", JsonLines([b'{"id":1}\n{"id"', b":2}\n"]))])
+
+
+def test_progress_for_finished_lines_is_told_at_chunk_ends() -> None:
+    calls: list[tuple[str, int]] = []
+    chunks = [b'{"id":1}\n' * 600, b'{"id":1}\n' * 600, b'{"id":1}\n' * 100, b'{"id":1}\n' * 700]
+    write_archive(
+        io.BytesIO(),
+        [("a", JsonLines(chunks)), ("b", JsonLines([])), ("c", JsonLines([b'{"id":1}\n' * 1000]))],
+        progress=lambda table, rows: calls.append((table, rows)),
+    )
+    assert calls == [("a", 1_200), ("a", 2_000), ("b", 0), ("c", 1_000)]
+
+
+class _FullDisk(io.BytesIO):
+    """A target that takes the headers and then refuses everything, like a full disk."""
+
+    def write(self, data: Any) -> int:
+        if self.tell() > 0:
+            raise OSError(28, "No space left on device")
+        return super().write(data)
+
+
+def test_a_failed_write_of_finished_lines_stops_the_source_and_is_raised() -> None:
+    pulled = []
+
+    def chunks() -> Iterator[bytes]:
+        for i in range(1_000):
+            pulled.append(i)
+            yield os.urandom(64 * 1024).hex().encode() + b"\n"
+
+    with pytest.raises(OSError, match="No space left on device"):
+        write_archive(_FullDisk(), [("t", JsonLines(chunks()))])
+    # The reader stops soon after the compressor fails, rather than reading everything.
+    assert len(pulled) < 100
+
+
+def test_memory_stays_flat_for_finished_lines() -> None:
+    line = json.dumps({"id": 1, "note": "x" * 200}).encode() + b"\n"
+
+    def peak(chunks: int) -> int:
+        gc.collect()
+        tracemalloc.reset_peak()
+        summary = write_archive(_NullSink(), [("t", JsonLines(line * 4000 for _ in range(chunks)))])
+        assert summary.tables == {"t": 4000 * chunks}
+        return tracemalloc.get_traced_memory()[1]
+
+    tracemalloc.start()
+    try:
+        peak(2)
+        small, large = peak(10), peak(100)
+    finally:
+        tracemalloc.stop()
+    assert large <= max(small * 1.2, small + 2 * 1024 * 1024), (small, large)
