@@ -33,6 +33,8 @@ class Plan:
     wrk_seconds: float
     repeats: int
     notices: int
+    #: Requests of each page, and replays of its floor, in the pages' in-process comparison.
+    page_repeats: int
 
     def marker(self, seed: int) -> str:
         return (
@@ -49,8 +51,8 @@ class Plan:
         )
 
 
-FULL = Plan(200, 500, 5, 5000, (10_000, 100_000), (10, 500), 8, 15, 500)
-QUICK = Plan(4, 100, 5, 5000, (1_000, 10_000), (10, 500), 3, 5, 100)
+FULL = Plan(200, 500, 5, 5000, (10_000, 100_000), (10, 500), 8, 15, 500, 60)
+QUICK = Plan(4, 100, 5, 5000, (1_000, 10_000), (10, 500), 3, 5, 100, 20)
 
 
 def _specs(plan: Plan):
@@ -100,7 +102,7 @@ def _measure(run: Run, name: str, plan: Plan, ids: dict[str, int]) -> None:
     elif name == "report":
         measures, raw = report.run(app, "annual", ids["annual"], plan.repeats)
     elif name == "pages":
-        measures, raw = pages.run(target, "district-001", plan.wrk_seconds)
+        measures, raw = pages.run(target, app, "district-001", plan.wrk_seconds, plan.page_repeats)
     elif name == "network":
         network_ids = [v for k, v in ids.items() if k.startswith("district-")]
         measures, raw = network.run(app, network_ids)

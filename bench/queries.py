@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from functools import cache
 
 from flask import Flask
+from flask.testing import FlaskClient
 from sqlalchemy import event
 
 from bench.generate import PASSWORD
@@ -20,7 +21,7 @@ from bench.targets import Measure, at_most
 
 _CSRF = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
 #: Statements the tenant layer sends per transaction, not per row (as tests/factories.py).
-_NOT_COUNTED = ("SELECT SET_CONFIG", "SAVEPOINT")
+NOT_COUNTED = ("SELECT SET_CONFIG", "SAVEPOINT")
 
 
 def pages(slug: str, case_id: int) -> list[tuple[str, str, str]]:
@@ -39,25 +40,28 @@ def pages(slug: str, case_id: int) -> list[tuple[str, str, str]]:
 
 @contextmanager
 def counting(app: Flask) -> Iterator[list[str]]:
+    """The statements sent meanwhile, on every engine of the app (a bind is another role)."""
     from app.extensions import db
 
     counted: list[str] = []
     with app.app_context():
-        engine = db.engine
+        engines = set(db.engines.values())
 
     def _on_execute(conn, cursor, statement, *args):
-        if not statement.lstrip().upper().startswith(_NOT_COUNTED):
+        if not statement.lstrip().upper().startswith(NOT_COUNTED):
             counted.append(statement)
 
-    event.listen(engine, "before_cursor_execute", _on_execute)
+    for engine in engines:
+        event.listen(engine, "before_cursor_execute", _on_execute)
     try:
         yield counted
     finally:
-        event.remove(engine, "before_cursor_execute", _on_execute)
+        for engine in engines:
+            event.remove(engine, "before_cursor_execute", _on_execute)
 
 
 @cache
-def _client(app: Flask, slug: str, email: str):
+def signed_in_client(app: Flask, slug: str, email: str) -> FlaskClient:
     """A signed-in client, one per person (sign-ins are rate-limited, as they should be)."""
     client = app.test_client()
     form = client.get(f"/t/{slug}/login")
@@ -71,7 +75,7 @@ def _client(app: Flask, slug: str, email: str):
 
 
 def count_page(app: Flask, slug: str, email: str, path: str) -> int:
-    client = _client(app, slug, email)
+    client = signed_in_client(app, slug, email)
     url = f"/t/{slug}{path}"
     if client.get(url).status_code != 200:
         raise RuntimeError(f"{url} did not answer 200 for {email}")
