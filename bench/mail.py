@@ -3,7 +3,10 @@
 Case notices are written to the outbox as pending rows (as a transition would leave
 them), the relay hands them to RQ, and one ``flask worker --burst`` process sends them
 through ``smtplib`` to aiosmtpd. The floor is ``smtplib`` alone sending the same number
-of messages, one connection each as the app's mailer does, to the same server.
+of messages to the same server, a connection each (the floor issue 22 set its target
+against). The worker keeps one SMTP session across its jobs, so ``smtplib`` over one
+session is measured beside it, for the record: what the job's own work (its row, the
+case and its people, the record of the send, RQ's bookkeeping) costs on top of the wire.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from aiosmtpd.controller import Controller
 
 from bench.db import UPLOADS, Urls, bench_app, owner_connection
 from bench.pages import _free_port
-from bench.targets import Measure, at_most, info
+from bench.targets import Measure, at_least, at_most, info
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_REDIS = "redis://127.0.0.1:6379/15"
@@ -50,16 +53,29 @@ class _Inbox:
         return False
 
 
+def _floor_message(n: int) -> EmailMessage:
+    message = EmailMessage()
+    message["From"], message["To"] = "bench@parley.local", f"floor{n}@example.org"
+    message["Subject"] = "Parley: consulting teacher assigned"
+    message.set_content("Your case has a new step; sign in to see it.\n")
+    return message
+
+
 def _floor(port: int, count: int) -> float:
     """Seconds for smtplib alone to send ``count`` messages, a connection each."""
     began = time.perf_counter()
     for n in range(count):
-        message = EmailMessage()
-        message["From"], message["To"] = "bench@parley.local", f"floor{n}@example.org"
-        message["Subject"] = "Parley: consulting teacher assigned"
-        message.set_content("Your case has a new step; sign in to see it.\n")
         with smtplib.SMTP("127.0.0.1", port, timeout=10) as smtp:
-            smtp.send_message(message)
+            smtp.send_message(_floor_message(n))
+    return time.perf_counter() - began
+
+
+def _one_session(port: int, count: int) -> float:
+    """Seconds for smtplib alone to send ``count`` messages over one session."""
+    began = time.perf_counter()
+    with smtplib.SMTP("127.0.0.1", port, timeout=10) as smtp:
+        for n in range(count):
+            smtp.send_message(_floor_message(n))
     return time.perf_counter() - began
 
 
@@ -110,18 +126,24 @@ def run(target: Urls, slug: str, count: int) -> tuple[list[Measure], dict]:
     controller.start()
     try:
         floor = _floor(port, count)
+        one_session = _one_session(port, count)
         inbox.arrivals.clear()
         ids = _queue_notices(target, slug, count)
         app = bench_app(target, REDIS_URL=redis_url)
         with app.app_context():
             Queue("mail", connection=redis_connection()).empty()
+            # The first notice alone opens the connections, as a process that relays after
+            # every commit has them open already; the rest are timed as one batch.
+            warm = relay(ids[:1], limit=1)
             began = time.perf_counter()
-            handed = relay(ids, limit=len(ids))
+            timed = relay(ids[1:], limit=len(ids))
             relay_s = time.perf_counter() - began
+            handed = warm + timed
         env = {
             **os.environ,
             "PARLEY_ENV": "testing",
             "DATABASE_URL": target.app,
+            "PLATFORM_DATABASE_URL": target.platform,
             "REDIS_URL": redis_url,
             "MAIL_SERVER": "127.0.0.1",
             "MAIL_PORT": str(port),
@@ -150,14 +172,23 @@ def run(target: Urls, slug: str, count: int) -> tuple[list[Measure], dict]:
     raw = {
         "notices": count,
         "relayed": handed,
+        "relay_timed": timed,
         "relay_s": relay_s,
         "delivered": delivered,
         "worker_total_s": total_s,
         "worker_steady_per_s": steady,
         "smtplib_floor_s": floor,
+        "smtplib_one_session_s": one_session,
     }
     return [
-        info("mail", "outbox relay", handed / relay_s, " msg/s", f"{handed} rows to RQ"),
+        at_least(
+            "mail",
+            "outbox relay, one Redis connection, pipelined",
+            timed / relay_s,
+            2000,
+            " msg/s",
+            f"{timed} rows to RQ in {relay_s * 1000:.0f} ms, after one to open the connections",
+        ),
         info(
             "mail",
             "one mail worker, notifications",
@@ -165,12 +196,20 @@ def run(target: Urls, slug: str, count: int) -> tuple[list[Measure], dict]:
             "/s",
             f"{delivered} delivered in {total_s:.1f} s with start-up",
         ),
-        info(
+        at_least(
             "mail",
             "mail worker / smtplib alone",
             steady / floor_rate,
+            0.5,
             "x",
-            f"smtplib alone: {floor_rate:.0f}/s",
+            f"smtplib alone, a connection each: {floor_rate:.0f}/s",
+        ),
+        info(
+            "mail",
+            "mail worker / smtplib over one session",
+            steady * one_session / count,
+            "x",
+            f"smtplib alone, one session: {count / one_session:.0f}/s",
         ),
         at_most(
             "mail",

@@ -11,7 +11,8 @@ from __future__ import annotations
 from datetime import date
 
 from flask import current_app, render_template
-from sqlalchemy import select
+from sqlalchemy import and_, select
+from sqlalchemy.orm import lazyload
 
 from app.core import uow
 from app.extensions import db
@@ -20,7 +21,7 @@ from app.models.outbox import SentMail
 from app.models.tenant import Tenant
 from app.models.user import User
 from app.services import mailer
-from app.services.recipients import recipients
+from app.services.recipients import recipients_query
 
 
 def _already_sent(message_id: str, to: str) -> bool:
@@ -32,13 +33,25 @@ def _already_sent(message_id: str, to: str) -> bool:
     )
 
 
-def _send_once(message_id: str, tenant: Tenant, to: str, subject: str, body: str) -> None:
+def _send_once(
+    message_id: str,
+    tenant: Tenant,
+    to: str,
+    subject: str,
+    body: str,
+    *,
+    already_sent: bool | None = None,
+) -> None:
     """Send unless this message already reached ``to``, and commit the record at once.
 
+    ``already_sent`` is what the caller read for ``to`` in this run (a run holds its row
+    alone, so nobody else records for it meanwhile); without it the record is looked up.
     The commit also keeps whatever the job wrote for this message (a reset link's hash):
     what a person was sent is never rolled back by a later recipient's failure.
     """
-    if _already_sent(message_id, to):
+    if already_sent is None:
+        already_sent = _already_sent(message_id, to)
+    if already_sent:
         return
     header = mailer.message_id_for(message_id, to)
     mailer.send(mailer.build_message(to, subject, body, message_id=header))
@@ -82,19 +95,33 @@ def send_case_notice(payload: dict, message_id: str) -> None:
     """Tell the people a transition concerns that their case changed (never the content).
 
     Evaluation details stay in the portal; the e-mail names the step and links there.
+    Two statements before the first send: the case with its district, and the people with
+    whether this message already reached each (a notice is the busiest job there is).
     """
-    case = db.session.execute(
-        select(Case).where(Case.id == payload["case_id"])
-    ).scalar_one_or_none()
-    if case is None:
+    found = db.session.execute(
+        select(Case, Tenant)
+        .join(Tenant, Tenant.id == Case.tenant_id)
+        .where(Case.id == payload["case_id"])
+        # The notice names the case; its configuration, people and deadlines stay unread.
+        .options(lazyload("*"))
+    ).first()
+    if found is None:
         return
-    tenant = db.session.get(Tenant, case.tenant_id)
+    case, tenant = found
     step = step_words(payload["template"])
     subject = f"{tenant.name}: {step}"
     template, extra = _notice_template(payload, case)
-    for person in recipients(case, payload["to"]):
+    told = (
+        recipients_query(case, payload["to"])
+        .outerjoin(
+            SentMail,
+            and_(SentMail.outbox_id == message_id, SentMail.recipient == User.email),
+        )
+        .add_columns(SentMail.id.is_not(None))
+    )
+    for person, already_sent in db.session.execute(told).all():
         body = render_template(template, user=person, tenant=tenant, step=step, case=case, **extra)
-        _send_once(message_id, tenant, person.email, subject, body)
+        _send_once(message_id, tenant, person.email, subject, body, already_sent=already_sent)
 
 
 def _notice_template(payload: dict, case: Case) -> tuple[str, dict]:

@@ -1,10 +1,18 @@
 """RQ queues on the configured Redis, the retry policy every job gets, and what RQ
-counts as running."""
+counts as running.
+
+A process keeps one Redis client per configured URL (``connection``), so the relay, the
+sweep and the worker reuse one pooled connection instead of opening one per call; the
+relay hands a whole batch of outbox rows over in one pipelined transaction
+(``enqueue_messages``).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import threading
+from collections.abc import Iterable, Sequence
 
+from flask import current_app
 from redis import Redis
 from rq import Queue, Retry
 from rq.executions import Execution
@@ -13,29 +21,77 @@ from rq.registry import StartedJobRegistry
 from rq.utils import current_timestamp
 
 from app.core.redis import redis_connection
-from app.models.outbox import OutboxMessage
 
 #: Back-off between attempts; after the last one the job lands in RQ's failed registry.
 RETRY = Retry(max=4, interval=[10, 60, 300, 900])
+#: The function every job runs: it takes the outbox row's id and runs the row.
+RUNNER = "app.jobs.runner.run_message"
+
+_clients: dict[str, Redis] = {}
+_queues: dict[tuple[str, str], Queue] = {}
+_lock = threading.Lock()
+
+
+def shared_connection() -> Redis:
+    """This process's client for the configured Redis, made on first use.
+
+    A client is a pool: each thread takes a connection from it, and after a fork the pool
+    opens new ones (redis-py checks the process id), so one client serves the process.
+    """
+    url = current_app.config["REDIS_URL"]
+    client = _clients.get(url)
+    if client is None:
+        with _lock:
+            client = _clients.setdefault(url, redis_connection())
+    return client
 
 
 def queue(name: str, connection: Redis | None = None) -> Queue:
-    return Queue(name, connection=connection or redis_connection())
+    """The queue ``name``; on the shared connection, the same object each time (RQ asks the
+    server for its version once per queue object, and once is enough)."""
+    if connection is not None:
+        return Queue(name, connection=connection)
+    key = (current_app.config["REDIS_URL"], name)
+    found = _queues.get(key)
+    if found is None:
+        made = Queue(name, connection=shared_connection())
+        with _lock:
+            found = _queues.setdefault(key, made)
+    return found
 
 
-def enqueue_message(message: OutboxMessage) -> None:
-    queue(message.queue).enqueue(
-        "app.jobs.runner.run_message",
-        message.id,
-        job_id=message.id,
-        retry=RETRY,
-        result_ttl=86400,
-        failure_ttl=7 * 86400,
-    )
+def enqueue_messages(messages: Sequence[tuple[str, str]]) -> None:
+    """Hand ``(outbox id, queue name)`` pairs to RQ in one pipelined transaction.
+
+    Each job's id is its outbox row's id, so a row handed over again (a lost
+    acknowledgement) rewrites the same job rather than adding one; its queue may then
+    list the id twice, and the second run finds the row taken and stops. Either every
+    job is stored or, if Redis fails, none is and the caller keeps its rows pending.
+    """
+    by_queue: dict[str, list[str]] = {}
+    for message_id, name in messages:
+        by_queue.setdefault(name, []).append(message_id)
+    with shared_connection().pipeline() as pipeline:
+        for name, ids in by_queue.items():
+            queue(name).enqueue_many(
+                [
+                    Queue.prepare_data(
+                        RUNNER,
+                        (message_id,),
+                        job_id=message_id,
+                        retry=RETRY,
+                        result_ttl=86400,
+                        failure_ttl=7 * 86400,
+                    )
+                    for message_id in ids
+                ],
+                pipeline=pipeline,
+            )
+        pipeline.execute()
 
 
 def job_exists(job_id: str) -> bool:
-    return Job.exists(job_id, connection=redis_connection())
+    return Job.exists(job_id, connection=shared_connection())
 
 
 #: One entry of a StartedJobRegistry: the queue's name and ``job_id:execution_id``.
@@ -49,10 +105,10 @@ def started_jobs(queue_names: Iterable[str]) -> tuple[set[str], dict[str, list[S
     scored by the time they expire; a worker's heartbeat pushes that time ahead. Returns
     the ids of jobs with a live entry, and for every other job its expired entries.
     """
-    connection = redis_connection()
+    redis = shared_connection()
     now = current_timestamp()
-    registries = [StartedJobRegistry(name, connection=connection) for name in queue_names]
-    with connection.pipeline() as pipeline:
+    registries = [StartedJobRegistry(name, connection=redis) for name in queue_names]
+    with redis.pipeline() as pipeline:
         for registry in registries:
             pipeline.zrangebyscore(registry.key, f"({now}", "+inf")
             pipeline.zrangebyscore(registry.key, 0, now)
@@ -70,10 +126,10 @@ def started_jobs(queue_names: Iterable[str]) -> tuple[set[str], dict[str, list[S
 def forget_started(entries: Iterable[StartedEntry]) -> None:
     """Take expired entries (from ``started_jobs``) out of their registries, so RQ does not
     retry on its own a job the outbox has already handed over again."""
-    connection = redis_connection()
-    with connection.pipeline() as pipeline:
+    redis = shared_connection()
+    with redis.pipeline() as pipeline:
         for name, key in entries:
-            StartedJobRegistry(name, connection=connection).remove_execution(
-                Execution.from_composite_key(key, connection), pipeline=pipeline
+            StartedJobRegistry(name, connection=redis).remove_execution(
+                Execution.from_composite_key(key, redis), pipeline=pipeline
             )
         pipeline.execute()

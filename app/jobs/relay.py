@@ -28,43 +28,49 @@ STALE_AFTER = timedelta(minutes=10)
 def relay(ids: list[str] | None = None, *, limit: int = 100) -> int:
     """Hand pending rows (these ``ids``, or the oldest ``limit``) to the queue.
 
-    Returns how many were handed over. A Redis failure leaves them pending.
+    Returns how many were handed over. The rows are claimed and marked enqueued in one
+    statement and handed to RQ in one pipelined transaction before the commit, so a
+    Redis failure rolls the mark back and leaves them pending.
     """
     if not current_app.config.get("REDIS_URL"):
         return _run_inline(ids, limit)
-    from app.jobs.queues import enqueue_message
+    from app.jobs.queues import enqueue_messages
 
-    handed = 0
     with all_tenants():
         try:
-            rows = _claim(ids, limit)
-            for row in rows:
-                enqueue_message(row)
-                row.status = "enqueued"
-                row.enqueued_at = utcnow()
-                handed += 1
+            claimed = db.session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id.in_(_pending(ids, limit).scalar_subquery()))
+                .values(status="enqueued", enqueued_at=utcnow())
+                .returning(OutboxMessage.id, OutboxMessage.queue, OutboxMessage.created_at)
+                .execution_options(synchronize_session=False)
+            ).all()
+            # Oldest first, as claimed: RETURNING follows no order of its own.
+            claimed.sort(key=lambda row: row.created_at)
+            if claimed:
+                enqueue_messages([(row.id, row.queue) for row in claimed])
             db.session.commit()
         except Exception as exc:  # Redis down: the rows stay pending for the sweep.
             db.session.rollback()
             current_app.logger.warning("outbox relay deferred: %s", exc)
             return 0
-    return handed
+    return len(claimed)
 
 
-def _claim(ids: list[str] | None, limit: int) -> list[OutboxMessage]:
-    query = select(OutboxMessage).where(OutboxMessage.status == "pending")
+def _pending(ids: list[str] | None, limit: int):
+    """The oldest pending rows (of ``ids``), locked, skipping rows another relay holds."""
+    query = select(OutboxMessage.id).where(OutboxMessage.status == "pending")
     if ids is not None:
         query = query.where(OutboxMessage.id.in_(ids))
     query = query.order_by(OutboxMessage.created_at).limit(limit)
-    return list(db.session.execute(query.with_for_update(skip_locked=True)).scalars())
+    return query.with_for_update(skip_locked=True)
 
 
 def _run_inline(ids: list[str] | None, limit: int) -> int:
     from app.jobs.runner import run_message
 
     with all_tenants():
-        rows = _claim(ids, limit)
-        pending = [row.id for row in rows]
+        pending = list(db.session.execute(_pending(ids, limit)).scalars())
         db.session.commit()
     for message_id in pending:
         try:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from contextlib import contextmanager
 from functools import cache
 
@@ -17,6 +18,9 @@ from flask import Flask
 from rq import SimpleWorker
 from rq.defaults import DEFAULT_LOGGING_DATE_FORMAT, DEFAULT_LOGGING_FORMAT
 from rq.scheduler import RQScheduler
+from rq.worker import WorkerStatus
+
+from app.services import mailer
 
 #: Seconds a job counts as started in RQ's StartedJobRegistry after its worker's last beat.
 HEARTBEAT_TTL = 20
@@ -66,16 +70,28 @@ class AppWorker(SimpleWorker):
 
     RQ's forking worker beats for its child while the job runs; a worker that runs the
     job itself cannot, so RQ gives such a job the job's whole timeout plus a minute
-    before it counts as abandoned. A thread beats here instead, every
-    ``heartbeat_ttl / BEATS_PER_TTL`` seconds, so the expiry can be short.
+    before it counts as abandoned. One thread per worker beats here instead, every
+    ``heartbeat_ttl / BEATS_PER_TTL`` seconds, for the job running then, so the expiry
+    can be short (a thread started per job cost more than a notification's SQL).
+
+    RQ also beats for the worker itself three times per job, two commands each, besides the
+    beat its suspension check sends: a beat is skipped while the worker's key still lives as
+    long as it would set (``heartbeat``), the idle state goes with the beat after a job
+    (``execute_job``), and a state the worker already holds is not written again. Each round
+    trip to Redis cost about as much as one of the job's SQL statements.
     """
 
     def __init__(self, *args, app: Flask, heartbeat_ttl: int = HEARTBEAT_TTL, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.app = app
         self.heartbeat_ttl = heartbeat_ttl
-        self._beats: threading.Event | None = None
+        #: Held while a beat is sent, and to change the job beaten for.
+        self._beat_lock = threading.Lock()
+        self._beat_job = None
         self._beater: threading.Thread | None = None
+        self._closing = threading.Event()
+        #: When (``time.monotonic``) the worker's key expires, as the latest beat set it.
+        self._key_expires_at = 0.0
 
     def get_heartbeat_ttl(self, job) -> int:
         return self.heartbeat_ttl
@@ -84,36 +100,82 @@ class AppWorker(SimpleWorker):
         with self.app.app_context(), self._beating(job):
             return super().perform_job(job, queue)
 
+    def execute_job(self, job, queue) -> None:
+        """RQ's own steps (SimpleWorker's), with the idle state and the worker's beat that
+        follow a job sent together: the beat RQ sends next then finds its work done."""
+        self.prepare_execution(job)
+        self.perform_job(job, queue)
+        with self.connection.pipeline(transaction=False) as pipeline:
+            self.set_state(WorkerStatus.IDLE, pipeline=pipeline)
+            self.heartbeat(pipeline=pipeline)
+            pipeline.execute()
+
     def handle_execution_ended(self, job, queue, heartbeat_ttl) -> None:
         # RQ removes the job's execution next: no beat may land after that and bring it back.
         self._stop_beating()
         super().handle_execution_ended(job, queue, heartbeat_ttl)
 
+    def heartbeat(self, timeout: int | None = None, pipeline=None) -> None:
+        """Keep the worker's key alive ``timeout`` seconds, in one round trip, unless it
+        already lives that long (a beat a moment ago). Pipelined beats always go out."""
+        timeout = timeout or self.worker_ttl + 60
+        now = time.monotonic()
+        if pipeline is not None:
+            super().heartbeat(timeout, pipeline=pipeline)
+        elif self._key_expires_at - now >= timeout - 1:
+            return
+        else:
+            with self.connection.pipeline(transaction=False) as beat:
+                super().heartbeat(timeout, pipeline=beat)
+                beat.execute()
+        # The latest EXPIRE wins, even a shorter one.
+        self._key_expires_at = now + timeout
+
+    def set_state(self, state: str, pipeline=None) -> None:
+        if pipeline is None and state == self._state:
+            return
+        super().set_state(state, pipeline=pipeline)
+
+    def teardown(self) -> None:
+        self._closing.set()
+        if self._beater is not None:
+            self._beater.join()
+        self._beater = None
+        self._closing.clear()
+        mailer.close_session()
+        super().teardown()
+
     @contextmanager
     def _beating(self, job):
-        stop = threading.Event()
-        self._beats = stop
-        self._beater = threading.Thread(
-            target=self._beat, args=(job, stop), name=f"heartbeat {job.id}", daemon=True
-        )
-        self._beater.start()
+        if self._beater is None:
+            self._beater = threading.Thread(
+                target=self._beat, name=f"heartbeat {self.name}", daemon=True
+            )
+            self._beater.start()
+        with self._beat_lock:
+            self._beat_job = job
         try:
             yield
         finally:
             self._stop_beating()
 
-    def _beat(self, job, stop: threading.Event) -> None:
-        while not stop.wait(self.heartbeat_ttl / BEATS_PER_TTL):
-            try:
-                self.maintain_heartbeats(job)
-            except Exception as exc:  # a missed beat is survivable; the next one may land
-                self.log.warning("Worker %s: heartbeat for %s failed: %s", self.name, job.id, exc)
+    def _beat(self) -> None:
+        while not self._closing.wait(self.heartbeat_ttl / BEATS_PER_TTL):
+            with self._beat_lock:
+                job = self._beat_job
+                if job is None:
+                    continue
+                try:
+                    self.maintain_heartbeats(job)
+                except Exception as exc:  # a missed beat is survivable; the next one may land
+                    self.log.warning(
+                        "Worker %s: heartbeat for %s failed: %s", self.name, job.id, exc
+                    )
 
     def _stop_beating(self) -> None:
-        if self._beats is not None:
-            self._beats.set()
-            self._beater.join()
-            self._beats = self._beater = None
+        # Waits for a beat in flight: none lands once this returns.
+        with self._beat_lock:
+            self._beat_job = None
 
     def _start_scheduler(
         self,
@@ -146,11 +208,10 @@ class AppWorker(SimpleWorker):
 
 def run_worker(app: Flask, *, burst: bool = False, heartbeat_ttl: int = HEARTBEAT_TTL) -> bool:
     """Work the configured queues. ``--with-scheduler`` is what makes retries happen."""
-    from app.core.redis import redis_connection
-    from app.jobs.queues import queue
+    from app.jobs.queues import queue, shared_connection
 
     with app.app_context():
-        connection = redis_connection()
+        connection = shared_connection()
         queues = [queue(name, connection) for name in app.config["RQ_QUEUES"]]
         worker = AppWorker(queues, connection=connection, app=app, heartbeat_ttl=heartbeat_ttl)
         return worker.work(burst=burst, with_scheduler=True)

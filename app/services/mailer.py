@@ -1,15 +1,31 @@
-"""Sending one e-mail over SMTP (stdlib ``smtplib``), or to a folder in development."""
+"""Sending e-mail over SMTP (stdlib ``smtplib``), or to a folder in development.
+
+A worker sends one notification after another, so each thread keeps its SMTP session open
+between messages: opening one (TCP, greeting, EHLO, TLS, login) cost more than the message
+itself (``bench/mail.py``). A session the server dropped meanwhile is noticed before the
+message is handed over, and the message goes out on a new one; once the message's data has
+started, a failure is never retried here, because the server may have accepted it.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import os
 import smtplib
+import threading
+import time
+from collections.abc import Mapping
 from email.message import EmailMessage
 from email.utils import parseaddr
 from pathlib import Path
+from typing import NamedTuple
 
 from flask import current_app
+
+#: An SMTP session idle this long is closed rather than reused: servers drop idle clients
+#: (RFC 5321 asks them to wait at least five minutes), and a fresh session costs little.
+IDLE_SECONDS = 60.0
 
 
 def message_id_for(outbox_id: str, recipient: str) -> str:
@@ -41,7 +57,10 @@ def build_message(
 
 
 def send(message: EmailMessage) -> None:
-    """Deliver ``message``; with ``MAIL_SUPPRESS_SEND`` it is written to ``MAIL_OUTBOX_DIR``."""
+    """Deliver ``message``; with ``MAIL_SUPPRESS_SEND`` it is written to ``MAIL_OUTBOX_DIR``.
+
+    Returns once the server has accepted it. Raises if it did not, or if it cannot be known.
+    """
     config = current_app.config
     if config.get("MAIL_SUPPRESS_SEND"):
         folder = config.get("MAIL_OUTBOX_DIR")
@@ -53,16 +72,114 @@ def send(message: EmailMessage) -> None:
             "mail to %s not sent (suppressed): %s", message["To"], message["Subject"]
         )
         return
-    smtp = smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=10)
-    try:
-        if config.get("MAIL_USE_TLS"):
-            smtp.starttls()
-        if config.get("MAIL_USERNAME"):
-            smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"] or "")
+    _sessions.send(_Server.from_config(config), message)
+
+
+def close_session() -> None:
+    """Say goodbye to this thread's SMTP server, if a session is open (a worker stopping)."""
+    _sessions.close()
+
+
+class _Server(NamedTuple):
+    """Where and as whom to send: a session is reused only for the same server and login."""
+
+    host: str
+    port: int
+    use_tls: bool
+    username: str | None
+    password: str
+
+    @classmethod
+    def from_config(cls, config: Mapping) -> _Server:
+        return cls(
+            config["MAIL_SERVER"],
+            int(config["MAIL_PORT"]),
+            bool(config.get("MAIL_USE_TLS")),
+            config.get("MAIL_USERNAME") or None,
+            config.get("MAIL_PASSWORD") or "",
+        )
+
+    def connect(self) -> _Session:
+        smtp = _Session(self.host, self.port, timeout=10)
+        try:
+            if self.use_tls:
+                smtp.starttls()
+            if self.username:
+                smtp.login(self.username, self.password)
+        except BaseException:
+            smtp.close()
+            raise
+        return smtp
+
+
+class _Session(smtplib.SMTP):
+    """An SMTP session that knows whether the current message's data has started to go out."""
+
+    data_started = False
+
+    def data(self, msg):
+        self.data_started = True
+        return super().data(msg)
+
+
+class _Sessions(threading.local):
+    """This thread's open SMTP session, the server it is with, and when it was last used."""
+
+    def __init__(self) -> None:
+        self.smtp: _Session | None = None
+        self.server: _Server | None = None
+        self.pid = 0
+        self.used_at = 0.0
+
+    def send(self, server: _Server, message: EmailMessage) -> None:
+        smtp, reused = self._session(server)
+        try:
+            self._hand_over(smtp, message)
+        except (smtplib.SMTPException, OSError):
+            self.forget()
+            # A session the server dropped fails at the envelope, before any data: nothing
+            # was accepted, so the message goes out once on a new session.
+            if not reused or smtp.data_started:
+                raise
+            smtp, _ = self._session(server)
+            try:
+                self._hand_over(smtp, message)
+            except (smtplib.SMTPException, OSError):
+                self.forget()
+                raise
+        self.used_at = time.monotonic()
+
+    @staticmethod
+    def _hand_over(smtp: _Session, message: EmailMessage) -> None:
+        smtp.data_started = False
         smtp.send_message(message)
-    finally:
-        # Once the server has accepted the message it is sent: a failure to say goodbye
-        # must not make the caller think otherwise and send it again.
-        with contextlib.suppress(smtplib.SMTPException, OSError):
-            smtp.quit()
-        smtp.close()
+
+    def _session(self, server: _Server) -> tuple[_Session, bool]:
+        """The open session when it is with ``server``, still ours and not idle too long."""
+        if self.smtp is not None and self.pid != os.getpid():
+            # Opened before a fork: the parent's socket, not ours to use or to close.
+            self.smtp = None
+        if self.smtp is not None and (
+            self.server != server or time.monotonic() - self.used_at > IDLE_SECONDS
+        ):
+            self.close()
+        if self.smtp is not None:
+            return self.smtp, True
+        self.smtp, self.server, self.pid = server.connect(), server, os.getpid()
+        return self.smtp, False
+
+    def close(self) -> None:
+        if self.smtp is not None:
+            # Every message on it was accepted already; a failed goodbye changes nothing.
+            with contextlib.suppress(smtplib.SMTPException, OSError):
+                self.smtp.quit()
+        self.forget()
+
+    def forget(self) -> None:
+        """Drop the session without a goodbye (after an error its state is unknown)."""
+        if self.smtp is not None:
+            self.smtp.close()
+        self.smtp = self.server = None
+
+
+_sessions = _Sessions()
