@@ -20,7 +20,7 @@ from bench.generate import PASSWORD
 from bench.targets import Measure, at_most, info
 
 #: The report may take this many times its bare SQL.
-MAX_RATIO = 3.0
+MAX_RATIO = 1.5
 
 BARE_SQL = text(
     """

@@ -75,3 +75,43 @@ def test_the_trend_is_two_charts_of_one_measure_each_with_a_table(app, district)
     assert b"Number of teachers" in people and b"Months of support" not in people
     assert b"Months of support" in months and b"Number of teachers" not in months
     assert coordinator.get("/reports/annual.svg?chart=trend&measure=both").status_code == 404
+
+
+# Open, imported, and begun long before the configured limit: left out of the figures.
+LONG_OPEN = "B-6,Flo,flo@bps.org,Adams,peer_assistance,ct@bps.org,2004-01-02,2004-01-15,,\n"
+
+
+def test_the_database_counts_the_report_as_each_case_would(app, district):
+    """The report counts its participants in SQL, in groups; the rules applied case by case
+    to the same year give the same report, figure for figure, in every year."""
+    from app.reports.annual import annual_report
+    from app.services import reports, surveys
+    from app.tenants.context import tenant_scope
+
+    pap = district("bostonpap", "boston_pap_2007")
+    assert _post(app, pap, HEADER + HISTORY + LONG_OPEN).status_code == 200
+    with app.app_context(), tenant_scope(pap.tenant.id):
+        labels = reports.years_with_data()
+        assert "2009-2010" in labels
+        for label in labels:
+            report = reports.annual(label)
+            config, year, records, left_out = reports._year_records(label)
+            groups = list(config.report_groups)
+            groups += sorted({r.report_group for r in records if r.report_group} - set(groups))
+            by_case = annual_report(year, records, groups, surveys.record_for(label))
+            assert report.pop("open_imports_left_out")["count"] == left_out
+            assert report == by_case
+        assert reports.annual("2009-2010")["open_imports_left_out"]["count"] == 1
+
+
+def test_the_report_reads_its_figures_in_two_statements(app, district, count_queries):
+    """The configuration with the survey, then the participants counted in groups: the same
+    two statements for a year of three participants or of thousands."""
+    from app.services import reports
+    from app.tenants.context import tenant_scope
+
+    pap = district("bostonpap", "boston_pap_2007")
+    assert _post(app, pap, HEADER + HISTORY + LONG_OPEN).status_code == 200
+    with app.app_context(), tenant_scope(pap.tenant.id), count_queries() as statements:
+        assert reports.annual("2009-2010")["participants"] == 3
+    assert len(statements) == 2, statements

@@ -99,6 +99,59 @@ def test_three_retirements_are_suppressed_and_cannot_be_recovered(app, member):
     assert release.size_band == "25-99"
 
 
+def test_the_survey_is_published_from_the_counted_answers(app, member):
+    """The release counts the year's answers in the database: per statement, agree and
+    disagree (a blank is neither), each table protected as before."""
+    from tests.casework import Api
+    from tests.test_surveys import ANSWERS
+
+    answers = [
+        ("strongly_agree" if n < 6 else "agree" if n < 11 else "disagree")  # valued: 11 / 1
+        + ",agree"  # access: 12 / 0
+        + ("," if n >= 10 else ",agree")  # advocate: 10 / 0, two blanks
+        + (",agree" if n % 2 else ",disagree")  # suggestions: 6 / 6
+        + ",strongly_disagree"  # culture: 0 / 12
+        + ","  # understands: all blank
+        for n in range(12)
+    ]
+    rows = "".join(f"R{n},2010-05-0{1 + n % 9},{a},\n" for n, a in enumerate(answers))
+    imported = Api(app, member, member.people["coordinator"]).post(
+        "/imports/survey-responses",
+        data={
+            "file": (io.BytesIO((ANSWERS + rows).encode()), "answers.csv"),
+            "survey": "teacher_questionnaire",
+            "year": YEAR,
+            "sent": "30",
+        },
+        content_type="multipart/form-data",
+    )
+    assert imported.status_code == 200, imported.json
+    _publish(app, member)
+    [release] = _release(app)
+    assert release.figures["all"]["survey_agreement"] == {
+        "values_program": None,  # one disagreement: hidden, and so is its complement
+        "adequate_access": 1.0,
+        "advocate": 1.0,
+        "concrete_suggestions": None,
+        "school_culture": 0.0,
+        "understands_situation": None,
+    }
+
+
+def test_a_release_reads_the_district_in_three_statements(app, member, count_queries):
+    """The membership with the year's ledger row, the configuration with the survey, and
+    the year's cases with their panel decisions; then it writes."""
+    with app.app_context(), tenant_scope(member.tenant.id):
+        with count_queries() as statements:
+            assert network.publish(YEAR) is not None
+        uow.commit()
+    reads = [
+        s for s in statements if s.lstrip().upper().startswith("SELECT") and "audit_events" not in s
+    ]
+    reads = [s for s in reads if "FOR UPDATE" not in s.upper()]  # the audit's lock
+    assert len(reads) == 3, reads
+
+
 def test_an_anonymous_member_is_shown_by_its_label(app, member):
     with app.app_context(), tenant_scope(member.tenant.id):
         network.join(named=False, noisy=False, epsilon=1.0, actor=Actor.system())

@@ -205,6 +205,25 @@ def test_survey_answers_import_all_or_nothing_and_update_on_reimport(app, pap):
         assert db.session.execute(select(func.count()).select_from(SurveyResponse)).scalar() == 1
 
 
+def test_the_report_counts_the_answers_in_the_database_as_each_answer_would(app, pap):
+    """The report's survey is counted by PostgreSQL; counting each stored answer gives the
+    same figures: blanks in no count, comments in the order the answers came."""
+    rows = ANSWERS + (
+        "R1,2009-06-01,agree,agree,strongly_agree,agree,agree,agree,Great\n"
+        "R2,2009-06-03,disagree,,agree,strongly_disagree,agree,agree,\n"
+        "R3,2009-06-02,strongly_agree,agree,,agree,disagree,agree,Helpful CT\n"
+    )
+    assert _import(app, pap, rows).status_code == 200
+    with app.app_context(), tenant_scope(pap.tenant.id):
+        counted = surveys.counts_for("2008-2009")
+        by_answer = surveys.record_for("2008-2009").counted()
+        assert surveys.counts_for("2010-2011") is None
+    assert counted == by_answer
+    assert counted.responses == 3 and counted.comments == ("Great", "Helpful CT")
+    assert counted.counts["adequate_access"] == {"agree": 2}
+    assert counted.counts["values_program"] == {"agree": 1, "disagree": 1, "strongly_agree": 1}
+
+
 def test_the_report_page_draws_the_answers_per_statement(app, pap):
     from tests.casework import Browser
 

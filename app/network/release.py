@@ -1,8 +1,9 @@
 """One district-year's release: which figures, from what, protected how, at what cost.
 
 The privacy unit is a **teacher in a school year**. The caller hands over one
-:class:`TeacherYear` per teacher (never one per case) and the year's survey answers (one
-per respondent), so one teacher-year is one element of every count below.
+:class:`TeacherYear` per teacher (never one per case) and the year's survey answers counted
+per statement (one answer per respondent and statement), so one teacher-year is one element
+of every count below.
 
 A release is a table per kind of figure, each protected as a table
 (:func:`privacy.protect_table`):
@@ -66,11 +67,27 @@ class TeacherYear:
 
 @dataclass(frozen=True)
 class Survey:
-    """The year's survey: statement keys and, per response, agree (True), disagree
-    (False) or blank (None) for each statement."""
+    """The year's survey: statement keys and, per statement, how many respondents agreed
+    and how many disagreed (``{"agree": n, "disagree": m}``; a blank answer is neither).
+
+    Counts, not answers, because that is all a release publishes from, and the database
+    counts them. Each respondent answers each statement at most once, which is what the
+    survey histogram's sensitivity (its number of statements) rests on."""
 
     statements: tuple[str, ...]
-    answers: tuple[Mapping[str, bool | None], ...] = ()
+    agreement: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
+
+    @classmethod
+    def from_answers(
+        cls, statements: Sequence[str], answers: Sequence[Mapping[str, bool | None]]
+    ) -> Survey:
+        """The survey of these responses: per response, agree (True), disagree (False) or
+        blank (None or missing) for each statement."""
+        agreement = {}
+        for key in statements:
+            said = [answer.get(key) for answer in answers]
+            agreement[key] = {"agree": said.count(True), "disagree": said.count(False)}
+        return cls(tuple(statements), agreement)
 
 
 @dataclass(frozen=True)
@@ -151,8 +168,8 @@ def _survey_table(survey: Survey | None) -> dict[str, dict[str, int]]:
         return {}
     table = {}
     for key in survey.statements:
-        said = [a.get(key) for a in survey.answers]
-        table[key] = {"agree": said.count(True), "disagree": said.count(False)}
+        counts = survey.agreement.get(key, {})
+        table[key] = {column: int(counts.get(column, 0)) for column in SURVEY}
     return table
 
 

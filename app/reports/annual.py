@@ -24,14 +24,17 @@ from datetime import date, timedelta
 from fractions import Fraction
 from typing import Any
 
+from app.reports.survey import SurveyCounts, SurveyRecord
+
 __all__ = [
     "ACTIVE",
     "DAYS_PER_MONTH",
     "UNASSIGNED",
     "CaseRecord",
+    "ParticipantGroup",
     "SchoolYear",
-    "SurveyRecord",
     "annual_report",
+    "annual_report_of_groups",
     "compare_years",
     "school_year",
 ]
@@ -114,49 +117,28 @@ class CaseRecord:
 
 
 @dataclass(frozen=True)
-class SurveyRecord:
-    """One year's participant questionnaire and its responses.
+class ParticipantGroup:
+    """Participants of a year counted together: those who share a track, a consulting
+    teacher and where they stood at the year's end, with how many they are and their days
+    of support added up (each counted as ``annual_report`` counts one participant's).
 
-    ``scale`` lists the scale keys strongest agreement first; ``agree_keys``
-    says which of them count as agreement. Each answer maps a statement key to
-    a scale key; a statement missing from an answer was left unanswered.
-    Inconsistent data is refused here, at construction, so the report never
-    silently drops an answer it cannot place.
-    """
+    ``active`` says they were still supported at the year's end (their outcome, if any,
+    came later); otherwise ``report_group`` is the group of their outcome. The database
+    counts a year's participants this way without handing over each case."""
 
-    key: str
-    title: str
-    sent: int
-    statements: tuple[tuple[str, str], ...]
-    scale: tuple[str, ...]
-    agree_keys: frozenset[str]
-    answers: tuple[Mapping[str, str], ...]
-    comments: tuple[str, ...]
+    track: str
+    consulting_teacher: str | None
+    report_group: str | None
+    active: bool
+    participants: int
+    support_days: int
 
     def __post_init__(self) -> None:
-        if self.sent < 0:
-            raise ValueError(f"survey {self.key!r}: sent must not be negative, got {self.sent}")
-        statement_keys = [key for key, _ in self.statements]
-        if len(set(statement_keys)) != len(statement_keys):
-            raise ValueError(f"survey {self.key!r}: statement keys repeat: {statement_keys}")
-        if len(set(self.scale)) != len(self.scale):
-            raise ValueError(f"survey {self.key!r}: scale keys repeat: {list(self.scale)}")
-        if not self.agree_keys <= set(self.scale):
-            unknown = sorted(self.agree_keys - set(self.scale))
-            raise ValueError(f"survey {self.key!r}: agree keys not on the scale: {unknown}")
-        known, scale = set(statement_keys), set(self.scale)
-        for number, answer in enumerate(self.answers, start=1):
-            for statement, value in answer.items():
-                if statement not in known:
-                    raise ValueError(
-                        f"survey {self.key!r}: response {number} answers unknown "
-                        f"statement {statement!r}"
-                    )
-                if value not in scale:
-                    raise ValueError(
-                        f"survey {self.key!r}: response {number} answers {statement!r} "
-                        f"with {value!r}, not on the scale {list(self.scale)}"
-                    )
+        if self.participants < 1 or self.support_days < 0:
+            raise ValueError(
+                f"a group of {self.participants} participants with {self.support_days} "
+                "days of support counts nobody or less than no support"
+            )
 
 
 def _round_half_up(value: Fraction, places: int) -> float:
@@ -179,11 +161,12 @@ def _support_days(case: CaseRecord, year: SchoolYear) -> int:
     return (until - case.started_on).days
 
 
-def _average_months(cases: Sequence[CaseRecord], year: SchoolYear) -> float:
-    if not cases:
+def _average_months(groups: Sequence[ParticipantGroup]) -> float:
+    participants = sum(group.participants for group in groups)
+    if not participants:
         return 0.0
-    total_days = sum(_support_days(case, year) for case in cases)
-    return _round_half_up(Fraction(total_days, len(cases)) / DAYS_PER_MONTH, 1)
+    total_days = sum(group.support_days for group in groups)
+    return _round_half_up(Fraction(total_days, participants) / DAYS_PER_MONTH, 1)
 
 
 def _group_keys(report_groups: Sequence[str]) -> list[str]:
@@ -205,24 +188,46 @@ def _outcome_group(case: CaseRecord, year: SchoolYear, keys: Sequence[str]) -> s
     return case.report_group
 
 
-def _outcome_groups(
-    cases: Sequence[CaseRecord], year: SchoolYear, keys: Sequence[str]
-) -> dict[str, int]:
-    counts = dict.fromkeys(keys, 0)
-    for case in cases:
-        counts[_outcome_group(case, year, keys)] += 1
+def _outcome_groups(groups: Sequence[ParticipantGroup]) -> dict[str, int]:
+    """Participants by outcome group; ``counts`` starts from the keys, in their order."""
+    counts: dict[str, int] = {}
+    for group in groups:
+        key = ACTIVE if group.active else group.report_group
+        counts[key] = counts.get(key, 0) + group.participants
     return counts
 
 
-def _survey_section(survey: SurveyRecord) -> dict[str, Any]:
-    responses = len(survey.answers)
+def _in_order(counts: dict[str, int], keys: Sequence[str]) -> dict[str, int]:
+    return {key: counts.get(key, 0) for key in keys}
+
+
+def _grouped(
+    cases: Iterable[CaseRecord], year: SchoolYear, keys: Sequence[str]
+) -> list[ParticipantGroup]:
+    """The year's participants among ``cases``, counted together as the database would."""
+    totals: dict[tuple, list[int]] = {}
+    for case in cases:
+        if not _is_participant(case, year):
+            continue
+        _outcome_group(case, year, keys)  # refuses a report group not among the keys
+        active = case.ended_on is None or case.ended_on > year.end
+        key = (case.track, case.consulting_teacher, case.report_group, active)
+        total = totals.setdefault(key, [0, 0])
+        total[0] += 1
+        total[1] += _support_days(case, year)
+    return [
+        ParticipantGroup(track, teacher, group, active, participants, days)
+        for (track, teacher, group, active), (participants, days) in totals.items()
+    ]
+
+
+def _survey_section(survey: SurveyCounts) -> dict[str, Any]:
+    responses = survey.responses
     rate = 0.0 if survey.sent == 0 else _round_half_up(Fraction(responses, survey.sent), 3)
     statements = []
     for key, text in survey.statements:
         counts = dict.fromkeys(survey.scale, 0)
-        for answer in survey.answers:
-            if key in answer:
-                counts[answer[key]] += 1
+        counts.update(survey.counts.get(key, {}))
         statements.append(
             {
                 "key": key,
@@ -242,11 +247,15 @@ def _survey_section(survey: SurveyRecord) -> dict[str, Any]:
     }
 
 
+def _counts(survey: SurveyRecord | SurveyCounts) -> SurveyCounts:
+    return survey.counted() if isinstance(survey, SurveyRecord) else survey
+
+
 def annual_report(
     year: SchoolYear,
     cases: Iterable[CaseRecord],
     report_groups: Sequence[str],
-    survey: SurveyRecord | None,
+    survey: SurveyRecord | SurveyCounts | None,
 ) -> dict[str, Any]:
     """The year's program report as a JSON-ready dict.
 
@@ -268,35 +277,57 @@ def annual_report(
     up to the participants. ``report_groups`` may itself include "active" (an
     outcome such as "continuing next year"); it is then not repeated.
     """
-    keys = _group_keys(report_groups)
-    participants = [case for case in cases if _is_participant(case, year)]
+    return annual_report_of_groups(
+        year, _grouped(cases, year, _group_keys(report_groups)), report_groups, survey
+    )
 
-    by_track: dict[str, list[CaseRecord]] = {}
-    by_teacher: dict[str, list[CaseRecord]] = {}
-    for case in participants:
-        by_track.setdefault(case.track, []).append(case)
-        by_teacher.setdefault(case.consulting_teacher or UNASSIGNED, []).append(case)
+
+def annual_report_of_groups(
+    year: SchoolYear,
+    groups: Iterable[ParticipantGroup],
+    report_groups: Sequence[str],
+    survey: SurveyRecord | SurveyCounts | None,
+) -> dict[str, Any]:
+    """``annual_report`` from the year's participants already counted together (see
+    :class:`ParticipantGroup`): the same figures, whatever way the groups were cut.
+
+    A group that closed by the year's end with a report group not among
+    ``report_groups`` raises ValueError, as a participant does in ``annual_report``.
+    """
+    keys = _group_keys(report_groups)
+    groups = list(groups)
+    for group in groups:
+        if not group.active and group.report_group not in keys:
+            raise ValueError(
+                f"{group.participants} participants closed by {year.end} with report group "
+                f"{group.report_group!r}, not one of {list(keys)}"
+            )
+    by_track: dict[str, list[ParticipantGroup]] = {}
+    by_teacher: dict[str, list[ParticipantGroup]] = {}
+    for group in groups:
+        by_track.setdefault(group.track, []).append(group)
+        by_teacher.setdefault(group.consulting_teacher or UNASSIGNED, []).append(group)
 
     return {
         "year": year.label,
-        "participants": len(participants),
-        "outcome_groups": _outcome_groups(participants, year, keys),
-        "average_months_of_support": _average_months(participants, year),
-        "survey": None if survey is None else _survey_section(survey),
+        "participants": sum(group.participants for group in groups),
+        "outcome_groups": _in_order(_outcome_groups(groups), keys),
+        "average_months_of_support": _average_months(groups),
+        "survey": None if survey is None else _survey_section(_counts(survey)),
         "by_track": {
             track: {
-                "participants": len(group),
-                "outcome_groups": _outcome_groups(group, year, keys),
-                "average_months_of_support": _average_months(group, year),
+                "participants": sum(group.participants for group in part),
+                "outcome_groups": _in_order(_outcome_groups(part), keys),
+                "average_months_of_support": _average_months(part),
             }
-            for track, group in sorted(by_track.items())
+            for track, part in sorted(by_track.items())
         },
         "by_consulting_teacher": {
             teacher: {
-                "participants": len(group),
-                "average_months_of_support": _average_months(group, year),
+                "participants": sum(group.participants for group in part),
+                "average_months_of_support": _average_months(part),
             }
-            for teacher, group in sorted(by_teacher.items())
+            for teacher, part in sorted(by_teacher.items())
         },
     }
 

@@ -15,22 +15,32 @@ import statistics
 import uuid
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import Date, Select, bindparam, select, true
 
 from app.core import outbox
 from app.extensions import db
 from app.models.base import utcnow
 from app.models.case import Case
 from app.models.network import NetworkMembership, NetworkRelease, PrivacySpend
+from app.models.panel import AgendaItem
 from app.models.tenant import Tenant
 from app.network import privacy
 from app.network import release as releasing
+from app.reports.survey import SurveyCounts
 from app.services import audit
 from app.services import workflow_config as configs
 from app.services.actors import Actor
 from app.services.errors import Conflict, ValidationFailed
+from app.services.reports import (
+    config_and_year,
+    config_year_and_survey,
+    open_import_cutoff,
+    participants_between,
+    plausibly_open,
+)
 from app.tenants.context import require_tenant_id
 from app.workflows.vocabulary import NETWORK_GROUPS, TRACK_KINDS
 
@@ -172,77 +182,96 @@ def teacher_years(
 
     A teacher with several cases overlapping the year counts once, by the case whose support
     started last (the latest id breaks ties); a teacher in several years counts once in
-    each. Kinds come from the configuration, never from who took part.
+    each. Kinds come from the configuration, never from who took part. The year's cases
+    come in one statement with the panel's last decision on each (the cases are the annual
+    report's participants, by its rules in ``app.services.reports``).
     """
-    from app.models.panel import AgendaItem
-    from app.services.reports import participants_of, year_and_records
-
-    config, span, records = year_and_records(year)
+    config, span, survey = config_year_and_survey(year, comments=False)
     kinds = sorted({t.kind for t in config.tracks.values()} & set(TRACK_KINDS))
+    kind_of = {key: track.kind for key, track in config.tracks.items()}
     network_group = {k: g.network_group for k, g in config.report_groups.items()}
-    extra = {
-        case_id: (teacher_id, enrolled_on, recommended)
-        for case_id, teacher_id, enrolled_on, recommended in db.session.execute(
-            select(Case.id, Case.teacher_id, Case.enrolled_on, Case.recommended_rating).where(
-                *participants_of(span)
-            )
-        )
-    }
-    chosen: dict[int, object] = {}
-    for record in records:
-        if record.track_kind not in kinds or record.case_id not in extra:
+    cutoff = open_import_cutoff(span.end, config)
+    chosen: dict[int, tuple] = {}  # teacher -> (start of support, case id, the case's row)
+    bounds = {"start": span.start, "end": span.end}
+    for case in db.session.execute(_cases_with_decisions(), bounds):
+        case_id, teacher_id, track_key, started_on, ended_on, _, external_id, *_ = case
+        if kind_of.get(track_key, "") not in kinds:
             continue
-        teacher = extra[record.case_id][0]
-        held = chosen.get(teacher)
-        if held is None or (record.started_on, record.case_id) > (held.started_on, held.case_id):
-            chosen[teacher] = record
-    decisions: dict[int, tuple] = {}
-    ids = [r.case_id for r in chosen.values()]
-    for start in range(0, len(ids), 1000):
-        for case_id, option, closed_at, item_id in db.session.execute(
-            select(AgendaItem.case_id, AgendaItem.option, AgendaItem.closed_at, AgendaItem.id)
-            .where(AgendaItem.case_id.in_(ids[start : start + 1000]))
-            .where(AgendaItem.outcome == "decided")
-        ):
-            key = (closed_at is not None, closed_at, item_id)
-            if case_id not in decisions or key > decisions[case_id][0]:
-                decisions[case_id] = (key, option)
+        if not plausibly_open(started_on, ended_on, external_id, cutoff):
+            continue
+        held = chosen.get(teacher_id)
+        if held is None or (started_on, case_id) > held[:2]:
+            chosen[teacher_id] = (started_on, case_id, case)
     out = []
-    for record in chosen.values():
-        _, enrolled_on, recommended = extra[record.case_id]
-        open_at_end = record.ended_on is None or record.ended_on > span.end
-        end = min(record.ended_on or span.end, span.end)
-        decision = decisions.get(record.case_id)
+    for _, _, case in chosen.values():
+        _, _, track_key, started_on, ended_on, group, _, enrolled_on, rating, item, option = case
+        open_at_end = ended_on is None or ended_on > span.end
+        end = min(ended_on or span.end, span.end)
         panel = None
-        if decision is not None:
-            option = decision[1]
-            followed = option == recommended or option in ("affirm", "uphold")
+        if item is not None:
+            followed = option == rating or option in ("affirm", "uphold")
             panel = "followed" if followed else "overruled"
         out.append(
             releasing.TeacherYear(
-                kind=record.track_kind,
-                group="active" if open_at_end else network_group.get(record.report_group, "other"),
-                months=round((end - record.started_on).days / 30.44, 1),
-                wait_days=(record.started_on - enrolled_on).days if enrolled_on else None,
+                kind=kind_of[track_key],
+                group="active" if open_at_end else network_group.get(group, "other"),
+                months=round((end - started_on).days / 30.44, 1),
+                wait_days=(started_on - enrolled_on).days if enrolled_on else None,
                 panel=panel,
             )
         )
-    return kinds, out, _survey(year)
+    return kinds, out, _agreement(survey)
 
 
-def _survey(year: str) -> releasing.Survey | None:
-    """The year's survey (its round with most answers), each response one respondent."""
-    from app.services.surveys import record_for
-
-    record = record_for(year)
-    if record is None:
-        return None
-    keys = tuple(key for key, _ in record.statements)
-    answers = tuple(
-        {key: (a[key] in record.agree_keys) if a.get(key) else None for key in keys}
-        for a in record.answers
+@cache
+def _cases_with_decisions() -> Select:
+    """The year's participants (between the bound ``start`` and ``end``) with what a
+    teacher-year needs, each with the panel's last decision on the case if there is one
+    (the last closed, else the last opened). Built once: only the year changes."""
+    decision = (
+        select(AgendaItem.id.label("decision_id"), AgendaItem.option)
+        .where(AgendaItem.case_id == Case.id, AgendaItem.outcome == "decided")
+        .order_by(
+            AgendaItem.closed_at.is_not(None).desc(),
+            AgendaItem.closed_at.desc(),
+            AgendaItem.id.desc(),
+        )
+        .limit(1)
+        .lateral("decision")
     )
-    return releasing.Survey(statements=keys, answers=answers)
+    return (
+        select(
+            Case.id,
+            Case.teacher_id,
+            Case.track_key,
+            Case.started_on,
+            Case.ended_on,
+            Case.report_group,
+            Case.external_id,
+            Case.enrolled_on,
+            Case.recommended_rating,
+            decision.c.decision_id,
+            decision.c.option,
+        )
+        .select_from(Case)
+        .outerjoin(decision, true())
+        .where(*participants_between(bindparam("start", type_=Date), bindparam("end", type_=Date)))
+    )
+
+
+def _agreement(counted: SurveyCounts | None) -> releasing.Survey | None:
+    """The year's survey as a release reads it: per statement, how many respondents agreed
+    and how many disagreed (a blank is neither)."""
+    if counted is None:
+        return None
+    keys = tuple(key for key, _ in counted.statements)
+    agreement = {}
+    for key in keys:
+        given = counted.counts.get(key, {})
+        agree = sum(n for value, n in given.items() if value and value in counted.agree_keys)
+        said = sum(n for value, n in given.items() if value)
+        agreement[key] = {"agree": agree, "disagree": said - agree}
+    return releasing.Survey(statements=keys, agreement=agreement)
 
 
 def preview(year: str) -> dict:
@@ -269,12 +298,10 @@ def _final(row: PrivacySpend) -> str:
 
 def request_release(year: str, actor: Actor) -> None:
     tenant_id = require_tenant_id()
-    from app.services.reports import year_and_records
-
     row = membership()
     if row is None or row.left_at is not None:
         raise Conflict({"_schema": ["Join the network before publishing a release."]})
-    year_and_records(year)  # 422 for a label that is not a school year
+    config_and_year(year)  # 422 for a label that is not a school year
     spent = _year_row(tenant_id, year)
     if spent.published_at is not None:
         raise Conflict({"year": [_final(spent)]})
@@ -298,10 +325,11 @@ def publish(year: str, noise: privacy.Noise | None = None) -> NetworkRelease | N
     ``noise`` is for tests only (see ``privacy.noisy_histogram``).
     """
     tenant_id = require_tenant_id()
-    member = membership()
-    if member is None or member.left_at is not None:
+    found = db.session.execute(_member_and_year(), {"year": year}).one_or_none()
+    if found is None or found[0].left_at is not None:
         return None
-    spent = _year_row(tenant_id, year)
+    member, spent, name = found
+    spent = spent or PrivacySpend(tenant_id=tenant_id, year=year, spent=0.0)
     if spent.published_at is not None:
         return _refuse(tenant_id, member, spent, _final(spent))
     kinds, records, survey = teacher_years(year)
@@ -320,11 +348,10 @@ def publish(year: str, noise: privacy.Noise | None = None) -> NetworkRelease | N
             spent.spent = budget.spend(built.epsilon).spent
         except privacy.BudgetExceeded as exc:
             return _refuse(tenant_id, member, spent, str(exc))
-    tenant = db.session.get(Tenant, tenant_id)
     written = NetworkRelease(
         member_key=member.member_key,
         year=year,
-        display_name=tenant.name if member.named else member.anonymous_label,
+        display_name=name if member.named else member.anonymous_label,
         size_band=built.size_band,
         noisy=member.noisy,
         figures=built.figures,
@@ -345,6 +372,18 @@ def publish(year: str, noise: privacy.Noise | None = None) -> NetworkRelease | N
         actor=Actor.system("network release"),
     )
     return written
+
+
+@cache
+def _member_and_year() -> Select:
+    """The membership, the ledger row of the bound ``year`` (if any) and the district's
+    name, in one statement built once."""
+    return (
+        select(NetworkMembership, PrivacySpend, Tenant.name)
+        .select_from(NetworkMembership)
+        .outerjoin(PrivacySpend, PrivacySpend.year == bindparam("year"))
+        .outerjoin(Tenant, Tenant.id == NetworkMembership.tenant_id)
+    )
 
 
 def _refuse(tenant_id: int, member: NetworkMembership, spent: PrivacySpend, reason: str) -> None:

@@ -5,29 +5,61 @@ from __future__ import annotations
 
 import calendar
 from datetime import date
+from functools import cache
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import BindParameter, Date, Select, bindparam, func, or_, select, true
+from sqlalchemy.orm import load_only
 
 from app.extensions import db
 from app.models.case import Case
 from app.models.user import User
+from app.models.workflow import PUBLISHED, WorkflowVersion
 from app.reports.annual import (
     CaseRecord,
-    annual_report,
+    ParticipantGroup,
+    SchoolYear,
+    annual_report_of_groups,
     compare_years,
     months_distribution,
     school_year,
 )
+from app.reports.survey import SurveyCounts
 from app.services import workflow_config as configs
 from app.services.errors import ValidationFailed
+from app.services.surveys import counts_of, year_round_query
 from app.workflows import ProgramConfig
 
 
 def _config() -> ProgramConfig:
-    version = configs.latest_published()
-    if version is None:
+    return _program(_version_query(survey=False, comments=False), {})[0]
+
+
+@cache
+def _version_query(survey: bool, comments: bool) -> Select:
+    """The latest published version without its document (a published version's
+    configuration is cached by id, so reading the document again per report and per
+    district of a network release only parsed JSON that was never used); with ``survey``,
+    the year's survey beside it (``surveys.year_round_query``, the ``year`` bound): the
+    two reads a year's figures start from, in one round trip."""
+    query = (
+        select(WorkflowVersion)
+        .options(load_only(WorkflowVersion.status, WorkflowVersion.published_at))
+        .where(WorkflowVersion.status == PUBLISHED)
+        .order_by(WorkflowVersion.number.desc())
+        .limit(1)
+    )
+    if survey:
+        year_round = year_round_query(comments, counts=True).lateral("survey")
+        query = query.add_columns(*year_round.c).outerjoin(year_round, true())
+    return query
+
+
+def _program(query: Select, params: dict) -> tuple[ProgramConfig, tuple]:
+    """The configuration from a ``_version_query`` and the rest of its row."""
+    row = db.session.execute(query, params).first()
+    if row is None:
         raise ValidationFailed({"year": ["The program has no published configuration yet."]})
-    return configs.config_of(version)
+    return configs.config_of(row[0]), tuple(row[1:])
 
 
 def year_and_records(year_label: str):
@@ -37,35 +69,42 @@ def year_and_records(year_label: str):
     return config, year, records
 
 
-def _year_records(year_label: str):
-    """``year_and_records`` and how many open imported cases it left out as no longer
-    plausibly open (see ``_plausibly_open``)."""
-    config = _config()
+def config_and_year(year_label: str) -> tuple[ProgramConfig, SchoolYear]:
+    """The district's configuration and the school year a label names under it (422 for a
+    label that is not a year), for every count of a year's participants."""
+    return _school_year(_config(), year_label)
+
+
+def config_year_and_survey(
+    year_label: str, comments: bool = True
+) -> tuple[ProgramConfig, SchoolYear, SurveyCounts | None]:
+    """``config_and_year`` and the year's survey as ``surveys.counts_for`` gives it, read
+    in the same statement (``comments=False`` leaves the comments in the database)."""
+    query = _version_query(survey=True, comments=comments)
+    config, survey = _program(query, {"year": year_label})
+    return *_school_year(config, year_label), counts_of(survey, comments)
+
+
+def _school_year(config: ProgramConfig, year_label: str) -> tuple[ProgramConfig, SchoolYear]:
     try:
-        year = school_year(year_label, config.school_year_start)
+        return config, school_year(year_label, config.school_year_start)
     except ValueError as exc:
         raise ValidationFailed({"year": [str(exc)]}) from exc
+
+
+def _year_records(year_label: str):
+    """``year_and_records`` and how many open imported cases it left out as no longer
+    plausibly open (see ``plausibly_open``)."""
+    config, year = config_and_year(year_label)
     # Only the columns a record needs, and only the year's participants: loading whole
     # cases brought their eager relations (the configuration document of every row) and
     # every earlier year, which made a district with ten years of history take seconds.
-    rows = db.session.execute(
-        select(
-            Case.id,
-            Case.track_key,
-            User.name,
-            Case.started_on,
-            Case.ended_on,
-            Case.report_group,
-            Case.external_id,
-        )
-        .outerjoin(User, User.id == Case.ct_id)
-        .where(*participants_of(year))
-    ).all()
+    rows = db.session.execute(_records_query(), {"start": year.start, "end": year.end}).all()
     kinds = {key: track.kind for key, track in config.tracks.items()}
-    cutoff = _open_import_cutoff(year.end, config)
+    cutoff = open_import_cutoff(year.end, config)
     records, left_out = [], 0
     for case_id, track_key, ct_name, started_on, ended_on, group, external_id in rows:
-        if not _plausibly_open(started_on, ended_on, external_id, cutoff):
+        if not plausibly_open(started_on, ended_on, external_id, cutoff):
             left_out += 1
             continue
         records.append(
@@ -82,13 +121,99 @@ def _year_records(year_label: str):
     return config, year, records, left_out
 
 
-def _open_import_cutoff(on: date, config: ProgramConfig) -> date:
+@cache
+def _records_query() -> Select:
+    """The statement behind ``_year_records``, built once (the year's days are bound)."""
+    return (
+        select(
+            Case.id,
+            Case.track_key,
+            User.name,
+            Case.started_on,
+            Case.ended_on,
+            Case.report_group,
+            Case.external_id,
+        )
+        .outerjoin(User, User.id == Case.ct_id)
+        .where(*participants_between(bindparam("start", type_=Date), bindparam("end", type_=Date)))
+    )
+
+
+def _year_groups(config: ProgramConfig, year: SchoolYear) -> tuple[list[ParticipantGroup], int]:
+    """What ``_year_records`` gives, counted by PostgreSQL: the year's participants in
+    groups (see ``ParticipantGroup``) and how many open imported cases were left out. The
+    report reads tens of rows this way instead of one per case."""
+    params = {
+        "start": year.start,
+        "end": year.end,
+        "cutoff": open_import_cutoff(year.end, config),
+    }
+    groups, left_out = [], 0
+    rows = db.session.execute(_groups_query(), params)
+    for track, teacher, group, active, counted, participants, days, reversed_ in rows:
+        if reversed_:
+            raise ValueError(f"{reversed_} cases of {year.label} end before they start")
+        if not counted:
+            left_out += participants
+            continue
+        groups.append(ParticipantGroup(track, teacher, group, active, participants, days))
+    return groups, left_out
+
+
+@cache
+def _groups_query() -> Select:
+    """The statement behind ``_year_groups``, built once. Each participant is counted by
+    the rules ``annual_report`` applies to one case (``_is_participant``, ``_support_days``,
+    ``_outcome_group``) and ``plausibly_open``, written in SQL; a test checks that both
+    give the same report."""
+    start, end = bindparam("start", type_=Date), bindparam("end", type_=Date)
+    case = select(
+        Case.track_key,
+        Case.ct_id,
+        Case.report_group,
+        or_(Case.ended_on.is_(None), Case.ended_on > end).label("active"),
+        or_(
+            Case.external_id.is_(None),
+            Case.ended_on.is_not(None),
+            Case.started_on >= bindparam("cutoff", type_=Date),
+        ).label("counted"),
+        (func.least(func.coalesce(Case.ended_on, end), end) - Case.started_on).label("days"),
+        (Case.ended_on < Case.started_on).label("reversed"),
+    ).where(*participants_between(start, end))
+    case = case.subquery("participant")
+    keys = (case.c.track_key, case.c.ct_id, case.c.report_group, case.c.active, case.c.counted)
+    grouped = (
+        select(
+            *keys,
+            func.count().label("participants"),
+            func.sum(case.c.days).label("support_days"),
+            func.count().filter(case.c.reversed).label("reversed"),
+        )
+        .group_by(*keys)
+        .subquery("grouped")
+    )
+    # The name by a lookup per group, not a join: joined, the planner hashes every user
+    # of the district (thousands) to name a few dozen consulting teachers.
+    name = select(User.name).where(User.id == grouped.c.ct_id).scalar_subquery()
+    return select(
+        grouped.c.track_key,
+        name,
+        grouped.c.report_group,
+        grouped.c.active,
+        grouped.c.counted,
+        grouped.c.participants,
+        grouped.c.support_days,
+        grouped.c.reversed,
+    )
+
+
+def open_import_cutoff(on: date, config: ProgramConfig) -> date:
     """The earliest start of support an open imported case may have to count as active on
     ``on`` (the configuration's ``report.open_imported_case_months`` before it)."""
     return _months_before(on, config.report.open_imported_case_months)
 
 
-def _plausibly_open(
+def plausibly_open(
     started_on: date | None, ended_on: date | None, external_id: str | None, cutoff: date
 ) -> bool:
     """A case counts unless it came from the district's records with no closing date and
@@ -111,12 +236,14 @@ def _months_before(day: date, months: int) -> date:
     return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
-def participants_of(year) -> tuple:
-    """Cases whose support overlaps ``year`` (the report's participants), as SQL conditions."""
+def participants_between(start: date | BindParameter, end: date | BindParameter) -> tuple:
+    """Cases whose support overlaps the year from ``start`` to ``end`` (the report's
+    participants), as SQL conditions; the days may be bound parameters of a statement
+    built once."""
     return (
         Case.started_on.is_not(None),
-        Case.started_on <= year.end,
-        or_(Case.ended_on.is_(None), Case.ended_on >= year.start),
+        Case.started_on <= end,
+        or_(Case.ended_on.is_(None), Case.ended_on >= start),
     )
 
 
@@ -124,12 +251,11 @@ def annual(year_label: str) -> dict:
     """The report for a school year label such as ``2009-2010`` (422 when it is not one),
     with ``open_imports_left_out``: how many open imported cases were not counted, and the
     configured limit that left them out, so the report can say so."""
-    from app.services.surveys import record_for
-
-    config, year, records, left_out = _year_records(year_label)
+    config, year, survey = config_year_and_survey(year_label)
+    participants, left_out = _year_groups(config, year)
     groups = list(config.report_groups)
-    groups += sorted({r.report_group for r in records if r.report_group} - set(groups))
-    report = annual_report(year, records, groups, record_for(year_label))
+    groups += sorted({g.report_group for g in participants if g.report_group} - set(groups))
+    report = annual_report_of_groups(year, participants, groups, survey)
     report["open_imports_left_out"] = {
         "count": left_out,
         "months": config.report.open_imported_case_months,
@@ -160,7 +286,7 @@ def years_with_data() -> list[str]:
                 Case.ended_on.is_(None),
                 or_(
                     Case.external_id.is_(None),
-                    Case.started_on >= _open_import_cutoff(date.today(), config),
+                    Case.started_on >= open_import_cutoff(date.today(), config),
                 ),
             ),
         )

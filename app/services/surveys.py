@@ -12,18 +12,23 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import cache
 
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, bindparam, cast, func, select, true, update
+from sqlalchemy.dialects.postgresql import JSONB, aggregate_order_by
+from sqlalchemy.engine import Row
 
 from app.core import outbox
 from app.extensions import db
 from app.models.case import Case
 from app.models.survey import SurveyInvitation, SurveyResponse, SurveyRound
 from app.models.user import User
-from app.reports.annual import SurveyRecord, school_year
+from app.reports.annual import school_year
+from app.reports.survey import SurveyCounts, SurveyRecord
 from app.security.digests import digest
 from app.services import audit
 from app.services import workflow_config as configs
@@ -322,23 +327,116 @@ def round_by_id(survey_round_id: int) -> SurveyRound | None:
     return db.session.get(SurveyRound, survey_round_id)
 
 
-def record_for(year: str) -> SurveyRecord | None:
-    """The year's survey for the annual report (the round with the most answers)."""
-    best = max(
-        (s for s in statuses() if s.round.year == year), key=lambda s: s.responses, default=None
-    )
-    if best is None:
-        return None
-    row = best.round
-    answers = (
-        db.session.execute(
-            select(SurveyResponse)
-            .where(SurveyResponse.round_id == row.id)
-            .order_by(SurveyResponse.submitted_on, SurveyResponse.id)
+@cache
+def year_round_query(comments: bool, counts: bool) -> Select:
+    """The statement behind ``_year_round``, built once per shape (the ``year`` is bound),
+    for a caller that reads the survey beside other figures in one statement."""
+    answered = [SurveyResponse.round_id == SurveyRound.id]
+    stats = [func.count().label("responses")]
+    if comments:
+        stats.append(
+            func.array_agg(
+                aggregate_order_by(
+                    SurveyResponse.comment, SurveyResponse.submitted_on, SurveyResponse.id
+                )
+            )
+            .filter(SurveyResponse.comment.is_not(None), SurveyResponse.comment != "")
+            .label("comments")
         )
-        .scalars()
-        .all()
+    responses = select(*stats).where(*answered).lateral("responses")
+    query = (
+        select(
+            SurveyRound.id,
+            SurveyRound.survey_key,
+            SurveyRound.title,
+            SurveyRound.sent,
+            SurveyRound.statements,
+            SurveyRound.scale,
+            *responses.c,
+        )
+        .select_from(SurveyRound)
+        .join(responses, true())
+        .where(SurveyRound.year == bindparam("year"))
+        .order_by(responses.c.responses.desc(), SurveyRound.survey_key)
+        .limit(1)
     )
+    if counts:
+        answer = func.jsonb_each_text(cast(SurveyResponse.answers, JSONB)).table_valued(
+            "key", "value"
+        )
+        grouped = (
+            select(answer.c.key, answer.c.value, func.count().label("n"))
+            .select_from(SurveyResponse)
+            .join(answer, true())
+            .where(*answered)
+            .group_by(answer.c.key, answer.c.value)
+            .correlate(SurveyRound)
+            .subquery("grouped")
+        )
+        tally = select(
+            func.json_agg(func.json_build_array(grouped.c.key, grouped.c.value, grouped.c.n)).label(
+                "counts"
+            )
+        ).lateral("tally")
+        query = query.add_columns(tally.c.counts).join(tally, true())
+    return query
+
+
+def _year_round(year: str, comments: bool, counts: bool) -> Row | None:
+    """The year's round with the most responses (of two with as many, the first survey
+    key) in one statement: its questionnaire, how many responses it has, when asked their
+    comments in the order they came, and how many responses gave each answer to each
+    statement, counted by PostgreSQL (``counts``: a list of [statement, answer, count]).
+    Read as ``jsonb``, a response that named a statement twice counts once, with its last
+    answer, as it does once loaded into Python."""
+    return db.session.execute(year_round_query(comments, counts), {"year": year}).first()
+
+
+def counts_for(year: str, comments: bool = True) -> SurveyCounts | None:
+    """The year's survey for the annual report and the network (the round with the most
+    answers), its answers counted by the database: a year's answers are never loaded one
+    by one to be counted. ``comments=False`` leaves the comments in the database, for a
+    caller that publishes no text."""
+    return counts_of(_year_round(year, comments=comments, counts=True), comments)
+
+
+def counts_of(row: Sequence | None, comments: bool) -> SurveyCounts | None:
+    """The survey in a row of ``year_round_query(comments, counts=True)`` (its columns in
+    order); None when the year has no round."""
+    if row is None or row[0] is None:
+        return None
+    if comments:
+        _, key, title, sent, statements, scale, responses, said, tally = row
+    else:
+        _, key, title, sent, statements, scale, responses, tally = row
+        said = ()
+    counted: dict[str, dict[str, int]] = {}
+    for statement, value, count in tally or ():
+        counted.setdefault(statement, {})[value] = count
+    return SurveyCounts(
+        key=key,
+        title=title,
+        sent=sent,
+        statements=tuple((k, t) for k, t in statements),
+        scale=tuple(scale),
+        agree_keys=AGREEMENT & set(scale),
+        responses=responses,
+        counts=counted,
+        comments=tuple(said or ()),
+    )
+
+
+def record_for(year: str) -> SurveyRecord | None:
+    """The year's survey with every answer (the round with the most answers), for a
+    caller that needs the answers themselves; the report counts with ``counts_for``."""
+    row = _year_round(year, comments=False, counts=False)
+    if row is None:
+        return None
+    answers = db.session.execute(
+        select(SurveyResponse.answers, SurveyResponse.comment)
+        .where(SurveyResponse.round_id == row.id)
+        .order_by(SurveyResponse.submitted_on, SurveyResponse.id)
+    ).all()
     return SurveyRecord(
         key=row.survey_key,
         title=row.title,
@@ -346,8 +444,8 @@ def record_for(year: str) -> SurveyRecord | None:
         statements=tuple((k, t) for k, t in row.statements),
         scale=tuple(row.scale),
         agree_keys=AGREEMENT & set(row.scale),
-        answers=tuple(dict(a.answers) for a in answers),
-        comments=tuple(a.comment for a in answers if a.comment),
+        answers=tuple(dict(a) for a, _ in answers),
+        comments=tuple(c for _, c in answers if c),
     )
 
 

@@ -68,7 +68,7 @@ def test_a_rate_is_published_only_when_both_of_its_counts_are() -> None:
 
 
 def test_a_survey_rate_with_one_disagreement_is_hidden() -> None:
-    survey = Survey(
+    survey = Survey.from_answers(
         ("valued", "access"),
         tuple([{"valued": True, "access": True}] * 9 + [{"valued": False, "access": True}]),
     )
@@ -86,8 +86,8 @@ def test_the_size_band_comes_from_the_published_total_only() -> None:
 
 def _population(extra: list[TeacherYear], answers: int) -> tuple[list[TeacherYear], Survey]:
     records = [*_inductees(40, panel="followed"), *extra]
-    survey = Survey(("valued",), tuple([{"valued": True}] * answers))
-    return records, survey
+    answered = tuple([{"valued": True}] * answers)
+    return records, Survey.from_answers(("valued",), answered)
 
 
 def test_a_noisy_release_is_computed_from_noised_values_only() -> None:
@@ -103,8 +103,8 @@ def test_a_noisy_release_is_computed_from_noised_values_only() -> None:
 def test_noise_scales_follow_the_chosen_epsilon_split_by_figure() -> None:
     for epsilon in (0.5, 2.0):
         calls: list = []
-        records, survey = _population([LONE], 20)
-        survey = Survey(("valued", "access"), survey.answers)
+        records, _ = _population([LONE], 20)
+        survey = Survey.from_answers(("valued", "access"), tuple([{"valued": True}] * 20))
         made = build(records, survey, KINDS, 10, noisy=True, epsilon=epsilon, noise=spy(calls))
         scales = sorted(round(scale, 9) for _, scale in calls)
         expected = sorted(
@@ -132,8 +132,9 @@ def test_one_teacher_year_moves_each_noised_histogram_by_its_sensitivity_at_most
     survey's statements) moves each teacher-year histogram by 1 and the survey's by at most
     its number of statements."""
     before, after = [], []
-    survey = Survey(("valued", "access"), tuple([{"valued": True, "access": False}] * 20))
-    more = Survey(survey.statements, (*survey.answers, {"valued": False, "access": True}))
+    answers = tuple([{"valued": True, "access": False}] * 20)
+    survey = Survey.from_answers(("valued", "access"), answers)
+    more = Survey.from_answers(survey.statements, (*answers, {"valued": False, "access": True}))
     records = _population([], 0)[0]
     build(records, survey, KINDS, 10, noisy=True, epsilon=1.0, noise=spy(before))
     build([*records, LONE], more, KINDS, 10, noisy=True, epsilon=1.0, noise=spy(after))

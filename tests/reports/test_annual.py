@@ -19,11 +19,11 @@ from hypothesis import strategies as st
 from app.reports.annual import (
     CaseRecord,
     SchoolYear,
-    SurveyRecord,
     annual_report,
     compare_years,
     school_year,
 )
+from app.reports.survey import SurveyRecord
 
 MET = "met_standards"
 OTHER = "retirements_resignations_other"

@@ -17,8 +17,9 @@ import openpyxl
 import pypdf
 import pytest
 
-from app.reports.annual import CaseRecord, SchoolYear, SurveyRecord, annual_report
+from app.reports.annual import CaseRecord, SchoolYear, annual_report
 from app.reports.render import _chart, to_pdf, to_xlsx
+from app.reports.survey import SurveyRecord
 
 MET = "met_standards"
 OTHER = "retirements_resignations_other"
