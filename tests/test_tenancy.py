@@ -177,3 +177,34 @@ def test_a_failed_scope_switch_leaves_no_scope_behind(app):
             pass
         assert current_scope().tenant_id is None
         db.session.rollback()
+
+
+def test_re_entering_the_same_scope_sends_nothing(app, make_tenant):
+    """A service that re-enters its caller's scope (the audit trail does, on every change)
+    costs no statement; a different scope is sent."""
+    from sqlalchemy import event
+
+    tenant = make_tenant("alpha")
+    sent: list[str] = []
+
+    def note(conn, cursor, statement, params, context, executemany):
+        sent.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+        event.listen(engine, "before_cursor_execute", note)
+        try:
+            with tenant_scope(tenant.id):
+                db.session.execute(text("SELECT 1"))
+                before = len(sent)
+                with tenant_scope(tenant.id):
+                    pass
+                same = len(sent) - before
+                with tenant_scope(tenant.id + 1000):
+                    pass
+                other = len(sent) - before
+            db.session.rollback()
+        finally:
+            event.remove(engine, "before_cursor_execute", note)
+    assert same == 0
+    assert other == 2  # there and back

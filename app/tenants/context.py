@@ -53,7 +53,10 @@ def _activate(scope: Scope):
     _flush_pending()
     if scope.all_tenants:
         _enter_platform_work()
+    unchanged = scope == _scope.get()
     token = _scope.set(scope)
+    if unchanged:  # a service re-entering its caller's scope (the audit trail) sends nothing
+        return token
     try:
         _sync_database_setting()
     except BaseException:
@@ -64,7 +67,10 @@ def _activate(scope: Scope):
 
 
 def _restore(token) -> None:
+    left = _scope.get()
     _scope.reset(token)
+    if _scope.get() == left:
+        return
     try:
         _sync_database_setting()
     except Exception:
