@@ -25,7 +25,9 @@ class WorkflowVersion(TenantScoped, db.Model):
     #: 1, 2, 3 ... once published; None while this row is the draft.
     number: Mapped[int | None] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(20), default=DRAFT)
-    document: Mapped[dict] = mapped_column(JSON)
+    #: Loaded only when read: a version comes with every case (joined), and its document,
+    #: the largest value of a district, is parsed once per version by ``config_of``.
+    document: Mapped[dict] = mapped_column(JSON, deferred=True)
     note: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -129,6 +129,7 @@ def start_from_preset(preset: str, actor: Actor | None = None) -> WorkflowVersio
 
 
 def latest_published() -> WorkflowVersion | None:
+    """The district's newest published version (its document loads when read)."""
     return db.session.execute(
         select(WorkflowVersion)
         .where(WorkflowVersion.status == PUBLISHED)
