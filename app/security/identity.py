@@ -13,6 +13,7 @@ import time
 from flask import Flask, current_app, flash, g, request, session
 from flask_login import UserMixin, login_user
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from app.extensions import db, login_manager
 from app.models.user import PlatformUser, User
@@ -117,7 +118,7 @@ def _load_from_session(user_id: str):
         tenant_id, uid, version = (int(p) for p in parts)
         if tenant_id != current_tenant_id():
             return None
-        user = db.session.execute(select(User).where(User.id == uid)).scalar_one_or_none()
+        user = _user_with_roles(uid)
         if user is None or not user.active or user.session_version != version:
             return None
         return TenantPrincipal(user)
@@ -128,6 +129,18 @@ def _load_from_session(user_id: str):
             return None
         return PlatformPrincipal(user)
     return None
+
+
+def _user_with_roles(user_id: int) -> User | None:
+    """The user and their roles in one statement: every page reads the roles (the menu, the
+    access checks), so loading them apart cost a second round trip on every request."""
+    return (
+        db.session.execute(
+            select(User).options(joinedload(User.role_grants)).where(User.id == user_id)
+        )
+        .unique()
+        .scalar_one_or_none()
+    )
 
 
 def _load_from_bearer(req):

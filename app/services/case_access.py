@@ -7,10 +7,12 @@ confirm that it exists.
 from __future__ import annotations
 
 from sqlalchemy import ColumnElement, Select, and_, or_, select
+from sqlalchemy.orm import joinedload
 
 from app.extensions import db
 from app.models.case import Case
 from app.models.user import User
+from app.models.workflow import WorkflowVersion
 from app.security.roles import PROGRAM_STAFF
 from app.services.errors import NotFound
 
@@ -57,7 +59,21 @@ def has_packet(case: Case, user: User) -> bool:
 
 
 def visible_case(case_id: int, user: User) -> Case:
-    case = db.session.execute(visible_cases(user).where(Case.id == case_id)).scalar_one_or_none()
+    """The case, with its deadlines, in one statement; or NotFound.
+
+    The version's document is left unread: a case runs under a published version, whose
+    configuration ``workflow_config.config_of`` keeps once parsed, so every case page read
+    and decoded the whole document for nothing.
+    """
+    query = (
+        visible_cases(user)
+        .where(Case.id == case_id)
+        .options(
+            joinedload(Case.deadlines),
+            joinedload(Case.workflow_version).defer(WorkflowVersion.document),
+        )
+    )
+    case = db.session.execute(query).unique().scalar_one_or_none()
     if case is None:
         raise NotFound({"case": ["Not found."]})
     return case

@@ -3,18 +3,21 @@ from it): the record they may see, the steps they may take, and what the pickers
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from datetime import date, timedelta
 from typing import Any
 
-from app.models.assignment import Assignment
+from sqlalchemy import Row, select
+
+from app.extensions import db
+from app.models.assignment import Assignment, AssignmentReview
 from app.models.case import Case, CaseDeadline
 from app.models.support import Evidence, Goal, Recommendation, Visit
 from app.models.user import User
 from app.security.roles import PROGRAM_STAFF
 from app.services import (
     appeals,
-    assignments,
     case_lists,
     cases,
     deadline_reminders,
@@ -29,6 +32,7 @@ from app.services.assignment_ranking import Suggestion
 from app.services.case_permissions import Sections, principal_evaluates, sections
 from app.services.panel.ballots import option_label
 from app.workflows import ActionOption, ProgramConfig, Track
+from app.workflows.facts import visit_shortfalls
 
 
 @dataclass(frozen=True)
@@ -50,12 +54,13 @@ class CasePage:
     picker_labels: dict[str, dict[str, str]]
     deadlines: list[CaseDeadline]
     next_deadline: CaseDeadline | None
-    visits: list[Visit]
-    goals: list[Goal]
-    evidence: list[Evidence]
-    recommendation: Recommendation | None
-    history: list[Assignment]
-    pending: Assignment | None
+    #: The sections are read-only rows of the columns the page shows (see ``_visits`` etc.).
+    visits: list[VisitLine]
+    goals: Sequence[Row]
+    evidence: Sequence[Row]
+    recommendation: Row | None
+    history: Sequence[Row]
+    pending: Row | None
     suggestions: list[Suggestion]
     #: The approved decision, for the teacher, their CT and the program staff; else None.
     decision: decision_letter.Decision | None = None
@@ -67,6 +72,8 @@ class CasePage:
     deadline_plans: list[deadline_reminders.Plan] = field(default_factory=list)
     #: When each unwritten status report's CT is (was) reminded, in words, by report id.
     report_reminders: dict[int, str] = field(default_factory=dict)
+    #: The committee's answers so far to the pending proposal.
+    pending_reviews: Sequence[Row] = ()
 
     def rating_label(self, key: str | None) -> str:
         return option_label(self.config, key)
@@ -91,10 +98,14 @@ class CasePage:
 def case_page(case: Case, user: User) -> CasePage:
     config = configs.config_of(case.workflow_version)
     track = config.tracks[case.track_key]
-    seen = sections(case, user, track.shared_with_principal)
-    relations = cases.relations(case, user)
-    history = assignments.history(case) if seen.assignment else []
-    actions = cases.options(case, user)
+    # How the reader stands to the case, worked out once: sections, buttons and reminders
+    # all ask (for a panel member, each asking read the panel's agenda again).
+    actor = cases.actor_facts(case, user)
+    relations = actor.relations
+    seen = sections(case, user, track.shared_with_principal, relations)
+    history = _history(case) if seen.assignment else []
+    pending = next((a for a in history if a.status == "proposed"), None)
+    actions = cases.options(case, user, actor)
     step = cases.recommendation_step(track, case.state)
     reports = status_reports.for_page(case, user)
     reminded = "assigned_ct" in relations or bool(user.roles & PROGRAM_STAFF)
@@ -118,14 +129,15 @@ def case_page(case: Case, user: User) -> CasePage:
         },
         deadlines=cases.deadlines(case),
         next_deadline=case_lists.next_deadline(case),
-        visits=support.visits(case, for_teacher=not seen.evidence)
+        visits=_visits(case, config, for_teacher=not seen.evidence)
         if (seen.visit_summary or seen.visit_notes)
         else [],
-        goals=support.goals(case) if seen.goals else [],
-        evidence=support.evidence(case) if seen.evidence else [],
-        recommendation=support.recommendation(case) if seen.recommendation else None,
+        goals=_goals(case) if seen.goals else [],
+        evidence=_evidence(case) if seen.evidence else [],
+        recommendation=_recommendation(case) if seen.recommendation else None,
         history=history,
-        pending=next((a for a in history if a.status == "proposed"), None),
+        pending=pending,
+        pending_reviews=_reviews(pending.id) if pending is not None else (),
         suggestions=roster.suggestions(case) if "coordinator" in user.roles else [],
         decision=decision_letter.decision_for(case, user),
         acknowledgment=signatures.for_page(case, user),
@@ -135,6 +147,128 @@ def case_page(case: Case, user: User) -> CasePage:
         deadline_plans=deadline_reminders.plan(case, user) if reminded else [],
         report_reminders=_report_reminders(case, reports) if reminded else {},
     )
+
+
+# The sections, read as rows of the columns the page shows. The page only reads them: an
+# entity would bring every column, its author's whole row (password hash included) and
+# the identity map's bookkeeping, and the committee's answers to every past proposal.
+
+
+@dataclass(frozen=True)
+class VisitLine:
+    """One visit as the page lists it; notes the teacher may not read are left out."""
+
+    visit_type: str
+    visited_on: date
+    planned: bool
+    duration_minutes: int | None
+    notes: str | None
+    next_steps: str | None
+    #: Why it does not count toward the guards, judged on the whole record (empty if it does).
+    not_counted_because: tuple[str, ...]
+
+
+def _visits(case: Case, config: ProgramConfig, *, for_teacher: bool) -> list[VisitLine]:
+    """Newest first, as ``support.visits`` lists them, each saying why it does not count."""
+    rows = db.session.execute(
+        select(
+            Visit.visit_type,
+            Visit.visited_on,
+            Visit.planned,
+            Visit.duration_minutes,
+            Visit.notes,
+            Visit.focus_standards,
+            Visit.next_steps,
+            Visit.shared_with_teacher,
+        )
+        .where(Visit.case_id == case.id)
+        .order_by(Visit.visited_on.desc())
+    ).all()
+    period = support.support_period(case)
+    lines = []
+    for row in rows:
+        withheld = for_teacher and not row.shared_with_teacher
+        lines.append(
+            VisitLine(
+                visit_type=row.visit_type,
+                visited_on=row.visited_on,
+                planned=row.planned,
+                duration_minutes=row.duration_minutes,
+                notes=None if withheld else row.notes,
+                next_steps=None if withheld else row.next_steps,
+                not_counted_because=visit_shortfalls(row, config.visit_types, period),
+            )
+        )
+    return lines
+
+
+def _goals(case: Case) -> Sequence[Row]:
+    return db.session.execute(
+        select(Goal.id, Goal.text, Goal.progress).where(Goal.case_id == case.id).order_by(Goal.id)
+    ).all()
+
+
+def _evidence(case: Case) -> Sequence[Row]:
+    return db.session.execute(
+        select(
+            Evidence.id,
+            Evidence.text,
+            Evidence.file_name,
+            Evidence.standards,
+            Evidence.created_at,
+            User.name.label("author_name"),
+        )
+        .outerjoin(User, User.id == Evidence.author_id)
+        .where(Evidence.case_id == case.id)
+        .order_by(Evidence.id.desc())
+    ).all()
+
+
+def _recommendation(case: Case) -> Row | None:
+    """The latest recommendation (a CT may write it again until the panel has the case)."""
+    return db.session.execute(
+        select(
+            Recommendation.rating,
+            Recommendation.rationale,
+            Recommendation.submitted_at,
+            User.name.label("author_name"),
+        )
+        .outerjoin(User, User.id == Recommendation.author_id)
+        .where(Recommendation.case_id == case.id)
+        .order_by(Recommendation.id.desc())
+        .limit(1)
+    ).first()
+
+
+def _history(case: Case) -> Sequence[Row]:
+    """Every proposal and assignment, newest first; the committee's answers are read only
+    for a proposal still waiting (``_reviews``), not for every one."""
+    return db.session.execute(
+        select(
+            Assignment.id,
+            Assignment.status,
+            Assignment.reason,
+            Assignment.proposed_at,
+            Assignment.ended_at,
+            User.name.label("ct_name"),
+        )
+        .outerjoin(User, User.id == Assignment.ct_id)
+        .where(Assignment.case_id == case.id)
+        .order_by(Assignment.id.desc())
+    ).all()
+
+
+def _reviews(assignment_id: int) -> Sequence[Row]:
+    return db.session.execute(
+        select(
+            AssignmentReview.approve,
+            AssignmentReview.comment,
+            User.name.label("member_name"),
+        )
+        .outerjoin(User, User.id == AssignmentReview.member_id)
+        .where(AssignmentReview.assignment_id == assignment_id)
+        .order_by(AssignmentReview.id)
+    ).all()
 
 
 def _report_reminders(case: Case, section: status_reports.Section | None) -> dict[int, str]:

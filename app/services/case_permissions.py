@@ -84,10 +84,17 @@ def principal_evaluates(track: Track) -> bool:
     return track.principal_secondary_evaluator and principal_sees(track)
 
 
-def sections(case: Case, user: User, shared_with_principal: frozenset[str]) -> Sections:
+def sections(
+    case: Case,
+    user: User,
+    shared_with_principal: frozenset[str],
+    relations: frozenset[str] | None = None,
+) -> Sections:
     """The teacher never sees evaluation material or deliberation; the principal sees what the
-    track shares with the principal; the CT and program staff see the whole record."""
-    relations = cases.relations(case, user)
+    track shares with the principal; the CT and program staff see the whole record.
+
+    ``relations`` is ``cases.relations(case, user)`` when the caller has it already."""
+    relations = relations if relations is not None else cases.relations(case, user)
     if "assigned_ct" in relations or user.roles & PROGRAM_STAFF:
         return Sections(True, True, True, True, True, True, True)
     if case.teacher_id != user.id and (

@@ -7,12 +7,12 @@ event and the outbox rows in the caller's transaction.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from app.extensions import db
 from app.models.base import utcnow
@@ -27,12 +27,12 @@ from app.tenants.context import require_tenant_id
 from app.workflows import (
     ActionOption,
     ActorFacts,
-    CaseFacts,
     Track,
     Transition,
     available_actions,
     evaluate,
 )
+from app.workflows.facts import FactsOnDemand
 
 
 class TransitionRefused(Conflict):
@@ -114,78 +114,100 @@ def actor_facts(case: Case, user: User) -> ActorFacts:
     return ActorFacts(roles=user.roles, relations=relations(case, user))
 
 
-def case_facts(case: Case, payload: Mapping[str, Any] | None = None) -> CaseFacts:
-    """What the guards see: the case and its support record, counted in a few queries."""
-    config = configs.config_of(case.workflow_version)
-    track = config.tracks[case.track_key]
+def case_facts(case: Case, payload: Mapping[str, Any] | None = None) -> FactsOnDemand:
+    """What the guards see, each fact read from the database only when a guard reads it.
+
+    A fact costs one query, shared by the facts it answers (the visits give the visits
+    counted and part of whether the principal was consulted; the evidence, the rest and the
+    standards tagged). Build one for each evaluation: its answers hold until the next write,
+    and eligibility is checked at the moment of acting, never from an earlier answer.
+    """
     today = date.today()
-    record = support_record(case, today)
-    failures = track.eligibility.failures(
-        case.latest_rating, case.years_of_service, case.permanent_status
-    )
-    return CaseFacts(
-        today=today,
-        visits_by_type=record.visits_by_type,
-        months_of_support=record.months_of_support,
-        has_recommendation=record.has_recommendation,
-        principal_consulted=record.principal_consulted,
-        tagged_standards=record.tagged_standards,
-        committee_consensus=record.committee_consensus,
-        panel_decided=_panel_decided(case),
-        deadlines={d.key: d.due_on for d in case.deadlines},
-        outcome=case.outcome,
-        eligibility_failures=tuple(failures),
-        ct_assigned=case.ct_id is not None,
-        enrolled_on=case.enrolled_on,
-        reports_below_standard=_reports_below_standard(case, track),
-        payload=dict(payload or {}),
-    )
+    track = configs.config_of(case.workflow_version).tracks[case.track_key]
+    visits = _once(lambda: _visit_facts(case, today))
+    evidence = _once(lambda: _evidence_facts(case))
+    given = {
+        "today": today,
+        "outcome": case.outcome,
+        "ct_assigned": case.ct_id is not None,
+        "enrolled_on": case.enrolled_on,
+        "cycle_start": None,
+        "cycle_end": None,
+        "payload": dict(payload or {}),
+    }
+    loaders: dict[str, Callable[[], Any]] = {
+        "visits_by_type": lambda: visits().counted_by_type,
+        "months_of_support": lambda: _support_period(case, today).months,
+        "has_recommendation": lambda: _has_recommendation(case),
+        "principal_consulted": lambda: visits().principal_present or evidence()[0],
+        "tagged_standards": lambda: evidence()[1],
+        "committee_consensus": lambda: _has_consensus(case),
+        "panel_decided": lambda: _panel_decided(case),
+        "deadlines": lambda: {d.key: d.due_on for d in case.deadlines},
+        "eligibility_failures": lambda: tuple(
+            track.eligibility.failures(
+                case.latest_rating, case.years_of_service, case.permanent_status
+            )
+        ),
+        "reports_below_standard": lambda: _reports_below_standard(case),
+    }
+    return FactsOnDemand(given, loaders)
 
 
-def _reports_below_standard(case: Case, track: Track) -> tuple[int, ...]:
-    """Read only where a step of the track asks for it (one query saved on every other)."""
-    if not any(
-        g.name == "unsatisfactory_status_reports" for t in track.transitions for g in t.guards
-    ):
-        return ()
+_T = TypeVar("_T")
+
+
+def _once(load: Callable[[], _T]) -> Callable[[], _T]:
+    """``load``, run the first time it is asked and remembered after: one query serves every
+    fact that reads it, within one set of facts."""
+    kept: list[_T] = []
+
+    def get() -> _T:
+        if not kept:
+            kept.append(load())
+        return kept[0]
+
+    return get
+
+
+def _visit_facts(case: Case, today: date):
+    from app.services import support  # support imports this module
+
+    return support.visit_facts(case, today)
+
+
+def _support_period(case: Case, today: date):
+    from app.services import support
+
+    return support.support_period(case, today)
+
+
+def _evidence_facts(case: Case) -> tuple[bool, frozenset[str]]:
+    """Whether the principal added evidence, and every standard evidence is tagged to."""
+    rows = db.session.execute(
+        select(Evidence.author_role, Evidence.standards).where(Evidence.case_id == case.id)
+    ).all()
+    by_principal = any(role == "principal" for role, _ in rows)
+    return by_principal, frozenset(tag for _, tags in rows for tag in tags or ())
+
+
+def _has_recommendation(case: Case) -> bool:
+    found = db.session.execute(
+        select(Recommendation.id).where(Recommendation.case_id == case.id).limit(1)
+    ).first()
+    return found is not None
+
+
+def _has_consensus(case: Case) -> bool:
+    from app.services import assignments
+
+    return assignments.has_consensus(case)
+
+
+def _reports_below_standard(case: Case) -> tuple[int, ...]:
     from app.services import status_reports
 
     return status_reports.below_standard(case)
-
-
-@dataclass(frozen=True)
-class SupportRecord:
-    visits_by_type: Mapping[str, int]
-    months_of_support: float
-    has_recommendation: bool
-    principal_consulted: bool
-    tagged_standards: frozenset[str]
-    committee_consensus: bool
-
-
-def support_record(case: Case, today: date) -> SupportRecord:
-    """Counts the guards need, from the visits, evidence, recommendation and assignment.
-
-    Only visits that count are counted (logged, complete for their type, dated inside the
-    support period), and months of support run from the start of support, not the first visit.
-    """
-    from app.services import assignments, support  # support imports this module
-
-    visits = support.visit_facts(case, today)
-    evidence = db.session.execute(
-        select(Evidence.author_role, Evidence.standards).where(Evidence.case_id == case.id)
-    ).all()
-    recommended = db.session.execute(
-        select(func.count()).select_from(Recommendation).where(Recommendation.case_id == case.id)
-    ).scalar_one()
-    return SupportRecord(
-        visits_by_type=visits.counted_by_type,
-        months_of_support=visits.months_of_support,
-        has_recommendation=recommended > 0,
-        principal_consulted=visits.principal_present or any(r == "principal" for r, _ in evidence),
-        tagged_standards=frozenset(tag for _, tags in evidence for tag in tags or ()),
-        committee_consensus=assignments.has_consensus(case),
-    )
 
 
 def _panel_decided(case: Case) -> bool:
@@ -194,12 +216,15 @@ def _panel_decided(case: Case) -> bool:
     return panel_decided(case)
 
 
-def options(case: Case, user: User) -> list[ActionOption]:
-    """The actions ``user`` may take on ``case`` now, with why blocked ones are blocked."""
+def options(case: Case, user: User, actor: ActorFacts | None = None) -> list[ActionOption]:
+    """The actions ``user`` may take on ``case`` now, with why blocked ones are blocked.
+
+    ``actor`` is ``actor_facts(case, user)`` when the caller has it already (the case page
+    does): a panel member's relations cost queries of the panel's agenda.
+    """
     config = configs.config_of(case.workflow_version)
-    return available_actions(
-        config, case.track_key, case.state, actor_facts(case, user), case_facts(case)
-    )
+    actor = actor if actor is not None else actor_facts(case, user)
+    return available_actions(config, case.track_key, case.state, actor, case_facts(case))
 
 
 def apply(

@@ -1,7 +1,10 @@
 """The workflow engine: may this person take this action on this case now?
 
 Everything here is a pure function of a frozen configuration and the facts it
-is given; it never touches the database. The service layer applies an allowed
+is given; it never touches the database. The facts may be given all at once
+(``CaseFacts``) or worked out as they are read (``FactsOnDemand``): the engine
+reads only what the guards of the steps it weighs read, so a reader whose steps
+have no guards costs no fact at all. The service layer applies an allowed
 evaluation: it moves the case to ``to_state`` and executes ``effects``.
 """
 
@@ -19,7 +22,7 @@ from app.workflows.effects import (
     plan_effect,
     rating_choices,
 )
-from app.workflows.facts import ActorFacts, CaseFacts
+from app.workflows.facts import ActorFacts, CaseFacts, Facts, FactsOnDemand
 from app.workflows.guards import run_guard
 from app.workflows.model import ProgramConfig, Track, Transition
 from app.workflows.vocabulary import actor_words
@@ -29,6 +32,8 @@ __all__ = [
     "ActorFacts",
     "CaseFacts",
     "Evaluation",
+    "Facts",
+    "FactsOnDemand",
     "WorkflowError",
     "available_actions",
     "evaluate",
@@ -79,13 +84,13 @@ def _admits(transition: Transition, actor: ActorFacts) -> bool:
     return bool(transition.actors & actor.standing())
 
 
-def _guard_failures(transition: Transition, facts: CaseFacts) -> list[str]:
+def _guard_failures(transition: Transition, facts: Facts) -> list[str]:
     results = (run_guard(g.name, facts, g.params) for g in transition.guards)
     return [reason for reason in results if reason is not None]
 
 
 def _plan(
-    config: ProgramConfig, track: Track, transition: Transition, facts: CaseFacts
+    config: ProgramConfig, track: Track, transition: Transition, facts: Facts
 ) -> tuple[list[Command], list[str]]:
     ctx = EffectContext(config, track, facts)
     commands: list[Command] = []
@@ -104,7 +109,7 @@ def evaluate(
     state: str,
     action: str,
     actor: ActorFacts,
-    facts: CaseFacts,
+    facts: Facts,
 ) -> Evaluation:
     """Decide one action, listing every refusal (actor, guards, effects) at once."""
     track = _track(config, track_key, state)
@@ -139,9 +144,13 @@ def available_actions(
     track_key: str,
     state: str,
     actor: ActorFacts,
-    facts: CaseFacts,
+    facts: Facts,
 ) -> list[ActionOption]:
-    """Actions this actor may take from ``state``, with why each is blocked, if it is."""
+    """Actions this actor may take from ``state``, with why each is blocked, if it is.
+
+    Only the guards of steps the actor is admitted to run, so only the facts they read are
+    asked for (steps offered to others are not the reader's business, nor worth a query).
+    """
     track = _track(config, track_key, state)
     options = []
     for transition in track.transitions_from(state):

@@ -6,8 +6,8 @@ which keeps every decision a pure function that tests can drive directly.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, fields
 from datetime import date
 from types import MappingProxyType
 from typing import Any, Protocol
@@ -48,6 +48,61 @@ class CaseFacts:
     cycle_start: date | None = None
     cycle_end: date | None = None
     payload: Mapping[str, Any] = field(default_factory=_empty)
+
+
+#: The name of every fact a guard or an effect may read.
+FACT_NAMES: frozenset[str] = frozenset(f.name for f in fields(CaseFacts))
+
+
+class FactsOnDemand:
+    """The facts of :class:`CaseFacts`, each worked out the first time something reads it.
+
+    Most readers of a case page may take only steps without guards, and a guard reads one
+    or two facts; computing every fact for every page cost more than the rest of the page.
+    ``given`` holds facts known without asking (the case's own columns); ``loaders`` maps a
+    fact to a function that works it out (usually one query, which the caller shares among
+    the facts it answers). A fact is loaded at most once per object, so one object serves
+    one evaluation: the service builds a new one for each action, never keeping one across
+    a write.
+    """
+
+    __slots__ = ("_loaders", "_values")
+
+    def __init__(
+        self,
+        given: Mapping[str, Any],
+        loaders: Mapping[str, Callable[[], Any]] | None = None,
+    ) -> None:
+        loaders = loaders or {}
+        unknown = sorted((set(given) | set(loaders)) - FACT_NAMES)
+        if unknown:
+            raise TypeError(f"not case facts: {', '.join(unknown)}")
+        if "today" not in given:
+            raise TypeError("'today' must be given: every deadline and period counts from it")
+        self._values: dict[str, Any] = dict(given)
+        self._loaders = dict(loaders)
+
+    def __getattr__(self, name: str) -> Any:
+        # Only called for names not found the ordinary way, i.e. the facts.
+        if name not in FACT_NAMES:
+            raise AttributeError(name)
+        values = self._values
+        if name not in values:
+            loader = self._loaders.get(name)
+            if loader is None:
+                # A default here would let a guard pass or fail on a value nobody read.
+                raise LookupError(f"the fact '{name}' was neither given nor loadable")
+            values[name] = loader()
+        return values[name]
+
+    @property
+    def loaded(self) -> frozenset[str]:
+        """The facts known so far (given or loaded): what tests check was, or was not, asked."""
+        return frozenset(self._values)
+
+
+#: What guards and effects are given: every fact at once, or each as it is read.
+Facts = CaseFacts | FactsOnDemand
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,10 @@
 Each guard is ``(facts, params) -> None`` when it passes, or a plain sentence
 saying what is missing; a portal shows that sentence next to a disabled
 button, so it must make sense to a teacher or coordinator on its own.
+
+A guard reads only the facts it needs, by attribute: given ``FactsOnDemand``, that
+reading is what makes the service work the fact out, so a guard never reads a fact
+it does not use (e.g. to build a sentence it will not return).
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from typing import Any
 
 from marshmallow import Schema, fields, validate
 
-from app.workflows.facts import CaseFacts
+from app.workflows.facts import Facts
 from app.workflows.registry import DocumentIndex, Entry, Problems, unknown_keys
 
 
@@ -21,7 +25,7 @@ def _d(text: str) -> dict[str, str]:
     return {"description": text}
 
 
-GuardFunc = Callable[[CaseFacts, Mapping[str, Any]], str | None]
+GuardFunc = Callable[[Facts, Mapping[str, Any]], str | None]
 
 
 class _MinVisits(Schema):
@@ -70,7 +74,7 @@ def _words(key: str) -> str:
     return key.replace("_", " ")
 
 
-def _min_visits(facts: CaseFacts, params: Mapping[str, Any]) -> str | None:
+def _min_visits(facts: Facts, params: Mapping[str, Any]) -> str | None:
     types = params.get("types")
     counted = facts.visits_by_type.items()
     have = sum(n for kind, n in counted if types is None or kind in types)
@@ -84,7 +88,7 @@ def _check_visit_types(params: Mapping[str, Any], index: DocumentIndex) -> Probl
     return unknown_keys(params.get("types"), index.visit_types, "visit type", "types")
 
 
-def _min_months(facts: CaseFacts, params: Mapping[str, Any]) -> str | None:
+def _min_months(facts: Facts, params: Mapping[str, Any]) -> str | None:
     if facts.months_of_support >= params["months"]:
         return None
     return (
@@ -93,13 +97,13 @@ def _min_months(facts: CaseFacts, params: Mapping[str, Any]) -> str | None:
 
 
 def _flag(attribute: str, sentence: str) -> GuardFunc:
-    def guard(facts: CaseFacts, params: Mapping[str, Any]) -> str | None:
+    def guard(facts: Facts, params: Mapping[str, Any]) -> str | None:
         return None if getattr(facts, attribute) else sentence
 
     return guard
 
 
-def _tagged(facts: CaseFacts, params: Mapping[str, Any]) -> str | None:
+def _tagged(facts: Facts, params: Mapping[str, Any]) -> str | None:
     missing = sorted(set(params["standards"]) - facts.tagged_standards)
     if not missing:
         return None
@@ -118,7 +122,7 @@ def _all_standards(params: dict[str, Any], index: DocumentIndex) -> dict[str, An
     return {"standards": params.get("standards") or sorted(index.standards)}
 
 
-def _before_deadline(facts: CaseFacts, params: Mapping[str, Any]) -> str | None:
+def _before_deadline(facts: Facts, params: Mapping[str, Any]) -> str | None:
     key = params["deadline"]
     due = facts.deadlines.get(key)
     if due is None:
@@ -133,7 +137,7 @@ def _check_deadline(params: Mapping[str, Any], index: DocumentIndex) -> Problems
     return unknown_keys(params["deadline"], index.deadlines, "deadline", "deadline")
 
 
-def _unsatisfactory_reports(facts: CaseFacts, params: Mapping[str, Any]) -> str | None:
+def _unsatisfactory_reports(facts: Facts, params: Mapping[str, Any]) -> str | None:
     have = sum(1 for below in facts.reports_below_standard if below >= params["areas"])
     if have >= params["reports"]:
         return None
@@ -153,13 +157,13 @@ def _check_areas(params: Mapping[str, Any], index: DocumentIndex) -> Problems:
     return []
 
 
-def _has_outcome(facts: CaseFacts, params: Mapping[str, Any]) -> str | None:
+def _has_outcome(facts: Facts, params: Mapping[str, Any]) -> str | None:
     if facts.outcome or facts.payload.get("outcome"):
         return None
     return "no outcome has been chosen"
 
 
-def _eligible(facts: CaseFacts, params: Mapping[str, Any]) -> str | None:
+def _eligible(facts: Facts, params: Mapping[str, Any]) -> str | None:
     if not facts.eligibility_failures:
         return None
     return "not eligible: " + "; ".join(facts.eligibility_failures)
@@ -256,6 +260,6 @@ GUARDS: Mapping[str, Entry[GuardFunc]] = MappingProxyType({e.name: e for e in _E
 """Every guard a document may name."""
 
 
-def run_guard(name: str, facts: CaseFacts, params: Mapping[str, Any]) -> str | None:
+def run_guard(name: str, facts: Facts, params: Mapping[str, Any]) -> str | None:
     """Apply one guard; the name must come from a validated configuration."""
     return GUARDS[name].func(facts, params)

@@ -1,0 +1,162 @@
+"""The case page sends few statements, and the same number however long its sections grow.
+
+Signing in reads the person and their roles in one statement; the teacher's page reads
+nothing of what only guards or evaluators read; the sections are read in one statement
+each, whether a case has one piece of evidence or ten.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from datetime import date
+
+import pytest
+
+from app.core import uow
+from app.extensions import db
+from app.models.case import Case
+from app.models.user import User
+from app.services import assignments, cases, support
+from app.tenants.context import tenant_scope
+from tests.casework import Browser
+
+TODAY = date.today()
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+@pytest.fixture
+def toledo(district, make_user):
+    d = district("toledo", "toledo")
+    d.people["teacher"] = make_user(d.tenant, "teacher", email="lee@toledo.org")
+    return d
+
+
+def _in_support(app, d) -> int:
+    with app.app_context(), tenant_scope(d.tenant.id):
+        coordinator = db.session.get(User, d.people["coordinator"].id)
+        ct = db.session.get(User, d.people["ct"].id)
+        case = cases.open_case(
+            teacher=db.session.get(User, d.people["teacher"].id),
+            track_key="intervention",
+            school="Lincoln Elementary",
+            latest_rating="unsatisfactory",
+            principal=db.session.get(User, d.people["principal"].id),
+        )
+        case.permanent_status = True
+        for action in ("begin_intake", "accept"):
+            cases.apply(case, action, coordinator)
+        assignments.propose(case, ct, coordinator)
+        cases.apply(case, "assign_ct", coordinator)
+        cases.apply(case, "hold_introduction", ct)
+        uow.commit()
+        return case.id
+
+
+def _grow(app, d, case_id: int, n: int) -> None:
+    """``n`` more of every section's rows: visits (one withheld from the teacher), goals,
+    evidence with a file."""
+    with app.app_context(), tenant_scope(d.tenant.id):
+        case = db.session.get(Case, case_id)
+        ct = db.session.get(User, d.people["ct"].id)
+        for k in range(n):
+            visit = support.VisitInput(
+                "observation", TODAY, 45, notes=f"Notes {k}", shared_with_teacher=bool(k % 2)
+            )
+            support.log_visit(case, ct, visit)
+            support.add_goal(case, ct, f"Goal {k}")
+            support.add_evidence(case, ct, f"Evidence {k}", [], (io.BytesIO(PDF), f"e{k}.pdf"))
+        uow.commit()
+
+
+def _tables(statement: str) -> set[str]:
+    return {t for pair in re.findall(r"\bFROM (\w+)|\bJOIN (\w+)", statement) for t in pair if t}
+
+
+def _first_table(statement: str) -> str:
+    return re.search(r"\bFROM (\w+)", statement).group(1)
+
+
+def test_the_signed_in_person_and_their_roles_are_one_statement(app, toledo, count_queries):
+    case_id = _in_support(app, toledo)
+    teacher = Browser(app, toledo, toledo.people["teacher"])
+    with count_queries() as counted:
+        assert teacher.get(f"/cases/{case_id}").status_code == 200
+    reading_roles = [s for s in counted if "role_grants" in _tables(s)]
+    assert len(reading_roles) == 1, reading_roles
+    assert _tables(reading_roles[0]) == {"users", "role_grants"}
+
+
+def test_the_teachers_page_reads_nothing_only_guards_or_evaluators_read(app, toledo, count_queries):
+    """No step of the teacher's has a guard, and the teacher sees no evidence,
+    recommendation, assignment or panel: none of those tables is read for their page."""
+    case_id = _in_support(app, toledo)
+    _grow(app, toledo, case_id, 2)
+    teacher = Browser(app, toledo, toledo.people["teacher"])
+    with count_queries() as counted:
+        page = teacher.get(f"/cases/{case_id}")
+    assert page.status_code == 200
+    read = set().union(*(_tables(s) for s in counted))
+    assert read & {"evidence", "recommendations", "assignments", "agenda_items"} == set()
+    visits = [s for s in counted if "visits" in _tables(s)]
+    assert len(visits) == 1, visits
+    # What the teacher is shown is unchanged: shared notes only.
+    assert "Notes 1" in page.text and "Notes 0" not in page.text
+
+
+@pytest.mark.parametrize("who", ["coordinator", "ct", "teacher", "principal"])
+def test_the_case_page_sends_as_many_statements_for_ten_rows_as_for_one(
+    app, toledo, count_queries, who
+):
+    case_id = _in_support(app, toledo)
+    reader = Browser(app, toledo, toledo.people[who])
+    counts = []
+    for batch in (1, 9):
+        _grow(app, toledo, case_id, batch)
+        with count_queries() as counted:
+            assert reader.get(f"/cases/{case_id}").status_code == 200
+        counts.append(len(counted))
+    assert counts[0] == counts[1], f"{who}: {counts[0]} statements for 1 row, {counts[1]} for 10"
+
+
+def test_a_pending_proposal_shows_the_committees_answers(app, district, make_user):
+    """Boston's committee must agree to a CT: the page reads the answers of the proposal
+    waiting (and only of that one), each with the member's name."""
+    d = district("boston", "boston_esp")
+    teacher = make_user(d.tenant, "teacher", email="kim@boston.org")
+    with app.app_context(), tenant_scope(d.tenant.id):
+        case = cases.open_case(
+            teacher=db.session.get(User, teacher.id),
+            track_key="pa",
+            latest_rating="needs_improvement",
+        )
+        proposal = assignments.propose(
+            case,
+            db.session.get(User, d.people["ct"].id),
+            db.session.get(User, d.people["coordinator"].id),
+            reason="Same grade",
+        )
+        assert proposal.status == "proposed"
+        member = db.session.get(User, d.people["committee1"].id)
+        assignments.review(proposal, member, False, "Too far away")
+        uow.commit()
+        case_id = case.id
+    page = Browser(app, d, d.people["coordinator"]).get(f"/cases/{case_id}").text
+    assert "Proposed: <strong>Person ct</strong> (Same grade)" in page
+    assert "Person c1: objects, “Too far away”" in page
+    assert re.search(r"<li>Person ct: proposed \(proposed \d{4}-\d\d-\d\d\)</li>", page)
+
+
+def test_a_panelists_standing_is_worked_out_once_per_page(app, toledo_panel, count_queries):
+    """A seated panelist's relation to the case comes from the panel's agenda and its
+    eligibility rules; the page's sections and buttons share one answer."""
+    from tests.panelwork import session_with_case
+
+    session_with_case(app, toledo_panel)
+    member = Browser(app, toledo_panel.district, toledo_panel.members["teacher2"])
+    with count_queries() as counted:
+        page = member.get(f"/cases/{toledo_panel.case_id}")
+    assert page.status_code == 200
+    # The case's own statement names the agenda in its packet rule; the others read it.
+    agenda = [s for s in counted if _first_table(s) == "agenda_items"]
+    assert len(agenda) == 1, [_first_table(s) for s in counted]
