@@ -44,6 +44,27 @@ def test_a_district_starts_from_its_preset_as_version_1(app, boston):
     assert "workflow.published" in actions
 
 
+def test_the_programs_name_for_a_ct_is_read_once_and_forgotten_on_publishing(app, boston):
+    """Asked by many places on one page, the title costs one lookup; a request that
+    publishes new wording reads the new title."""
+    import copy
+
+    from app.services import roster
+
+    tenant, _ = boston
+    with app.app_context(), tenant_scope(tenant.id):
+        before = roster.ct_title()
+        document = copy.deepcopy(configs.latest_published().document)
+        document["program"].setdefault("wording", {})["ct_title"] = "Lead Teacher"
+        configs.save_draft(document)
+        assert roster.ct_title() == before  # a draft changes nothing yet
+        configs.publish(note="Rochester's word")
+        after = roster.ct_title()
+        db.session.rollback()
+    assert before != "Lead Teacher"
+    assert after == "Lead Teacher"
+
+
 def test_a_case_keeps_its_version_when_a_new_one_is_published(app, boston, make_case):
     tenant, people = boston
     old = make_case(tenant, people["teacher"], "pa")

@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-from flask import Flask, g
+from flask import Flask
 
 from app.security.roles import role_info
 from app.tenants.resolution import current_tenant
 
 
 def _ct_title() -> str:
-    """What the district's program calls a consulting teacher ("Lead Teacher" in Rochester),
-    asked only by the pages that name the role, once per request however often they do."""
+    """What the district's program calls a consulting teacher, asked only by the pages
+    that name the role."""
     from app.services import roster
 
-    if "ct_title" not in g:
-        g.ct_title = roster.ct_title() if current_tenant() is not None else "Consulting teacher"
-    return g.ct_title
+    return roster.ct_title() if current_tenant() is not None else "Consulting teacher"
 
 
 def register_template_context(app: Flask) -> None:

@@ -94,12 +94,25 @@ def save_profile(user: User, data: ProfileInput, actor: Actor) -> ConsultingTeac
     return row
 
 
+#: Where ``ct_title`` keeps its answers on ``g``, by district.
+CT_TITLES = "parley_ct_titles"
+
+
 def ct_title() -> str:
-    """What the district's program calls a consulting teacher, for headings and labels."""
-    version = configs.latest_published()
-    if version is None:
-        return "Consulting teacher"
-    return configs.config_of(version).program.wording.get("ct_title") or "Consulting teacher"
+    """What the district's program calls a consulting teacher ("Lead Teacher" in
+    Rochester), for headings and labels: looked up once per request (or job) and district,
+    however many places name the role; publishing a version forgets it."""
+    from flask import g
+
+    from app.tenants.context import require_tenant_id
+
+    titles = g.setdefault(CT_TITLES, {})
+    tenant_id = require_tenant_id()
+    if tenant_id not in titles:
+        version = configs.latest_published()
+        wording = {} if version is None else configs.config_of(version).program.wording
+        titles[tenant_id] = wording.get("ct_title") or "Consulting teacher"
+    return titles[tenant_id]
 
 
 def _program_rules(data: ProfileInput) -> dict[str, list[str]]:

@@ -84,6 +84,7 @@ def save_draft(document: dict, actor: Actor | None = None) -> WorkflowVersion:
 def publish(actor: Actor | None = None, note: str | None = None) -> WorkflowVersion:
     """Freeze the draft as the next version; new cases start under it."""
     tenant_id = require_tenant_id()
+    _forget_wording(tenant_id)
     row = draft()
     if row is None:
         raise ValidationFailed({"draft": ["There is no draft to publish."]})
@@ -126,6 +127,16 @@ def start_from_preset(preset: str, actor: Actor | None = None) -> WorkflowVersio
         raise ValidationFailed({"preset": [f"Unknown preset '{preset}'."]}) from exc
     save_draft(document, actor)
     return publish(actor, note=f"Started from the {preset} preset")
+
+
+def _forget_wording(tenant_id: int) -> None:
+    """What was read of the district's wording this request is stale once it publishes."""
+    from flask import g, has_app_context
+
+    from app.services.roster import CT_TITLES
+
+    if has_app_context():
+        g.get(CT_TITLES, {}).pop(tenant_id, None)
 
 
 def latest_published() -> WorkflowVersion | None:
