@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from sqlalchemy import select
+from sqlalchemy.orm import lazyload
 
 from app.core import outbox
 from app.extensions import db
@@ -355,6 +356,8 @@ def for_page(case: Case, reader: User) -> Section | None:
     rules = config.tracks[case.track_key].status_reports
     reports = db.session.execute(
         select(StatusReport)
+        # The case is already loaded: its rows (and their joined people) are not fetched again.
+        .options(lazyload(StatusReport.case))
         .where(StatusReport.case_id == case.id)
         .order_by(StatusReport.due_on, StatusReport.id)
     ).scalars()
