@@ -88,3 +88,40 @@ def errors_beside(page: str, field: str) -> str:
     marker = f'<ul class="errors" id="{field}-errors">'
     start = page.find(marker)
     return "" if start < 0 else unescape(page[start : page.index("</ul>", start)])
+
+
+@pytest.fixture
+def toledo(district, make_user):
+    """Toledo's program, with a teacher to refer (a module may define its own ``toledo``)."""
+    d = district("toledo", "toledo")
+    d.people["teacher"] = make_user(d.tenant, "teacher", email="lee@toledo.org")
+    return d
+
+
+def to_support(
+    app, d: District, track: str, latest_rating: str, *, with_principal: bool = True
+) -> int:
+    """A referred case brought to support through the services, as the coordinator and CT
+    would: intake, acceptance, a CT's assignment, the introduction meeting."""
+    from app.services import assignments, cases
+
+    with app.app_context(), tenant_scope(d.tenant.id):
+        coordinator = db.session.get(User, d.people["coordinator"].id)
+        ct = db.session.get(User, d.people["ct"].id)
+        principal = db.session.get(User, d.people["principal"].id) if with_principal else None
+        case = cases.open_case(
+            teacher=db.session.get(User, d.people["teacher"].id),
+            track_key=track,
+            school="Lincoln Elementary",
+            latest_rating=latest_rating,
+            principal=principal,
+        )
+        case.permanent_status = True
+        for action in ("begin_intake", "accept"):
+            cases.apply(case, action, coordinator)
+        assignments.propose(case, ct, coordinator)
+        cases.apply(case, "assign_ct", coordinator)
+        cases.apply(case, "hold_introduction", ct)
+        uow.commit()
+        assert case.state == "support"
+        return case.id

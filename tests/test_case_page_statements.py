@@ -19,38 +19,10 @@ from app.models.case import Case
 from app.models.user import User
 from app.services import assignments, cases, support
 from app.tenants.context import tenant_scope
-from tests.casework import Browser
+from tests.casework import Browser, to_support
 
 TODAY = date.today()
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-
-
-@pytest.fixture
-def toledo(district, make_user):
-    d = district("toledo", "toledo")
-    d.people["teacher"] = make_user(d.tenant, "teacher", email="lee@toledo.org")
-    return d
-
-
-def _in_support(app, d) -> int:
-    with app.app_context(), tenant_scope(d.tenant.id):
-        coordinator = db.session.get(User, d.people["coordinator"].id)
-        ct = db.session.get(User, d.people["ct"].id)
-        case = cases.open_case(
-            teacher=db.session.get(User, d.people["teacher"].id),
-            track_key="intervention",
-            school="Lincoln Elementary",
-            latest_rating="unsatisfactory",
-            principal=db.session.get(User, d.people["principal"].id),
-        )
-        case.permanent_status = True
-        for action in ("begin_intake", "accept"):
-            cases.apply(case, action, coordinator)
-        assignments.propose(case, ct, coordinator)
-        cases.apply(case, "assign_ct", coordinator)
-        cases.apply(case, "hold_introduction", ct)
-        uow.commit()
-        return case.id
 
 
 def _grow(app, d, case_id: int, n: int) -> None:
@@ -78,7 +50,7 @@ def _first_table(statement: str) -> str:
 
 
 def test_the_signed_in_person_and_their_roles_are_one_statement(app, toledo, count_queries):
-    case_id = _in_support(app, toledo)
+    case_id = to_support(app, toledo, "intervention", "unsatisfactory")
     teacher = Browser(app, toledo, toledo.people["teacher"])
     with count_queries() as counted:
         assert teacher.get(f"/cases/{case_id}").status_code == 200
@@ -90,7 +62,7 @@ def test_the_signed_in_person_and_their_roles_are_one_statement(app, toledo, cou
 def test_the_teachers_page_reads_nothing_only_guards_or_evaluators_read(app, toledo, count_queries):
     """No step of the teacher's has a guard, and the teacher sees no evidence,
     recommendation, assignment or panel: none of those tables is read for their page."""
-    case_id = _in_support(app, toledo)
+    case_id = to_support(app, toledo, "intervention", "unsatisfactory")
     _grow(app, toledo, case_id, 2)
     teacher = Browser(app, toledo, toledo.people["teacher"])
     with count_queries() as counted:
@@ -108,7 +80,7 @@ def test_the_teachers_page_reads_nothing_only_guards_or_evaluators_read(app, tol
 def test_the_case_page_sends_as_many_statements_for_ten_rows_as_for_one(
     app, toledo, count_queries, who
 ):
-    case_id = _in_support(app, toledo)
+    case_id = to_support(app, toledo, "intervention", "unsatisfactory")
     reader = Browser(app, toledo, toledo.people[who])
     counts = []
     for batch in (1, 9):

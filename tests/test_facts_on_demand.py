@@ -13,16 +13,16 @@ from datetime import date, timedelta
 
 import pytest
 
-from app.core import uow
 from app.extensions import db
 from app.models.case import Case
 from app.models.user import User
-from app.services import assignments, cases, support
+from app.services import cases, support
 from app.tenants.context import tenant_scope
 from app.workflows import ActorFacts, CaseFacts, available_actions, evaluate, validate
 from app.workflows.facts import FACT_NAMES, FactsOnDemand
 from app.workflows.presets import load_preset, preset_keys
 from app.workflows.vocabulary import RELATIONS, ROLES
+from tests.casework import to_support
 
 TODAY = date.today()
 COMPLETE = {"duration_minutes": 45, "notes": "Watched the reading block."}
@@ -115,35 +115,6 @@ def test_a_fact_nobody_can_know_is_an_error_not_a_default():
 # The service, against the database -------------------------------------------------------
 
 
-@pytest.fixture
-def toledo(district, make_user):
-    d = district("toledo", "toledo")
-    d.people["teacher"] = make_user(d.tenant, "teacher", email="lee@toledo.org")
-    return d
-
-
-def _in_support(app, d) -> int:
-    """A Toledo intervention case brought to support: a CT assigned, no visits yet."""
-    with app.app_context(), tenant_scope(d.tenant.id):
-        coordinator = db.session.get(User, d.people["coordinator"].id)
-        ct = db.session.get(User, d.people["ct"].id)
-        case = cases.open_case(
-            teacher=db.session.get(User, d.people["teacher"].id),
-            track_key="intervention",
-            school="Lincoln Elementary",
-            latest_rating="unsatisfactory",
-        )
-        case.permanent_status = True
-        for action in ("begin_intake", "accept"):
-            cases.apply(case, action, coordinator)
-        assignments.propose(case, ct, coordinator)
-        cases.apply(case, "assign_ct", coordinator)
-        cases.apply(case, "hold_introduction", ct)
-        uow.commit()
-        assert case.state == "support"
-        return case.id
-
-
 def _loaded(case_id: int, *people: int) -> tuple[Case, list[User]]:
     """The case as its page loads it (version, deadlines) and the people, roles read."""
     case = db.session.get(Case, case_id)
@@ -155,7 +126,7 @@ def _loaded(case_id: int, *people: int) -> tuple[Case, list[User]]:
 
 
 def test_readers_whose_steps_have_no_guard_cause_no_fact_query(app, toledo, count_queries):
-    case_id = _in_support(app, toledo)
+    case_id = to_support(app, toledo, "intervention", "unsatisfactory", with_principal=False)
     people = toledo.people
     with app.app_context(), tenant_scope(toledo.tenant.id):
         case, (coordinator, teacher) = _loaded(
@@ -171,7 +142,7 @@ def test_readers_whose_steps_have_no_guard_cause_no_fact_query(app, toledo, coun
 
 
 def test_a_guarded_step_reads_only_its_own_fact(app, toledo, count_queries):
-    case_id = _in_support(app, toledo)
+    case_id = to_support(app, toledo, "intervention", "unsatisfactory", with_principal=False)
     with app.app_context(), tenant_scope(toledo.tenant.id):
         case, (ct,) = _loaded(case_id, toledo.people["ct"].id)
         with count_queries() as counted:
@@ -182,7 +153,7 @@ def test_a_guarded_step_reads_only_its_own_fact(app, toledo, count_queries):
 
 
 def test_facts_read_by_several_guards_share_one_query(app, toledo, count_queries):
-    case_id = _in_support(app, toledo)
+    case_id = to_support(app, toledo, "intervention", "unsatisfactory", with_principal=False)
     with app.app_context(), tenant_scope(toledo.tenant.id):
         case, _ = _loaded(case_id)
         facts = cases.case_facts(case)
@@ -202,7 +173,7 @@ def test_facts_read_by_several_guards_share_one_query(app, toledo, count_queries
 def test_a_guarded_step_refuses_then_passes_on_the_facts_of_the_moment(app, toledo):
     """Within one transaction: refused with the count of the moment, then, after visits are
     written, offered and taken (no answer is kept from before the write)."""
-    case_id = _in_support(app, toledo)
+    case_id = to_support(app, toledo, "intervention", "unsatisfactory", with_principal=False)
     with app.app_context(), tenant_scope(toledo.tenant.id):
         case, (ct,) = _loaded(case_id, toledo.people["ct"].id)
         for _ in range(7):

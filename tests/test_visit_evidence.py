@@ -16,12 +16,11 @@ from app.core import uow
 from app.extensions import db
 from app.models.case import Case
 from app.models.support import Visit
-from app.models.user import User
-from app.services import assignments, cases, support
+from app.services import support
 from app.tenants.context import tenant_scope
 from app.workflows import validate
 from app.workflows.presets import load_preset
-from tests.casework import Api, Browser
+from tests.casework import Api, Browser, to_support
 
 TODAY = date.today()
 COMPLETE = {"duration_minutes": "45", "notes": "Watched the reading block; agreed one change."}
@@ -29,38 +28,6 @@ COMPLETE = {"duration_minutes": "45", "notes": "Watched the reading block; agree
 
 def _config(preset: str):
     return validate(load_preset(preset)).config
-
-
-def _to_support(app, d, track: str, latest_rating: str) -> int:
-    """A referred case brought to support through the services, as the coordinator and CT
-    would: intake, acceptance, a CT's assignment, the introduction meeting."""
-    with app.app_context(), tenant_scope(d.tenant.id):
-        teacher = db.session.get(User, d.people["teacher"].id)
-        coordinator = db.session.get(User, d.people["coordinator"].id)
-        ct = db.session.get(User, d.people["ct"].id)
-        case = cases.open_case(
-            teacher=teacher,
-            track_key=track,
-            school="Lincoln Elementary",
-            latest_rating=latest_rating,
-            principal=db.session.get(User, d.people["principal"].id),
-        )
-        case.permanent_status = True
-        for action in ("begin_intake", "accept"):
-            cases.apply(case, action, coordinator)
-        assignments.propose(case, ct, coordinator)
-        cases.apply(case, "assign_ct", coordinator)
-        cases.apply(case, "hold_introduction", ct)
-        uow.commit()
-        assert case.state == "support" and case.started_on == TODAY
-        return case.id
-
-
-@pytest.fixture
-def toledo(district, make_user):
-    d = district("toledo", "toledo")
-    d.people["teacher"] = make_user(d.tenant, "teacher", email="lee@toledo.org")
-    return d
 
 
 @pytest.fixture
@@ -90,7 +57,7 @@ def _date_errors(html: str) -> str:
 
 
 def test_an_empty_observation_does_not_count_toward_the_minimum_visits(app, toledo):
-    case_id = _to_support(app, toledo, "intervention", "unsatisfactory")
+    case_id = to_support(app, toledo, "intervention", "unsatisfactory")
     ct = Browser(app, toledo, toledo.people["ct"])
     for _ in range(8):  # accepted as a record, but no evidence of an observation
         assert _log(ct, case_id, "observation", TODAY).status_code == 302
@@ -110,7 +77,7 @@ def test_an_empty_observation_does_not_count_toward_the_minimum_visits(app, tole
 
 @pytest.mark.parametrize("door", ["html", "api"])
 def test_a_visit_dated_before_support_began_is_refused_at_logging(app, toledo, door):
-    case_id = _to_support(app, toledo, "intervention", "unsatisfactory")
+    case_id = to_support(app, toledo, "intervention", "unsatisfactory")
     before = TODAY - timedelta(days=30)
     if door == "html":
         response = _log(Browser(app, toledo, toledo.people["ct"]), case_id, "observation", before)
@@ -129,7 +96,7 @@ def test_a_visit_dated_before_support_began_is_refused_at_logging(app, toledo, d
 
 
 def test_a_logged_visit_in_the_future_is_refused_and_a_planned_one_is_not(app, toledo):
-    case_id = _to_support(app, toledo, "intervention", "unsatisfactory")
+    case_id = to_support(app, toledo, "intervention", "unsatisfactory")
     ct = Browser(app, toledo, toledo.people["ct"])
     tomorrow = TODAY + timedelta(days=1)
     refused = _log(ct, case_id, "observation", tomorrow, **COMPLETE)
@@ -140,7 +107,7 @@ def test_a_logged_visit_in_the_future_is_refused_and_a_planned_one_is_not(app, t
 
 def test_montgomery_months_of_support_run_from_the_support_start(app, montgomery):
     """The audit's case: one informal visit dated months earlier passed the guard."""
-    case_id = _to_support(app, montgomery, "underperforming", "below_standard")
+    case_id = to_support(app, montgomery, "underperforming", "below_standard")
     ct = Browser(app, montgomery, montgomery.people["ct"])
     for n in range(8):
         extra = {"principal_present": "y"} if n == 0 else {}
@@ -198,7 +165,7 @@ def _visit_rows(html: str) -> list[str]:
 
 
 def test_the_case_page_says_why_a_visit_does_not_count(app, toledo):
-    case_id = _to_support(app, toledo, "intervention", "unsatisfactory")
+    case_id = to_support(app, toledo, "intervention", "unsatisfactory")
     ct = Browser(app, toledo, toledo.people["ct"])
     assert _log(ct, case_id, "observation", TODAY, **COMPLETE).status_code == 302
     assert _log(ct, case_id, "observation", TODAY).status_code == 302
@@ -215,7 +182,7 @@ def test_the_case_page_says_why_a_visit_does_not_count(app, toledo):
 
 
 def test_the_case_page_reads_visits_in_a_fixed_number_of_queries(app, toledo, count_queries):
-    case_id = _to_support(app, toledo, "intervention", "unsatisfactory")
+    case_id = to_support(app, toledo, "intervention", "unsatisfactory")
     ct = Browser(app, toledo, toledo.people["ct"])
     counts = []
     for batch in (2, 10):
@@ -353,7 +320,7 @@ def _repeated_ids(html: str) -> set[str]:
 def test_a_refused_file_opens_the_evidence_section_at_the_error_and_keeps_the_text(app, toledo):
     import io
 
-    case_id = _to_support(app, toledo, "intervention", "unsatisfactory")
+    case_id = to_support(app, toledo, "intervention", "unsatisfactory")
     ct = Browser(app, toledo, toledo.people["ct"])
     assert " open" not in _details_of(ct.get(f"/cases/{case_id}").text, "evidence-details")
     refused = _add_evidence(
@@ -378,7 +345,7 @@ def test_a_refused_file_opens_the_evidence_section_at_the_error_and_keeps_the_te
 
 
 def test_empty_evidence_is_refused_beside_the_text_with_the_focus_there(app, toledo):
-    case_id = _to_support(app, toledo, "intervention", "unsatisfactory")
+    case_id = to_support(app, toledo, "intervention", "unsatisfactory")
     ct = Browser(app, toledo, toledo.people["ct"])
     refused = _add_evidence(ct, case_id, text="   ")
     assert refused.status_code == 422
@@ -391,7 +358,7 @@ def test_empty_evidence_is_refused_beside_the_text_with_the_focus_there(app, tol
 
 def test_a_refused_goal_keeps_its_text_out_of_the_evidence_field(app, toledo):
     """The other way round: a form posted back is the only one that shows what was sent."""
-    case_id = _to_support(app, toledo, "intervention", "unsatisfactory")
+    case_id = to_support(app, toledo, "intervention", "unsatisfactory")
     ct = Browser(app, toledo, toledo.people["ct"])
     refused = ct.post(f"/cases/{case_id}", f"/cases/{case_id}/goals", {"text": "x" * 501})
     assert refused.status_code == 400
@@ -407,7 +374,7 @@ def test_no_two_forms_on_the_case_page_share_an_id(app, toledo, make_user):
     """Every form a case page can draw at once, for someone who holds every role."""
     from app.security.roles import TENANT_ROLE_KEYS
 
-    case_id = _to_support(app, toledo, "intervention", "unsatisfactory")
+    case_id = to_support(app, toledo, "intervention", "unsatisfactory")
     everyone = make_user(toledo.tenant, *sorted(TENANT_ROLE_KEYS), email="all@toledo.org")
     for person in (everyone, toledo.people["ct"], toledo.people["coordinator"]):
         html = Browser(app, toledo, person).get(f"/cases/{case_id}").text
