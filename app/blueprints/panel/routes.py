@@ -26,7 +26,6 @@ from app.blueprints.panel.forms import (
 from app.services import labels, panel
 from app.services import workflow_config as configs
 from app.services.actors import current_actor
-from app.services.panel import eligibility
 
 bp = Blueprint("panel", __name__, url_prefix="/t/<tenant_slug>/panel")
 
@@ -95,57 +94,39 @@ def schedule():
 
 @bp.get("/sessions/<int:panel_session_id>")
 def session(panel_session_id: int):
-    row = panel_session_or_404(panel_session_id)
     user = current_user.user
-    roster = eligibility.seated_roster(row)
+    page = panel.session_page.session_page(panel_session_or_404(panel_session_id), user)
     agenda_form = AgendaForm()
     agenda_form.case_id.choices = choices(
         (c.id, f"#{c.id} {c.teacher.name} ({labels.track_name(c)})")
         for c in panel.sessions.ready_cases()
     )
     attendance_form = AttendanceForm()
-    attendance_form.member_id.choices = choices((m.id, m.user.name) for m in roster.values())
-    record = panel.minutes.minutes(row, user)
-    counts = panel.sessions.ballot_counts([entry.item.id for entry in record.items])
-    items = []
-    for entry in record.items:
-        item = entry.item
-        standing = eligibility.standing(eligibility.facts_for(item, roster), user)
-        mine = panel.ballots.my_ballot(item, user) if standing.member else None
-        config = configs.config_of(item.case.workflow_version)
-        items.append(
-            {
-                "entry": entry,
-                "item": item,
-                "standing": standing,
-                "ballots_cast": counts.get(item.id, 0),
-                "is_chair": user.id in {c.user_id for c in panel.ballots.chairs(item)},
-                "ballot_form": _ballot_form(item),
-                "mine": None if mine is None else panel.ballots.option_label(config, mine.option),
-            }
-        )
-    present = {a.member_id: a.present for a in row.attendance}
+    attendance_form.member_id.choices = choices((m.id, m.user.name) for m in page.roster.values())
     return render_template(
         "panel/session.html",
-        session=row,
-        items=items,
+        session=page.session,
+        items=page.items,
+        ballot_forms={row.item.id: _ballot_form(row.item, row.choices) for row in page.items},
         # Items this reader sits out are not shown: the page says so instead of "none".
-        not_shown=len(row.items) - len(items),
-        sees_session=eligibility.sees_session(user, row, roster),
-        members=list(roster.values()),
-        present=present,
+        not_shown=page.not_shown,
+        sees_session=page.sees_session,
+        members=list(page.roster.values()),
+        present=page.present,
         agenda_form=agenda_form,
         attendance_form=attendance_form,
         conflict_form=ConflictForm(),
         is_coordinator="coordinator" in user.roles,
-        status_reports=panel.sessions.status_reports_on(row, user),
+        status_reports=page.status_reports,
     )
 
 
-def _ballot_form(item) -> BallotForm:
-    """The ballot starts on no choice: a vote (or an abstention) is always chosen."""
+def _ballot_form(item, offered: list[tuple[str, str]] | None = None) -> BallotForm:
+    """The ballot starts on no choice: a vote (or an abstention) is always chosen.
+    ``offered`` is the item's ballot choices when the page has read them already."""
     form = BallotForm(prefix=f"item{item.id}")
-    form.option.choices = choices([("", "Choose your vote"), *panel.ballots.ballot_choices(item)])
+    offered = panel.ballots.ballot_choices(item) if offered is None else offered
+    form.option.choices = choices([("", "Choose your vote"), *offered])
     return form
 
 

@@ -10,6 +10,7 @@ comes from the pure rule function (``app.workflows.decision.decide``).
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -48,11 +49,13 @@ def option_label(config: ProgramConfig, key: str | None) -> str:
     return words[0].upper() + words[1:]
 
 
-def ballot_choices(item: AgendaItem) -> list[tuple[str, str]]:
+def ballot_choices(item: AgendaItem, config: ProgramConfig | None = None) -> list[tuple[str, str]]:
     """What the ballot offers, labelled: the track's options and an explicit abstention.
-    The same list the service accepts (:func:`cast`)."""
-    config = configs.config_of(item.case.workflow_version)
-    return [(o, option_label(config, o)) for o in ballot_options(item)] + [(ABSTAIN, "Abstain")]
+    The same list the service accepts (:func:`cast`). ``config`` is the item's own, when
+    the caller has it already (a page of items asks once per program version)."""
+    config = configs.config_of(item.case.workflow_version) if config is None else config
+    options = config.tracks[item.case.track_key].ballot_options
+    return [(o, option_label(config, o)) for o in options] + [(ABSTAIN, "Abstain")]
 
 
 def _lock(item: AgendaItem) -> None:
@@ -69,12 +72,17 @@ def _ballot_of(item: AgendaItem, member_id: int) -> Ballot | None:
     ).scalar_one_or_none()
 
 
-def my_ballot(item: AgendaItem, user: User) -> Ballot | None:
-    """The reader's own ballot on an open item (only ever shown to its author)."""
-    member = db.session.execute(
-        select(PanelMember).where(PanelMember.user_id == user.id)
-    ).scalar_one_or_none()
-    return None if member is None else _ballot_of(item, member.id)
+def own_ballots(member: PanelMember, items: Sequence[AgendaItem]) -> dict[int, Ballot]:
+    """``member``'s own ballots on ``items``, keyed by item id, in one statement (only
+    ever shown to their author)."""
+    if not items:
+        return {}
+    rows = db.session.execute(
+        select(Ballot).where(
+            Ballot.member_id == member.id, Ballot.item_id.in_([i.id for i in items])
+        )
+    ).scalars()
+    return {b.item_id: b for b in rows}
 
 
 @dataclass(frozen=True)
@@ -136,11 +144,6 @@ def cast(item: AgendaItem, user: User, option: str | None) -> BallotChange:
 def ballots_cast(item: AgendaItem) -> int:
     """How many ballots are in (never which way): what the chair sees before closing."""
     return len(db.session.execute(select(Ballot.id).where(Ballot.item_id == item.id)).all())
-
-
-def chairs(item: AgendaItem) -> list[PanelMember]:
-    """Who may chair this item now (every co-chair the configuration provides for)."""
-    return eligibility.chairs(eligibility.facts_for(item))
 
 
 def _casting_chair(chairs_now: list[PanelMember], ballots: dict[int, Ballot]) -> int | None:
@@ -253,11 +256,12 @@ def _carry_decision(case: Case, config: ProgramConfig, option: str, user: User) 
     cases.apply(case, step.key, user, {"rating": rating} if rating else {}, internal=True)
 
 
-def decision_words(item: AgendaItem) -> str:
-    """A closed item's decision as the agenda and minutes say it: which rule produced it."""
+def decision_words(item: AgendaItem, config: ProgramConfig | None = None) -> str:
+    """A closed item's decision as the agenda and minutes say it: which rule produced it.
+    ``config`` is the item's own, when the caller has it already."""
     if item.status == "open":
         return "Vote open"
-    config = configs.config_of(item.case.workflow_version)
+    config = configs.config_of(item.case.workflow_version) if config is None else config
     if item.outcome != "decided":
         return {
             "no_quorum": "No decision: no quorum",
@@ -276,11 +280,28 @@ def public_ballots(item: AgendaItem) -> list[tuple[PanelMember, str | None]]:
     """Individual ballots, only after closing and only where the configuration makes them
     public; otherwise an empty list (the tally is the record)."""
     config = configs.config_of(item.case.workflow_version)
-    if item.status != "closed" or config.panel.sealed_ballots:
-        return []
+    return public_ballots_by_item([(item, config)]).get(item.id, [])
+
+
+def public_ballots_by_item(
+    items: Iterable[tuple[AgendaItem, ProgramConfig]],
+) -> dict[int, list[tuple[PanelMember, str | None]]]:
+    """:func:`public_ballots` of many items, each with its configuration, in at most one
+    statement: only closed items whose configuration makes ballots public are read."""
+    public = [item.id for item, config in items if _public(item, config)]
+    if not public:
+        return {}
     rows = db.session.execute(
         select(Ballot, PanelMember)
         .join(PanelMember, PanelMember.id == Ballot.member_id)
-        .where(Ballot.item_id == item.id)
+        .where(Ballot.item_id.in_(public))
+        .order_by(Ballot.item_id, Ballot.id)
     ).all()
-    return [(member, ballot.option) for ballot, member in rows]
+    found: dict[int, list[tuple[PanelMember, str | None]]] = {item_id: [] for item_id in public}
+    for ballot, member in rows:
+        found[ballot.item_id].append((member, ballot.option))
+    return found
+
+
+def _public(item: AgendaItem, config: ProgramConfig) -> bool:
+    return item.status == "closed" and not config.panel.sealed_ballots

@@ -18,7 +18,8 @@ rules (``same_school``, ``supervised_teacher``, ``declared_conflict``).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import Select, and_, exists, false, func, or_, select
@@ -103,15 +104,33 @@ def seated_roster(session: PanelSession) -> dict[int, PanelMember]:
 def parties(case: Case) -> dict[int, str]:
     """Who never judges ``case``, and why (the strongest reason): its teacher, principal,
     CTs, referrer and anyone who gave evidence on it."""
-    found: dict[int, str] = {}
-    coaches = db.session.execute(
-        select(Assignment.ct_id).where(
-            Assignment.case_id == case.id, Assignment.started_at.is_not(None)
+    return parties_by_case([case])[case.id]
+
+
+def parties_by_case(cases: Iterable[Case]) -> dict[int, dict[int, str]]:
+    """:func:`parties` of many cases in two statements, whatever their number (an agenda
+    asks this of every case on it)."""
+    cases = list(cases)
+    ids = [c.id for c in cases]
+    if not ids:
+        return {}
+    coaches: dict[int, list[int]] = defaultdict(list)
+    authors: dict[int, list[int]] = defaultdict(list)
+    for case_id, ct_id in db.session.execute(
+        select(Assignment.case_id, Assignment.ct_id).where(
+            Assignment.case_id.in_(ids), Assignment.started_at.is_not(None)
         )
-    ).scalars()
-    authors = db.session.execute(
-        select(Evidence.author_id).where(Evidence.case_id == case.id)
-    ).scalars()
+    ):
+        coaches[case_id].append(ct_id)
+    for case_id, author_id in db.session.execute(
+        select(Evidence.case_id, Evidence.author_id).where(Evidence.case_id.in_(ids))
+    ):
+        authors[case_id].append(author_id)
+    return {c.id: _parties(c, coaches[c.id], authors[c.id]) for c in cases}
+
+
+def _parties(case: Case, coaches: list[int], authors: list[int]) -> dict[int, str]:
+    found: dict[int, str] = {}
     # Weakest first: a later, stronger reason overwrites an earlier one.
     for user_id in authors:
         found[user_id] = "gave_evidence"
@@ -129,17 +148,33 @@ def parties(case: Case) -> dict[int, str]:
 def facts_for(item: AgendaItem, roster: Mapping[int, PanelMember] | None = None) -> ItemFacts:
     """Read the live facts of one item (``roster`` may be shared across a session's items)."""
     roster = seated_roster(item.session) if roster is None else roster
-    present = frozenset(
-        a.member_id for a in item.session.attendance if a.present and a.member_id in roster
-    )
-    return ItemFacts(
-        item=item,
-        config=configs.config_of(item.case.workflow_version),
-        roster=roster,
-        present=present,
-        parties=parties(item.case),
-        recorded={r.member_id: r for r in item.recusals},
-    )
+    return facts_for_items([item], roster)[item.id]
+
+
+def facts_for_items(
+    items: Sequence[AgendaItem], roster: Mapping[int, PanelMember]
+) -> dict[int, ItemFacts]:
+    """:func:`facts_for` of every item of one session, keyed by item id, sharing the roster
+    and the roll call: the cases' parties are read in two statements, and each program
+    version's configuration once, so a long agenda costs what a short one does."""
+    parties_of = parties_by_case(item.case for item in items)
+    configs_of: dict[int, ProgramConfig] = {}
+    found: dict[int, ItemFacts] = {}
+    for item in items:
+        version = item.case.workflow_version
+        if version.id not in configs_of:
+            configs_of[version.id] = configs.config_of(version)
+        found[item.id] = ItemFacts(
+            item=item,
+            config=configs_of[version.id],
+            roster=roster,
+            present=frozenset(
+                a.member_id for a in item.session.attendance if a.present and a.member_id in roster
+            ),
+            parties=parties_of[item.case_id],
+            recorded={r.member_id: r for r in item.recusals},
+        )
+    return found
 
 
 def recusal(facts: ItemFacts, member: PanelMember) -> SittingOut | None:
@@ -271,6 +306,16 @@ def sees_session(user: User, session: PanelSession, roster=None) -> bool:
         return True
     roster = seated_roster(session) if roster is None else roster
     return any(m.user_id == user.id for m in roster.values())
+
+
+def items_seen_by(
+    user: User, items: Sequence[AgendaItem], facts: Mapping[int, ItemFacts]
+) -> list[AgendaItem]:
+    """Of the items of a session ``user`` sees (:func:`sees_session`), those they may see:
+    all for program staff; for a member, those they do not sit out."""
+    if user.roles & PANEL_STAFF:
+        return list(items)
+    return [item for item in items if standing(facts[item.id], user).recused is None]
 
 
 def sessions_seen_by(user: User, sessions: list[PanelSession]) -> list[PanelSession]:

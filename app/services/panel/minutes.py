@@ -6,6 +6,7 @@ Individual ballots appear only where the configuration makes them public.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import BinaryIO
 
@@ -13,10 +14,9 @@ from app.core import outbox
 from app.models.panel import AgendaItem, PanelMember, PanelSession
 from app.models.user import User
 from app.services import audit
-from app.services import workflow_config as configs
 from app.services.actors import Actor
 from app.services.errors import NotFound
-from app.services.panel import ballots, eligibility, sessions
+from app.services.panel import ballots, eligibility
 
 
 @dataclass(frozen=True)
@@ -41,23 +41,33 @@ class Minutes:
     items: list[MinutesItem]
 
 
-def _entry(item: AgendaItem, roster) -> MinutesItem:
-    config = configs.config_of(item.case.workflow_version)
-    facts = eligibility.facts_for(item, roster)
+def entries(
+    items: Sequence[AgendaItem], facts: Mapping[int, eligibility.ItemFacts]
+) -> list[MinutesItem]:
+    """The minutes' lines for ``items`` (``facts`` from :func:`eligibility.facts_for_items`);
+    public ballots are read for all of them in one statement. The session page shows the
+    same lines, so the two never differ."""
+    public = ballots.public_ballots_by_item((item, facts[item.id].config) for item in items)
+    return [_entry(facts[item.id], public.get(item.id, [])) for item in items]
+
+
+def _entry(
+    facts: eligibility.ItemFacts, public: list[tuple[PanelMember, str | None]]
+) -> MinutesItem:
+    item, config = facts.item, facts.config
     return MinutesItem(
         case_id=item.case_id,
         teacher=item.case.teacher.name,
         track=config.tracks[item.case.track_key].name,
         recused=[(r.member.user.name, r.words) for r in eligibility.recusals(facts)],
         item=item,
-        decision=ballots.decision_words(item),
+        decision=ballots.decision_words(item, config),
         tally=[
             (ballots.option_label(config, option), count)
             for option, count in (item.tally or {}).items()
         ],
         public_ballots=[
-            (member, ballots.option_label(config, option))
-            for member, option in ballots.public_ballots(item)
+            (member, ballots.option_label(config, option)) for member, option in public
         ],
     )
 
@@ -69,16 +79,19 @@ def minutes(session: PanelSession, reader: User | None = None) -> Minutes:
     never a case a member sits out.
     """
     roster = eligibility.seated_roster(session)
-    present_ids = {a.member_id for a in session.attendance if a.present}
-    items = sessions.visible_items(session, reader) if reader else list(session.items)
     if reader is not None and not eligibility.sees_session(reader, session, roster):
         return Minutes(session, [], [], [])
+    present_ids = {a.member_id for a in session.attendance if a.present}
+    facts = eligibility.facts_for_items(session.items, roster)
+    items = (
+        eligibility.items_seen_by(reader, session.items, facts) if reader else list(session.items)
+    )
     members = list(roster.values())
     return Minutes(
         session,
         [m for m in members if m.id in present_ids],
         [m for m in members if m.id not in present_ids],
-        [_entry(item, roster) for item in items],
+        entries(items, facts),
     )
 
 

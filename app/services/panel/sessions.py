@@ -6,6 +6,7 @@ minutes in ``minutes`` and the final authority's step in ``approval``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 
 from sqlalchemy import func, select
@@ -54,12 +55,15 @@ def schedule(meets_on: date, location: str | None, actor: Actor) -> PanelSession
     return row
 
 
-def status_reports_on(session: PanelSession, reader: User) -> list:
+def status_reports_on(
+    session: PanelSession, reader: User, roster: Mapping[int, PanelMember] | None = None
+) -> list:
     """The CT status reports placed on ``session`` for reading that ``reader`` may read
-    (none for someone who does not see the session)."""
+    (none for someone who does not see the session); ``roster`` when the caller has read
+    it already."""
     from app.services import status_reports
 
-    if not eligibility.sees_session(reader, session):
+    if not eligibility.sees_session(reader, session, roster):
         return []
     return [status_reports.reading(r) for r in status_reports.on_session(session, reader)]
 
@@ -214,12 +218,8 @@ def visible_items(session: PanelSession, user: User) -> list[AgendaItem]:
     roster = eligibility.seated_roster(session)
     if not eligibility.sees_session(user, session, roster):
         return []
-    visible = []
-    for item in session.items:
-        facts = eligibility.facts_for(item, roster)
-        if eligibility.standing(facts, user).recused is None:
-            visible.append(item)
-    return visible
+    facts = eligibility.facts_for_items(session.items, roster)
+    return eligibility.items_seen_by(user, session.items, facts)
 
 
 def panel_decided(case: Case) -> bool:
