@@ -20,7 +20,7 @@ from app.services import cases, panel
 from app.services import workflow_config as configs
 from app.services.actors import Actor
 from app.tenants.context import tenant_scope
-from tests.casework import Browser
+from tests.casework import Api, Browser
 from tests.panelwork import PanelSetup
 
 #: Who votes "affirm" before a chair closes an item: 6 of Toledo's 9 decide.
@@ -126,3 +126,23 @@ def test_the_session_page_reads_as_much_for_8_items_as_for_2(
     assert page.text.count("Close the vote") == closes
     assert page.text.count('data-testid="my-ballot"') == mine
     assert page.text.count("Ballots: ") == (0 if sealed else 2)
+
+
+@pytest.mark.parametrize("who", ["coordinator", "teacher2"])
+def test_the_api_session_reads_as_much_for_8_items_as_for_2(
+    app, toledo_panel, make_user, count_queries, who
+):
+    """The API's session body reads each item's recusals with the others, as the page does."""
+    setup = toledo_panel
+    sid = _session(app, setup)
+    person = setup.district.people.get(who) or setup.members[who]
+    reader = Api(app, setup.district, person)
+    counts = []
+    for more in (FIRST, MORE):
+        _add_items(app, setup, sid, make_user, more)
+        with count_queries() as counted:
+            body = reader.get(f"/panel-sessions/{sid}")
+        assert body.status_code == 200
+        counts.append(len(counted))
+    assert counts[0] == counts[1], f"{counts[0]} statements for 2 items, {counts[1]} for 8"
+    assert len(body.get_json()["items"]) == SEEN[who][0]

@@ -39,6 +39,7 @@ def _session_body(row) -> dict:
     roster = eligibility.seated_roster(row)
     seen = eligibility.sees_session(user, row, roster)
     items = panel.sessions.visible_items(row, user) if seen else []
+    facts = eligibility.facts_for_items(items, roster)
     counts = panel.sessions.ballot_counts([i.id for i in items])
     body = {
         "id": row.id,
@@ -53,7 +54,7 @@ def _session_body(row) -> dict:
                 "ballots_cast": counts.get(i.id, 0),
                 "recused": [
                     {"member_id": r.member.id, "rule": r.rule}
-                    for r in eligibility.recusals(eligibility.facts_for(i, roster))
+                    for r in eligibility.recusals(facts[i.id])
                 ],
                 "outcome": i.outcome,
                 "option": i.option,
