@@ -78,7 +78,7 @@ def _writes_an_event_then(app, tenant_id: int, answer):
         audit.record(tenant_id, "probe.wrote", "probe", 1, actor=Actor.system())
         return answer()
 
-    with app.test_request_context("/"), tenant_scope(tenant_id):
+    with app.test_request_context("/", method="POST"), tenant_scope(tenant_id):
         try:
             return operation.unit_of_work(view)()
         except Exception as exc:  # the error handlers' job, outside this probe
@@ -114,7 +114,7 @@ def test_a_unique_key_taken_at_commit_is_a_409_not_a_500(app, district):
         db.session.add(User(tenant_id=tid, email=d.people["admin"].email, name="Twin"))
         return "done", 200
 
-    with app.test_request_context("/"), tenant_scope(tid):
+    with app.test_request_context("/", method="POST"), tenant_scope(tid):
         try:
             operation.unit_of_work(view)()
         except Exception as exc:

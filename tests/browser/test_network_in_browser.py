@@ -22,6 +22,7 @@ def test_an_analyst_compares_a_district_with_the_network(app, live_server, brows
         with tenant_scope(boston.tenant.id):
             network.join(named=True, noisy=False, epsilon=1.0, actor=Actor.system())
             network.publish(YEAR)
+        uow.commit()  # the district's unit of work; the platform's is its own
         with all_tenants():
             network.seed_synthetic(30, years_back=2)
         users.create_platform_user("analyst@parley.org", "Analyst", "network_analyst", PASSWORD)
