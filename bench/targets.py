@@ -2,7 +2,7 @@
 
 A measure with a target passes or fails; one without (``passed is None``) is reported for
 the record. ``make bench`` exits 1 when any judged measure fails. Results go to
-``bench/results/<benchmark>.json`` (ignored by git) and the table to
+``bench/results/<benchmark>.json`` (the full run's are committed) and the table to
 ``bench/results/latest.md``, which docs/scaling.md quotes (``--quick`` runs write to
 ``bench/results/quick/`` instead, so a check never replaces the record).
 """
