@@ -115,3 +115,39 @@ def test_the_report_reads_its_figures_in_two_statements(app, district, count_que
     with app.app_context(), tenant_scope(pap.tenant.id), count_queries() as statements:
         assert reports.annual("2009-2010")["participants"] == 3
     assert len(statements) == 2, statements
+
+
+def test_the_portable_report_off_postgresql_gives_the_same_figures(app, district, monkeypatch):
+    """Off PostgreSQL (the embedded SQLite of ``make run``) the report reads the survey and
+    the participants without ``LATERAL``, ``jsonb`` or date arithmetic; on the same district
+    it gives the same groups and the same report in every year, survey included."""
+    from app.services import reports, sql_dialect
+    from app.tenants.context import tenant_scope
+    from tests.test_surveys import ANSWERS, _import
+
+    pap = district("bostonpap", "boston_pap_2007")
+    assert _post(app, pap, HEADER + HISTORY + LONG_OPEN).status_code == 200
+    answers = ANSWERS + (
+        "R1,2009-06-01,agree,agree,strongly_agree,agree,agree,agree,Great\n"
+        "R2,2009-06-03,disagree,,agree,strongly_disagree,agree,agree,\n"
+    )
+    assert _import(app, pap, answers).status_code == 200
+    with app.app_context(), tenant_scope(pap.tenant.id):
+        labels = reports.years_with_data()
+        assert "2008-2009" in labels and "2009-2010" in labels
+        by_postgresql, groups = {}, {}
+        for label in labels:
+            by_postgresql[label] = reports.annual(label)
+            config, year = reports.config_and_year(label)
+            groups[label] = reports._year_groups(config, year)
+            survey = reports.config_year_and_survey(label, comments=False)[2]
+            assert reports.portable_config_year_and_survey(label, comments=False)[2] == survey
+        assert by_postgresql["2008-2009"]["survey"] is not None
+        assert groups["2009-2010"][0] and groups["2009-2010"][1] == 1
+        monkeypatch.setattr(sql_dialect, "on_postgresql", lambda: False)
+        for label in labels:
+            config, year = reports.config_and_year(label)
+            portable, left_out = reports._year_groups(config, year)
+            by_group = sorted(groups[label][0], key=repr)
+            assert (sorted(portable, key=repr), left_out) == (by_group, groups[label][1])
+            assert reports.annual(label) == by_postgresql[label]

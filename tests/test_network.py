@@ -237,6 +237,75 @@ def test_a_teacher_counts_once_per_year_and_once_in_each_year(app, district):
     assert [r.kind for r in next_year] == ["review"]  # the open case, again, next year
 
 
+def test_the_portable_release_off_postgresql_reads_the_same_teacher_years(
+    app, district, monkeypatch
+):
+    """Off PostgreSQL (the embedded SQLite of ``make run``) the panel's last decision on each
+    case is found without ``LATERAL`` and the survey is counted in Python; on the same
+    district (cases decided more than once, closed and not, an undecided item) both read the
+    same rows and the same teacher-years."""
+    from datetime import UTC, datetime, timedelta
+
+    from app.models.case import Case
+    from app.models.panel import AgendaItem, PanelSession
+    from app.services import sql_dialect
+    from tests.network.generated import add_survey
+
+    pap = district("bostonpap", "boston_pap_2007")
+    stints = [
+        Stint(
+            "peer_assistance", outcome="met_standards", panel="followed" if n % 3 else "overruled"
+        )
+        for n in range(12)
+    ]
+    add_stints(app, pap, RECENT, [*stints, Stint("peer_assistance", None, None)])
+    add_survey(app, pap, RECENT, [{"values_program": "agree"}, {"advocate": "disagree"}])
+    with app.app_context(), tenant_scope(pap.tenant.id):
+        cases = db.session.execute(select(Case).order_by(Case.id)).scalars().all()
+        closed = datetime(2020, 1, 1, tzinfo=UTC)
+        # Later sessions: a closed decision outranks an open one, the latest closed wins, the
+        # latest id breaks a tie, and an item that was not decided is never the decision.
+        later = [
+            (cases[0], "decided", "satisfactory", closed),
+            (cases[1], "decided", "satisfactory", closed),
+            (cases[1], "decided", "unsatisfactory", closed + timedelta(days=1)),
+            (cases[2], "decided", "satisfactory", closed),
+            (cases[2], "decided", "unsatisfactory", closed),
+            (cases[3], "deferred", "satisfactory", closed + timedelta(days=9)),
+            (cases[12], "decided", "uphold", None),
+        ]
+        for n, (case, outcome, option, closed_at) in enumerate(later):
+            session = PanelSession(
+                tenant_id=pap.tenant.id, meets_on=closed.date() + timedelta(days=n)
+            )
+            db.session.add(session)
+            db.session.flush()
+            db.session.add(
+                AgendaItem(
+                    tenant_id=pap.tenant.id,
+                    session_id=session.id,
+                    case_id=case.id,
+                    status="closed",
+                    outcome=outcome,
+                    option=option,
+                    closed_at=closed_at,
+                )
+            )
+        uow.commit()
+        _, span = network.config_and_year(RECENT)
+        bounds = {"start": span.start, "end": span.end}
+        rows = sorted(db.session.execute(network._cases_with_decisions(), bounds).all())
+        portable = db.session.execute(network.portable_cases_with_decisions(), bounds).all()
+        assert sorted(portable) == rows and len(rows) == 13
+        assert sum(row[-2] is not None for row in rows) == 13
+        by_postgresql = network.teacher_years(RECENT)
+        monkeypatch.setattr(sql_dialect, "on_postgresql", lambda: False)
+        assert network.teacher_years(RECENT) == by_postgresql
+    _, records, survey = by_postgresql
+    assert sorted(r.panel for r in records) == ["followed"] * 8 + ["overruled"] * 5
+    assert survey is not None and survey.agreement["advocate"] == {"agree": 0, "disagree": 1}
+
+
 # ----------------------------------------------------------------------------- anonymity
 
 

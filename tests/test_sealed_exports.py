@@ -30,7 +30,7 @@ from app.models.case import Case
 from app.models.export import EXPORT_KINDS, ExportJob
 from app.models.panel import AgendaItem
 from app.models.user import User
-from app.services import panel
+from app.services import exports, panel
 from app.services import workflow_config as configs
 from app.tenants.context import tenant_scope
 from tests.casework import Browser
@@ -213,7 +213,9 @@ def _audit_payloads(app, setup) -> list[dict]:
 
 
 @pytest.mark.parametrize("closed", [False, True], ids=["open-vote", "closed-sealed-vote"])
-def test_no_export_archive_or_audit_payload_says_who_voted_how(app, toledo_panel, closed):
+def test_no_export_archive_or_audit_payload_says_who_voted_how(
+    app, toledo_panel, monkeypatch, closed
+):
     setup = toledo_panel
     coordinator, sid = session_with_case(app, setup)
     _vote(app, setup, sid, VOTES)
@@ -236,6 +238,10 @@ def test_no_export_archive_or_audit_payload_says_who_voted_how(app, toledo_panel
     admin = Browser(app, setup.district, setup.district.people["admin"])
     documents = {kind: _export_kind(app, setup, admin, kind) for kind in EXPORT_KINDS}
     documents["minutes"] = _minutes_pdf(admin, sid)
+    # The archive as a database without COPY (the embedded SQLite of ``make run``) builds it.
+    with monkeypatch.context() as patched:
+        patched.setattr(exports, "on_postgresql", lambda: False)
+        documents["portable_archive"] = _export_kind(app, setup, admin, "tenant_archive")
     leaks = [
         (what, record)
         for what, (filename, data) in documents.items()
@@ -249,9 +255,14 @@ def test_no_export_archive_or_audit_payload_says_who_voted_how(app, toledo_panel
     ]
     assert leaks == []
 
-    # What the archive does carry: who cast a ballot and when, the tally (once closed) and
-    # the attendance.
-    archive = zipfile.ZipFile(io.BytesIO(documents["tenant_archive"][1]))
+    # What the archive does carry, on either path: who cast a ballot and when, the tally
+    # (once closed) and the attendance.
+    for kind in ("tenant_archive", "portable_archive"):
+        _check_what_the_archive_carries(documents[kind][1], setup, closed)
+
+
+def _check_what_the_archive_carries(data: bytes, setup, closed: bool) -> None:
+    archive = zipfile.ZipFile(io.BytesIO(data))
     ballots = [json.loads(x) for x in archive.read("tables/ballots.jsonl").splitlines()]
     assert sorted(b["member_id"] for b in ballots) == sorted(setup.member_ids[k] for k in VOTES)
     assert not any("option" in b for b in ballots)
@@ -264,12 +275,16 @@ def test_no_export_archive_or_audit_payload_says_who_voted_how(app, toledo_panel
     )
 
 
+@pytest.mark.parametrize("portable", [False, True], ids=["postgresql", "portable"])
 def test_the_archive_names_ballots_only_where_the_configuration_makes_them_public(
-    app, toledo_panel, monkeypatch
+    app, toledo_panel, monkeypatch, portable
 ):
     """A closed vote under a configuration that publishes ballots: the archive carries each
-    ballot's option, the same pairs the panel's own pages show; an open vote's stay sealed."""
+    ballot's option, the same pairs the panel's own pages show; an open vote's stay sealed.
+    The same whether PostgreSQL writes the lines or the portable path reads the rows."""
     setup = toledo_panel
+    if portable:
+        monkeypatch.setattr(exports, "on_postgresql", lambda: False)
     coordinator, sid = session_with_case(app, setup)
     _vote(app, setup, sid, VOTES)
     real = configs.config_of

@@ -224,6 +224,35 @@ def test_the_report_counts_the_answers_in_the_database_as_each_answer_would(app,
     assert counted.counts["values_program"] == {"agree": 1, "disagree": 1, "strongly_agree": 1}
 
 
+def test_the_portable_count_off_postgresql_gives_what_postgresql_counts(app, pap, monkeypatch):
+    """Off PostgreSQL (the embedded SQLite of ``make run``) the answers are counted in Python,
+    without ``jsonb`` or ``LATERAL``; on the same answers it gives what PostgreSQL counts,
+    with and without comments, and the same answers one by one."""
+    from app.services import sql_dialect
+
+    rows = ANSWERS + (
+        "R1,2009-06-01,agree,agree,strongly_agree,agree,agree,agree,Great\n"
+        "R2,2009-06-03,disagree,,agree,strongly_disagree,agree,agree,\n"
+        "R3,2009-06-02,strongly_agree,agree,,agree,disagree,agree,Helpful CT\n"
+        "R4,2009-06-04,,,,,,,Only a comment\n"
+    )
+    assert _import(app, pap, rows).status_code == 200
+    with app.app_context(), tenant_scope(pap.tenant.id):
+        by_postgresql = {c: surveys.counts_for("2008-2009", comments=c) for c in (True, False)}
+        record = surveys.record_for("2008-2009")
+        for comments, counted in by_postgresql.items():
+            assert surveys.portable_counts("2008-2009", comments=comments) == counted
+        assert surveys.portable_counts("2010-2011") is None
+        monkeypatch.setattr(sql_dialect, "on_postgresql", lambda: False)
+        for comments, counted in by_postgresql.items():
+            assert surveys.counts_for("2008-2009", comments=comments) == counted
+        assert surveys.record_for("2008-2009") == record
+        assert surveys.counts_for("2010-2011") is None and surveys.record_for("2010-2011") is None
+    assert by_postgresql[True].responses == 4
+    assert by_postgresql[True].comments == ("Great", "Helpful CT", "Only a comment")
+    assert by_postgresql[False].comments == ()
+
+
 def test_the_report_page_draws_the_answers_per_statement(app, pap):
     from tests.casework import Browser
 

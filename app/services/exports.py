@@ -3,6 +3,8 @@
 The annual report as PDF and XLSX, the case list as CSV and XLSX, and the full
 tenant archive (every row of the district as JSON Lines, with its files) for a
 district that leaves. Each is built by the ``exports`` queue, in constant memory.
+On PostgreSQL the archive's lines are written by the database (``COPY``); on the embedded
+SQLite of ``make run`` the same rows are read in batches and encoded in Python.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from datetime import timedelta
 from functools import partial
+from typing import Any
 
 from flask import current_app
 from sqlalchemy import ColumnCollection, ColumnElement, Table, select
@@ -27,6 +30,7 @@ from app.reports.annual import school_year
 from app.services import audit
 from app.services.actors import Actor
 from app.services.errors import NotFound, ValidationFailed
+from app.services.sql_dialect import on_postgresql
 
 #: How long a finished export can be downloaded.
 KEEP_FOR = timedelta(days=2)
@@ -303,24 +307,20 @@ def _archive(row: ExportJob):
     """Every row of every tenant table, a table at a time and a batch at a time, and every
     evidence file: what a district takes with it when it leaves, less what is sealed."""
     from app.exports.archive import JsonLines, write_archive
-    from app.models.panel import Ballot
     from app.models.support import Evidence
     from app.services.storage import storage_for
 
     store = storage_for(current_app)
-    # Secrets and the survey link table stay behind: they would give a district a way into
-    # accounts, or a way to join an anonymous answer to a person.
-    tables = sorted(
+    # PostgreSQL writes the lines itself; any other database (the embedded SQLite of
+    # ``make run``, where COPY does not exist) gives rows the archive writer encodes.
+    portable = not on_postgresql()
+    contents = [
         (
-            m.class_.__table__
-            for m in db.Model.registry.mappers
-            if issubclass(m.class_, TenantScoped) and m.class_.__tablename__ not in _LEFT_OUT
-        ),
-        key=lambda t: t.name,
-    )
-    # A sealed ballot's row leaves out its option: the key, not just the value, since a
-    # null option is an abstention.
-    withheld = {Ballot.__tablename__: (("option",), _public_ballot(row.tenant_id))}
+            t.name,
+            _rows(t, row.tenant_id, *w) if portable else JsonLines(_lines(t, row.tenant_id, *w)),
+        )
+        for t, w in _archived_tables(row.tenant_id)
+    ]
     files = [
         (f"evidence/{id_}-{name}", partial(store.open, row.tenant_id, key))
         for id_, name, key in db.session.execute(
@@ -333,7 +333,7 @@ def _archive(row: ExportJob):
     spool = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115
     write_archive(
         spool,
-        [(t.name, JsonLines(_lines(t, row.tenant_id, *withheld.get(t.name, ())))) for t in tables],
+        contents,
         files,
         manifest={
             "district": _tenant_name(row.tenant_id),
@@ -344,6 +344,35 @@ def _archive(row: ExportJob):
     )
     spool.seek(0)
     return spool, "parley-export.zip", "application/zip"
+
+
+#: A table's withheld keys, and given its columns when a row shows them (see ``_lines``).
+_Withheld = tuple[Sequence[str], Callable[[ColumnCollection], ColumnElement[bool]] | None]
+
+
+def _archived_tables(tenant_id: int) -> list[tuple[Table, _Withheld]]:
+    """The tables of the archive, by name, each with what it withholds; one list for both
+    ways of reading them, so they leave out the same tables and keys."""
+    from app.models.panel import Ballot
+
+    # Secrets and the survey link table stay behind: they would give a district a way into
+    # accounts, or a way to join an anonymous answer to a person.
+    tables = sorted(
+        (
+            m.class_.__table__
+            for m in db.Model.registry.mappers
+            if issubclass(m.class_, TenantScoped) and m.class_.__tablename__ not in _LEFT_OUT
+        ),
+        key=lambda t: t.name,
+    )
+    # A sealed ballot's row leaves out its option: the key, not just the value, since a
+    # null option is an abstention.
+    withheld = {Ballot.__tablename__: (("option",), _public_ballot(tenant_id))}
+    return [(t, withheld.get(t.name, ((), None))) for t in tables]
+
+
+def _archived_keys(table: Table) -> list[str]:
+    return [c.key for c in table.columns if c.key not in _SECRET_COLUMNS]
 
 
 #: Rows per COPY statement: each statement stays short (far below the statement timeout)
@@ -372,7 +401,7 @@ def _lines(
     """
     from app.exports import pg_json
 
-    keys = [c.key for c in table.columns if c.key not in _SECRET_COLUMNS]
+    keys = _archived_keys(table)
     connection = db.session.connection().connection.driver_connection
     if connection.info.encoding != "utf-8":
         raise RuntimeError(f"the archive is UTF-8; the connection is {connection.info.encoding}")
@@ -402,6 +431,53 @@ def _lines(
             after = json.loads(bytes(last))["id"]
     if chunk:
         yield bytes(chunk)
+
+
+#: Rows per statement of the portable read: each batch is held as row objects until it
+#: is encoded, so it stays small.
+_PORTABLE_BATCH_ROWS = 1000
+
+
+def _rows(
+    table: Table,
+    tenant_id: int,
+    withheld: Sequence[str] = (),
+    shown_when: Callable[[ColumnCollection], ColumnElement[bool]] | None = None,
+) -> Iterator[dict[str, Any]]:
+    """Every row of one table of the district as a mapping for the archive writer's encoder
+    (:func:`app.exports.archive.write_archive`), read in ``id`` order a batch at a time
+    with portable statements: the archive on a database without ``COPY``.
+
+    The same rows, keys and values as the lines PostgreSQL writes in ``_lines`` (the tests
+    compare the two): secret columns left out, and the ``withheld`` keys left out of rows
+    where ``shown_when`` does not hold.
+    """
+    keys = _archived_keys(table)
+    columns: list[ColumnElement] = [table.c[key] for key in keys]
+    if withheld:
+        if shown_when is None:
+            raise ValueError(f"{table.name}: say when the withheld {list(withheld)} are shown")
+        columns.append(shown_when(table.c))
+    query = (
+        select(*columns)
+        .where(table.c.tenant_id == tenant_id)
+        .order_by(table.c.id)
+        .limit(_PORTABLE_BATCH_ROWS)
+    )
+    after = None
+    while True:
+        batch = db.session.execute(
+            query if after is None else query.where(table.c.id > after)
+        ).all()
+        for values in batch:
+            row = dict(zip(keys, values, strict=False))
+            if withheld and not values[-1]:
+                for key in withheld:
+                    del row[key]
+            yield row
+        if len(batch) < _PORTABLE_BATCH_ROWS:
+            return
+        after = batch[-1][keys.index("id")]
 
 
 def _public_ballot(tenant_id: int) -> Callable[[ColumnCollection], ColumnElement[bool]]:

@@ -19,6 +19,7 @@ from functools import cache
 
 from flask import current_app
 from sqlalchemy import Date, Select, bindparam, select, true
+from sqlalchemy.orm import aliased
 
 from app.core import outbox
 from app.extensions import db
@@ -30,7 +31,7 @@ from app.models.tenant import Tenant
 from app.network import privacy
 from app.network import release as releasing
 from app.reports.survey import SurveyCounts
-from app.services import audit
+from app.services import audit, sql_dialect
 from app.services import workflow_config as configs
 from app.services.actors import Actor
 from app.services.errors import Conflict, ValidationFailed
@@ -184,7 +185,8 @@ def teacher_years(
     started last (the latest id breaks ties); a teacher in several years counts once in
     each. Kinds come from the configuration, never from who took part. The year's cases
     come in one statement with the panel's last decision on each (the cases are the annual
-    report's participants, by its rules in ``app.services.reports``).
+    report's participants, by its rules in ``app.services.reports``); off PostgreSQL, by
+    ``portable_cases_with_decisions``.
     """
     config, span, survey = config_year_and_survey(year, comments=False)
     kinds = sorted({t.kind for t in config.tracks.values()} & set(TRACK_KINDS))
@@ -193,7 +195,10 @@ def teacher_years(
     cutoff = open_import_cutoff(span.end, config)
     chosen: dict[int, tuple] = {}  # teacher -> (start of support, case id, the case's row)
     bounds = {"start": span.start, "end": span.end}
-    for case in db.session.execute(_cases_with_decisions(), bounds):
+    cases = (
+        _cases_with_decisions() if sql_dialect.on_postgresql() else portable_cases_with_decisions()
+    )
+    for case in db.session.execute(cases, bounds):
         case_id, teacher_id, track_key, started_on, ended_on, _, external_id, *_ = case
         if kind_of.get(track_key, "") not in kinds:
             continue
@@ -255,6 +260,45 @@ def _cases_with_decisions() -> Select:
         )
         .select_from(Case)
         .outerjoin(decision, true())
+        .where(*participants_between(bindparam("start", type_=Date), bindparam("end", type_=Date)))
+    )
+
+
+@cache
+def portable_cases_with_decisions() -> Select:
+    """The rows of ``_cases_with_decisions`` without ``LATERAL``, which SQLite lacks (the
+    embedded database of ``make run``; see ``sql_dialect``): the last decision's id is a
+    correlated subquery per case, by the same order, and the decision is joined by that
+    id. A test compares both on PostgreSQL."""
+    last = (
+        select(AgendaItem.id)
+        .where(AgendaItem.case_id == Case.id, AgendaItem.outcome == "decided")
+        .order_by(
+            AgendaItem.closed_at.is_not(None).desc(),
+            AgendaItem.closed_at.desc(),
+            AgendaItem.id.desc(),
+        )
+        .limit(1)
+        .correlate(Case)
+        .scalar_subquery()
+    )
+    decision = aliased(AgendaItem, name="decision")
+    return (
+        select(
+            Case.id,
+            Case.teacher_id,
+            Case.track_key,
+            Case.started_on,
+            Case.ended_on,
+            Case.report_group,
+            Case.external_id,
+            Case.enrolled_on,
+            Case.recommended_rating,
+            decision.id.label("decision_id"),
+            decision.option,
+        )
+        .select_from(Case)
+        .outerjoin(decision, decision.id == last)
         .where(*participants_between(bindparam("start", type_=Date), bindparam("end", type_=Date)))
     )
 

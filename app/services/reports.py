@@ -24,9 +24,10 @@ from app.reports.annual import (
     school_year,
 )
 from app.reports.survey import SurveyCounts
+from app.services import sql_dialect
 from app.services import workflow_config as configs
 from app.services.errors import ValidationFailed
-from app.services.surveys import counts_of, year_round_query
+from app.services.surveys import counts_of, portable_counts, year_round_query
 from app.workflows import ProgramConfig
 
 
@@ -79,10 +80,23 @@ def config_year_and_survey(
     year_label: str, comments: bool = True
 ) -> tuple[ProgramConfig, SchoolYear, SurveyCounts | None]:
     """``config_and_year`` and the year's survey as ``surveys.counts_for`` gives it, read
-    in the same statement (``comments=False`` leaves the comments in the database)."""
+    in the same statement (``comments=False`` leaves the comments in the database). Off
+    PostgreSQL, ``portable_config_year_and_survey`` reads them."""
+    if not sql_dialect.on_postgresql():
+        return portable_config_year_and_survey(year_label, comments)
     query = _version_query(survey=True, comments=comments)
     config, survey = _program(query, {"year": year_label})
     return *_school_year(config, year_label), counts_of(survey, comments)
+
+
+def portable_config_year_and_survey(
+    year_label: str, comments: bool = True
+) -> tuple[ProgramConfig, SchoolYear, SurveyCounts | None]:
+    """What ``config_year_and_survey`` gives, in two statements that need no ``LATERAL``:
+    the configuration alone, then the survey as ``surveys.portable_counts`` counts it (for
+    the embedded SQLite of ``make run``; see ``sql_dialect``)."""
+    config, year = config_and_year(year_label)
+    return config, year, portable_counts(year_label, comments)
 
 
 def _school_year(config: ProgramConfig, year_label: str) -> tuple[ProgramConfig, SchoolYear]:
@@ -142,14 +156,18 @@ def _records_query() -> Select:
 def _year_groups(config: ProgramConfig, year: SchoolYear) -> tuple[list[ParticipantGroup], int]:
     """What ``_year_records`` gives, counted by PostgreSQL: the year's participants in
     groups (see ``ParticipantGroup``) and how many open imported cases were left out. The
-    report reads tens of rows this way instead of one per case."""
+    report reads tens of rows this way instead of one per case. Off PostgreSQL,
+    ``portable_group_rows`` counts the same groups."""
     params = {
         "start": year.start,
         "end": year.end,
         "cutoff": open_import_cutoff(year.end, config),
     }
+    if sql_dialect.on_postgresql():
+        rows = db.session.execute(_groups_query(), params)
+    else:
+        rows = portable_group_rows(**params)
     groups, left_out = [], 0
-    rows = db.session.execute(_groups_query(), params)
     for track, teacher, group, active, counted, participants, days, reversed_ in rows:
         if reversed_:
             raise ValueError(f"{reversed_} cases of {year.label} end before they start")
@@ -158,6 +176,40 @@ def _year_groups(config: ProgramConfig, year: SchoolYear) -> tuple[list[Particip
             continue
         groups.append(ParticipantGroup(track, teacher, group, active, participants, days))
     return groups, left_out
+
+
+def portable_group_rows(start: date, end: date, cutoff: date) -> list[tuple]:
+    """The rows of ``_groups_query`` for the year from ``start`` to ``end``, grouped in
+    Python from one row per participant: SQLite has neither ``least`` nor date
+    subtraction, and the embedded SQLite of ``make run`` (see ``sql_dialect``) holds few
+    enough cases to hand over one by one. Same rules, same groups; a test compares both."""
+    rows = db.session.execute(
+        select(
+            Case.track_key,
+            User.name,
+            Case.ct_id,
+            Case.report_group,
+            Case.started_on,
+            Case.ended_on,
+            Case.external_id,
+        )
+        .outerjoin(User, User.id == Case.ct_id)
+        .where(*participants_between(start, end))
+    ).all()
+    grouped: dict[tuple, list] = {}
+    for track, name, ct_id, group, started_on, ended_on, external_id in rows:
+        active = ended_on is None or ended_on > end
+        counted = plausibly_open(started_on, ended_on, external_id, cutoff)
+        figures = grouped.setdefault((track, ct_id, group, active, counted, name), [0, 0, 0])
+        figures[0] += 1
+        figures[1] += (min(ended_on or end, end) - started_on).days
+        figures[2] += ended_on is not None and ended_on < started_on
+    return [
+        (track, name, group, active, counted, participants, days, reversed_)
+        for (track, _, group, active, counted, name), (participants, days, reversed_) in (
+            grouped.items()
+        )
+    ]
 
 
 @cache

@@ -13,7 +13,7 @@ import hashlib
 import hmac
 import secrets
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
 
@@ -30,7 +30,7 @@ from app.models.user import User
 from app.reports.annual import school_year
 from app.reports.survey import SurveyCounts, SurveyRecord
 from app.security.digests import digest
-from app.services import audit
+from app.services import audit, sql_dialect
 from app.services import workflow_config as configs
 from app.services.actors import Actor
 from app.services.errors import Conflict, NotFound, ValidationFailed
@@ -396,8 +396,23 @@ def counts_for(year: str, comments: bool = True) -> SurveyCounts | None:
     """The year's survey for the annual report and the network (the round with the most
     answers), its answers counted by the database: a year's answers are never loaded one
     by one to be counted. ``comments=False`` leaves the comments in the database, for a
-    caller that publishes no text."""
+    caller that publishes no text. Off PostgreSQL, ``portable_counts`` counts them."""
+    if not sql_dialect.on_postgresql():
+        return portable_counts(year, comments)
     return counts_of(_year_round(year, comments=comments, counts=True), comments)
+
+
+def portable_counts(year: str, comments: bool = True) -> SurveyCounts | None:
+    """What ``counts_for`` gives, counted in Python from every answer of the year's round,
+    for a database without ``jsonb`` and ``LATERAL`` (the embedded SQLite of ``make run``;
+    see ``sql_dialect``). Slower on a large year, which that database never holds: one
+    answer per statement per response, blanks in no count, comments in the order the
+    answers came."""
+    record = _record_of(_busiest_round(year))
+    if record is None:
+        return None
+    counted = record.counted()
+    return counted if comments else replace(counted, comments=())
 
 
 def counts_of(row: Sequence | None, comments: bool) -> SurveyCounts | None:
@@ -429,7 +444,41 @@ def counts_of(row: Sequence | None, comments: bool) -> SurveyCounts | None:
 def record_for(year: str) -> SurveyRecord | None:
     """The year's survey with every answer (the round with the most answers), for a
     caller that needs the answers themselves; the report counts with ``counts_for``."""
-    row = _year_round(year, comments=False, counts=False)
+    if sql_dialect.on_postgresql():
+        return _record_of(_year_round(year, comments=False, counts=False))
+    return _record_of(_busiest_round(year))
+
+
+def _busiest_round(year: str) -> Row | None:
+    """The row ``_year_round(year, comments=False, counts=False)`` reads, without
+    ``LATERAL`` (the responses counted by a correlated subquery), for ``portable_counts``
+    and ``record_for`` off PostgreSQL."""
+    responses = (
+        select(func.count())
+        .where(SurveyResponse.round_id == SurveyRound.id)
+        .correlate(SurveyRound)
+        .scalar_subquery()
+        .label("responses")
+    )
+    return db.session.execute(
+        select(
+            SurveyRound.id,
+            SurveyRound.survey_key,
+            SurveyRound.title,
+            SurveyRound.sent,
+            SurveyRound.statements,
+            SurveyRound.scale,
+            responses,
+        )
+        .where(SurveyRound.year == year)
+        .order_by(responses.desc(), SurveyRound.survey_key)
+        .limit(1)
+    ).first()
+
+
+def _record_of(row: Row | None) -> SurveyRecord | None:
+    """The round in ``row`` (its id and questionnaire) with every answer, in the order
+    they came."""
     if row is None:
         return None
     answers = db.session.execute(
