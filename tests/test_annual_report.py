@@ -117,6 +117,30 @@ def test_the_report_reads_its_figures_in_two_statements(app, district, count_que
     assert len(statements) == 2, statements
 
 
+def test_the_page_reads_each_years_figures_once(app, district, count_queries):
+    """The year shown is also a column of the trend: its participants are counted once, and
+    the years with data are read once, whatever the page shows of them."""
+    from app.services import reports
+    from app.tenants.context import tenant_scope
+
+    pap = district("bostonpap", "boston_pap_2007")
+    assert _post(app, pap, HEADER + HISTORY).status_code == 200
+    with app.app_context(), tenant_scope(pap.tenant.id):
+        years = reports.years_with_data()
+        expected = reports.trend()
+    coordinator = Browser(app, pap, pap.people["coordinator"])
+    with count_queries() as statements:
+        page = coordinator.get("/reports/annual?year=2009-2010")
+    assert page.status_code == 200 and len(years) > 1
+    grouped = [s for s in statements if "participant.counted" in s]
+    ranges = [s for s in statements if "min(cases.started_on)" in s]
+    assert len(grouped) == len(years), len(grouped)
+    assert len(ranges) == 1, len(ranges)
+    # The trend shown is the one the service computes alone.
+    for participants in expected["participants"]:
+        assert f"<td>{participants}</td>" in page.text
+
+
 def test_the_portable_report_off_postgresql_gives_the_same_figures(app, district, monkeypatch):
     """Off PostgreSQL (the embedded SQLite of ``make run``) the report reads the survey and
     the participants without ``LATERAL``, ``jsonb`` or date arithmetic; on the same district

@@ -356,13 +356,18 @@ def years_with_data() -> list[str]:
     ]
 
 
-def trend() -> dict:
-    return compare_years([annual(label) for label in years_with_data()])
+def trend(years: list[str] | None = None, known: dict[str, dict] | None = None) -> dict:
+    """Every year's report side by side. A page that has already read the ``years`` and
+    built some reports (``known``, by year) passes them: the same figures, not read twice."""
+    known = known or {}
+    years = years_with_data() if years is None else years
+    return compare_years([known[label] if label in known else annual(label) for label in years])
 
 
-def default_year() -> str:
-    """The latest school year with cases, or the current one."""
-    years = years_with_data()
+def default_year(years: list[str] | None = None) -> str:
+    """The latest school year with cases (of ``years`` when the caller has read them), or
+    the current one."""
+    years = years_with_data() if years is None else years
     if years:
         return years[-1]
     start, _ = _config().school_year(date.today())

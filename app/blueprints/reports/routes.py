@@ -20,7 +20,7 @@ def annual():
     """The report of ``?year=`` (the latest year with cases by default); a year that is not
     one (``99999``, ``2009-2011``) is said above the year picker."""
     years = reports.years_with_data()
-    label = _year()
+    label = request.args.get("year") or reports.default_year(years)
     outcome = attempt(lambda: reports.annual(label))
     ok = outcome.ok
     return render_template(
@@ -31,7 +31,7 @@ def annual():
         error=None if ok else outcome.refusal.text(),
         groups=reports.group_labels(),
         distribution=reports.distribution(label) if ok else {},
-        trend=reports.trend() if ok and len(years) > 1 else None,
+        trend=reports.trend(years, {label: outcome.result}) if ok and len(years) > 1 else None,
         left_out_note=reports.left_out_note(outcome.result) if ok else None,
     ), (200 if ok else outcome.refusal.status)
 
