@@ -228,6 +228,26 @@ def teacher_years(
     return kinds, out, _agreement(survey)
 
 
+#: What a teacher-year is built from, on both paths below.
+_TEACHER_YEAR_COLUMNS = (
+    Case.id,
+    Case.teacher_id,
+    Case.track_key,
+    Case.started_on,
+    Case.ended_on,
+    Case.report_group,
+    Case.external_id,
+    Case.enrolled_on,
+    Case.recommended_rating,
+)
+#: The panel's last decision on a case: the last closed, else the last opened.
+_LAST_DECISION_FIRST = (
+    AgendaItem.closed_at.is_not(None).desc(),
+    AgendaItem.closed_at.desc(),
+    AgendaItem.id.desc(),
+)
+
+
 @cache
 def _cases_with_decisions() -> Select:
     """The year's participants (between the bound ``start`` and ``end``) with what a
@@ -236,25 +256,13 @@ def _cases_with_decisions() -> Select:
     decision = (
         select(AgendaItem.id.label("decision_id"), AgendaItem.option)
         .where(AgendaItem.case_id == Case.id, AgendaItem.outcome == "decided")
-        .order_by(
-            AgendaItem.closed_at.is_not(None).desc(),
-            AgendaItem.closed_at.desc(),
-            AgendaItem.id.desc(),
-        )
+        .order_by(*_LAST_DECISION_FIRST)
         .limit(1)
         .lateral("decision")
     )
     return (
         select(
-            Case.id,
-            Case.teacher_id,
-            Case.track_key,
-            Case.started_on,
-            Case.ended_on,
-            Case.report_group,
-            Case.external_id,
-            Case.enrolled_on,
-            Case.recommended_rating,
+            *_TEACHER_YEAR_COLUMNS,
             decision.c.decision_id,
             decision.c.option,
         )
@@ -273,11 +281,7 @@ def portable_cases_with_decisions() -> Select:
     last = (
         select(AgendaItem.id)
         .where(AgendaItem.case_id == Case.id, AgendaItem.outcome == "decided")
-        .order_by(
-            AgendaItem.closed_at.is_not(None).desc(),
-            AgendaItem.closed_at.desc(),
-            AgendaItem.id.desc(),
-        )
+        .order_by(*_LAST_DECISION_FIRST)
         .limit(1)
         .correlate(Case)
         .scalar_subquery()
@@ -285,15 +289,7 @@ def portable_cases_with_decisions() -> Select:
     decision = aliased(AgendaItem, name="decision")
     return (
         select(
-            Case.id,
-            Case.teacher_id,
-            Case.track_key,
-            Case.started_on,
-            Case.ended_on,
-            Case.report_group,
-            Case.external_id,
-            Case.enrolled_on,
-            Case.recommended_rating,
+            *_TEACHER_YEAR_COLUMNS,
             decision.id.label("decision_id"),
             decision.option,
         )

@@ -327,6 +327,17 @@ def round_by_id(survey_round_id: int) -> SurveyRound | None:
     return db.session.get(SurveyRound, survey_round_id)
 
 
+#: A round's questionnaire, the first columns of both ways of reading the year's round.
+_QUESTIONNAIRE = (
+    SurveyRound.id,
+    SurveyRound.survey_key,
+    SurveyRound.title,
+    SurveyRound.sent,
+    SurveyRound.statements,
+    SurveyRound.scale,
+)
+
+
 @cache
 def year_round_query(comments: bool, counts: bool) -> Select:
     """The statement behind ``_year_round``, built once per shape (the ``year`` is bound),
@@ -346,12 +357,7 @@ def year_round_query(comments: bool, counts: bool) -> Select:
     responses = select(*stats).where(*answered).lateral("responses")
     query = (
         select(
-            SurveyRound.id,
-            SurveyRound.survey_key,
-            SurveyRound.title,
-            SurveyRound.sent,
-            SurveyRound.statements,
-            SurveyRound.scale,
+            *_QUESTIONNAIRE,
             *responses.c,
         )
         .select_from(SurveyRound)
@@ -462,12 +468,7 @@ def _busiest_round(year: str) -> Row | None:
     )
     return db.session.execute(
         select(
-            SurveyRound.id,
-            SurveyRound.survey_key,
-            SurveyRound.title,
-            SurveyRound.sent,
-            SurveyRound.statements,
-            SurveyRound.scale,
+            *_QUESTIONNAIRE,
             responses,
         )
         .where(SurveyRound.year == year)
