@@ -40,6 +40,18 @@ class Base:
     #: the web role's policy admits its request's district alone, whatever it sets.
     #: Unset, that work shares the app's connection (SQLite, or a single-role setup).
     PLATFORM_DATABASE_URL: str | None = None
+    #: A streaming replica of the database, as the app's role and as the platform's: the
+    #: reports, the network's pages and API, and exports read from it (``app.tenants.
+    #: replica``). Unset, every read goes to the primary.
+    REPLICA_DATABASE_URL: str | None = None
+    PLATFORM_REPLICA_DATABASE_URL: str | None = None
+    #: Seconds a replica may trail the primary before the pages that read it say how old
+    #: their figures are.
+    REPLICA_LAG_NOTICE_SECONDS = 5
+    #: Set when the app connects through a pooler in transaction mode (PgBouncer): a
+    #: server connection serves another client's transaction next, so statements are not
+    #: prepared (PgBouncer 1.18 cannot follow them) and no start-up ``options`` are sent.
+    DATABASE_TRANSACTION_POOLER = False
     REDIS_URL: str | None = None
     RQ_QUEUES = ("default", "mail", "exports")
     MAIL_SERVER = "127.0.0.1"
@@ -137,6 +149,8 @@ _STRING_VARS = (
     "REDIS_URL",
     "MIGRATION_DATABASE_URL",
     "PLATFORM_DATABASE_URL",
+    "REPLICA_DATABASE_URL",
+    "PLATFORM_REPLICA_DATABASE_URL",
     "MAIL_SERVER",
     "MAIL_USERNAME",
     "MAIL_PASSWORD",
@@ -160,8 +174,15 @@ _INT_VARS = (
     "SESSION_MAX_HOURS",
     "DATABASE_CONNECT_TIMEOUT",
     "DATABASE_STATEMENT_TIMEOUT",
+    "REPLICA_LAG_NOTICE_SECONDS",
 )
-_BOOL_VARS = ("MAIL_USE_TLS", "MAIL_SUPPRESS_SEND", "RATELIMIT_ENABLED", "HSTS")
+_BOOL_VARS = (
+    "MAIL_USE_TLS",
+    "MAIL_SUPPRESS_SEND",
+    "RATELIMIT_ENABLED",
+    "HSTS",
+    "DATABASE_TRANSACTION_POOLER",
+)
 
 
 def _as_bool(value: str) -> bool:
@@ -193,21 +214,36 @@ def load_settings(env_name: str | None = None, overrides: dict | None = None) ->
             settings[key] = _as_bool(os.environ[key])
     settings["PLANS"] = _plans_with_prices(settings["PLANS"], os.environ.get("STRIPE_PRICE_IDS"))
     settings.update(overrides or {})
-    for key in ("MIGRATION_DATABASE_URL", "PLATFORM_DATABASE_URL"):
+    for key in ("MIGRATION_DATABASE_URL", *_URL_OF_BIND.values()):
         if settings.get(key):
             settings[key] = _normalise_db_url(settings[key])
     _check(name, settings)
     settings["SQLALCHEMY_ENGINE_OPTIONS"] = _engine_options(settings)
-    if settings.get("PLATFORM_DATABASE_URL"):
-        # A bind given as a dict takes no defaults from SQLALCHEMY_ENGINE_OPTIONS: the
-        # platform's connections get the same timeouts and pre-ping explicitly.
-        settings["SQLALCHEMY_BINDS"] = {
-            "platform": {
-                **settings["SQLALCHEMY_ENGINE_OPTIONS"],
-                "url": settings["PLATFORM_DATABASE_URL"],
-            }
-        }
+    # A bind given as a dict takes no defaults from SQLALCHEMY_ENGINE_OPTIONS: each gets the
+    # same timeouts and pre-ping explicitly. A replica that is down must not hold a request
+    # for the app's connect timeout: its reads fall back to the primary after a short wait.
+    binds = {}
+    for bind, key in _URL_OF_BIND.items():
+        if settings.get(key):
+            binds[bind] = {**settings["SQLALCHEMY_ENGINE_OPTIONS"], "url": settings[key]}
+            if "replica" in bind and "connect_args" in binds[bind]:
+                binds[bind]["connect_args"] = {
+                    **binds[bind]["connect_args"],
+                    "connect_timeout": REPLICA_CONNECT_TIMEOUT,
+                }
+    if binds:
+        settings["SQLALCHEMY_BINDS"] = binds
     return settings
+
+
+#: The extra engines and the setting that gives each one's URL.
+_URL_OF_BIND = {
+    "platform": "PLATFORM_DATABASE_URL",
+    "replica": "REPLICA_DATABASE_URL",
+    "platform_replica": "PLATFORM_REPLICA_DATABASE_URL",
+}
+#: Seconds to wait for the replica to accept a connection (libpq's shortest wait is 2 s).
+REPLICA_CONNECT_TIMEOUT = 2
 
 
 def _plans_with_prices(plans: dict, price_ids: str | None) -> dict:
@@ -250,7 +286,11 @@ def _engine_options(settings: dict) -> dict:
         connect_args = dict(options.get("connect_args") or {})
         connect_args.setdefault("connect_timeout", int(settings["DATABASE_CONNECT_TIMEOUT"]))
         statement_ms = int(settings["DATABASE_STATEMENT_TIMEOUT"] * 1000)
-        if statement_ms:
+        if settings.get("DATABASE_TRANSACTION_POOLER"):
+            # The pooler hands each transaction any server connection: a statement psycopg
+            # prepared on one is unknown on the next, and PgBouncer refuses ``options``.
+            connect_args["prepare_threshold"] = None
+        elif statement_ms:
             server = f"-c statement_timeout={statement_ms} {connect_args.get('options', '')}"
             connect_args["options"] = server.strip()
         options["connect_args"] = connect_args

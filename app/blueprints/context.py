@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Flask
 
 from app.security.roles import role_info
+from app.tenants.replica import lag_note as replica_lag_note
 from app.tenants.resolution import current_tenant
 
 
@@ -30,6 +31,7 @@ def register_template_context(app: Flask) -> None:
             "visit_type_label": labels.visit_type_label,
             "track_label": labels.track_label,
             "rating_label_of": labels.rating_label,
+            "replica_lag_note": replica_lag_note,
         }
 
     @app.template_filter("reject_page")

@@ -21,6 +21,7 @@ refusal the work is rolled back before the route answers.
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass
 from functools import wraps
 from typing import Generic, TypeVar
@@ -31,6 +32,7 @@ from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from app.core import uow
 from app.extensions import db
 from app.services.errors import Conflict, DatabaseUnavailable, ServiceError, ValidationFailed
+from app.tenants.replica import replica_reads
 
 T = TypeVar("T")
 
@@ -100,13 +102,27 @@ def writes_on_get(view: Callable) -> Callable:
     return view
 
 
+#: The attribute :func:`reads_replica` sets on a view.
+READS_REPLICA = "parley_reads_replica"
+
+
+def reads_replica(view: Callable) -> Callable:
+    """Mark a view that only reads what may be a few seconds old (a report, the network's
+    figures): its reads go to the streaming replica when there is one
+    (``app.tenants.replica``), and the page says how old they are when it trails."""
+    setattr(view, READS_REPLICA, True)
+    return view
+
+
 def unit_of_work(view: Callable) -> Callable:
     """Commit once when the view succeeds; roll back (files too) when it fails or raises."""
+    reads = replica_reads if getattr(view, READS_REPLICA, False) else nullcontext
 
     @wraps(view)
     def run(*args, **kwargs):
         try:
-            response = make_response(view(*args, **kwargs))
+            with reads():
+                response = make_response(view(*args, **kwargs))
         except BaseException:
             uow.rollback()
             raise

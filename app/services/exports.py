@@ -31,6 +31,7 @@ from app.services import audit
 from app.services.actors import Actor
 from app.services.errors import NotFound, ValidationFailed
 from app.services.sql_dialect import on_postgresql
+from app.tenants.replica import replica_reads
 
 #: How long a finished export can be downloaded.
 KEEP_FOR = timedelta(days=2)
@@ -126,13 +127,23 @@ def build(export_id: int) -> None:
         return
     row.status, row.progress = "running", 1
     _checkpoint()
+    # The district's data is read where reads that may be a few seconds old go (the
+    # replica, when there is one); the row itself, just written on the primary, is read
+    # there once and handed to the builder as it is.
+    db.session.refresh(row)
+    db.session.expunge(row)
     try:
-        data, filename, content_type = _BUILDERS[row.kind](row)
-        store = storage_for(current_app)
-        with data:
-            stored = store.save(
-                row.tenant_id, data, filename, max_bytes=50 * 1024**3, content_type=content_type
-            )
+        with replica_reads():
+            data, filename, content_type = _BUILDERS[row.kind](row)
+            store = storage_for(current_app)
+            with data:
+                stored = store.save(
+                    row.tenant_id,
+                    data,
+                    filename,
+                    max_bytes=50 * 1024**3,
+                    content_type=content_type,
+                )
         uow.undo_on_rollback(partial(store.delete, row.tenant_id, stored.key))
     except Exception as exc:
         uow.rollback()
@@ -140,6 +151,7 @@ def build(export_id: int) -> None:
         failed.status, failed.error = "failed", f"{type(exc).__name__}: {exc}"[:2000]
         uow.commit()
         raise
+    row = db.session.get(ExportJob, export_id)
     row.file_key, row.filename, row.content_type = stored.key, filename, content_type
     row.status, row.progress, row.expires_at = "ready", 100, utcnow() + KEEP_FOR
     db.session.flush()

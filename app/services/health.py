@@ -1,7 +1,8 @@
-"""What the health check asks: can the database and the queue's Redis answer, now.
+"""What the health check asks: can the database and the queue's Redis answer, now (and the
+replica, which the machine can do without).
 
 A load balancer waits about 2 s for ``/healthz`` and takes silence for a dead machine, so
-each probe has its own deadline and the two together stay under it. A part that is down
+each probe has its own deadline and together they stay under it. A part that is down
 or slower than its deadline is reported as an error under its own name; no probe waits
 for the app's connect or statement timeouts, which are made for requests, not for this.
 """
@@ -21,6 +22,7 @@ from app.extensions import db
 #: Seconds each probe may take; together they stay under the 2 s a load balancer waits.
 DATABASE_DEADLINE = 1.0
 REDIS_DEADLINE = 0.5
+REPLICA_DEADLINE = 0.4
 
 
 def database() -> str:
@@ -34,28 +36,55 @@ def database() -> str:
     """
     if db.engine.url.get_backend_name() != "postgresql":
         return _ask_session()
-    _, params = db.engine.dialect.create_connect_args(db.engine.url)
-    params.update(current_app.config["SQLALCHEMY_ENGINE_OPTIONS"].get("connect_args", {}))
-    loop = asyncio.new_event_loop()
     try:
-        loop.run_until_complete(asyncio.wait_for(_ask_postgresql(params), DATABASE_DEADLINE))
+        _probe(db.engine, "SELECT 1", DATABASE_DEADLINE)
     except TimeoutError:
         return f"error: no answer within {DATABASE_DEADLINE:g} s"
     except Exception as exc:
         return f"error: {type(exc).__name__}"
+    return "ok"
+
+
+def _probe(engine, sql: str, deadline: float):
+    """The first value ``sql`` answers on a connection of the probe's own to ``engine``."""
+    _, params = engine.dialect.create_connect_args(engine.url)
+    params.update(current_app.config["SQLALCHEMY_ENGINE_OPTIONS"].get("connect_args", {}))
+    loop = asyncio.new_event_loop()
+    try:
+        return loop.run_until_complete(asyncio.wait_for(_ask_postgresql(params, sql), deadline))
     finally:
         # Unlike asyncio.run, close() does not wait for a host name lookup still stuck in
         # its thread: the answer is due now.
         loop.close()
-    return "ok"
 
 
-async def _ask_postgresql(params: dict) -> None:
+async def _ask_postgresql(params: dict, sql: str):
     conn = await psycopg.AsyncConnection.connect(**params, autocommit=True)
     try:
-        await conn.execute("SELECT 1")
+        cursor = await conn.execute(sql)
+        return (await cursor.fetchone())[0]
     finally:
         await conn.close()
+
+
+def replica() -> str | None:
+    """None without a replica; ``ok``; how far it trails; or that it is down and reads go to
+    the primary. Not a failure of the machine: its pages still answer, from the primary."""
+    from app.tenants import replica as replicas
+
+    if not replicas.configured():
+        return None
+    engine = db.engines[replicas.REPLICA_BIND]
+    try:
+        lag = float(_probe(engine, str(replicas.LAG_SQL), REPLICA_DEADLINE))
+    except Exception as exc:
+        replicas.mark(engine, down=True)
+        reason = "no answer" if isinstance(exc, TimeoutError) else type(exc).__name__
+        return f"down ({reason}): reads go to the primary"
+    replicas.mark(engine, down=False)
+    if lag > current_app.config["REPLICA_LAG_NOTICE_SECONDS"]:
+        return f"lagging {lag:.0f} s"
+    return "ok"
 
 
 def _ask_session() -> str:
@@ -97,4 +126,7 @@ def report() -> tuple[dict, bool]:
         checks["redis"] = redis()
     down = [part for part, answer in checks.items() if answer != "ok"]
     body = {"status": "degraded" if down else "ok", "down": down, **checks}
+    found = replica()
+    if found is not None:
+        body["replica"] = found
     return body, not down

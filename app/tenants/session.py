@@ -11,7 +11,8 @@ is what it reads, and its locks are its own: the engine is chosen when it begins
 scope then. Inside a transaction, ``tenant_scope`` only re-sends the setting; entering
 ``all_tenants()`` inside one begun as the app's role starts again on the platform's when
 it has only read so far (a rollback of reads), and refuses when it has written: platform
-work is its own unit of work, committed apart.
+work is its own unit of work, committed apart. Inside ``replica_reads()`` a new
+transaction begins on the replica's engine for its scope (``app.tenants.replica``).
 
 ``Session.get`` answers from the identity map without SQL, so the automatic filter never
 sees it. A session that loaded another tenant's row earlier (a CLI command or job that
@@ -44,13 +45,22 @@ class TenantSession(_FlaskSession):
             held = self.info.get(_ENGINE)
             if held is not None:
                 return held
-            platform = self.platform_engine()
-            if platform is not None:
-                from app.tenants.context import current_scope
+            from app.tenants import replica
+            from app.tenants.context import current_scope
 
-                if current_scope().all_tenants:
-                    return platform
+            all_tenants = current_scope().all_tenants
+            if self.info.get(replica.WANTS_REPLICA):
+                engine = replica.engine_for(all_tenants)
+                if engine is not None:
+                    return engine
+            platform = self.platform_engine()
+            if platform is not None and all_tenants:
+                return platform
         return super().get_bind(mapper=mapper, clause=clause, bind=bind, **kwargs)
+
+    def has_written(self) -> bool:
+        """Whether the open transaction wrote, or holds changes it will write."""
+        return bool(self.info.get(_WROTE) or self.new or self.dirty or self.deleted)
 
     def platform_engine(self):
         """The platform role's engine, or None when work across districts shares the app's."""
@@ -67,7 +77,7 @@ class TenantSession(_FlaskSession):
         held = self.info.get(_ENGINE)
         if platform is None or held is None or held is platform:
             return
-        if self.info.get(_WROTE) or self.new or self.dirty or self.deleted:
+        if self.has_written():
             raise PlatformWorkInsideWrites(
                 "work across districts began inside a transaction that wrote as a district; "
                 "commit it first (platform work is its own unit of work)"

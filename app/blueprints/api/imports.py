@@ -14,6 +14,7 @@ from app.blueprints.api.schemas.imports import (
     SurveyImportInSchema,
 )
 from app.blueprints.api.spec import documented
+from app.blueprints.operation import reads_replica
 from app.services import imports
 from app.services.actors import current_actor
 
@@ -57,6 +58,7 @@ def import_survey_responses():
     query=AnnualReportQuerySchema,
     response=AnnualReportSchema,
 )
+@reads_replica
 def annual_report():
     from app.services import reports
 
@@ -71,6 +73,7 @@ def annual_report():
     "at least minimum_districts districts match (too_few_districts when none is)",
     query=NetworkQuerySchema,
 )
+@reads_replica
 def network_outcomes():
     from app.services import network
 
@@ -100,6 +103,7 @@ def network_outcomes():
     "(only when at least minimum_districts others published the year)",
     query=DistrictNetworkQuerySchema,
 )
+@reads_replica
 def district_network_outcomes():
     from app.services import network
 

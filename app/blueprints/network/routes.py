@@ -10,6 +10,7 @@ import io
 
 from flask import Blueprint, Response, abort, render_template, request
 
+from app.blueprints.operation import reads_replica
 from app.exports.cells import csv_writer
 from app.services import network
 from app.workflows.vocabulary import NETWORK_GROUPS, TRACK_KINDS
@@ -27,6 +28,7 @@ def filters() -> dict:
 
 
 @bp.get("/")
+@reads_replica
 def home():
     chosen = filters()
     shown = network.comparison(**chosen)
@@ -44,6 +46,7 @@ def home():
 
 
 @bp.get("/trend.svg")
+@reads_replica
 def trend_chart():
     """The network's medians by school year, one measure per chart (``?measure=``
     participants or months)."""
@@ -59,6 +62,7 @@ def trend_chart():
 
 
 @bp.get("/comparison.csv")
+@reads_replica
 def comparison_csv():
     chosen = filters()
     buffer = io.StringIO()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, render_template, request
 
-from app.blueprints.operation import attempt
+from app.blueprints.operation import attempt, reads_replica
 from app.services import charts, labels, reports
 from app.tenants.resolution import current_tenant
 
@@ -16,6 +16,7 @@ def _year() -> str:
 
 
 @bp.get("/annual")
+@reads_replica
 def annual():
     """The report of ``?year=`` (the latest year with cases by default); a year that is not
     one (``99999``, ``2009-2011``) is said above the year picker."""
@@ -37,6 +38,7 @@ def annual():
 
 
 @bp.get("/annual.svg")
+@reads_replica
 def annual_chart():
     """One chart of the report: ``?chart=`` outcomes, months, distribution, survey, or trend
     with ``&measure=`` participants or months (one measure per chart)."""
