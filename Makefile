@@ -28,15 +28,18 @@ run: $(VENV)/.runtime
 	$(FLASK) network seed --districts 200
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
-## make test: install dev dependencies, Chromium and Graphviz, run the whole suite on PostgreSQL and Redis
+## make test: install dev dependencies and Debian's tools (Chromium, Graphviz, xmlsec1, PgBouncer), run the whole suite on PostgreSQL and Redis
 test: $(VENV)/.dev chromium
 	PARLEY_ENV=testing $(BIN)/pytest -n auto -p no:cacheprovider $(PYTEST_ARGS)
 
-# Debian's chromium (browser tests) and graphviz (state diagrams), when missing.
+# Debian's chromium (browser tests), graphviz (state diagrams), xmlsec1 (SAML signatures) and
+# pgbouncer (the pooler's tests and make cluster), when missing.
 chromium:
 	@missing=""; \
 	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
 	command -v dot >/dev/null || missing="$$missing graphviz"; \
+	command -v xmlsec1 >/dev/null || missing="$$missing xmlsec1"; \
+	[ -x /usr/sbin/pgbouncer ] || missing="$$missing pgbouncer"; \
 	if [ -n "$$missing" ]; then \
 		echo "Installing Debian packages:$$missing"; \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
