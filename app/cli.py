@@ -193,9 +193,15 @@ def audit_verify(slug: str) -> None:
     sys.exit(1)
 
 
-@click.command("worker", help="Run an RQ worker on every queue (needs REDIS_URL).")
+@click.command("worker", help="Run an RQ worker (needs REDIS_URL).")
 @click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
-def worker(burst: bool) -> None:
+@click.option(
+    "--queue",
+    "queues",
+    multiple=True,
+    help="A queue to work (mail, exports, default); repeat for more. Every queue by default.",
+)
+def worker(burst: bool, queues: tuple[str, ...]) -> None:
     from flask import current_app
 
     from app.jobs.worker import run_worker
@@ -203,7 +209,11 @@ def worker(burst: bool) -> None:
     if not current_app.config.get("REDIS_URL"):
         click.echo("error: set REDIS_URL; without it jobs run inline in the web process", err=True)
         sys.exit(1)
-    run_worker(current_app._get_current_object(), burst=burst)
+    try:
+        run_worker(current_app._get_current_object(), burst=burst, queue_names=queues)
+    except ValueError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
 
 
 @click.command("scheduler", help="Run the periodic jobs (outbox sweep, reminders).")

@@ -234,3 +234,20 @@ def test_jobs_and_services_import_each_other_in_one_direction_only():
             if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("app.jobs"):
                 found.append(f"{path.relative_to(root)}:{node.lineno}")
     assert found == []
+
+
+def test_a_worker_per_queue_works_its_own_queue_alone(mail_app, make_tenant, smtp_server):
+    """``flask worker --queue exports`` leaves a notice for the mail queue's worker."""
+    from app.jobs.worker import run_worker
+
+    _, inbox = smtp_server
+    tenant = make_tenant("alpha", "Alpha Unified")
+    _add_user(mail_app, tenant)
+    run_worker(mail_app, burst=True, queue_names=("exports",))
+    assert inbox == []
+    assert _outbox(mail_app)[0].status == "enqueued"
+    run_worker(mail_app, burst=True, queue_names=("mail",))
+    assert [message["To"] for message in inbox] == ["new.ct@alpha.example.org"]
+    assert _outbox(mail_app)[0].status == "done"
+    with pytest.raises(ValueError, match="no queue named mails"):
+        run_worker(mail_app, burst=True, queue_names=("mails",))

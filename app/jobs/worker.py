@@ -206,12 +206,25 @@ class AppWorker(SimpleWorker):
                 self.scheduler.start()
 
 
-def run_worker(app: Flask, *, burst: bool = False, heartbeat_ttl: int = HEARTBEAT_TTL) -> bool:
-    """Work the configured queues. ``--with-scheduler`` is what makes retries happen."""
+def run_worker(
+    app: Flask,
+    *,
+    burst: bool = False,
+    heartbeat_ttl: int = HEARTBEAT_TTL,
+    queue_names: tuple[str, ...] = (),
+) -> bool:
+    """Work ``queue_names`` (every configured queue when empty). A worker per queue keeps a
+    long export from holding up a notice. ``with_scheduler`` is what makes retries happen."""
     from app.jobs.queues import queue, shared_connection
 
+    names = queue_names or tuple(app.config["RQ_QUEUES"])
+    unknown = sorted(set(names) - set(app.config["RQ_QUEUES"]))
+    if unknown:
+        raise ValueError(
+            f"no queue named {', '.join(unknown)} (queues: {', '.join(app.config['RQ_QUEUES'])})"
+        )
     with app.app_context():
         connection = shared_connection()
-        queues = [queue(name, connection) for name in app.config["RQ_QUEUES"]]
+        queues = [queue(name, connection) for name in names]
         worker = AppWorker(queues, connection=connection, app=app, heartbeat_ttl=heartbeat_ttl)
         return worker.work(burst=burst, with_scheduler=True)
