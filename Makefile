@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 export PARLEY_ENV ?= development
 
-.PHONY: run test lint format bench audit fuzz worker chromium wrk
+.PHONY: run test lint format bench audit fuzz worker chromium wrk cluster cluster-stop
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit("Parley needs Python 3.11 or newer" if sys.version_info < (3, 11) else 0)'
@@ -53,6 +53,14 @@ $(VENV)/.bench: pyproject.toml | $(BIN)/python
 ## make bench: generate a network of districts on the local PostgreSQL and measure every page, job and report
 bench: $(VENV)/.bench wrk
 	PARLEY_ENV=testing $(BIN)/python -m bench $(BENCH_ARGS)
+
+## make cluster: a streaming replica, PgBouncer, two gunicorn instances, a worker per queue and the scheduler, on loopback
+cluster: $(VENV)/.bench chromium
+	$(BIN)/python -m bench.cluster start
+
+## make cluster-stop: stop what make cluster started
+cluster-stop: | $(BIN)/python
+	$(BIN)/python -m bench.cluster stop
 
 # Debian's wrk (the load generator for the page benchmarks), when missing.
 wrk:
