@@ -16,6 +16,7 @@ def register_blueprints(app: Flask) -> None:
     from app.blueprints.enroll.routes import bp as enroll
     from app.blueprints.exports.routes import bp as exports
     from app.blueprints.network.routes import bp as network
+    from app.blueprints.offline.routes import bp as offline
     from app.blueprints.ops.routes import bp as ops
     from app.blueprints.panel.routes import bp as panel
     from app.blueprints.portal.routes import bp as portal
@@ -31,6 +32,7 @@ def register_blueprints(app: Flask) -> None:
         portal,
         admin,
         cases,
+        offline,
         enroll,
         verify,
         roster,

@@ -37,6 +37,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    Uuid,
     and_,
     case,
     cast,
@@ -102,6 +103,8 @@ _FORMS: tuple[tuple[type, Callable[[ColumnElement], ColumnElement]], ...] = (
     (Boolean, _as_is),
     (String, _as_is),
     (Date, _as_is),
+    # PostgreSQL writes a uuid as its hyphenated text, as str() does on the portable path.
+    (Uuid, _as_is),
 )
 
 

@@ -3,8 +3,19 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from uuid import UUID
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, Text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    Uuid,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -14,6 +25,9 @@ from app.models.user import User
 
 class Visit(TenantScoped, db.Model):
     __tablename__ = "visits"
+    #: One key, one visit: a form sent twice (a double click, a queue replayed after a
+    #: connection came back) stores the visit once.
+    __table_args__ = (UniqueConstraint("tenant_id", "idempotency_key"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
@@ -30,6 +44,9 @@ class Visit(TenantScoped, db.Model):
     #: Whether the teacher reads the notes and next steps (the date and type always show).
     shared_with_teacher: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    #: Made by the visit form (in the browser, or by the server when the browser runs no
+    #: script); empty for visits logged elsewhere (the API, the calendar, imports).
+    idempotency_key: Mapped[UUID | None] = mapped_column(Uuid)
 
     author: Mapped[User] = relationship(lazy="joined")
 

@@ -86,6 +86,8 @@ LIMITS: dict[str, tuple[Limit, ...]] = {
         Limit("10/hour", key=_link_token, methods=None),
     ),
     "auth.sso_callback": (Limit("30/minute", methods=None),),
+    # Each SAML answer runs xmlsec1: refused ones are limited (a school's morning is not).
+    "auth.saml_acs": (Limit("30/minute;300/hour", counts=failed),),
     # The public enrollment form opens cases and answers about addresses: not a probe.
     "enroll.form": (Limit("10/minute;50/hour"),),
     # The verify page parses an upload and checks a signature: cheap to ask, not to answer.

@@ -7,8 +7,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import BinaryIO
+from uuid import UUID
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from app.core import outbox
 from app.extensions import db
@@ -133,13 +135,46 @@ def _check_visit(case: Case, data: VisitInput) -> None:
         raise ValidationFailed(errors)
 
 
-def log_visit(case: Case, author: User, data: VisitInput) -> Visit:
-    """The assigned CT logs (or plans) a visit."""
+def log_visit(case: Case, author: User, data: VisitInput, *, key: UUID | None = None) -> Visit:
+    """The assigned CT logs (or plans) a visit.
+
+    With a ``key`` (the visit form's), the same visit sent again, a double click or a queue
+    sent again after a connection dropped before the answer came, returns the visit the
+    first sending stored and stores nothing: the device cannot know whether that answer was
+    lost before or after the visit was kept. Two sendings at the same moment meet at the
+    unique key; the later one finds the earlier's visit.
+    """
     require(case, author, relations=("assigned_ct",), what="log visits")
-    return _add_visit(case, author, data)
+    if key is None:
+        return _add_visit(case, author, data)
+    earlier = _visit_with_key(key)
+    if earlier is not None:
+        return _sent_again(earlier, case, author)
+    try:
+        with db.session.begin_nested():
+            return _add_visit(case, author, data, key=key)
+    except IntegrityError:
+        earlier = _visit_with_key(key)
+        if earlier is None:  # another constraint refused it: not ours to answer
+            raise
+        return _sent_again(earlier, case, author)
 
 
-def _add_visit(case: Case, author: User, data: VisitInput) -> Visit:
+def _visit_with_key(key: UUID) -> Visit | None:
+    return db.session.execute(
+        select(Visit).where(Visit.idempotency_key == key)
+    ).scalar_one_or_none()
+
+
+def _sent_again(earlier: Visit, case: Case, author: User) -> Visit:
+    """The visit a key already stored, if it is this person's visit on this case; a key
+    reused for anything else is refused rather than answered with someone else's visit."""
+    if earlier.case_id != case.id or earlier.author_id != author.id:
+        raise Conflict({"idempotency_key": ["This form was already used for another visit."]})
+    return earlier
+
+
+def _add_visit(case: Case, author: User, data: VisitInput, key: UUID | None = None) -> Visit:
     ensure_open(case)
     _check_visit(case, data)
     visit = Visit(
@@ -155,6 +190,7 @@ def _add_visit(case: Case, author: User, data: VisitInput) -> Visit:
         principal_present=data.principal_present,
         shared_with_teacher=data.shared_with_teacher,
         planned=data.planned,
+        idempotency_key=key,
     )
     db.session.add(visit)
     db.session.flush()

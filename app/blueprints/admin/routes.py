@@ -9,7 +9,7 @@ from app.blueprints.forms import SsoSettingsForm, UserForm, perform, show_errors
 from app.blueprints.loading import paginate, user_or_404
 from app.blueprints.operation import attempt
 from app.services import audit as audit_trail
-from app.services import sso, users
+from app.services import saml_sso, sso, users
 from app.tenants.resolution import current_tenant
 
 bp = Blueprint("admin", __name__, url_prefix="/t/<tenant_slug>/admin")
@@ -95,29 +95,25 @@ def user_unlock(user_id: int):
 
 @bp.route("/sso", methods=["GET", "POST"])
 def sso_settings():
-    """The district's identity provider: issuer, client, domains, and whether passwords stay."""
+    """The district's identity provider: OpenID Connect (issuer, client) or SAML 2.0 (the
+    provider's metadata), its domains, and whether passwords stay. This form is OpenID
+    Connect's; the page shows SAML's beside it (``admin.saml_settings``)."""
     tenant = current_tenant()
     current = sso.settings_for(tenant.id)
-    form = SsoSettingsForm(obj=current)
-    if request.method == "GET" and current is not None:
-        form.allowed_domains.data = " ".join(current.allowed_domains or [])
-    if current is None and request.method == "GET":
+    oidc = current if current is not None and current.protocol == "oidc" else None
+    form = SsoSettingsForm(obj=oidc)
+    if request.method == "GET" and oidc is not None:
+        form.allowed_domains.data = " ".join(oidc.allowed_domains or [])
+    if oidc is None and request.method == "GET":
         form.passwords_allowed.data = True
     if not form.validate_on_submit():
-        return _sso_page(form, current, 400 if form.errors else 200)
-    outcome = attempt(lambda: sso.save_settings(tenant.id, form.data))
+        return saml.sso_page(form, saml.settings_form(current), 400 if form.errors else 200)
+    outcome = attempt(lambda: saml_sso.save_oidc_settings(form.data))
     if not outcome.ok:
         show_errors(form, outcome.refusal.errors)
-        return _sso_page(form, current, outcome.refusal.status)
+        return saml.sso_page(form, saml.settings_form(current), outcome.refusal.status)
     flash("Single sign-on settings saved.", "success")
     return redirect(url_for("admin.sso_settings"))
-
-
-def _sso_page(form, settings, status: int):
-    callback = url_for("auth.sso_callback", _external=True)
-    return render_template(
-        "admin/sso.html", form=form, settings=settings, callback=callback
-    ), status
 
 
 @bp.get("/audit")
@@ -130,6 +126,7 @@ from app.blueprints.admin import (  # noqa: E402,F401
     branding,
     calendar,
     imports,
+    saml,
     signing,
     workflow,
 )

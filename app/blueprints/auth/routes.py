@@ -80,8 +80,11 @@ def _no_sso():
 def sso_start():
     """Send the browser to the district's identity provider, remembering state and nonce."""
     tenant_id = current_tenant().id
-    if sso.active_settings(tenant_id) is None:
+    settings = sso.active_settings(tenant_id)
+    if settings is None:
         return _no_sso()
+    if settings.protocol == "saml":
+        return redirect(url_for("auth.saml_login", next=request.args.get("next")))
     url, pending = sso.begin(tenant_id, url_for("auth.sso_callback", _external=True))
     session["sso"] = {**pending.as_dict(), "next": request.args.get("next")}
     return redirect(url)
@@ -92,7 +95,8 @@ def sso_start():
 def sso_callback():
     tenant_id = current_tenant().id
     pending = session.pop("sso", None)
-    if sso.active_settings(tenant_id) is None:
+    settings = sso.active_settings(tenant_id)
+    if settings is None or settings.protocol != "oidc":
         return _no_sso()
     # A refused sign-in is audited and committed by the service before it refuses.
     outcome = attempt(
@@ -188,7 +192,7 @@ def logout():
     logout_user()
     session.clear()
     flash("You are signed out.", "info")
-    return redirect(url_for("auth.login"))
+    return _device_cleared(redirect(url_for("auth.login")))
 
 
 @bp.post("/logout/everywhere")
@@ -198,7 +202,15 @@ def logout_everywhere():
     logout_user()
     session.clear()
     flash("You are signed out everywhere; your API tokens no longer work.", "info")
-    return redirect(url_for("auth.login"))
+    return _device_cleared(redirect(url_for("auth.login")))
+
+
+def _device_cleared(response):
+    """Signing out empties what this browser kept for offline use (the caseload's pages, the
+    visits waiting to be sent, the service worker itself): personnel data stays on a device
+    only while its owner is signed in."""
+    response.headers["Clear-Site-Data"] = '"cache", "storage"'
+    return response
 
 
 @bp.get("/logo")
@@ -219,3 +231,7 @@ def theme_css():
     response = Response(css, mimetype="text/css")
     response.headers["Cache-Control"] = "public, max-age=300"
     return response
+
+
+# The SAML 2.0 doors register their routes on ``bp`` when imported.
+from app.blueprints.auth import saml  # noqa: E402,F401

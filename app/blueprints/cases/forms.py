@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import date
+from uuid import uuid4
 
 from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
     DateField,
     EmailField,
+    HiddenField,
     IntegerField,
     SelectField,
     SelectMultipleField,
@@ -17,7 +19,7 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import UUID, DataRequired, Length, NumberRange, Optional
 
 from app.blueprints.forms import Form
 from app.services.responses import MAX_LENGTH as RESPONSE_MAX
@@ -101,6 +103,13 @@ class VisitForm(Form):
     principal_present = BooleanField("The principal took part")
     shared_with_teacher = BooleanField("Share the notes with the teacher", default=True)
     planned = BooleanField("This is a planned meeting, not yet held")
+    #: One key per visit: the same form sent twice stores one visit. Drawn by the server so a
+    #: page without script has one too; the page's script draws a fresh one on every load,
+    #: since a page kept on the device for offline use would otherwise repeat its key.
+    idempotency_key = HiddenField(
+        default=lambda: str(uuid4()),
+        validators=[Optional(), UUID("This form is damaged; reload the page and log it again.")],
+    )
 
     def fill_choices(self, config: ProgramConfig) -> None:
         self.visit_type.choices = choices((k, v.label) for k, v in config.visit_types.items())

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from uuid import UUID, uuid4
+
 from flask import redirect, send_file, url_for
 from flask_login import current_user
 
@@ -42,7 +44,10 @@ def visit_new(case_id: int):
     form.fill_choices(configs.config_of(case.workflow_version))
 
     def act():
-        support.log_visit(case, current_user.user, _visit_input(form))
+        key = form.idempotency_key.data
+        support.log_visit(
+            case, current_user.user, _visit_input(form), key=UUID(key) if key else uuid4()
+        )
 
     return submit(case, form, "visit_form", act, "Visit saved.")
 
