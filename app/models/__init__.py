@@ -8,6 +8,7 @@ from app.models.case import Case, CaseDeadline
 from app.models.export import ExportJob
 from app.models.import_upload import ImportUpload
 from app.models.network import NetworkMembership, NetworkRelease, PrivacySpend
+from app.models.oneroster import OneRosterPerson, OneRosterRoleMapping  # noqa: F401
 from app.models.outbox import OutboxMessage, SentMail
 from app.models.panel import (
     AgendaItem,

@@ -9,7 +9,8 @@ its own district (the tenant layer) and only for the person who previewed it, wi
 what the preview said, or nothing is written. Applying consumes the row (its file goes once
 the import has committed), so a preview is imported at most once.
 
-Each person keeps one preview at a time: a new upload replaces their earlier one.
+Each person keeps one preview at a time: a new upload replaces their earlier one. A OneRoster
+bundle is kept as a zip: CSV files uploaded one by one are zipped first (``preview_files``).
 """
 
 from __future__ import annotations
@@ -30,16 +31,16 @@ from app.extensions import db
 from app.models.base import utcnow
 from app.models.import_upload import ImportUpload
 from app.models.survey import SurveyRound
-from app.services import imports, storage, survey_imports
+from app.services import imports, oneroster, oneroster_bundle, storage, survey_imports
 from app.services.actors import Actor
 from app.services.errors import Conflict, NotFound, ValidationFailed
 from app.tenants.context import require_tenant_id
 
-#: The two imports the page offers, by the key the form posts.
-CASES, SURVEY_RESPONSES = "cases", "survey_responses"
+#: The imports the page offers, by the key the form posts.
+CASES, SURVEY_RESPONSES, ONEROSTER = "cases", "survey_responses", oneroster.KIND
 #: The longest school year a survey round keeps ("2008-2009").
 YEAR_MAX: int = SurveyRound.year.type.length
-KINDS = (CASES, SURVEY_RESPONSES)
+KINDS = (CASES, SURVEY_RESPONSES, ONEROSTER)
 
 #: How long a preview can be applied: long enough to read it, short enough that the
 #: district it describes is still the district it writes into.
@@ -60,7 +61,7 @@ class Kept:
     """A good file's preview and the token that applies it."""
 
     token: str
-    preview: imports.Preview
+    preview: imports.Preview | oneroster.RosterPreview
     filename: str
     target: SurveyTarget | None
 
@@ -68,7 +69,32 @@ class Kept:
 @dataclass(frozen=True)
 class Applied:
     kind: str
-    result: imports.ImportResult
+    result: imports.ImportResult | oneroster.RosterResult
+
+
+def preview_files(
+    kind: str,
+    uploads: list[tuple[BinaryIO, str]],
+    target: SurveyTarget | None,
+    actor: Actor,
+) -> Kept:
+    """:func:`preview` of the files of one upload: one CSV file, or for a OneRoster bundle
+    its zip or its CSV files chosen together. A bundle is kept as a zip Parley writes
+    itself of the files it reads, so the import reads exactly what the preview read."""
+    if kind != ONEROSTER:
+        if len(uploads) != 1:
+            raise ValidationFailed({"file": ["Choose one CSV file."]})
+        stream, filename = uploads[0]
+        return preview(kind, stream, filename, target, actor)
+    read = [(_read_capped(stream), filename) for stream, filename in uploads]
+    if len(read) == 1 and read[0][0].startswith(b"PK\x03\x04"):
+        data, filename = read[0]
+        files = oneroster_bundle.files_of_zip(data)
+    else:
+        files = {name.rsplit("/", 1)[-1].lower(): data for data, name in read}
+        filename = read[0][1] if len(read) == 1 else "oneroster.zip"
+    bundle = io.BytesIO(oneroster_bundle.zipped(files.items()))
+    return preview(kind, bundle, filename, target, actor)
 
 
 def preview(
@@ -84,7 +110,7 @@ def preview(
     shown = _plan_preview(kind, data, target)
     _forget_earlier(actor)
     tenant_id = require_tenant_id()
-    stored = storage.save_upload(current_app, tenant_id, io.BytesIO(data), filename)
+    stored = _keep(tenant_id, kind, data, filename)
     kept = ImportUpload(
         tenant_id=tenant_id,
         token=secrets.token_urlsafe(32),
@@ -109,7 +135,11 @@ def apply(token: str, actor: Actor) -> Applied:
     if hashlib.sha256(data).hexdigest() != kept.sha256:
         raise Conflict({"upload": ["The kept file changed since its preview; upload it again."]})
     source = {"file": kept.filename, "sha256": kept.sha256}
-    if kept.kind == CASES:
+    if kept.kind == ONEROSTER:
+        plan = oneroster.plan_upload(data)
+        _same_as_previewed(plan.preview(), kept)
+        result = oneroster.write_bundle(plan, actor, source)
+    elif kept.kind == CASES:
         plan = imports.plan_cases(imports.read_upload(data))
         _same_as_previewed(plan.preview(), kept)
         result = imports.write_cases(plan, actor, source)
@@ -124,6 +154,22 @@ def apply(token: str, actor: Actor) -> Applied:
     return Applied(kept.kind, result)
 
 
+def _keep(tenant_id: int, kind: str, data: bytes, filename: str) -> storage.StoredFile:
+    """Store the checked bytes until they are applied (deleted again on a rollback). A
+    bundle is a zip Parley wrote itself (``preview_files``), so its type is known; an
+    uploaded CSV is sniffed like every upload."""
+    if kind != ONEROSTER:
+        return storage.save_upload(current_app, tenant_id, io.BytesIO(data), filename)
+    store = storage.storage_for(current_app)
+    limit = storage.max_upload_bytes(current_app)
+    stored = store.save(tenant_id, io.BytesIO(data), filename, limit, content_type=_ZIP)
+    uow.undo_on_rollback(partial(store.delete, tenant_id, stored.key))
+    return stored
+
+
+_ZIP = "application/zip"
+
+
 def _read_capped(stream: BinaryIO) -> bytes:
     """The whole upload, refused past the store's per-file limit without reading further."""
     limit = storage.max_upload_bytes(current_app)
@@ -133,7 +179,11 @@ def _read_capped(stream: BinaryIO) -> bytes:
     return data
 
 
-def _plan_preview(kind: str, data: bytes, target: SurveyTarget | None) -> imports.Preview:
+def _plan_preview(
+    kind: str, data: bytes, target: SurveyTarget | None
+) -> imports.Preview | oneroster.RosterPreview:
+    if kind == ONEROSTER:
+        return oneroster.plan_upload(data).preview()
     text = imports.read_upload(data)
     if kind == CASES:
         return imports.preview_cases(text)
@@ -180,7 +230,7 @@ def _kept(token: str, actor: Actor) -> ImportUpload:
     return kept
 
 
-def _same_as_previewed(now: imports.Preview, kept: ImportUpload) -> None:
+def _same_as_previewed(now, kept: ImportUpload) -> None:
     """Someone may have imported or changed cases since the preview: then the file would
     write something else than what was shown, and is refused."""
     if now.counts() != kept.expected:

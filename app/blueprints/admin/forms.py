@@ -1,15 +1,16 @@
-"""Forms that only administration uses: people, and the imports page."""
+"""Forms that only administration uses: people, the imports page and its role mapping."""
 
 from __future__ import annotations
 
-from flask_wtf.file import FileField
+from flask_wtf.file import FileField, MultipleFileField
 from wtforms import HiddenField, IntegerField, RadioField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from app.blueprints.forms import Form, RolesForm
 from app.core.limits import MAX_ID
-from app.services import import_uploads
+from app.security.roles import role_info
+from app.services import import_uploads, oneroster_roles
 
 
 class PersonForm(RolesForm):
@@ -23,6 +24,10 @@ class PersonForm(RolesForm):
     )
 
 
+class FilesField(MultipleFileField, FileField):
+    """One or more files in one field (a file field, so the base form hands it the files)."""
+
+
 class ImportForm(Form):
     """An import file and what it holds; a survey's answers also name their round."""
 
@@ -31,14 +36,19 @@ class ImportForm(Form):
         choices=[
             SelectChoice(import_uploads.CASES, "Cases from past years (the program's history)"),
             SelectChoice(import_uploads.SURVEY_RESPONSES, "Survey answers collected before Parley"),
+            SelectChoice(
+                import_uploads.ONEROSTER,
+                "Schools and staff from the district's system (a OneRoster 1.2 bundle)",
+            ),
         ],
         validators=[InputRequired("Choose what the file holds.")],
     )
-    file = FileField(
-        "CSV file",
-        description='Saved as "CSV UTF-8" (in Excel: File, Save As, CSV UTF-8). Nothing is '
-        "written until you have seen the preview and chosen to import it.",
-        render_kw={"accept": ".csv,text/csv"},
+    file = FilesField(
+        "File",
+        description='A CSV file saved as "CSV UTF-8" (in Excel: File, Save As, CSV UTF-8); for '
+        "a OneRoster bundle, its zip or its CSV files chosen together. Nothing is written "
+        "until you have seen the preview and chosen to import it.",
+        render_kw={"accept": ".csv,text/csv,.zip,application/zip"},
     )
     survey = SelectField("Survey", choices=[], validate_choice=False)
     year = StringField(
@@ -70,6 +80,10 @@ class ImportForm(Form):
                     ok = False
         return ok
 
+    def uploads(self) -> list[tuple]:
+        """Each chosen file's stream and name."""
+        return [(f.stream, f.filename or "import.csv") for f in self.file.data or []]
+
     def target(self) -> import_uploads.SurveyTarget | None:
         if self.kind.data != import_uploads.SURVEY_RESPONSES:
             return None
@@ -80,3 +94,33 @@ class ApplyImportForm(Form):
     """Applies a preview: the token names the kept file, never the file itself."""
 
     upload = HiddenField(validators=[InputRequired("Upload the file again to preview it.")])
+
+
+#: The choice that leaves a OneRoster role granting nothing (the default).
+_NOTHING = SelectChoice("", "Nothing (grants no role)")
+
+
+def _mapping_choices() -> list[SelectChoice]:
+    keys = sorted(oneroster_roles.MAPPABLE, key=lambda k: role_info(k).label)
+    return [_NOTHING, *(SelectChoice(k, role_info(k).label) for k in keys)]
+
+
+class RoleMappingForm(Form):
+    """The Parley role each OneRoster staff role grants; one select per OneRoster role."""
+
+    mapping_form = HiddenField(default="1")
+
+    def mapping(self) -> dict[str, str | None]:
+        return {source: self[source].data or None for source in oneroster_roles.SOURCE_LABELS}
+
+
+for _source, _label in oneroster_roles.SOURCE_LABELS.items():
+    setattr(
+        RoleMappingForm,
+        _source,
+        SelectField(
+            f"{_label} ({_source})",
+            choices=_mapping_choices(),
+            validators=[Optional()],
+        ),
+    )
