@@ -15,6 +15,7 @@ def register_blueprints(app: Flask) -> None:
     from app.blueprints.cases.routes import bp as cases
     from app.blueprints.enroll.routes import bp as enroll
     from app.blueprints.exports.routes import bp as exports
+    from app.blueprints.feeds.routes import bp as feeds
     from app.blueprints.network.routes import bp as network
     from app.blueprints.offline.routes import bp as offline
     from app.blueprints.ops.routes import bp as ops
@@ -40,6 +41,7 @@ def register_blueprints(app: Flask) -> None:
         reports,
         surveys,
         exports,
+        feeds,
         billing,
         ops,
         network,

@@ -4,6 +4,7 @@ from app.models.assignment import Assignment, AssignmentReview
 from app.models.audit import AuditEvent
 from app.models.base import TenantScoped
 from app.models.billing import StripeEvent
+from app.models.calendar_feed import CalendarFeed, CalendarRevision  # noqa: F401
 from app.models.case import Case, CaseDeadline
 from app.models.export import ExportJob
 from app.models.import_upload import ImportUpload

@@ -47,6 +47,10 @@ def _link_token() -> str:
     return f"link:{_tenant()}:{args.get('token') or args.get('reset_token') or '-'}"
 
 
+def _feed_key() -> str:
+    return f"feed:{_tenant()}:{request.args.get('key')}"
+
+
 def _signed_in_user() -> str:
     if current_user.is_authenticated:
         return f"user:{current_user.get_id()}"
@@ -86,6 +90,12 @@ LIMITS: dict[str, tuple[Limit, ...]] = {
         Limit("10/hour", key=_link_token, methods=None),
     ),
     "auth.sso_callback": (Limit("30/minute", methods=None),),
+    # A calendar feed's secret is in its URL, so guessing is limited per address; a school's
+    # calendars share one address and each polls every few minutes at most.
+    "feeds.feed": (
+        Limit("120/minute;2000/hour", methods=None),
+        Limit("20/minute", key=_feed_key, methods=None),
+    ),
     # Each SAML answer runs xmlsec1: refused ones are limited (a school's morning is not).
     "auth.saml_acs": (Limit("30/minute;300/hour", counts=failed),),
     # The public enrollment form opens cases and answers about addresses: not a probe.

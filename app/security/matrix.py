@@ -78,6 +78,10 @@ MATRIX: dict[str, Rule] = {
     "auth.pending": _signed_in(),
     "auth.logout_everywhere": _signed_in(),
     "auth.password_change": _signed_in(),
+    # A person's own calendar address; the feed itself is opened by its secret, not a session.
+    "feeds.account": _tenant(writes=True),
+    "feeds.revoke": _tenant(writes=True),
+    "feeds.feed": _tenant_public(),
     "portal.home": _tenant(*ANY_ROLE),
     "api.me": _tenant(*ANY_ROLE),
     "api.revoke_token": _tenant(*ANY_ROLE),
