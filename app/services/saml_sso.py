@@ -155,16 +155,7 @@ def save_settings(data: Mapping, actor: Actor | None = None) -> SsoSettings:
         errors.setdefault("idp_metadata", []).append(
             "This server cannot check SAML signatures: install xmlsec1 (Debian's package)."
         )
-    policy = str(data.get("new_users") or "refuse")
-    domains = sso._domains(data.get("allowed_domains"), errors)
-    if policy not in ("refuse", "pending"):
-        errors["new_users"] = ["Choose one of: refuse, pending."]
-    enabled = bool(data.get("enabled"))
-    passwords = bool(data.get("passwords_allowed"))
-    if enabled and not passwords and not domains:
-        errors["allowed_domains"] = [
-            "List at least one e-mail domain before turning passwords off."
-        ]
+    common = sso.common_fields(data, errors)
     if errors:
         raise ValidationFailed(errors)
     current = settings()
@@ -174,7 +165,7 @@ def save_settings(data: Mapping, actor: Actor | None = None) -> SsoSettings:
         db.session.add(current)
     relinked = (before or {}).get("idp") != provider.entity_id
     current.protocol = "saml"
-    current.enabled = enabled
+    common.apply(current)
     current.label = str(data.get("label") or "").strip()[:80] or "your district"
     current.issuer = provider.entity_id
     current.client_id = ""
@@ -182,9 +173,6 @@ def save_settings(data: Mapping, actor: Actor | None = None) -> SsoSettings:
     current.saml_idp_metadata = saml_metadata.metadata_text(
         upload if upload else data.get("idp_metadata")
     )
-    current.allowed_domains = domains
-    current.passwords_allowed = passwords
-    current.new_users = policy
     db.session.flush()
     forgotten = _forget_links() if relinked and before is not None else 0
     audit.record(
@@ -293,7 +281,7 @@ def complete(
         _refuse(current, "transient name")
     if not claims["email"]:
         _refuse(current, "no address")
-    return sso._person(current, claims)
+    return sso.person_for(current, claims)
 
 
 def _reason(exc: Exception) -> str:

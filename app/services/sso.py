@@ -98,36 +98,24 @@ def save_settings(tenant_id: int, data: Mapping, actor: Actor | None = None) -> 
     issuer = str(data.get("issuer") or "").strip().rstrip("/")
     client_id = str(data.get("client_id") or "").strip()
     secret = str(data.get("client_secret") or "")
-    policy = str(data.get("new_users") or "refuse")
-    domains = _domains(data.get("allowed_domains"), errors)
+    common = common_fields(data, errors)
     errors.update(_check_issuer(issuer))
     if not client_id:
         errors["client_id"] = ["Enter the client id the identity provider gave Parley."]
-    if policy not in NEW_USER_POLICIES:
-        errors["new_users"] = [f"Choose one of: {', '.join(NEW_USER_POLICIES)}."]
     with tenant_scope(tenant_id):
         settings = db.session.execute(select(SsoSettings)).scalar_one_or_none()
         if settings is None and not secret:
             errors["client_secret"] = ["Enter the client secret."]
-        enabled = bool(data.get("enabled"))
-        passwords = bool(data.get("passwords_allowed"))
-        if enabled and not passwords and not domains:
-            errors["allowed_domains"] = [
-                "List at least one e-mail domain before turning passwords off."
-            ]
         if errors:
             raise ValidationFailed(errors)
         before = _public(settings) if settings else None
         if settings is None:
             settings = SsoSettings(tenant_id=tenant_id)
             db.session.add(settings)
-        settings.enabled = enabled
+        common.apply(settings)
         settings.label = str(data.get("label") or "").strip()[:80] or "your district account"
         settings.issuer = issuer
         settings.client_id = client_id
-        settings.allowed_domains = domains
-        settings.passwords_allowed = passwords
-        settings.new_users = policy
         if secret:
             settings.client_secret_encrypted = seal(secret)
         db.session.flush()
@@ -153,6 +141,39 @@ def _public(settings: SsoSettings) -> dict:
         "passwords_allowed": settings.passwords_allowed,
         "new_users": settings.new_users,
     }
+
+
+@dataclass(frozen=True)
+class CommonFields:
+    """What every protocol's settings hold alike: who may come in, and whether passwords stay."""
+
+    enabled: bool
+    domains: list[str]
+    passwords: bool
+    policy: str
+
+    def apply(self, settings: SsoSettings) -> None:
+        settings.enabled = self.enabled
+        settings.allowed_domains = self.domains
+        settings.passwords_allowed = self.passwords
+        settings.new_users = self.policy
+
+
+def common_fields(data: Mapping, errors: dict[str, list[str]]) -> CommonFields:
+    """The fields OpenID Connect and SAML settings share, checked alike (errors added to
+    ``errors``): the domains, the policy for people without an account, and that passwords
+    are turned off only where some domain can still sign in."""
+    policy = str(data.get("new_users") or "refuse")
+    domains = _domains(data.get("allowed_domains"), errors)
+    if policy not in NEW_USER_POLICIES:
+        errors["new_users"] = [f"Choose one of: {', '.join(NEW_USER_POLICIES)}."]
+    enabled = bool(data.get("enabled"))
+    passwords = bool(data.get("passwords_allowed"))
+    if enabled and not passwords and not domains:
+        errors["allowed_domains"] = [
+            "List at least one e-mail domain before turning passwords off."
+        ]
+    return CommonFields(enabled, domains, passwords, policy)
 
 
 def _domains(raw, errors: dict) -> list[str]:
@@ -228,7 +249,7 @@ def complete(
         nonce=str(pending["nonce"]),
         algorithms=metadata.get("id_token_signing_alg_values_supported"),
     )
-    return _person(settings, claims)
+    return person_for(settings, claims)
 
 
 def verify_id_token(
@@ -276,7 +297,7 @@ def _token_refusal(exc: Exception) -> str:
     return f"The ID token was refused ({kind})."
 
 
-def _person(settings: SsoSettings, claims: dict) -> User:
+def person_for(settings: SsoSettings, claims: dict) -> User:
     tenant_id = settings.tenant_id
     email = users.normalise_email(str(claims.get("email") or ""))
     if not email or claims.get("email_verified") is False:
