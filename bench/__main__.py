@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from bench import db
 from bench.targets import RESULTS, Measure, Run
 
-BENCHMARKS = ("queries", "report", "pages", "network", "export", "mail")
+BENCHMARKS = ("queries", "report", "pages", "network", "export", "mail", "queues")
 
 
 @dataclass(frozen=True)
@@ -35,6 +35,8 @@ class Plan:
     notices: int
     #: Requests of each page, and replays of its floor, in the pages' in-process comparison.
     page_repeats: int
+    #: Notices queued while the largest district's export runs (``bench/queues.py``).
+    queue_notices: int = 20
 
     def marker(self, seed: int) -> str:
         return (
@@ -92,7 +94,7 @@ def prepare(plan: Plan, seed: int, fresh: bool) -> dict[str, int]:
 
 
 def _measure(run: Run, name: str, plan: Plan, ids: dict[str, int]) -> None:
-    from bench import export, mail, network, pages, queries, report
+    from bench import export, mail, network, pages, queries, queues, report
 
     target = db.urls()
     app = db.bench_app(target)
@@ -109,8 +111,11 @@ def _measure(run: Run, name: str, plan: Plan, ids: dict[str, int]) -> None:
     elif name == "export":
         small, large = plan.export_sizes
         measures, raw = export.run(target, (f"export-{small}", small), (f"export-{large}", large))
-    else:
+    elif name == "mail":
         measures, raw = mail.run(target, "district-001", plan.notices)
+    else:
+        large = plan.export_sizes[-1]
+        measures, raw = queues.run(target, f"export-{large}", "district-001", plan.queue_notices)
     run.add(name, measures, raw)
 
 
