@@ -21,6 +21,9 @@ def create_app(env_name: str | None = None, overrides: dict | None = None) -> Fl
     from app.extensions import csrf, db, migrate
 
     db.init_app(app)
+    from app import i18n
+
+    i18n.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).parent.parent / "migrations"))
     csrf.init_app(app)
 

@@ -1,5 +1,6 @@
 """The extension objects, created unbound so every module can import them."""
 
+from flask_babel import Babel
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -27,3 +28,4 @@ db = SQLAlchemy(model_class=Model, session_options={"class_": TenantSession})
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
+babel = Babel()

@@ -90,6 +90,11 @@ def _add_survey(app, tenant: Tenant) -> None:
         # Beside the program's own surveys, which its steps may send.
         others = [s for s in document.get("surveys", []) if s["key"] != SURVEY["key"]]
         document["surveys"] = [*others, SURVEY]
+        # The replaced survey's translations name statements it no longer has.
+        document["translations"] = {
+            language: {**words, "surveys": {**words.get("surveys", {}), SURVEY["key"]: {}}}
+            for language, words in document.get("translations", {}).items()
+        }
         configs.save_draft(document)
         configs.publish(note="survey")
         uow.commit()

@@ -16,6 +16,7 @@ def register_blueprints(app: Flask) -> None:
     from app.blueprints.enroll.routes import bp as enroll
     from app.blueprints.exports.routes import bp as exports
     from app.blueprints.feeds.routes import bp as feeds
+    from app.blueprints.languages.routes import bp as languages
     from app.blueprints.network.routes import bp as network
     from app.blueprints.offline.routes import bp as offline
     from app.blueprints.ops.routes import bp as ops
@@ -42,6 +43,7 @@ def register_blueprints(app: Flask) -> None:
         surveys,
         exports,
         feeds,
+        languages,
         billing,
         ops,
         network,

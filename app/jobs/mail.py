@@ -11,16 +11,18 @@ from __future__ import annotations
 from datetime import date
 
 from flask import current_app, render_template
+from flask_babel import force_locale, gettext
 from sqlalchemy import and_, select
 from sqlalchemy.orm import lazyload
 
+from app import i18n
 from app.core import uow
 from app.extensions import db
 from app.models.case import Case
 from app.models.outbox import SentMail
 from app.models.tenant import Tenant
 from app.models.user import User
-from app.services import mailer
+from app.services import labels, mailer
 from app.services.recipients import recipients_query
 
 
@@ -75,8 +77,9 @@ def send_welcome(payload: dict, message_id: str) -> None:
     if user is None:
         return
     tenant = db.session.get(Tenant, user.tenant_id)
-    subject = f"Welcome to {tenant.name} on Parley"
-    body = render_template("mail/welcome.txt", user=user, tenant=tenant)
+    with force_locale(i18n.for_person(user, tenant)):
+        subject = gettext("Welcome to %(district)s on Parley", district=tenant.name)
+        body = render_template("mail/welcome.txt", user=user, tenant=tenant)
     _send_once(message_id, tenant, user.email, subject, body)
 
 
@@ -120,7 +123,10 @@ def send_case_notice(payload: dict, message_id: str) -> None:
         .add_columns(SentMail.id.is_not(None))
     )
     for person, already_sent in db.session.execute(told).all():
-        body = render_template(template, user=person, tenant=tenant, step=step, case=case, **extra)
+        with force_locale(i18n.for_person(person, tenant)):
+            body = render_template(
+                template, user=person, tenant=tenant, step=step, case=case, **extra
+            )
         _send_once(message_id, tenant, person.email, subject, body, already_sent=already_sent)
 
 
@@ -165,15 +171,17 @@ def send_survey_invitation(payload: dict, message_id: str) -> None:
         return
     tenant = db.session.get(Tenant, invitation.tenant_id)
     survey = db.session.get(SurveyRound, invitation.round_id)
-    subject = ("Reminder: " if payload.get("reminder") else "") + f"{tenant.name}: {survey.title}"
-    body = render_template(
-        "mail/survey.txt",
-        user=person,
-        tenant=tenant,
-        survey=survey,
-        token=token_for(invitation),
-        invitation=invitation,
-    )
+    with force_locale(i18n.for_person(person, tenant)):
+        title = f"{tenant.name}: {labels.survey_words(survey, 'title', english=survey.title)}"
+        subject = gettext("Reminder: %(title)s", title=title) if payload.get("reminder") else title
+        body = render_template(
+            "mail/survey.txt",
+            user=person,
+            tenant=tenant,
+            survey=survey,
+            token=token_for(invitation),
+            invitation=invitation,
+        )
     _send_once(message_id, tenant, person.email, subject, body)
 
 
@@ -214,19 +222,21 @@ def send_password_reset(payload: dict, message_id: str) -> None:
     if _already_sent(message_id, user.email):
         return
     tenant = db.session.get(Tenant, reset.tenant_id)
-    if payload.get("invitation"):
-        # A teacher the program accepted: the link to choose a first password.
-        template, subject = "mail/invitation.txt", f"{tenant.name}: choose your password"
-    else:
-        template, subject = "mail/password_reset.txt", f"{tenant.name}: choose a new password"
-    body = render_template(
-        template,
-        user=user,
-        tenant=tenant,
-        token=issue_token(reset),
-        minutes=current_app.config["PASSWORD_RESET_TTL_MINUTES"],
-        expires_on=reset.expires_at.date().isoformat(),
-    )
+    with force_locale(i18n.for_person(user, tenant)):
+        if payload.get("invitation"):
+            # A teacher the program accepted: the link to choose a first password.
+            template = "mail/invitation.txt"
+            subject = gettext("%(district)s: choose your password", district=tenant.name)
+        else:
+            template, subject = "mail/password_reset.txt", f"{tenant.name}: choose a new password"
+        body = render_template(
+            template,
+            user=user,
+            tenant=tenant,
+            token=issue_token(reset),
+            minutes=current_app.config["PASSWORD_RESET_TTL_MINUTES"],
+            expires_on=reset.expires_at.date().isoformat(),
+        )
     _send_once(message_id, tenant, user.email, subject, body)
 
 

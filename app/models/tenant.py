@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import String, Text
+from sqlalchemy import JSON, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
@@ -29,6 +29,10 @@ class Tenant(db.Model):
     welcome_text: Mapped[str | None] = mapped_column(Text)
     timezone: Mapped[str] = mapped_column(String(64), default="America/New_York")
     locale: Mapped[str] = mapped_column(String(16), default="en-US")
+    #: The languages the district offers what a teacher reads in (English always first).
+    languages: Mapped[list[str]] = mapped_column(
+        JSON, default=lambda: ["en"], server_default='["en"]'
+    )
     preset_key: Mapped[str | None] = mapped_column(String(64))
     #: Billing: trialing / active / past_due / canceled, driven by Stripe's webhooks.
     billing_status: Mapped[str] = mapped_column(String(20), default="trialing")

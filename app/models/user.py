@@ -28,6 +28,8 @@ class User(TenantScoped, db.Model):
     name: Mapped[str] = mapped_column(String(200))
     #: The school a teacher or principal works in (matches cases to their principal).
     school: Mapped[str | None] = mapped_column(String(200))
+    #: The language this person chose to read the portal and their mail in (None: not chosen).
+    preferred_language: Mapped[str | None] = mapped_column(String(8))
     password_hash: Mapped[str | None] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     #: Bumped whenever sessions and tokens must end at once (disable, role removed, password).

@@ -78,6 +78,7 @@ MATRIX: dict[str, Rule] = {
     "auth.pending": _signed_in(),
     "auth.logout_everywhere": _signed_in(),
     "auth.password_change": _signed_in(),
+    "languages.choose": _tenant(writes=True),
     # A person's own calendar address; the feed itself is opened by its secret, not a session.
     "feeds.account": _tenant(writes=True),
     "feeds.revoke": _tenant(writes=True),

@@ -10,6 +10,8 @@ travels with the decision: on the case page and at the end of the letter. The le
 small and rendered when asked for, so no job or stored file is needed and it always says
 what the record says now, the acknowledgments of receipt included; it is signed by the
 district (PAdES, ``document_signing.sign_pdf``) each time, so any copy can be checked.
+The letter speaks the reader's language (English, Spanish or Haitian Creole), with the
+program's own labels as its configuration translates them.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from xml.sax.saxutils import escape
 
+from flask_babel import gettext as _
 from reportlab.lib.pagesizes import letter
 from reportlab.lib.styles import getSampleStyleSheet
 from reportlab.lib.units import inch
@@ -34,7 +37,7 @@ from app.models.response import CaseResponse
 from app.models.tenant import Tenant
 from app.models.user import User
 from app.security.roles import PROGRAM_STAFF
-from app.services import cases, document_signing, signatures, support
+from app.services import cases, document_signing, labels, signatures, support
 from app.services import workflow_config as configs
 from app.services.errors import NotFound
 from app.services.panel.ballots import decision_words
@@ -136,7 +139,7 @@ def decision_for(case: Case, reader: User) -> Decision | None:
         program=config.program.name,
         teacher=case.teacher.name,
         school_year=f"{first.year}-{last.year}",
-        rating=config.outcomes[case.outcome].label,
+        rating=labels.outcome_label(case),
         sentence=decision_words(item) if item is not None else None,
         decided_on=decided_on,
         approved_by=authority.label if authority else _FINAL_AUTHORITY,
@@ -208,37 +211,54 @@ def render(decision: Decision, acknowledged: Sequence[signatures.Signature] = ()
 
     story = [
         line(decision.district, "Title"),
-        line(f"{decision.program}: the decision on your case", "Heading2"),
-        line(f"Teacher: {decision.teacher}"),
-        line(f"School year: {decision.school_year}"),
+        line(_("%(program)s: the decision on your case", program=decision.program), "Heading2"),
+        line(_("Teacher: %(name)s", name=decision.teacher)),
+        line(_("School year: %(year)s", year=decision.school_year)),
         Spacer(1, 0.2 * inch),
-        line(f"Final rating: {decision.rating}", "Heading2"),
-        *([line(f"Panel: {decision.sentence}.")] if decision.sentence else []),
-        line(f"Approved by: {decision.approved_by}, on {decision.decided_on.isoformat()}."),
+        line(_("Final rating: %(rating)s", rating=decision.rating), "Heading2"),
+        *(
+            [line(_("Panel: %(sentence)s.", sentence=decision.sentence))]
+            if decision.sentence
+            else []
+        ),
+        line(
+            _(
+                "Approved by: %(who)s, on %(day)s.",
+                who=decision.approved_by,
+                day=decision.decided_on.isoformat(),
+            )
+        ),
     ]
     if decision.response is not None:
         story += [
             Spacer(1, 0.2 * inch),
-            line("The teacher's response", "Heading2"),
-            line(f"Given on {decision.responded_on.isoformat()}."),
+            line(_("The teacher's response"), "Heading2"),
+            line(_("Given on %(day)s.", day=decision.responded_on.isoformat())),
             *(line(part) for part in decision.response.splitlines() if part.strip()),
         ]
     story += [
         Spacer(1, 0.2 * inch),
-        line("Acknowledgments of receipt", "Heading2"),
+        line(_("Acknowledgments of receipt"), "Heading2"),
         *(
-            [line(signatures.STATEMENT, "Italic")]
+            [line(_(signatures.STATEMENT), "Italic")]
             if acknowledged
-            else [line("No one has acknowledged receipt of this letter yet.")]
+            else [line(_("No one has acknowledged receipt of this letter yet."))]
         ),
     ]
     for signed in acknowledged:
         story.append(
             line(
-                f"{signed.name} ({signed.role}) typed the name \u201c{signed.typed_name}\u201d "
-                f"on {signed.at.strftime('%Y-%m-%d %H:%M')} UTC: \u201c{signed.statement}\u201d"
+                _(
+                    "%(name)s (%(role)s) typed the name \u201c%(typed)s\u201d on %(at)s UTC: "
+                    "\u201c%(statement)s\u201d",
+                    name=signed.name,
+                    role=signed.role,
+                    typed=signed.typed_name,
+                    at=signed.at.strftime("%Y-%m-%d %H:%M"),
+                    statement=_(signed.statement),
+                )
             )
         )
     buffer = io.BytesIO()
-    SimpleDocTemplate(buffer, pagesize=letter, title="Decision letter").build(story)
+    SimpleDocTemplate(buffer, pagesize=letter, title=_("Decision letter")).build(story)
     return buffer.getvalue()

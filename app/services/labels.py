@@ -3,15 +3,76 @@
 Templates ask here (they are template globals) instead of printing a key or prettifying it
 with ``replace('_', ' ')``: "Awaiting a Consulting Teacher", never ``assignment``. A key
 the configuration no longer names (a version since changed) still reads as words.
+
+A teacher reading in Spanish or Haitian Creole sees the document's own translations (its
+``translations`` key, e.g. ``translations.es.tracks.pa.name``) where it has them, and the
+English label where it does not.
 """
 
 from __future__ import annotations
 
 from flask import g
+from flask_babel import get_locale, gettext
 
 from app.models.case import Case
 from app.services import workflow_config as configs
 from app.workflows import ProgramConfig
+
+
+def _language() -> str:
+    return str(get_locale() or "en")
+
+
+def _translated(version, path: tuple[str, ...], english: str) -> str:
+    """The document's translation at ``translations.<locale>.<path>``, else ``english``."""
+    language = _language()
+    if language == "en" or version is None:
+        return english
+    node = ((version.document or {}).get("translations") or {}).get(language)
+    for part in path:
+        node = node.get(part) if isinstance(node, dict) else None
+    return node if isinstance(node, str) and node.strip() else english
+
+
+def translated(path: tuple[str, ...], english: str) -> str:
+    """A label of the district's current program in the reader's language."""
+    if _language() == "en":
+        return english
+    return _translated(configs.latest_published(), path, english)
+
+
+def track_words(key: str, part: str, english: str) -> str:
+    """A track's ``name`` or ``description`` in the reader's language."""
+    return translated(("tracks", key, part), english)
+
+
+def program_wording(config: ProgramConfig, key: str, english: str) -> str:
+    """A sentence of the program's wording (``program.wording.<key>``) in the reader's
+    language; ``english`` when the program has none of its own."""
+    own = config.program.wording.get(key)
+    if own is None:
+        return english
+    return translated(("program", "wording", key), own)
+
+
+def survey_words(survey, *path: str, english: str) -> str:
+    """A survey's title, comment question or statement (``statements.<key>``) translated."""
+    return translated(("surveys", survey.survey_key, *path), english)
+
+
+def ct_title_words() -> str:
+    """What the program calls a consulting teacher, in the reader's language."""
+    from app.services import roster
+
+    english = roster.ct_title()
+    if _language() == "en":
+        return english
+    return translated(("program", "wording", "ct_title"), gettext(english))
+
+
+def scale_label(option: str) -> str:
+    """An answer of a survey's scale ("strongly_agree") as words in the reader's language."""
+    return gettext(_words(option))
 
 
 def _words(key: str | None) -> str:
@@ -25,26 +86,34 @@ def _config(case: Case) -> ProgramConfig:
 def track_name(case: Case) -> str:
     """The case's track as the program names it ("Peer Assistance and Review (PAR)")."""
     track = _config(case).tracks.get(case.track_key)
-    return track.name if track else _words(case.track_key)
+    english = track.name if track else _words(case.track_key)
+    return _translated(case.workflow_version, ("tracks", case.track_key, "name"), english)
 
 
 def state_label(case: Case) -> str:
     """The case's state as the program names it."""
-    track = _config(case).tracks.get(case.track_key)
-    state = track.states.get(case.state) if track else None
-    return state.label if state else _words(case.state)
+    return state_label_of(case, case.state)
 
 
 def state_label_of(case: Case, state: str) -> str:
     """Any state of the case's track, by its label."""
     track = _config(case).tracks.get(case.track_key)
     found = track.states.get(state) if track else None
-    return found.label if found else _words(state)
+    english = found.label if found else _words(state)
+    return _translated(case.workflow_version, ("tracks", case.track_key, "states", state), english)
+
+
+def outcome_label(case: Case) -> str:
+    """The outcome the case closed with, as its program names it."""
+    found = _config(case).outcomes.get(case.outcome)
+    english = found.label if found else _words(case.outcome)
+    return _translated(case.workflow_version, ("outcomes", case.outcome), english)
 
 
 def visit_type_label(key: str) -> str:
     """A kind of visit as the district's current program names it."""
-    return _current("visit_types", lambda t: t.label).get(key) or _words(key)
+    english = _current("visit_types", lambda t: t.label).get(key) or _words(key)
+    return translated(("visit_types", key), english)
 
 
 def track_label(key: str) -> str:

@@ -118,4 +118,14 @@ EXAMPLES: dict[str, Any] = {
     "school_year_start": "09-01",
     "caseload": {"default_limit": 12, "max_limit": 15, "term_years": 3},
     "report": {"open_imported_case_months": 36},
+    "translations": {
+        "es": {
+            "tracks": {
+                "par": {"name": "Asistencia y Revisión entre Pares", "states": {"support": "Apoyo"}}
+            },
+            "surveys": {
+                "participant": {"statements": {"advocate": "Mi Maestro Consultor me apoya."}}
+            },
+        }
+    },
 }

@@ -496,6 +496,45 @@ class ReportSchema(Schema):
     )
 
 
+#: The languages a document may translate its labels into (English is the document itself).
+TRANSLATED_LANGUAGES = ("es", "ht")
+
+
+class ProgramTranslationSchema(Schema):
+    name = fields.String(metadata=_d("the program's full name"))
+    short_name = fields.String(metadata=_d("its short name"))
+    wording = fields.Dict(
+        keys=_one_of(v.WORDING_KEYS, "wording key"),
+        values=fields.String(),
+        load_default=dict,
+        metadata=_d("portal texts, by the same keys as program.wording"),
+    )
+
+
+class TrackTranslationSchema(Schema):
+    name = fields.String(metadata=_d("the track's name"))
+    description = fields.String(metadata=_d("its paragraph for teachers"))
+    states = _keyed(fields.String(), "state key: its label", load_default=dict)
+
+
+class SurveyTranslationSchema(Schema):
+    title = fields.String(metadata=_d("the survey's title"))
+    comment_question = fields.String(metadata=_d("its free-text question"))
+    statements = _keyed(fields.String(), "statement key: its text", load_default=dict)
+
+
+class TranslationSchema(Schema):
+    program = fields.Nested(ProgramTranslationSchema, metadata=_d("names and wording"))
+    tracks = _keyed(
+        fields.Nested(TrackTranslationSchema), "track key: its words", load_default=dict
+    )
+    outcomes = _keyed(fields.String(), "outcome key: its label", load_default=dict)
+    visit_types = _keyed(fields.String(), "visit type key: its label", load_default=dict)
+    surveys = _keyed(
+        fields.Nested(SurveyTranslationSchema), "survey key: its words", load_default=dict
+    )
+
+
 class DocumentSchema(Schema):
     schema_version = fields.Integer(
         required=True,
@@ -550,4 +589,14 @@ class DocumentSchema(Schema):
         ReportSchema,
         load_default=lambda: {"open_imported_case_months": DEFAULT_OPEN_IMPORTED_CASE_MONTHS},
         metadata=_d("how the annual report counts"),
+    )
+    translations = fields.Dict(
+        keys=_one_of(TRANSLATED_LANGUAGES, "language: es (Spanish) or ht (Haitian Creole)"),
+        values=fields.Nested(TranslationSchema),
+        load_default=dict,
+        metadata=_d(
+            "the labels a teacher reads, per language (es, ht): program, tracks (name, "
+            "description, states), outcomes, visit_types, surveys (title, comment_question, "
+            "statements); English is used where a label has no translation"
+        ),
     )

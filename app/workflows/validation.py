@@ -131,6 +131,69 @@ def validate(document: Mapping[str, Any]) -> ValidationResult:
     for path, messages in check_document(document).items():
         for message in messages:
             paths.add(errors, path, message)
+    _check_translations(document, errors)
     if errors:
         return ValidationResult(errors)
     return ValidationResult({}, build_config(loaded, build_index(document)))
+
+
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def _keys(items: Any) -> set[str]:
+    """The keys a part of the document defines, whether a mapping or a list of ``key:``s."""
+    if isinstance(items, Mapping):
+        return {str(key) for key in items}
+    if isinstance(items, list):
+        return {str(item["key"]) for item in items if isinstance(item, Mapping) and "key" in item}
+    return set()
+
+
+def _refuse_unknown(
+    errors: paths.Errors, path: str, given: Any, known: set[str], what: str
+) -> None:
+    if not isinstance(given, Mapping):
+        return
+    for key in given:
+        if str(key) not in known:
+            paths.add(errors, paths.join(path, str(key)), f"the document has no {what} '{key}'")
+
+
+def _check_translations(document: Mapping[str, Any], errors: paths.Errors) -> None:
+    """Every translated label names something the document defines: a translation of a
+    track, state, outcome, visit type, survey or statement that is not there is refused
+    (a typo would otherwise leave the English label showing with no word said)."""
+    translations = document.get("translations")
+    if not isinstance(translations, Mapping):
+        return
+    tracks = document.get("tracks") if isinstance(document.get("tracks"), Mapping) else {}
+    surveys = {
+        item["key"]: item
+        for item in document.get("surveys") or []
+        if isinstance(item, Mapping) and "key" in item
+    }
+    for language, words in translations.items():
+        if not isinstance(words, Mapping):
+            continue
+        base = paths.join("translations", str(language))
+        _refuse_unknown(
+            errors, paths.join(base, "tracks"), words.get("tracks"), set(tracks), "track"
+        )
+        for key, track in _mapping(words.get("tracks")).items():
+            if key in tracks and isinstance(track, Mapping) and isinstance(tracks[key], Mapping):
+                where = paths.join(paths.join(paths.join(base, "tracks"), key), "states")
+                _refuse_unknown(
+                    errors, where, track.get("states"), _keys(tracks[key].get("states")), "state"
+                )
+        for part, what in (("outcomes", "outcome"), ("visit_types", "visit type")):
+            known = _keys(document.get(part))
+            _refuse_unknown(errors, paths.join(base, part), words.get(part), known, what)
+        _refuse_unknown(
+            errors, paths.join(base, "surveys"), words.get("surveys"), set(surveys), "survey"
+        )
+        for key, survey in _mapping(words.get("surveys")).items():
+            if key in surveys and isinstance(survey, Mapping):
+                where = paths.join(paths.join(paths.join(base, "surveys"), key), "statements")
+                known = _keys(surveys[key].get("statements"))
+                _refuse_unknown(errors, where, survey.get("statements"), known, "statement")

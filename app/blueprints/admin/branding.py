@@ -7,10 +7,11 @@ from flask_wtf.file import FileField
 from wtforms import StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
+from app import i18n
 from app.blueprints.admin.routes import bp
-from app.blueprints.forms import Form, show_errors
+from app.blueprints.forms import Form, MultiCheckboxField, show_errors
 from app.blueprints.operation import attempt
-from app.services import branding
+from app.services import branding, languages
 from app.services.actors import current_actor
 
 
@@ -44,6 +45,15 @@ class BrandingForm(Form):
         description="A sentence or two for the portal's front page; leave it empty for none.",
         render_kw={"rows": 3},
     )
+    languages = MultiCheckboxField(
+        "Languages teachers may read the portal in",
+        # Pairs, not SelectChoice: the form walker of the test suite reads choices by index.
+        choices=list(i18n.LANGUAGES.items()),
+        description=(
+            "English is always offered. Teachers choose among these; the enrollment form and "
+            "survey links follow each browser's language."
+        ),
+    )
 
 
 class LogoForm(Form):
@@ -61,14 +71,17 @@ def branding_page():
     if not form.validate_on_submit():
         return _page(form, LogoForm(), 400 if form.errors else 200)
     outcome = attempt(
-        lambda: branding.save(
-            branding.BrandingInput(
-                name=form.name.data,
-                primary_color=form.primary_color.data,
-                accent_color=form.accent_color.data,
-                welcome_text=form.welcome_text.data,
+        lambda: (
+            branding.save(
+                branding.BrandingInput(
+                    name=form.name.data,
+                    primary_color=form.primary_color.data,
+                    accent_color=form.accent_color.data,
+                    welcome_text=form.welcome_text.data,
+                ),
+                current_actor(),
             ),
-            current_actor(),
+            languages.set_offered(form.languages.data or [], current_actor()),
         )
     )
     if not outcome.ok:
