@@ -317,3 +317,37 @@ def test_translations_in_the_document_are_checked_like_every_other_key():
     assert "translations.ht.tracks.pa.states.limbo" in errors
     assert "translations.es.surveys.participant.statements.zz" in errors
     assert "translations.es.colours" in errors
+
+
+def test_a_page_in_spanish_reads_the_program_once_however_many_labels_it_shows(
+    app, toledo, count_queries
+):
+    """Each translated label asks for the district's current program; a request reads it once,
+    so the teacher's home with six meetings coming sends as many statements as with one."""
+    from datetime import date, timedelta
+
+    from app.models.case import Case
+    from app.services import support
+    from tests.casework import Browser, to_support
+
+    _offer(app, toledo.tenant, ["en", "es"])
+    _prefer(app, toledo.tenant, toledo.people["teacher"], "es")
+    case_id = to_support(app, toledo, "intervention", "unsatisfactory")
+    teacher = Browser(app, toledo, toledo.people["teacher"])
+    counts = []
+    for more in (1, 5):
+        with app.app_context(), tenant_scope(toledo.tenant.id):
+            case = db.session.get(Case, case_id)
+            ct = db.session.get(User, toledo.people["ct"].id)
+            for k in range(more):
+                planned = date.today() + timedelta(days=k + 2)
+                support.log_visit(
+                    case, ct, support.VisitInput("observation", planned, planned=True)
+                )
+            uow.commit()
+        with count_queries() as counted:
+            page = teacher.get("/")
+        assert page.status_code == 200 and 'lang="es"' in page.text
+        counts.append((len(counted), page.text.count("<li>")))
+    assert counts[0][0] == counts[1][0], counts
+    assert counts[1][1] >= counts[0][1] + 5, counts

@@ -38,7 +38,7 @@ def translated(path: tuple[str, ...], english: str) -> str:
     """A label of the district's current program in the reader's language."""
     if _language() == "en":
         return english
-    return _translated(configs.latest_published(), path, english)
+    return _translated(configs.current_version(), path, english)
 
 
 def track_words(key: str, part: str, english: str) -> str:
@@ -122,10 +122,13 @@ def track_label(key: str) -> str:
 
 
 def _current(part: str, name) -> dict[str, str]:
-    """Key -> label of one part of the district's current program, asked once a request."""
-    cached = g.setdefault("current_labels", {})
+    """Key -> label of one part of the district's current program, asked once a request
+    and district."""
+    from app.tenants.context import require_tenant_id
+
+    cached = g.setdefault("current_labels", {}).setdefault(require_tenant_id(), {})
     if part not in cached:
-        version = configs.latest_published()
+        version = configs.current_version()
         items = getattr(configs.config_of(version), part) if version is not None else {}
         cached[part] = {key: name(item) for key, item in items.items()}
     return cached[part]

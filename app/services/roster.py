@@ -109,7 +109,7 @@ def ct_title() -> str:
     titles = g.setdefault(CT_TITLES, {})
     tenant_id = require_tenant_id()
     if tenant_id not in titles:
-        version = configs.latest_published()
+        version = configs.current_version()
         wording = {} if version is None else configs.config_of(version).program.wording
         titles[tenant_id] = wording.get("ct_title") or "Consulting teacher"
     return titles[tenant_id]

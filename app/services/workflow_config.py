@@ -129,6 +129,10 @@ def start_from_preset(preset: str, actor: Actor | None = None) -> WorkflowVersio
     return publish(actor, note=f"Started from the {preset} preset")
 
 
+#: ``g`` key: district id -> its newest published version, as this request (or job) read it.
+_CURRENT = "parley_current_versions"
+
+
 def _forget_wording(tenant_id: int) -> None:
     """What was read of the district's wording this request is stale once it publishes."""
     from flask import g, has_app_context
@@ -136,7 +140,25 @@ def _forget_wording(tenant_id: int) -> None:
     from app.services.roster import CT_TITLES
 
     if has_app_context():
-        g.get(CT_TITLES, {}).pop(tenant_id, None)
+        for key in (CT_TITLES, _CURRENT, "current_labels"):
+            g.get(key, {}).pop(tenant_id, None)
+
+
+def current_version() -> WorkflowVersion | None:
+    """The district's newest published version, read once a request (or job) and district:
+    every label, title and translation of a page asks here, so a list of fifty rows reads it
+    once. Publishing a version forgets it."""
+    from flask import g, has_app_context
+
+    from app.tenants.context import require_tenant_id
+
+    if not has_app_context():
+        return latest_published()
+    versions = g.setdefault(_CURRENT, {})
+    tenant_id = require_tenant_id()
+    if tenant_id not in versions:
+        versions[tenant_id] = latest_published()
+    return versions[tenant_id]
 
 
 def latest_published() -> WorkflowVersion | None:
