@@ -5,7 +5,8 @@ What it starts, each a real server (``make cluster-stop`` stops them all again):
 - the **primary** is the machine's own PostgreSQL (127.0.0.1:5432); the database
   ``parley_cluster`` is made, migrated and seeded with the demo districts the first time;
 - a **streaming replica** of it, a second PostgreSQL cluster (``15/parley_replica`` on
-  127.0.0.1:5433) made with Debian's ``pg_createcluster`` and ``pg_basebackup -R``;
+  127.0.0.1:5433) made with Debian's ``pg_createcluster`` and ``pg_basebackup -R`` at every
+  start, with a replication slot while it runs;
   the reports, the network and exports read from it;
 - **PgBouncer** on 127.0.0.1:6432 in transaction mode in front of the primary, resetting
   each server connection after every transaction (``DISCARD ALL``);
@@ -149,8 +150,22 @@ def _clusters() -> dict[str, str]:
     return found
 
 
+def _drop_slot() -> None:
+    with _primary() as conn:
+        conn.execute(
+            "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots "
+            "WHERE slot_name = %s",
+            (REPLICA_CLUSTER,),
+        )
+
+
 def replica() -> None:
-    """The streaming replica: made from a base backup the first time, then started."""
+    """The streaming replica, made from a fresh base backup whenever it is not running.
+
+    While it runs, a replication slot keeps on the primary the WAL it has not received yet
+    (a test run writes a great deal); when it stops, the slot goes, so a stopped replica
+    holds nothing back on the primary, and the next start copies the primary again.
+    """
     clusters = _clusters()
     if REPLICA_CLUSTER not in clusters:
         subprocess.run(
@@ -159,7 +174,9 @@ def replica() -> None:
             capture_output=True,
         )
     data = _replica_data()
-    if not (data / "standby.signal").exists():
+    running = _clusters().get(REPLICA_CLUSTER, "").startswith("online")
+    if not running:
+        _drop_slot()
         # The base backup goes into the cluster's own folder, emptied, owned by postgres.
         data.mkdir(mode=0o700, exist_ok=True)
         postgres = pwd.getpwnam("postgres")
@@ -173,6 +190,7 @@ def replica() -> None:
             str(BIN / "pg_basebackup"),
             *("-h", "127.0.0.1", "-p", str(PRIMARY_PORT), "-U", "postgres"),
             *("-D", str(data), "-R", "-X", "stream", "--checkpoint=fast"),
+            *("--create-slot", "--slot", REPLICA_CLUSTER),
         )
         _say(f"made the replica {VERSION}/{REPLICA_CLUSTER} from a base backup")
     # The replica admits whom the primary admits (Debian keeps each cluster's hba apart).
@@ -333,6 +351,7 @@ def stop() -> None:
         command = ["pg_ctlcluster", "--skip-systemctl-redirect", VERSION, REPLICA_CLUSTER, "stop"]
         subprocess.run(command, check=True)
         _say(f"stopped the replica {VERSION}/{REPLICA_CLUSTER}")
+    _drop_slot()
 
 
 def main(argv: list[str] | None = None) -> None:
