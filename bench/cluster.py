@@ -210,7 +210,7 @@ def pooler() -> None:
         _fail("pgbouncer is missing: make chromium installs Debian's (apt-get install pgbouncer)")
     folder = RUN / "pgbouncer"
     folder.mkdir(parents=True, exist_ok=True)
-    if _alive(folder / "pgbouncer.pid"):
+    if alive(folder / "pgbouncer.pid"):
         return
     (folder / "users.txt").write_text(
         "".join(f'"{user}" ""\n' for user in (APP_ROLE, PLATFORM_ROLE, "postgres"))
@@ -257,7 +257,7 @@ def _pids() -> dict[str, int]:
     return json.loads(path.read_text()) if path.exists() else {}
 
 
-def _alive(pid_or_file) -> bool:
+def alive(pid_or_file) -> bool:
     if isinstance(pid_or_file, Path):
         if not pid_or_file.exists():
             return False
@@ -289,7 +289,7 @@ def processes() -> None:
         },
         "scheduler": [str(bin_dir / "flask"), "--app", "wsgi", "scheduler"],
     }
-    pids = {name: pid for name, pid in _pids().items() if _alive(pid)}
+    pids = {name: pid for name, pid in _pids().items() if alive(pid)}
     for name, command in commands.items():
         if name in pids:
             continue
@@ -332,19 +332,19 @@ def start() -> None:
 def stop() -> None:
     pids = _pids()
     for name, pid in pids.items():
-        if _alive(pid):
+        if alive(pid):
             os.killpg(pid, signal.SIGTERM)
             _say(f"stopping {name} ({pid})")
     deadline = time.monotonic() + 30
-    while any(_alive(pid) for pid in pids.values()) and time.monotonic() < deadline:
+    while any(alive(pid) for pid in pids.values()) and time.monotonic() < deadline:
         time.sleep(0.2)
     for name, pid in pids.items():
-        if _alive(pid):
+        if alive(pid):
             os.killpg(pid, signal.SIGKILL)
             _say(f"{name} did not stop within 30 s: killed")
     (RUN / "pids.json").unlink(missing_ok=True)
     bouncer = RUN / "pgbouncer" / "pgbouncer.pid"
-    if _alive(bouncer):
+    if alive(bouncer):
         os.kill(int(bouncer.read_text().strip()), signal.SIGTERM)
         _say("stopped PgBouncer")
     if _clusters().get(REPLICA_CLUSTER, "").startswith("online"):

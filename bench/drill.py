@@ -106,14 +106,14 @@ def _notices(target: Urls, app) -> list[str]:
 def _stop_process(name: str) -> None:
     pid = json.loads((cluster.RUN / "pids.json").read_text())[name]
     os.killpg(pid, signal.SIGTERM)
-    while cluster._alive(pid):
+    while cluster.alive(pid):
         time.sleep(0.1)
 
 
 def _stop_pooler() -> None:
     pid = int((cluster.RUN / "pgbouncer" / "pgbouncer.pid").read_text().strip())
     os.kill(pid, signal.SIGTERM)
-    while cluster._alive(pid):
+    while cluster.alive(pid):
         time.sleep(0.1)
 
 

@@ -113,6 +113,22 @@ def _queue_notices(target: Urls, slug: str, count: int) -> list[str]:
     return ids
 
 
+def worker_env(target: Urls, redis_url: str, port: int) -> dict[str, str]:
+    """What a ``flask worker`` process of a benchmark runs with: the target's roles, the
+    benchmark's Redis, mail to the SMTP server on ``port``."""
+    return {
+        **os.environ,
+        "PARLEY_ENV": "testing",
+        "DATABASE_URL": target.app,
+        "PLATFORM_DATABASE_URL": target.platform,
+        "REDIS_URL": redis_url,
+        "MAIL_SERVER": "127.0.0.1",
+        "MAIL_PORT": str(port),
+        "MAIL_SUPPRESS_SEND": "0",
+        "UPLOAD_ROOT": UPLOADS,
+    }
+
+
 def run(target: Urls, slug: str, count: int) -> tuple[list[Measure], dict]:
     from rq import Queue
 
@@ -139,17 +155,7 @@ def run(target: Urls, slug: str, count: int) -> tuple[list[Measure], dict]:
             timed = relay(ids[1:], limit=len(ids))
             relay_s = time.perf_counter() - began
             handed = warm + timed
-        env = {
-            **os.environ,
-            "PARLEY_ENV": "testing",
-            "DATABASE_URL": target.app,
-            "PLATFORM_DATABASE_URL": target.platform,
-            "REDIS_URL": redis_url,
-            "MAIL_SERVER": "127.0.0.1",
-            "MAIL_PORT": str(port),
-            "MAIL_SUPPRESS_SEND": "0",
-            "UPLOAD_ROOT": UPLOADS,
-        }
+        env = worker_env(target, redis_url, port)
         started = time.perf_counter()
         worker = subprocess.Popen(
             [sys.executable, "-m", "flask", "--app", "wsgi", "worker", "--burst"],

@@ -19,8 +19,8 @@ import time
 
 from aiosmtpd.controller import Controller
 
-from bench.db import UPLOADS, Urls, bench_app, owner_connection
-from bench.mail import DEFAULT_REDIS, ROOT, _Inbox, _queue_notices
+from bench.db import Urls, bench_app, owner_connection
+from bench.mail import DEFAULT_REDIS, ROOT, _Inbox, _queue_notices, worker_env
 from bench.pages import _free_port
 from bench.targets import Measure, at_most, info
 
@@ -75,17 +75,7 @@ def _one(target: Urls, port: int, inbox: _Inbox, arrangement: list[list[str]], s
     with app.app_context():
         for name in app.config["RQ_QUEUES"]:
             Queue(name, connection=redis_connection()).empty()
-    env = {
-        **os.environ,
-        "PARLEY_ENV": "testing",
-        "DATABASE_URL": target.app,
-        "PLATFORM_DATABASE_URL": target.platform,
-        "REDIS_URL": redis_url,
-        "MAIL_SERVER": "127.0.0.1",
-        "MAIL_PORT": str(port),
-        "MAIL_SUPPRESS_SEND": "0",
-        "UPLOAD_ROOT": UPLOADS,
-    }
+    env = worker_env(target, redis_url, port)
     tenant_id, user_id = _program_admin(target, export_slug)
     export_id = _request_export(app, tenant_id, user_id)
     workers = [

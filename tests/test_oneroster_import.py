@@ -468,3 +468,23 @@ def test_a_preview_made_under_another_mapping_is_not_imported(app, springfield):
     assert response.status_code == 409
     assert "would now write something else" in errors_beside(response.text, "file")
     assert _count(app, springfield, OneRosterPerson) == 0
+
+
+def test_a_zip_member_compressed_in_an_unknown_way_is_refused_by_name():
+    from app.services import oneroster_bundle
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
+        archive.writestr("orgs.csv", "sourcedId,status,name,type\n")
+    data = bytearray(buffer.getvalue())
+    # The compression method of the local header (offset 8) and of the central directory's
+    # entry (offset 10) set to one no zip reader knows.
+    local = data.index(b"PK\x03\x04")
+    central = data.index(b"PK\x01\x02")
+    data[local + 8 : local + 10] = (99).to_bytes(2, "little")
+    data[central + 10 : central + 12] = (99).to_bytes(2, "little")
+    with pytest.raises(ValidationFailed) as refused:
+        oneroster_bundle.files_of_zip(bytes(data))
+    assert refused.value.errors == {
+        "bundle": ["orgs.csv is compressed in a way Parley cannot read: zip it again."]
+    }

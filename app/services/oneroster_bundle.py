@@ -84,6 +84,12 @@ class Bundle:
     roles: list[Record]
 
 
+#: The compression methods the standard library reads (every common zip tool writes one).
+_METHODS = frozenset(
+    (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA)
+)
+
+
 def key(file: str, line: int | None = None, column: str | None = None) -> str:
     """The error key of a file, one of its lines, or one value."""
     if line is None:
@@ -173,11 +179,15 @@ def files_of_zip(data: bytes) -> dict[str, bytes]:
                 raise ValidationFailed(
                     {"bundle": ["The zip is encrypted: zip it without a password."]}
                 )
+            if info.compress_type not in _METHODS:
+                raise ValidationFailed(
+                    {"bundle": [f"{name} is compressed in a way Parley cannot read: zip it again."]}
+                )
             try:
                 with archive.open(info) as member:
                     # Read no further than the cap, whatever size the zip declares.
                     files[name] = member.read(csv_input.MAX_BYTES - total + 1)
-            except (zipfile.BadZipFile, NotImplementedError, RuntimeError, OSError) as exc:
+            except (zipfile.BadZipFile, RuntimeError, OSError) as exc:
                 raise ValidationFailed({"bundle": [f"{name} cannot be unzipped ({exc})."]}) from exc
             total += len(files[name])
             if total > csv_input.MAX_BYTES:
