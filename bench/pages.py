@@ -87,8 +87,8 @@ def pages_of(target: Urls, slug: str) -> list[Page]:
         ).fetchone()
         session_id = conn.execute(
             "SELECT s.id FROM panel_sessions s JOIN agenda_items i ON i.session_id = s.id "
-            "WHERE s.tenant_id = %s GROUP BY s.id ORDER BY count(*) DESC, s.meets_on DESC "
-            "LIMIT 1",
+            "WHERE s.tenant_id = %s GROUP BY s.tenant_id, s.id "
+            "ORDER BY count(*) DESC, s.meets_on DESC LIMIT 1",
             (tenant_id,),
         ).fetchone()[0]
         chair = conn.execute(

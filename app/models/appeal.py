@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import Date, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
-from app.models.base import TenantScoped, UTCDateTime, utcnow
+from app.models.base import TenantScoped, UTCDateTime, tenant_key, utcnow
 from app.models.user import User
 
 
@@ -33,10 +33,16 @@ class Appeal(TenantScoped, db.Model):
     """
 
     __tablename__ = "appeals"
+    __table_args__ = (
+        tenant_key("case_id", "cases", ondelete="CASCADE"),
+        tenant_key("filed_by_id", "users"),
+        tenant_key("decided_by_id", "users"),
+        UniqueConstraint("tenant_id", "case_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), unique=True)
-    filed_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    case_id: Mapped[int] = mapped_column()
+    filed_by_id: Mapped[int] = mapped_column()
     grounds: Mapped[str] = mapped_column(Text)
     filed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     #: The window's last day, as it stood when the appeal was filed.
@@ -47,7 +53,7 @@ class Appeal(TenantScoped, db.Model):
     status: Mapped[str] = mapped_column(String(20), default="filed")
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     #: Who decided (the final authority) or recorded the decision (the coordinator).
-    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_by_id: Mapped[int | None] = mapped_column()
     decision_note: Mapped[str | None] = mapped_column(Text)
     #: The outside arbiter's name, where an arbiter decided.
     arbiter_name: Mapped[str | None] = mapped_column(String(200))
@@ -63,11 +69,15 @@ class AppealVote(TenantScoped, db.Model):
     coordinator closes the vote."""
 
     __tablename__ = "appeal_votes"
-    __table_args__ = (UniqueConstraint("appeal_id", "user_id"),)
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "appeal_id", "user_id"),
+        tenant_key("appeal_id", "appeals", ondelete="CASCADE"),
+        tenant_key("user_id", "users"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    appeal_id: Mapped[int] = mapped_column(ForeignKey("appeals.id", ondelete="CASCADE"), index=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    appeal_id: Mapped[int] = mapped_column(index=True)
+    user_id: Mapped[int] = mapped_column()
     vote: Mapped[str] = mapped_column(String(10))
     cast_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
@@ -77,8 +87,12 @@ class AppealReminder(TenantScoped, db.Model):
     so the reminder job may run any number of times."""
 
     __tablename__ = "appeal_reminders"
+    __table_args__ = (
+        tenant_key("case_id", "cases", ondelete="CASCADE"),
+        UniqueConstraint("tenant_id", "case_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), unique=True)
+    case_id: Mapped[int] = mapped_column()
     closes_on: Mapped[date] = mapped_column(Date)
     sent_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

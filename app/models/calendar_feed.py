@@ -16,11 +16,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint, event, inspect
+from sqlalchemy import Integer, String, UniqueConstraint, event, inspect
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
-from app.models.base import TenantScoped, UTCDateTime, utcnow
+from app.models.base import TenantScoped, UTCDateTime, tenant_key, utcnow
 from app.models.case import Case, CaseDeadline
 from app.models.panel import PanelSession
 from app.models.status_report import StatusReport
@@ -32,17 +32,21 @@ class CalendarFeed(TenantScoped, db.Model):
     """One person's feed address; the plain secret is shown once, when it is made."""
 
     __tablename__ = "calendar_feeds"
+    __table_args__ = (
+        tenant_key("user_id", "users", ondelete="CASCADE"),
+        UniqueConstraint("tenant_id", "token_hash"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(index=True)
+    token_hash: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     #: The person's ``session_version`` when it was made: a new password, "sign out
     #: everywhere" or a disabled account ends the address with every session and token.
     session_version: Mapped[int] = mapped_column(Integer, default=1)
 
-    user: Mapped[User] = relationship()
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
 
 
 class CalendarRevision(TenantScoped, db.Model):

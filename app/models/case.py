@@ -4,27 +4,34 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import Date, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
-from app.models.base import TenantScoped, UTCDateTime, utcnow
+from app.models.base import TenantScoped, UTCDateTime, tenant_key, utcnow
 from app.models.user import User
 from app.models.workflow import WorkflowVersion
 
 
 class Case(TenantScoped, db.Model):
     __tablename__ = "cases"
-    __table_args__ = (UniqueConstraint("tenant_id", "external_id"),)
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "external_id"),
+        tenant_key("workflow_version_id", "workflow_versions"),
+        tenant_key("teacher_id", "users"),
+        tenant_key("ct_id", "users"),
+        tenant_key("principal_id", "users"),
+        tenant_key("referred_by_id", "users"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    workflow_version_id: Mapped[int] = mapped_column(ForeignKey("workflow_versions.id"), index=True)
+    workflow_version_id: Mapped[int] = mapped_column(index=True)
     track_key: Mapped[str] = mapped_column(String(64))
     state: Mapped[str] = mapped_column(String(64), index=True)
     state_entered_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    teacher_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
-    ct_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
-    principal_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    teacher_id: Mapped[int] = mapped_column(index=True)
+    ct_id: Mapped[int | None] = mapped_column(index=True)
+    principal_id: Mapped[int | None] = mapped_column(index=True)
     school: Mapped[str | None] = mapped_column(String(200))
     subject: Mapped[str | None] = mapped_column(String(120))
     grade: Mapped[str | None] = mapped_column(String(40))
@@ -33,7 +40,7 @@ class Case(TenantScoped, db.Model):
     request_letter: Mapped[str | None] = mapped_column(Text)
     #: "self", "principal" or "union": who opened the door.
     source: Mapped[str] = mapped_column(String(20), default="self")
-    referred_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    referred_by_id: Mapped[int | None] = mapped_column()
     years_of_service: Mapped[int | None] = mapped_column()
     permanent_status: Mapped[bool | None] = mapped_column()
     enrolled_on: Mapped[date] = mapped_column(Date)
@@ -59,12 +66,17 @@ class Case(TenantScoped, db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     notes: Mapped[str | None] = mapped_column(Text)
 
-    workflow_version: Mapped[WorkflowVersion] = relationship(lazy="joined")
+    workflow_version: Mapped[WorkflowVersion] = relationship(
+        foreign_keys=[workflow_version_id], lazy="joined"
+    )
     teacher: Mapped[User] = relationship(foreign_keys=[teacher_id], lazy="joined")
     ct: Mapped[User | None] = relationship(foreign_keys=[ct_id], lazy="joined")
     principal: Mapped[User | None] = relationship(foreign_keys=[principal_id], lazy="joined")
     deadlines: Mapped[list[CaseDeadline]] = relationship(
-        back_populates="case", cascade="all, delete-orphan", lazy="selectin"
+        foreign_keys="CaseDeadline.case_id",
+        back_populates="case",
+        cascade="all, delete-orphan",
+        lazy="selectin",
     )
 
 
@@ -72,10 +84,13 @@ class CaseDeadline(TenantScoped, db.Model):
     """A dated obligation scheduled by the workflow (e.g. the recommendation's due date)."""
 
     __tablename__ = "case_deadlines"
-    __table_args__ = (UniqueConstraint("case_id", "key"),)
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "case_id", "key"),
+        tenant_key("case_id", "cases", ondelete="CASCADE"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    case_id: Mapped[int] = mapped_column(index=True)
     key: Mapped[str] = mapped_column(String(64))
     due_on: Mapped[date] = mapped_column(Date)
     #: The date the configuration gave, when it was already past on the day the deadline
@@ -84,4 +99,4 @@ class CaseDeadline(TenantScoped, db.Model):
     #: When the reminder went out; a deadline is reminded once (moving it resets this).
     reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
-    case: Mapped[Case] = relationship(back_populates="deadlines")
+    case: Mapped[Case] = relationship(foreign_keys=[case_id], back_populates="deadlines")

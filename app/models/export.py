@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
-from app.models.base import TenantScoped, UTCDateTime, utcnow
+from app.models.base import TenantScoped, UTCDateTime, tenant_key, utcnow
 
 EXPORT_KINDS = (
     "annual_pdf",
@@ -23,11 +23,12 @@ EXPORT_KINDS = (
 
 class ExportJob(TenantScoped, db.Model):
     __tablename__ = "export_jobs"
+    __table_args__ = (tenant_key("requested_by_id", "users"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(40))
     params: Mapped[dict] = mapped_column(JSON, default=dict)
-    requested_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    requested_by_id: Mapped[int] = mapped_column()
     #: queued -> running -> ready | failed
     status: Mapped[str] = mapped_column(String(20), default="queued")
     progress: Mapped[int] = mapped_column(Integer, default=0)

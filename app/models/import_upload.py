@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, String
+from sqlalchemy import JSON, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
-from app.models.base import TenantScoped, UTCDateTime, utcnow
+from app.models.base import TenantScoped, UTCDateTime, tenant_key, utcnow
 
 
 class ImportUpload(TenantScoped, db.Model):
@@ -22,10 +22,14 @@ class ImportUpload(TenantScoped, db.Model):
     """
 
     __tablename__ = "import_uploads"
+    __table_args__ = (
+        tenant_key("user_id", "users", ondelete="CASCADE"),
+        UniqueConstraint("tenant_id", "token"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    token: Mapped[str] = mapped_column(String(64), unique=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token: Mapped[str] = mapped_column(String(64))
+    user_id: Mapped[int] = mapped_column(index=True)
     #: "cases" or "survey_responses"
     kind: Mapped[str] = mapped_column(String(40))
     #: What the import is run with besides the file (a survey's key, year and count sent).

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
-from app.models.base import TenantScoped, UTCDateTime, utcnow
+from app.models.base import TenantScoped, UTCDateTime, tenant_key, utcnow
 
 
 class OneRosterRoleMapping(TenantScoped, db.Model):
@@ -36,10 +36,11 @@ class OneRosterPerson(TenantScoped, db.Model):
     __tablename__ = "oneroster_people"
     __table_args__ = (
         UniqueConstraint("tenant_id", "sourced_id"),
-        UniqueConstraint("user_id"),
+        UniqueConstraint("tenant_id", "user_id"),
+        tenant_key("user_id", "users", ondelete="CASCADE"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     sourced_id: Mapped[str] = mapped_column(String(255))
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column()
     linked_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -50,7 +50,7 @@ class SentMail(TenantScoped, db.Model):
     """
 
     __tablename__ = "sent_mails"
-    __table_args__ = (UniqueConstraint("outbox_id", "recipient"),)
+    __table_args__ = (UniqueConstraint("tenant_id", "outbox_id", "recipient"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     outbox_id: Mapped[str] = mapped_column(String(36))

@@ -8,7 +8,6 @@ from sqlalchemy import (
     JSON,
     Boolean,
     Date,
-    ForeignKey,
     Integer,
     String,
     Text,
@@ -18,7 +17,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
-from app.models.base import TenantScoped, UTCDateTime, utcnow
+from app.models.base import TenantScoped, UTCDateTime, tenant_key, utcnow
 from app.models.case import Case
 from app.models.user import User
 
@@ -29,17 +28,20 @@ class PanelMember(TenantScoped, db.Model):
     of their constituency)."""
 
     __tablename__ = "panel_members"
-    __table_args__ = (UniqueConstraint("user_id"),)
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "user_id"),
+        tenant_key("user_id", "users", ondelete="CASCADE"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column()
     constituency: Mapped[str] = mapped_column(String(64))
     is_chair: Mapped[bool] = mapped_column(Boolean, default=False)
     is_alternate: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     term_start: Mapped[date | None] = mapped_column(Date)
     term_end: Mapped[date | None] = mapped_column(Date)
 
-    user: Mapped[User] = relationship(lazy="joined")
+    user: Mapped[User] = relationship(foreign_keys=[user_id], lazy="joined")
 
     @property
     def listed_as(self) -> str:
@@ -65,13 +67,17 @@ class PanelSession(TenantScoped, db.Model):
     minutes_key: Mapped[str | None] = mapped_column(String(200))
 
     items: Mapped[list[AgendaItem]] = relationship(
+        foreign_keys="AgendaItem.session_id",
         back_populates="session",
         cascade="all, delete-orphan",
         lazy="selectin",
         order_by="AgendaItem.id",
     )
     attendance: Mapped[list[Attendance]] = relationship(
-        back_populates="session", cascade="all, delete-orphan", lazy="selectin"
+        foreign_keys="Attendance.session_id",
+        back_populates="session",
+        cascade="all, delete-orphan",
+        lazy="selectin",
     )
 
 
@@ -79,13 +85,15 @@ class AgendaItem(TenantScoped, db.Model):
     """One case before one session; the vote on it and, once closed, its decision."""
 
     __tablename__ = "agenda_items"
-    __table_args__ = (UniqueConstraint("session_id", "case_id"),)
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "session_id", "case_id"),
+        tenant_key("session_id", "panel_sessions", ondelete="CASCADE"),
+        tenant_key("case_id", "cases", ondelete="CASCADE"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    session_id: Mapped[int] = mapped_column(
-        ForeignKey("panel_sessions.id", ondelete="CASCADE"), index=True
-    )
-    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    session_id: Mapped[int] = mapped_column(index=True)
+    case_id: Mapped[int] = mapped_column(index=True)
     #: open (ballots may be cast and changed) -> closed
     status: Mapped[str] = mapped_column(String(20), default="open")
     outcome: Mapped[str | None] = mapped_column(String(20))
@@ -98,56 +106,67 @@ class AgendaItem(TenantScoped, db.Model):
     reasons: Mapped[list | None] = mapped_column(JSON)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
-    session: Mapped[PanelSession] = relationship(back_populates="items")
-    case: Mapped[Case] = relationship(lazy="joined")
+    session: Mapped[PanelSession] = relationship(foreign_keys=[session_id], back_populates="items")
+    case: Mapped[Case] = relationship(foreign_keys=[case_id], lazy="joined")
     recusals: Mapped[list[Recusal]] = relationship(
-        back_populates="item", cascade="all, delete-orphan", lazy="selectin"
+        foreign_keys="Recusal.item_id",
+        back_populates="item",
+        cascade="all, delete-orphan",
+        lazy="selectin",
     )
 
 
 class Attendance(TenantScoped, db.Model):
     __tablename__ = "panel_attendance"
-    __table_args__ = (UniqueConstraint("session_id", "member_id"),)
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "session_id", "member_id"),
+        tenant_key("session_id", "panel_sessions", ondelete="CASCADE"),
+        tenant_key("member_id", "panel_members", ondelete="CASCADE"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    session_id: Mapped[int] = mapped_column(
-        ForeignKey("panel_sessions.id", ondelete="CASCADE"), index=True
-    )
-    member_id: Mapped[int] = mapped_column(ForeignKey("panel_members.id", ondelete="CASCADE"))
+    session_id: Mapped[int] = mapped_column(index=True)
+    member_id: Mapped[int] = mapped_column()
     present: Mapped[bool] = mapped_column(Boolean, default=True)
 
-    session: Mapped[PanelSession] = relationship(back_populates="attendance")
+    session: Mapped[PanelSession] = relationship(
+        foreign_keys=[session_id], back_populates="attendance"
+    )
 
 
 class Recusal(TenantScoped, db.Model):
     """A member who may not vote on an agenda item, and why (a configured rule or a declaration)."""
 
     __tablename__ = "recusals"
-    __table_args__ = (UniqueConstraint("item_id", "member_id"),)
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "item_id", "member_id"),
+        tenant_key("item_id", "agenda_items", ondelete="CASCADE"),
+        tenant_key("member_id", "panel_members", ondelete="CASCADE"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    item_id: Mapped[int] = mapped_column(
-        ForeignKey("agenda_items.id", ondelete="CASCADE"), index=True
-    )
-    member_id: Mapped[int] = mapped_column(ForeignKey("panel_members.id", ondelete="CASCADE"))
+    item_id: Mapped[int] = mapped_column(index=True)
+    member_id: Mapped[int] = mapped_column()
     rule: Mapped[str] = mapped_column(String(40))
     note: Mapped[str | None] = mapped_column(Text)
 
-    item: Mapped[AgendaItem] = relationship(back_populates="recusals")
-    member: Mapped[PanelMember] = relationship(lazy="joined")
+    item: Mapped[AgendaItem] = relationship(foreign_keys=[item_id], back_populates="recusals")
+    member: Mapped[PanelMember] = relationship(foreign_keys=[member_id], lazy="joined")
 
 
 class Ballot(TenantScoped, db.Model):
     """Sealed until the chair closes the vote; never shown to the teacher."""
 
     __tablename__ = "ballots"
-    __table_args__ = (UniqueConstraint("item_id", "member_id"),)
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "item_id", "member_id"),
+        tenant_key("item_id", "agenda_items", ondelete="CASCADE"),
+        tenant_key("member_id", "panel_members", ondelete="CASCADE"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    item_id: Mapped[int] = mapped_column(
-        ForeignKey("agenda_items.id", ondelete="CASCADE"), index=True
-    )
-    member_id: Mapped[int] = mapped_column(ForeignKey("panel_members.id", ondelete="CASCADE"))
+    item_id: Mapped[int] = mapped_column(index=True)
+    member_id: Mapped[int] = mapped_column()
     #: None is an abstention.
     option: Mapped[str | None] = mapped_column(String(64))
     cast_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
@@ -157,13 +176,18 @@ class FinalDecision(TenantScoped, db.Model):
     """The final authority's approval or return of a panel decision, with a note."""
 
     __tablename__ = "final_decisions"
+    __table_args__ = (
+        tenant_key("case_id", "cases", ondelete="CASCADE"),
+        tenant_key("item_id", "agenda_items"),
+        tenant_key("authority_id", "users"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
-    item_id: Mapped[int | None] = mapped_column(ForeignKey("agenda_items.id"))
-    authority_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    case_id: Mapped[int] = mapped_column(index=True)
+    item_id: Mapped[int | None] = mapped_column()
+    authority_id: Mapped[int] = mapped_column()
     approved: Mapped[bool] = mapped_column(Boolean)
     note: Mapped[str | None] = mapped_column(Text)
     decided_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
-    authority: Mapped[User] = relationship(lazy="joined")
+    authority: Mapped[User] = relationship(foreign_keys=[authority_id], lazy="joined")

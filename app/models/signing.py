@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
-from app.models.base import TenantScoped, UTCDateTime, utcnow
+from app.models.base import TenantScoped, UTCDateTime, tenant_key, utcnow
 
 
 class SigningKey(TenantScoped, db.Model):
@@ -39,14 +39,18 @@ class Acknowledgment(TenantScoped, db.Model):
     """
 
     __tablename__ = "acknowledgments"
-    __table_args__ = (UniqueConstraint("case_id", "document", "user_id"),)
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "case_id", "document", "user_id"),
+        tenant_key("case_id", "cases", ondelete="CASCADE"),
+        tenant_key("user_id", "users"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    case_id: Mapped[int] = mapped_column()
     document: Mapped[str] = mapped_column(String(80))
     #: How the person stood to the case when they acknowledged (``case_teacher``...).
     relation: Mapped[str] = mapped_column(String(40))
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    user_id: Mapped[int] = mapped_column()
     typed_name: Mapped[str] = mapped_column(String(200))
     statement: Mapped[str] = mapped_column(Text)
     acknowledged_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

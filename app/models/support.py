@@ -9,7 +9,6 @@ from sqlalchemy import (
     JSON,
     Boolean,
     Date,
-    ForeignKey,
     Integer,
     String,
     Text,
@@ -19,7 +18,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
-from app.models.base import TenantScoped, UTCDateTime, utcnow
+from app.models.base import TenantScoped, UTCDateTime, tenant_key, utcnow
 from app.models.user import User
 
 
@@ -27,11 +26,15 @@ class Visit(TenantScoped, db.Model):
     __tablename__ = "visits"
     #: One key, one visit: a form sent twice (a double click, a queue replayed after a
     #: connection came back) stores the visit once.
-    __table_args__ = (UniqueConstraint("tenant_id", "idempotency_key"),)
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "idempotency_key"),
+        tenant_key("case_id", "cases", ondelete="CASCADE"),
+        tenant_key("author_id", "users"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
-    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    case_id: Mapped[int] = mapped_column(index=True)
+    author_id: Mapped[int] = mapped_column(index=True)
     visit_type: Mapped[str] = mapped_column(String(64))
     visited_on: Mapped[date] = mapped_column(Date, index=True)
     duration_minutes: Mapped[int | None] = mapped_column(Integer)
@@ -48,7 +51,7 @@ class Visit(TenantScoped, db.Model):
     #: script); empty for visits logged elsewhere (the API, the calendar, imports).
     idempotency_key: Mapped[UUID | None] = mapped_column(Uuid)
 
-    author: Mapped[User] = relationship(lazy="joined")
+    author: Mapped[User] = relationship(foreign_keys=[author_id], lazy="joined")
 
     #: Why the visit does not count toward the guards (plain words; empty when it counts).
     #: Not stored: ``support.visits`` fills it in from the configuration and the case's dates.
@@ -57,9 +60,10 @@ class Visit(TenantScoped, db.Model):
 
 class Goal(TenantScoped, db.Model):
     __tablename__ = "goals"
+    __table_args__ = (tenant_key("case_id", "cases", ondelete="CASCADE"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    case_id: Mapped[int] = mapped_column(index=True)
     text: Mapped[str] = mapped_column(Text)
     progress: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
@@ -70,10 +74,14 @@ class Evidence(TenantScoped, db.Model):
     """Evidence for the evaluation, tagged to rubric standards; text, a file, or both."""
 
     __tablename__ = "evidence"
+    __table_args__ = (
+        tenant_key("case_id", "cases", ondelete="CASCADE"),
+        tenant_key("author_id", "users"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
-    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    case_id: Mapped[int] = mapped_column(index=True)
+    author_id: Mapped[int] = mapped_column()
     #: "consulting_teacher" or "principal": whose evidence it is.
     author_role: Mapped[str] = mapped_column(String(40))
     text: Mapped[str | None] = mapped_column(Text)
@@ -85,20 +93,24 @@ class Evidence(TenantScoped, db.Model):
     file_sha256: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
-    author: Mapped[User] = relationship(lazy="joined")
+    author: Mapped[User] = relationship(foreign_keys=[author_id], lazy="joined")
 
 
 class Recommendation(TenantScoped, db.Model):
     """The CT's end-of-cycle recommendation: a rating, the rationale, the evidence behind it."""
 
     __tablename__ = "recommendations"
+    __table_args__ = (
+        tenant_key("case_id", "cases", ondelete="CASCADE"),
+        tenant_key("author_id", "users"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
-    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    case_id: Mapped[int] = mapped_column(index=True)
+    author_id: Mapped[int] = mapped_column()
     rating: Mapped[str] = mapped_column(String(64))
     rationale: Mapped[str] = mapped_column(Text)
     evidence_ids: Mapped[list] = mapped_column(JSON, default=list)
     submitted_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
-    author: Mapped[User] = relationship(lazy="joined")
+    author: Mapped[User] = relationship(foreign_keys=[author_id], lazy="joined")

@@ -9,7 +9,6 @@ from sqlalchemy import (
     JSON,
     Boolean,
     Date,
-    ForeignKey,
     Integer,
     String,
     Text,
@@ -18,7 +17,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
-from app.models.base import TenantScoped, UTCDateTime, utcnow
+from app.models.base import TenantScoped, UTCDateTime, tenant_key, utcnow
 
 
 class SurveyRound(TenantScoped, db.Model):
@@ -44,17 +43,20 @@ class SurveyInvitation(TenantScoped, db.Model):
     """A personal, single-use link. Only a hash of it is kept; the answer never points back."""
 
     __tablename__ = "survey_invitations"
-    __table_args__ = (UniqueConstraint("round_id", "user_id"),)
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "round_id", "user_id"),
+        tenant_key("round_id", "survey_rounds", ondelete="CASCADE"),
+        tenant_key("user_id", "users", ondelete="CASCADE"),
+        UniqueConstraint("tenant_id", "token_hash"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    round_id: Mapped[int] = mapped_column(
-        ForeignKey("survey_rounds.id", ondelete="CASCADE"), index=True
-    )
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    round_id: Mapped[int] = mapped_column(index=True)
+    user_id: Mapped[int] = mapped_column()
     #: A random value the link is derived from with the app's secret (so a job can mail it
     #: again on retry) and the hash the link is looked up by.
     nonce: Mapped[str] = mapped_column(String(64))
-    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    token_hash: Mapped[str] = mapped_column(String(64))
     expires_on: Mapped[date] = mapped_column(Date)
     #: Used or not, and nothing more: no date or time that could be matched to an answer.
     used: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -66,12 +68,13 @@ class SurveyResponse(TenantScoped, db.Model):
     """Answers without identity: random id, the day only, nothing that names the respondent."""
 
     __tablename__ = "survey_responses"
-    __table_args__ = (UniqueConstraint("round_id", "external_id"),)
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "round_id", "external_id"),
+        tenant_key("round_id", "survey_rounds", ondelete="CASCADE"),
+    )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=lambda: str(uuid.uuid4()))
-    round_id: Mapped[int] = mapped_column(
-        ForeignKey("survey_rounds.id", ondelete="CASCADE"), index=True
-    )
+    round_id: Mapped[int] = mapped_column(index=True)
     submitted_on: Mapped[date] = mapped_column(Date)
     answers: Mapped[dict] = mapped_column(JSON)
     comment: Mapped[str | None] = mapped_column(Text)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
-from app.models.base import TenantScoped, UTCDateTime, utcnow
+from app.models.base import TenantScoped, UTCDateTime, tenant_key, utcnow
 
 
 class User(TenantScoped, db.Model):
@@ -41,7 +41,10 @@ class User(TenantScoped, db.Model):
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     role_grants: Mapped[list[RoleGrant]] = relationship(
-        back_populates="user", cascade="all, delete-orphan", lazy="select"
+        foreign_keys="RoleGrant.user_id",
+        back_populates="user",
+        cascade="all, delete-orphan",
+        lazy="select",
     )
 
     @property
@@ -56,47 +59,58 @@ class RoleGrant(TenantScoped, db.Model):
     """One role held by one user; a person may hold several."""
 
     __tablename__ = "role_grants"
-    __table_args__ = (UniqueConstraint("user_id", "role"),)
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "user_id", "role"),
+        tenant_key("user_id", "users", ondelete="CASCADE"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(index=True)
     role: Mapped[str] = mapped_column(String(40))
     granted_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
-    user: Mapped[User] = relationship(back_populates="role_grants")
+    user: Mapped[User] = relationship(foreign_keys=[user_id], back_populates="role_grants")
 
 
 class ApiToken(TenantScoped, db.Model):
     """A bearer token; only its SHA-256 is stored, so a database leak reveals no token."""
 
     __tablename__ = "api_tokens"
+    __table_args__ = (
+        tenant_key("user_id", "users", ondelete="CASCADE"),
+        UniqueConstraint("tenant_id", "token_hash"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(index=True)
+    token_hash: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     session_version: Mapped[int] = mapped_column(Integer, default=1)
 
-    user: Mapped[User] = relationship()
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
 
 
 class PasswordReset(TenantScoped, db.Model):
     """A single-use, expiring link to choose a new password; only its SHA-256 is stored."""
 
     __tablename__ = "password_resets"
+    __table_args__ = (
+        tenant_key("user_id", "users", ondelete="CASCADE"),
+        UniqueConstraint("tenant_id", "token_hash"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(index=True)
     #: Set by the job that mails the link, so the plain token never rests in the outbox.
-    token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    token_hash: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
-    user: Mapped[User] = relationship()
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
 
 
 class PlatformUser(db.Model):

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
-from app.models.base import TenantScoped, UTCDateTime, utcnow
+from app.models.base import TenantScoped, UTCDateTime, tenant_key, utcnow
 
 DRAFT = "draft"
 PUBLISHED = "published"
@@ -19,7 +19,10 @@ class WorkflowVersion(TenantScoped, db.Model):
     a case keeps pointing at the version it started under."""
 
     __tablename__ = "workflow_versions"
-    __table_args__ = (UniqueConstraint("tenant_id", "number"),)
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "number"),
+        tenant_key("published_by_id", "users"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     #: 1, 2, 3 ... once published; None while this row is the draft.
@@ -32,7 +35,7 @@ class WorkflowVersion(TenantScoped, db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    published_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    published_by_id: Mapped[int | None] = mapped_column()
 
     @property
     def is_published(self) -> bool:

@@ -116,7 +116,7 @@ def test_cases_carry_a_plausible_record(app, migrated, owner_engine):
                 "max(v.visited_on) FILTER (WHERE NOT v.planned), "
                 "(SELECT count(*) FROM evidence e WHERE e.case_id = c.id) "
                 "FROM cases c LEFT JOIN visits v ON v.case_id = c.id "
-                "WHERE c.started_on IS NOT NULL GROUP BY c.id"
+                "WHERE c.started_on IS NOT NULL GROUP BY c.tenant_id, c.id"
             )
         ).all()
         assert rows
