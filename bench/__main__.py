@@ -125,18 +125,35 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fresh", action="store_true", help="drop the database and generate")
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--only", default=",".join(BENCHMARKS), help="comma-separated names")
+    parser.add_argument(
+        "--cluster",
+        action="store_true",
+        help="against make cluster: its database, PgBouncer, replica and web instances",
+    )
     args = parser.parse_args(argv)
+    if args.cluster:
+        os.environ["BENCH_CLUSTER"] = "1"
     plan = QUICK if args.quick else FULL
-    if args.quick and not os.environ.get("BENCH_DATABASE_URL"):
+    if args.quick and not args.cluster and not os.environ.get("BENCH_DATABASE_URL"):
         # Its own database, so a quick check never throws away the full plan's data.
         os.environ["BENCH_DATABASE_URL"] = db.DEFAULT_URL + "_quick"
     chosen = [name.strip() for name in args.only.split(",") if name.strip()]
     unknown = sorted(set(chosen) - set(BENCHMARKS))
     if unknown:
         parser.error(f"unknown benchmarks {unknown}; choose from {', '.join(BENCHMARKS)}")
+    if args.cluster:
+        from bench import cluster
+
+        cluster.check_up()
     ids = prepare(plan, args.seed, args.fresh)
+    if args.cluster:
+        # A rebuilt database lost the demo districts the cluster's logins and drill use.
+        cluster.database()
     folder = RESULTS / "quick" if args.quick else RESULTS
-    run = Run(("quick: " if args.quick else "") + plan.describe(), folder)
+    if args.cluster:
+        folder = folder / "cluster"
+    label = ("quick: " if args.quick else "") + ("make cluster: " if args.cluster else "")
+    run = Run(label + plan.describe(), folder)
     for name in chosen:
         print(f"\n== {name}", flush=True)
         began = time.perf_counter()

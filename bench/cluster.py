@@ -69,7 +69,7 @@ def _as_postgres(*command: str, check: bool = True) -> subprocess.CompletedProce
     return done
 
 
-def _url(port: int, user: str, database: str = DATABASE) -> str:
+def url(port: int, user: str, database: str = DATABASE) -> str:
     return f"postgresql://{user}@127.0.0.1:{port}/{database}"
 
 
@@ -114,8 +114,8 @@ def database() -> None:
         if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (DATABASE,)).fetchone():
             conn.execute(f'CREATE DATABASE "{DATABASE}"')
             _say(f"created the database {DATABASE}")
-    owner = _url(PRIMARY_PORT, "postgres")
-    env = {**os.environ, **_settings(), "DATABASE_URL": owner, "PLATFORM_DATABASE_URL": owner}
+    owner = url(PRIMARY_PORT, "postgres")
+    env = {**os.environ, **settings(), "DATABASE_URL": owner, "PLATFORM_DATABASE_URL": owner}
     # Migrations and the seed run as the owner, straight on the primary, jobs inline.
     for key in (
         "REPLICA_DATABASE_URL",
@@ -130,7 +130,7 @@ def database() -> None:
         # the app would send goes on its roles instead.
         for role in (APP_ROLE, PLATFORM_ROLE):
             conn.execute(f"ALTER ROLE {role} IN DATABASE {DATABASE} SET statement_timeout = '30s'")
-        seeded = conn.execute("SELECT count(*) FROM tenants").fetchone()[0]
+        seeded = conn.execute("SELECT count(*) FROM tenants WHERE slug = 'boston'").fetchone()[0]
     if not seeded:
         _flask("seed-demo", env=env)
         _say("seeded the demo districts")
@@ -235,15 +235,15 @@ def pooler() -> None:
     _say(f"PgBouncer on 127.0.0.1:{POOLER_PORT} (transaction mode)")
 
 
-def _settings() -> dict[str, str]:
+def settings() -> dict[str, str]:
     """What every process of the cluster runs with."""
     return {
         "PARLEY_ENV": "development",
         "SECRET_KEY": SECRET,
-        "DATABASE_URL": _url(POOLER_PORT, APP_ROLE),
-        "PLATFORM_DATABASE_URL": _url(POOLER_PORT, PLATFORM_ROLE),
-        "REPLICA_DATABASE_URL": _url(REPLICA_PORT, APP_ROLE),
-        "PLATFORM_REPLICA_DATABASE_URL": _url(REPLICA_PORT, PLATFORM_ROLE),
+        "DATABASE_URL": url(POOLER_PORT, APP_ROLE),
+        "PLATFORM_DATABASE_URL": url(POOLER_PORT, PLATFORM_ROLE),
+        "REPLICA_DATABASE_URL": url(REPLICA_PORT, APP_ROLE),
+        "PLATFORM_REPLICA_DATABASE_URL": url(REPLICA_PORT, PLATFORM_ROLE),
         "DATABASE_TRANSACTION_POOLER": "1",
         "REDIS_URL": REDIS_URL,
         "MAIL_SUPPRESS_SEND": "1",
@@ -273,7 +273,7 @@ def alive(pid_or_file) -> bool:
 
 def processes() -> None:
     """The web instances, a worker per queue and the scheduler, each with its log."""
-    env = {**os.environ, **_settings()}
+    env = {**os.environ, **settings()}
     bin_dir = Path(sys.executable).parent
     commands = {
         **{
@@ -314,6 +314,19 @@ def _wait_for(url: str, name: str, timeout: float = 60) -> None:
         except OSError:
             time.sleep(0.3)
     _fail(f"{name} did not answer {url} within {timeout:g} s; see {RUN / (name + '.log')}")
+
+
+def check_up() -> None:
+    """Every part answers (``python -m bench --cluster`` measures a running cluster)."""
+    pids = _pids()
+    names = [f"web-{port}" for port in WEB_PORTS]
+    down = [name for name in names if name not in pids or not alive(pids[name])]
+    if not alive(RUN / "pgbouncer" / "pgbouncer.pid"):
+        down.append("PgBouncer")
+    if not _clusters().get(REPLICA_CLUSTER, "").startswith("online"):
+        down.append("the replica")
+    if down:
+        _fail(f"{', '.join(down)} not running: start the cluster first (make cluster)")
 
 
 def start() -> None:

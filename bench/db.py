@@ -26,10 +26,28 @@ UPLOADS = os.path.join(tempfile.gettempdir(), "parley-bench-uploads")
 
 @dataclass(frozen=True)
 class Urls:
-    """The owner's URL (migrations, bulk loads) and the app's (everything measured)."""
+    """The owner's URL (migrations, bulk loads) and the app's (everything measured).
+
+    Against ``make cluster`` (``--cluster``) the app and platform roles go through its
+    PgBouncer, reads go to its replica (``settings``), and the pages are loaded on its
+    running web instances (``web``) instead of a gunicorn the benchmark starts.
+    """
 
     owner: str
     app: str
+    platform_url: str | None = None
+    #: What the app's processes run with beyond the two URLs (the replica, the pooler).
+    settings: tuple[tuple[str, str], ...] = ()
+    #: The running web instances to load; empty: the benchmark serves its own.
+    web: tuple[str, ...] = ()
+    #: ``(pooler, server)`` as ``host:port``: where the pooler forwards to.
+    pooled: tuple[str, str] | None = None
+
+    def direct(self, url: str) -> str:
+        """``url`` with the pooler's address replaced by the server's (or as it is)."""
+        if self.pooled is None:
+            return url
+        return url.replace(f"@{self.pooled[0]}/", f"@{self.pooled[1]}/", 1)
 
     @property
     def owner_dsn(self) -> str:
@@ -43,16 +61,29 @@ class Urls:
     @property
     def platform(self) -> str:
         """The platform role's URL: work across districts (relay, releases) connects as it."""
+        if self.platform_url:
+            return self.platform_url
         from app.tenants.rls import platform_role_name
 
         role = platform_role_name()
         return make_url(self.owner).set(username=role, password=None).render_as_string(False)
 
+    def environment(self) -> dict[str, str]:
+        """The database settings of a process the benchmark starts (gunicorn, a worker)."""
+        return {
+            "DATABASE_URL": self.app,
+            "PLATFORM_DATABASE_URL": self.platform,
+            **dict(self.settings),
+        }
+
 
 def urls() -> Urls:
-    """``BENCH_DATABASE_URL`` (the owner) or the local default, and the app role beside it."""
+    """``BENCH_DATABASE_URL`` (the owner) or the local default, and the app role beside it;
+    with ``BENCH_CLUSTER`` set, the database ``make cluster`` serves, reached as it does."""
     from app.tenants.rls import app_role_name
 
+    if os.environ.get("BENCH_CLUSTER"):
+        return cluster_urls()
     raw = os.environ.get("BENCH_DATABASE_URL") or DEFAULT_URL
     for prefix in ("postgres://", "postgresql://"):
         if raw.startswith(prefix):
@@ -60,6 +91,34 @@ def urls() -> Urls:
     owner = make_url(raw)
     app_user = owner.set(username=app_role_name(), password=None)
     return Urls(owner.render_as_string(False), app_user.render_as_string(False))
+
+
+def _psycopg(url: str) -> str:
+    return "postgresql+psycopg://" + url.removeprefix("postgresql://")
+
+
+def cluster_urls() -> Urls:
+    """The cluster's database on the primary (the owner), its roles through PgBouncer."""
+    from bench import cluster
+
+    settings = cluster.settings()
+    owner = _psycopg(cluster.url(cluster.PRIMARY_PORT, "postgres"))
+    extra = {
+        key: settings[key]
+        for key in (
+            "REPLICA_DATABASE_URL",
+            "PLATFORM_REPLICA_DATABASE_URL",
+            "DATABASE_TRANSACTION_POOLER",
+        )
+    }
+    return Urls(
+        owner,
+        _psycopg(settings["DATABASE_URL"]),
+        _psycopg(settings["PLATFORM_DATABASE_URL"]),
+        tuple(sorted(extra.items())),
+        tuple(f"http://127.0.0.1:{port}" for port in cluster.WEB_PORTS),
+        (f"127.0.0.1:{cluster.POOLER_PORT}", f"127.0.0.1:{cluster.PRIMARY_PORT}"),
+    )
 
 
 def ensure_database(target: Urls, *, fresh: bool = False) -> bool:
@@ -89,6 +148,10 @@ def bench_app(target: Urls, **overrides) -> Flask:
         "SQLALCHEMY_DATABASE_URI": target.app,
         "MIGRATION_DATABASE_URL": target.owner,
         "PLATFORM_DATABASE_URL": target.platform,
+        **{key: value for key, value in target.settings if key.endswith("_URL")},
+        "DATABASE_TRANSACTION_POOLER": bool(
+            dict(target.settings).get("DATABASE_TRANSACTION_POOLER")
+        ),
         "REDIS_URL": None,
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "UPLOAD_ROOT": UPLOADS,

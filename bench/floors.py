@@ -178,11 +178,17 @@ def capture_page(app: Flask, client: FlaskClient, url: str, renders: int) -> Cap
 
 
 @contextmanager
-def connections(capture: Capture) -> Iterator[dict[str, psycopg.Connection]]:
-    """One raw connection per role the page used, each as that role (its engine's URL)."""
+def connections(
+    capture: Capture, direct: Callable[[str], str] | None = None
+) -> Iterator[dict[str, psycopg.Connection]]:
+    """One raw connection per role the page used, each as that role (its engine's URL).
+
+    ``direct`` maps a URL to the server's own, past a transaction pooler: the floor replays
+    prepared, which PgBouncer 1.18 cannot carry, and the floor is the statements' own cost.
+    """
     with ExitStack() as stack:
         yield {
-            dsn: stack.enter_context(psycopg.connect(dsn))
+            dsn: stack.enter_context(psycopg.connect(direct(dsn) if direct else dsn))
             for dsn in dict.fromkeys(s.dsn for s in capture.steps)
         }
 
@@ -292,7 +298,14 @@ class Floor:
         return self.page_ms / self.floor_ms
 
 
-def measure(app: Flask, client: FlaskClient, url: str, expected_count: int, repeats: int) -> Floor:
+def measure(
+    app: Flask,
+    client: FlaskClient,
+    url: str,
+    expected_count: int,
+    repeats: int,
+    direct: Callable[[str], str] | None = None,
+) -> Floor:
     """The page and its floor, ``repeats`` times each after warming; medians.
 
     Page calls and replays alternate, so a change in the machine's load meets both.
@@ -302,7 +315,7 @@ def measure(app: Flask, client: FlaskClient, url: str, expected_count: int, repe
         call()
     capture = capture_page(app, client, url, repeats)
     page_ms, sql_ms = [], []
-    with connections(capture) as conns:
+    with connections(capture, direct) as conns:
         check(capture, replay(conns, capture.steps), expected_count)
         replay(conns, capture.steps)
         for _ in range(repeats):

@@ -119,8 +119,7 @@ def worker_env(target: Urls, redis_url: str, port: int) -> dict[str, str]:
     return {
         **os.environ,
         "PARLEY_ENV": "testing",
-        "DATABASE_URL": target.app,
-        "PLATFORM_DATABASE_URL": target.platform,
+        **target.environment(),
         "REDIS_URL": redis_url,
         "MAIL_SERVER": "127.0.0.1",
         "MAIL_PORT": str(port),

@@ -20,6 +20,7 @@ import statistics
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -116,14 +117,15 @@ def pages_of(target: Urls, slug: str) -> list[Page]:
 
 
 def floor_measures(
-    app: Flask, slug: str, pages: list[Page], repeats: int
+    app: Flask, slug: str, pages: list[Page], repeats: int, target: Urls | None = None
 ) -> tuple[list[Measure], dict]:
     """Each page's in-process time against its floor, one page after the other."""
     measures, raw = [], {}
     for page in pages:
         client = queries.signed_in_client(app, slug, page.email)
         expected = queries.count_page(app, slug, page.email, page.path.removeprefix(f"/t/{slug}"))
-        floor = floors.measure(app, client, page.path, expected, repeats)
+        direct = target.direct if target else None
+        floor = floors.measure(app, client, page.path, expected, repeats, direct)
         raw[page.name] = {"path": page.path, "repeats": repeats, **asdict(floor)}
         detail = (
             f"page {floor.page_ms:.1f} ms vs floor {floor.floor_ms:.1f} ms"
@@ -148,8 +150,7 @@ def _serve(target: Urls, port: int) -> subprocess.Popen:
     env = {
         **os.environ,
         "PARLEY_ENV": "testing",
-        "DATABASE_URL": target.app,
-        "PLATFORM_DATABASE_URL": target.platform,
+        **target.environment(),
         "UPLOAD_ROOT": UPLOADS,
         "SECRET_KEY": "bench-secret-key-bench-secret-key-0123",
     }
@@ -213,17 +214,32 @@ def wrk(url: str, seconds: float, cookie: str | None = None) -> dict:
     }
 
 
-def _load_measures(base: str, page: Page, seconds: float) -> tuple[list[Measure], dict]:
+def wrk_all(bases: tuple[str, ...], path: str, seconds: float, cookie: str | None) -> dict:
+    """wrk on every instance at once (``make cluster`` has two): throughput summed."""
+    with ThreadPoolExecutor(len(bases)) as pool:
+        runs = list(pool.map(lambda base: wrk(base + path, seconds, cookie), bases))
+    if len(runs) == 1:
+        return runs[0]
+    merged = {key: max(run[key] for run in runs) for key in ("p50_ms", "p95_ms", "p99_ms")}
+    merged["rps"] = sum(run["rps"] for run in runs)
+    merged["requests"] = sum(run["requests"] for run in runs)
+    return merged
+
+
+def _load_measures(
+    bases: tuple[str, ...], page: Page, seconds: float, bare_route: bool
+) -> tuple[list[Measure], dict]:
     """One page under load right after the bare route; its throughput against 2026-11-23."""
-    cookie = _cookie(base, page)
-    wrk(base + page.path, max(1.0, seconds / 4), cookie)  # warm the workers' caches
-    bare = wrk(f"{base}/bare/", seconds)
-    measured = wrk(base + page.path, seconds, cookie)
+    cookie = _cookie(bases[0], page)
+    wrk_all(bases, page.path, max(1.0, seconds / 4), cookie)  # warm the workers' caches
+    bare = wrk_all(bases, "/bare/", seconds, None) if bare_route else None
+    measured = wrk_all(bases, page.path, seconds, cookie)
     gain = measured["rps"] / page.baseline_rps
+    beside = f" (bare route {bare['rps']:.0f})" if bare else f" ({len(bases)} instances)"
     detail = (
-        f"{measured['rps']:.0f} req/s vs {page.baseline_rps:.0f} on 2026-11-23"
-        f" (bare route {bare['rps']:.0f}); p50 {measured['p50_ms']:.1f}"
-        f" p95 {measured['p95_ms']:.1f} p99 {measured['p99_ms']:.1f} ms;"
+        f"{measured['rps']:.0f} req/s vs {page.baseline_rps:.0f} on 2026-11-23{beside};"
+        f" p50 {measured['p50_ms']:.1f} p95 {measured['p95_ms']:.1f}"
+        f" p99 {measured['p99_ms']:.1f} ms;"
         # Another day's figure means something only on a machine as quiet as that day's.
         f" load average {os.getloadavg()[0]:.1f}"
     )
@@ -237,28 +253,37 @@ def _load_measures(base: str, page: Page, seconds: float) -> tuple[list[Measure]
 def run(
     target: Urls, app: Flask, slug: str, seconds: float, repeats: int
 ) -> tuple[list[Measure], dict]:
-    """Every page against its floor in process, then the loaded pages under gunicorn."""
+    """Every page against its floor in process, then the loaded pages under gunicorn (the
+    benchmark's own, or the running instances of ``make cluster`` with ``--cluster``)."""
     if shutil.which("wrk") is None:
         raise RuntimeError("wrk is missing: apt-get install wrk (make bench installs it)")
     pages = pages_of(target, slug)
-    measures, in_process = floor_measures(app, slug, pages, repeats)
+    measures, in_process = floor_measures(app, slug, pages, repeats, target)
     raw = {"floors": in_process, "workers": WORKERS, "connections": WORKERS, "seconds": seconds}
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
-    server = _serve(target, port)
+    server = None
+    if target.web:
+        bases = target.web
+        raw["instances"] = list(bases)
+    else:
+        port = _free_port()
+        bases = (f"http://127.0.0.1:{port}",)
+        server = _serve(target, port)
     bare_rps, bare_p95 = [], []
     try:
         for page in (p for p in pages if p.baseline_rps is not None):
-            loaded, raw[page.name] = _load_measures(base, page, seconds)
+            loaded, raw[page.name] = _load_measures(bases, page, seconds, server is not None)
             measures += loaded
-            bare_rps.append(raw[page.name]["bare"]["rps"])
-            bare_p95.append(raw[page.name]["bare"]["p95_ms"])
+            if raw[page.name]["bare"]:
+                bare_rps.append(raw[page.name]["bare"]["rps"])
+                bare_p95.append(raw[page.name]["bare"]["p95_ms"])
     finally:
-        server.terminate()
-        server.wait(timeout=30)
-    record = "for the record: a bare Flask route in the same gunicorn, median of its runs"
-    measures += [
-        info("pages", "bare route: throughput", statistics.median(bare_rps), " req/s", record),
-        info("pages", "bare route: p95", statistics.median(bare_p95), " ms"),
-    ]
+        if server is not None:
+            server.terminate()
+            server.wait(timeout=30)
+    if bare_rps:
+        record = "for the record: a bare Flask route in the same gunicorn, median of its runs"
+        measures += [
+            info("pages", "bare route: throughput", statistics.median(bare_rps), " req/s", record),
+            info("pages", "bare route: p95", statistics.median(bare_p95), " ms"),
+        ]
     return measures, raw
