@@ -8,10 +8,11 @@ What it starts, each a real server (``make cluster-stop`` stops them all again):
   127.0.0.1:5433) made with Debian's ``pg_createcluster`` and ``pg_basebackup -R`` at every
   start, with a replication slot while it runs;
   the reports, the network and exports read from it;
-- **PgBouncer** on 127.0.0.1:6432 in transaction mode in front of the primary, resetting
-  each server connection after every transaction (``DISCARD ALL``);
-- **two gunicorn instances** (127.0.0.1:5001 and :5002, two workers each) through the
-  pooler, with the replica as their second bind;
+- **a PgBouncer per web instance** (127.0.0.1:6432 and :6433, as one per web machine) in
+  transaction mode in front of the primary, resetting each server connection after every
+  transaction (``DISCARD ALL``); the workers and the scheduler use the first;
+- **two gunicorn instances** (127.0.0.1:5001 and :5002, two workers each), each through its
+  own pooler, with the replica as their second bind;
 - **one RQ worker per queue** (``mail``, ``exports``, ``default``) and **the scheduler**
   (the outbox sweep and the reminders), on Redis database 13.
 
@@ -45,6 +46,9 @@ REPLICA_CLUSTER = "parley_replica"
 PRIMARY_PORT = int(os.environ.get("CLUSTER_PRIMARY_PORT", "5432"))
 REPLICA_PORT = int(os.environ.get("CLUSTER_REPLICA_PORT", "5433"))
 POOLER_PORT = int(os.environ.get("CLUSTER_POOLER_PORT", "6432"))
+#: One PgBouncer per web instance, as one per web machine would be; the workers and the
+#: scheduler use the first.
+POOLER_PORTS = (POOLER_PORT, POOLER_PORT + 1)
 WEB_PORTS = (5001, 5002)
 DATABASE = "parley_cluster"
 REDIS_URL = os.environ.get("CLUSTER_REDIS_URL", "redis://127.0.0.1:6379/13")
@@ -203,45 +207,50 @@ def replica() -> None:
     _say(f"replica on 127.0.0.1:{REPLICA_PORT}")
 
 
+def pooler_folder(port: int) -> Path:
+    return RUN / f"pgbouncer-{port}"
+
+
 def pooler() -> None:
-    """PgBouncer in transaction mode in front of the primary."""
+    """A PgBouncer per web instance, in transaction mode, in front of the primary."""
     binary = shutil.which("pgbouncer") or "/usr/sbin/pgbouncer"
     if not os.path.exists(binary):
         _fail("pgbouncer is missing: make chromium installs Debian's (apt-get install pgbouncer)")
-    folder = RUN / "pgbouncer"
-    folder.mkdir(parents=True, exist_ok=True)
-    if alive(folder / "pgbouncer.pid"):
-        return
-    (folder / "users.txt").write_text(
-        "".join(f'"{user}" ""\n' for user in (APP_ROLE, PLATFORM_ROLE, "postgres"))
-    )
-    (folder / "pgbouncer.ini").write_text(
-        "[databases]\n"
-        f"* = host=127.0.0.1 port={PRIMARY_PORT}\n"
-        "[pgbouncer]\n"
-        f"listen_addr = 127.0.0.1\nlisten_port = {POOLER_PORT}\nunix_socket_dir =\n"
-        f"auth_type = trust\nauth_file = {folder / 'users.txt'}\n"
-        "pool_mode = transaction\ndefault_pool_size = 10\nmax_client_conn = 500\n"
-        "admin_users = postgres\n"
-        "ignore_startup_parameters = extra_float_digits,options\n"
-        "server_reset_query = DISCARD ALL\nserver_reset_query_always = 1\n"
-        f"logfile = {folder / 'pgbouncer.log'}\npidfile = {folder / 'pgbouncer.pid'}\n"
-    )
-    if os.geteuid() == 0:
-        postgres = pwd.getpwnam("postgres")
-        for path in (folder, *folder.iterdir()):
-            os.chown(path, postgres.pw_uid, postgres.pw_gid)
-    _as_postgres(binary, "-d", str(folder / "pgbouncer.ini"))
-    _say(f"PgBouncer on 127.0.0.1:{POOLER_PORT} (transaction mode)")
+    for port in POOLER_PORTS:
+        folder = pooler_folder(port)
+        folder.mkdir(parents=True, exist_ok=True)
+        if alive(folder / "pgbouncer.pid"):
+            continue
+        (folder / "users.txt").write_text(
+            "".join(f'"{user}" ""\n' for user in (APP_ROLE, PLATFORM_ROLE, "postgres"))
+        )
+        (folder / "pgbouncer.ini").write_text(
+            "[databases]\n"
+            f"* = host=127.0.0.1 port={PRIMARY_PORT}\n"
+            "[pgbouncer]\n"
+            f"listen_addr = 127.0.0.1\nlisten_port = {port}\nunix_socket_dir =\n"
+            f"auth_type = trust\nauth_file = {folder / 'users.txt'}\n"
+            "pool_mode = transaction\ndefault_pool_size = 10\nmax_client_conn = 500\n"
+            "admin_users = postgres\n"
+            "ignore_startup_parameters = extra_float_digits,options\n"
+            "server_reset_query = DISCARD ALL\nserver_reset_query_always = 1\n"
+            f"logfile = {folder / 'pgbouncer.log'}\npidfile = {folder / 'pgbouncer.pid'}\n"
+        )
+        if os.geteuid() == 0:
+            postgres = pwd.getpwnam("postgres")
+            for path in (folder, *folder.iterdir()):
+                os.chown(path, postgres.pw_uid, postgres.pw_gid)
+        _as_postgres(binary, "-d", str(folder / "pgbouncer.ini"))
+        _say(f"PgBouncer on 127.0.0.1:{port} (transaction mode)")
 
 
-def settings() -> dict[str, str]:
-    """What every process of the cluster runs with."""
+def settings(pooler_port: int = POOLER_PORT) -> dict[str, str]:
+    """What every process of the cluster runs with (through the PgBouncer on ``pooler_port``)."""
     return {
         "PARLEY_ENV": "development",
         "SECRET_KEY": SECRET,
-        "DATABASE_URL": url(POOLER_PORT, APP_ROLE),
-        "PLATFORM_DATABASE_URL": url(POOLER_PORT, PLATFORM_ROLE),
+        "DATABASE_URL": url(pooler_port, APP_ROLE),
+        "PLATFORM_DATABASE_URL": url(pooler_port, PLATFORM_ROLE),
         "REPLICA_DATABASE_URL": url(REPLICA_PORT, APP_ROLE),
         "PLATFORM_REPLICA_DATABASE_URL": url(REPLICA_PORT, PLATFORM_ROLE),
         "DATABASE_TRANSACTION_POOLER": "1",
@@ -272,25 +281,32 @@ def alive(pid_or_file) -> bool:
 
 
 def processes() -> None:
-    """The web instances, a worker per queue and the scheduler, each with its log."""
-    env = {**os.environ, **settings()}
+    """The web instances (each through its own PgBouncer), a worker per queue and the
+    scheduler, each with its log."""
     bin_dir = Path(sys.executable).parent
+    shared = {**os.environ, **settings()}
     commands = {
         **{
-            f"web-{port}": [
-                str(bin_dir / "gunicorn"),
-                *("--workers", "2", "--bind", f"127.0.0.1:{port}", "wsgi:app"),
-            ]
-            for port in WEB_PORTS
+            f"web-{port}": (
+                [
+                    str(bin_dir / "gunicorn"),
+                    *("--workers", "2", "--bind", f"127.0.0.1:{port}", "wsgi:app"),
+                ],
+                {**os.environ, **settings(pooler_port)},
+            )
+            for port, pooler_port in zip(WEB_PORTS, POOLER_PORTS, strict=True)
         },
         **{
-            f"worker-{name}": [str(bin_dir / "flask"), "--app", "wsgi", "worker", "--queue", name]
+            f"worker-{name}": (
+                [str(bin_dir / "flask"), "--app", "wsgi", "worker", "--queue", name],
+                shared,
+            )
             for name in QUEUES
         },
-        "scheduler": [str(bin_dir / "flask"), "--app", "wsgi", "scheduler"],
+        "scheduler": ([str(bin_dir / "flask"), "--app", "wsgi", "scheduler"], shared),
     }
     pids = {name: pid for name, pid in _pids().items() if alive(pid)}
-    for name, command in commands.items():
+    for name, (command, env) in commands.items():
         if name in pids:
             continue
         log = (RUN / f"{name}.log").open("ab")
@@ -321,8 +337,11 @@ def check_up() -> None:
     pids = _pids()
     names = [f"web-{port}" for port in WEB_PORTS]
     down = [name for name in names if name not in pids or not alive(pids[name])]
-    if not alive(RUN / "pgbouncer" / "pgbouncer.pid"):
-        down.append("PgBouncer")
+    down += [
+        f"PgBouncer on {port}"
+        for port in POOLER_PORTS
+        if not alive(pooler_folder(port) / "pgbouncer.pid")
+    ]
     if not _clusters().get(REPLICA_CLUSTER, "").startswith("online"):
         down.append("the replica")
     if down:
@@ -356,10 +375,11 @@ def stop() -> None:
             os.killpg(pid, signal.SIGKILL)
             _say(f"{name} did not stop within 30 s: killed")
     (RUN / "pids.json").unlink(missing_ok=True)
-    bouncer = RUN / "pgbouncer" / "pgbouncer.pid"
-    if alive(bouncer):
-        os.kill(int(bouncer.read_text().strip()), signal.SIGTERM)
-        _say("stopped PgBouncer")
+    for port in POOLER_PORTS:
+        bouncer = pooler_folder(port) / "pgbouncer.pid"
+        if alive(bouncer):
+            os.kill(int(bouncer.read_text().strip()), signal.SIGTERM)
+            _say(f"stopped the PgBouncer on {port}")
     if _clusters().get(REPLICA_CLUSTER, "").startswith("online"):
         command = ["pg_ctlcluster", "--skip-systemctl-redirect", VERSION, REPLICA_CLUSTER, "stop"]
         subprocess.run(command, check=True)
