@@ -25,7 +25,7 @@ from app.models.user import User
 from app.services import support
 from app.services.errors import Conflict
 from app.tenants.context import tenant_scope
-from tests.casework import Browser, to_support
+from tests.casework import Api, Browser, to_support
 from tests.factories import csrf_token
 
 TODAY = date.today()
@@ -310,3 +310,42 @@ def test_only_a_consulting_teacher_alone_gets_the_offline_pages(app, toledo, mak
     coordinator = Browser(app, toledo, toledo.people["coordinator"])
     assert "offline/page.js" not in coordinator.get(f"/cases/{case_id}").text
     assert "data-offline-caseload" not in coordinator.get("/").text
+
+
+# The API: the same key in the JSON body
+
+
+def test_the_api_stores_a_visit_sent_twice_with_its_key_once(app, toledo):
+    case_id = to_support(app, toledo, "intervention", "unsatisfactory")
+    api = Api(app, toledo, toledo.people["ct"])
+    body = {"visit_type": "observation", "visited_on": TODAY.isoformat(), "notes": "Reading."}
+    key = str(uuid.uuid4())
+    first = api.post(f"/cases/{case_id}/visits", json={**body, "idempotency_key": key})
+    again = api.post(f"/cases/{case_id}/visits", json={**body, "idempotency_key": key})
+    assert first.status_code == again.status_code == 201
+    assert again.get_json() == first.get_json()
+    keyed = [v.id for v in _visits(app, toledo, case_id) if v.idempotency_key == uuid.UUID(key)]
+    assert keyed == [first.get_json()["id"]]
+    # Without a key each sending is a visit of its own, as before.
+    plain = [api.post(f"/cases/{case_id}/visits", json=body).get_json()["id"] for _ in range(2)]
+    assert len(set(plain)) == 2
+
+
+def test_the_api_answers_a_key_sent_again_with_its_visit_and_refuses_a_damaged_one(app, toledo):
+    first_case = to_support(app, toledo, "intervention", "unsatisfactory")
+    api = Api(app, toledo, toledo.people["ct"])
+    body = {"visit_type": "observation", "visited_on": TODAY.isoformat()}
+    key = str(uuid.uuid4())
+    sent = api.post(f"/cases/{first_case}/visits", json={**body, "idempotency_key": key})
+    assert sent.status_code == 201
+    before = len(_visits(app, toledo, first_case))
+    changed = api.post(
+        f"/cases/{first_case}/visits",
+        json={**body, "idempotency_key": key, "visit_type": "coaching"},
+    )
+    # The same key with other contents is the first visit (its contents stay the first's).
+    assert changed.status_code == 201 and changed.get_json()["visit_type"] == "observation"
+    damaged = api.post(f"/cases/{first_case}/visits", json={**body, "idempotency_key": "12-x"})
+    assert damaged.status_code == 422
+    assert "idempotency_key" in damaged.get_json()["errors"]
+    assert len(_visits(app, toledo, first_case)) == before

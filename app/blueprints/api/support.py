@@ -90,7 +90,8 @@ def visit_create(case_id: int):
     case = case_or_404(case_id)
     data = load(VisitInSchema())
     data["focus_standards"] = tuple(data["focus_standards"])
-    visit = support.log_visit(case, current_user.user, support.VisitInput(**data))
+    key = data.pop("idempotency_key")
+    visit = support.log_visit(case, current_user.user, support.VisitInput(**data), key=key)
     return VisitSchema().dump(visit), 201
 
 

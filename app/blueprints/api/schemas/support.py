@@ -61,6 +61,14 @@ class VisitInSchema(Schema):
     principal_present = fields.Boolean(load_default=False)
     shared_with_teacher = fields.Boolean(load_default=True)
     planned = fields.Boolean(load_default=False)
+    #: As on the visit form: the same key sent again answers with the visit it stored.
+    idempotency_key = fields.UUID(
+        load_default=None,
+        metadata={
+            "description": "A UUID the client makes once per visit; sending the visit again "
+            "with it (after a lost answer) stores nothing and answers with the stored visit."
+        },
+    )
 
 
 class VisitSchema(Schema):
