@@ -488,3 +488,49 @@ def test_a_zip_member_compressed_in_an_unknown_way_is_refused_by_name():
     assert refused.value.errors == {
         "bundle": ["orgs.csv is compressed in a way Parley cannot read: zip it again."]
     }
+
+
+# The command line: the same plan and write as the imports page
+
+
+def _cli(app, *args: str):
+    from click.testing import CliRunner
+
+    with app.app_context():
+        return CliRunner().invoke(app.cli, ["import", "oneroster", *args])
+
+
+def test_the_command_line_checks_then_imports_a_bundle(app, springfield, tmp_path):
+    _map(app, springfield, MAPPING)
+    before = _people(app, springfield)
+    archive = tmp_path / "springfield-roster.zip"
+    archive.write_bytes(zipped(bundle()))
+
+    dry = _cli(app, "--tenant", "springfield", "--dry-run", str(archive))
+    assert dry.exit_code == 0, dry.output
+    assert "Would add 3, update 0, disable 0 and grant 3 roles" in dry.output
+    assert _people(app, springfield) == before
+
+    done = _cli(app, "--tenant", "springfield", str(archive))
+    assert done.exit_code == 0, done.output
+    assert "Added 3, updated 0, disabled 0 and granted 3 roles in springfield" in done.output
+    assert len(_people(app, springfield)) == len(before) + 3
+    with app.app_context(), tenant_scope(springfield.tenant.id):
+        event = db.session.execute(
+            select(AuditEvent).where(AuditEvent.action == "import.oneroster")
+        ).scalar_one()
+    assert event.after["file"] == "springfield-roster.zip"
+    assert event.actor_label.startswith("OneRoster import by ")
+
+
+def test_the_command_line_names_every_error_and_writes_nothing(app, springfield, tmp_path):
+    _map(app, springfield, MAPPING)
+    before = _people(app, springfield)
+    archive = tmp_path / "bad.zip"
+    users = USERS.replace("ben.baker@springfield.org", "ben.baker@")
+    archive.write_bytes(zipped(bundle(users=users)))
+    refused = _cli(app, "--tenant", "springfield", str(archive))
+    assert refused.exit_code == 1
+    assert "error: users.csv:rows[3].email:" in refused.output
+    assert _people(app, springfield) == before
+    assert _count(app, springfield, OneRosterPerson) == 0
