@@ -351,3 +351,53 @@ def test_a_page_in_spanish_reads_the_program_once_however_many_labels_it_shows(
         counts.append((len(counted), page.text.count("<li>")))
     assert counts[0][0] == counts[1][0], counts
     assert counts[1][1] >= counts[0][1] + 5, counts
+
+
+def test_the_password_and_lock_mails_are_written_in_the_persons_language(
+    migrated, smtp_server, district, make_user
+):
+    from datetime import timedelta
+
+    from app.jobs.mail import send_account_locked, send_password_reset
+    from app.models.base import utcnow
+    from app.models.user import PasswordReset
+    from app.services import password_resets
+
+    port, inbox = smtp_server
+    app = make_app(migrated, MAIL_SUPPRESS_SEND=False, MAIL_PORT=port)
+    d = district("boston", "boston_esp")
+    ana = make_user(d.tenant, "teacher", email="ana@boston.org")
+    ben = make_user(d.tenant, "teacher", email="ben@boston.org")
+    _offer(app, d.tenant, ["en", "es"])
+    _prefer(app, d.tenant, ana, "es")
+    with app.app_context(), tenant_scope(d.tenant.id):
+        for person in (ana, ben):
+            password_resets.request_reset(d.tenant.id, person.email)
+            db.session.get(User, person.id).locked_until = utcnow() + timedelta(minutes=15)
+        uow.commit()
+        for reset in db.session.execute(select(PasswordReset)).scalars().all():
+            send_password_reset({"reset_id": reset.id}, f"reset-{reset.id}")
+        for person in (ana, ben):
+            send_account_locked({"user_id": person.id}, f"locked-{person.id}")
+    from email.header import decode_header, make_header
+
+    mails = {
+        (m["To"], str(make_header(decode_header(m["Subject"])))): m.get_payload(
+            decode=True
+        ).decode()
+        for m in inbox
+    }
+    subjects = sorted(subject for _, subject in mails)
+    assert subjects == sorted(
+        [
+            "Boston Schools: elija una contraseña nueva",
+            "Boston Schools: acceso bloqueado",
+            "Boston Schools: choose a new password",
+            "Boston Schools: sign-in locked",
+        ]
+    ), subjects
+    reset_es = mails[("ana@boston.org", "Boston Schools: elija una contraseña nueva")]
+    assert "el enlace funciona una sola vez" in reset_es
+    locked_es = mails[("ana@boston.org", "Boston Schools: acceso bloqueado")]
+    assert "Se desbloquea sola a las" in locked_es and "locked" not in locked_es
+    assert "It unlocks by itself at" in mails[("ben@boston.org", "Boston Schools: sign-in locked")]

@@ -228,7 +228,8 @@ def send_password_reset(payload: dict, message_id: str) -> None:
             template = "mail/invitation.txt"
             subject = gettext("%(district)s: choose your password", district=tenant.name)
         else:
-            template, subject = "mail/password_reset.txt", f"{tenant.name}: choose a new password"
+            template = "mail/password_reset.txt"
+            subject = gettext("%(district)s: choose a new password", district=tenant.name)
         body = render_template(
             template,
             user=user,
@@ -248,5 +249,7 @@ def send_account_locked(payload: dict, message_id: str) -> None:
     if user is None or user.locked_until is None:
         return
     tenant = db.session.get(Tenant, user.tenant_id)
-    body = render_template("mail/account_locked.txt", user=user, tenant=tenant)
-    _send_once(message_id, tenant, user.email, f"{tenant.name}: sign-in locked", body)
+    with force_locale(i18n.for_person(user, tenant)):
+        subject = gettext("%(district)s: sign-in locked", district=tenant.name)
+        body = render_template("mail/account_locked.txt", user=user, tenant=tenant)
+    _send_once(message_id, tenant, user.email, subject, body)
