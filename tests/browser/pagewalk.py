@@ -165,6 +165,22 @@ _OVERFLOW = """() => {
 }"""
 
 
+#: The CSP violations recorded so far, and none kept (one round trip to the page).
+_TAKE_BLOCKED = "() => { const b = window.__blocked || []; window.__blocked = []; return b; }"
+
+#: axe-core's violations, the ids used twice and (on a phone) the overflow, read in one
+#: round trip to the page: each is the script above, run in turn as before.
+_READ = (
+    "async (phone) => ({violations: (await ("
+    + _RUN_AXE
+    + ")()).violations, twice: ("
+    + _DUPLICATE_IDS
+    + ")(), overflow: phone ? ("
+    + _OVERFLOW
+    + ")() : null})"
+)
+
+
 class Checks:
     """Listens to one page for console errors, uncaught exceptions and blocked content."""
 
@@ -186,8 +202,7 @@ class Checks:
 
     def take(self) -> list[str]:
         """What was heard since the last call, the page's CSP violations included."""
-        blocked = self.page.evaluate("window.__blocked || []")
-        self.page.evaluate("window.__blocked = []")
+        blocked = self.page.evaluate(_TAKE_BLOCKED)
         heard, self.heard = self.heard + [f"CSP violation: {b}" for b in blocked], []
         return heard
 
@@ -195,17 +210,18 @@ class Checks:
 def problems_on(page, phone: bool) -> list[str]:
     """What is wrong with the loaded page at the window's current width."""
     found = []
-    for violation in page.evaluate(_RUN_AXE)["violations"]:
+    read = page.evaluate(_READ, phone)
+    for violation in read["violations"]:
         targets = [" ".join(map(str, n["target"])) for n in violation["nodes"][:3]]
         more = len(violation["nodes"]) - len(targets)
         found.append(
             f"axe {violation['id']}: {violation['help']} at {', '.join(targets)}"
             + (f" (+{more} more)" if more > 0 else "")
         )
-    if twice := page.evaluate(_DUPLICATE_IDS):
+    if twice := read["twice"]:
         found.append(f"ids used twice: {', '.join(sorted(twice))}")
     if phone:
-        overflow = page.evaluate(_OVERFLOW)
+        overflow = read["overflow"]
         if overflow["width"] > overflow["limit"]:
             found.append(
                 f"{overflow['width']} px wide, wider than the window: "

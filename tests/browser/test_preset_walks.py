@@ -40,7 +40,7 @@ def test_each_track_walks_from_enrollment_to_its_decision(
     app, live_server, shared_browser, make_tenant, make_user, preset
 ):
     cast = provision(app, make_tenant, make_user, preset)
-    walker = Walker(shared_browser, live_server, cast)
+    walker = Walker(shared_browser, live_server, cast, app)
     closed_in: Counter[str] = Counter()
     try:
         for key, track in cast.config.tracks.items():
@@ -161,6 +161,7 @@ def prepare(walker: Walker, app, case_id: int, track: Track, step: Transition) -
     if (months := guard(step, "min_months_of_support")) is not None:
         # Months of support cannot pass in a test: the case gets the dates it would have.
         backdate_support(app, cast, case_id, months["months"])
+        walker.changed()
     if (visits := guard(step, "min_visits")) is not None:
         kind = (visits.get("types") or list(config.visit_types))[0]
         # Where the principal must be consulted and is no evaluator on the track, the CT
@@ -175,6 +176,7 @@ def prepare(walker: Walker, app, case_id: int, track: Track, step: Transition) -
         # The visit form is walked once; the rest are that form's service, as the CT's
         # further visits would be (each page load costs the suite more than it tells).
         more_visits(app, cast, case_id, visits["count"] - 1, config.visit_types[kind].label)
+        walker.changed()
         write_status_report(walker, case_id, track)
     if (tagged := guard(step, "evidence_tagged_to_all_standards")) is not None:
         labels = [s.label for s in config.standards if s.key in tagged["standards"]]

@@ -6,8 +6,8 @@ text written here: the same walk then runs for every program, and a page that sh
 key where the configuration has a label is found by the walk itself.
 
 ``provision`` sets up the district and its people through the services (that part is not
-what the walk checks); ``Walker`` is each person signed in through the real login page,
-doing their part of the case on the pages.
+what the walk checks); ``Walker`` is each person signed in (the first through the real login
+page), doing their part of the case on the pages.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from app.services.actors import Actor
 from app.tenants.context import tenant_scope
 from app.workflows import ProgramConfig, Track, load_preset, validate
 from app.workflows.model import Transition
+from tests.browser.pagewalk import session_cookie
 from tests.factories import PASSWORD
 
 #: The school every walked case and its principal belong to (links the principal).
@@ -226,12 +227,14 @@ def submit(button) -> None:
 
 @dataclass
 class Walker:
-    """Each person of a ``Cast`` in their own browser context, signed in once through the
-    district's login page and kept signed in for the rest of the walk."""
+    """Each person of a ``Cast`` in their own browser context, signed in once (the first
+    through the district's login page) and kept signed in for the rest of the walk."""
 
     browser: Any
     base: str
     cast: Cast
+    #: The app the live server serves (for the session cookies of ``login``).
+    app: Any
     #: What the walk found wrong on the pages without being stopped by it (a key shown
     #: where the configuration has a label, a label that names no field); the test fails
     #: on them once the walk is done, so one run lists them all.
@@ -240,6 +243,11 @@ class Walker:
     reported: set[int] = field(default_factory=set)
     _pages: dict[int, Any] = field(default_factory=dict)
     _session_url: str | None = None
+    #: How many times a case may have changed: each form sent, and each change the test
+    #: makes through the services (``changed``).
+    _changes: int = 0
+    #: What each page holds as the server last sent it: (its URL, ``_changes`` then).
+    _fresh: dict[Any, tuple[str, int]] = field(default_factory=dict)
 
     def expect_words(self, text: str, words: str, where: str) -> None:
         """Record a defect unless ``text`` (what a page shows) says ``words`` (a label)."""
@@ -250,25 +258,51 @@ class Walker:
     # Signing in and finding one's way
 
     def login(self, user: User):
-        """``user``'s page, signed in through the login form the first time."""
+        """``user``'s page, signed in the first time: the walk's first person through the
+        login form, the others with the session cookie that form would have set (signing
+        in is not what the walk checks, and each form sign-in cost a second)."""
         if user.id not in self._pages:
             context = self.browser.new_context()
             context.set_default_timeout(STEP_TIMEOUT_MS)
-            page = context.new_page()
-            page.goto(self.url("/login"), wait_until=LOADED)
-            page.get_by_label("E-mail").fill(user.email)
-            page.get_by_label("Password").fill(PASSWORD)
-            page.get_by_role("button", name="Sign in").click()
-            page.wait_for_url(self.url("/"))
+            if self._pages:
+                name = self.app.config["SESSION_COOKIE_NAME"]
+                cookie = session_cookie(self.app, user)
+                context.add_cookies([{"name": name, "value": cookie, "url": self.base}])
+                page = context.new_page()
+            else:
+                page = context.new_page()
+                page.goto(self.url("/login"), wait_until=LOADED)
+                page.get_by_label("E-mail").fill(user.email)
+                page.get_by_label("Password").fill(PASSWORD)
+                page.get_by_role("button", name="Sign in").click()
+                page.wait_for_url(self.url("/"))
             self._pages[user.id] = page
         return self._pages[user.id]
 
     def url(self, path: str) -> str:
         return f"{self.base}/t/{self.cast.slug}{path}"
 
+    def changed(self) -> None:
+        """A case changed outside the pages (through a service): every page is stale."""
+        self._changes += 1
+
+    def submit(self, button) -> None:
+        """``submit``, and the page the server answers with is the latest of its URL."""
+        submit(button)
+        self._changes += 1
+        self._fresh[button.page] = (button.page.url, self._changes)
+
+    def goto(self, page, url: str) -> None:
+        """Open ``url`` on ``page``, unless the page holds it as the server sent it since the
+        last change (the answer to the person's own form): loading it again reads the same."""
+        if self._fresh.get(page) == (url, self._changes) and page.url == url:
+            return
+        page.goto(url, wait_until=LOADED)
+        self._fresh[page] = (url, self._changes)
+
     def open_case(self, user: User, case_id: int):
         page = self.login(user)
-        page.goto(self.url(f"/cases/{case_id}"), wait_until=LOADED)
+        self.goto(page, self.url(f"/cases/{case_id}"))
         return page
 
     def close(self) -> None:
@@ -340,13 +374,13 @@ class Walker:
             page.get_by_label("Why you refer this teacher").fill(
                 "Two formal observations this year found the lessons hard to follow."
             )
-            submit(page.get_by_role("button", name="Send the referral"))
+            self.submit(page.get_by_role("button", name="Send the referral"))
             self.expect_done(page, "the referral")
         else:
             page.get_by_label("In your own words").fill(
                 "I want help planning lessons that reach every student."
             )
-            submit(page.get_by_role("button", name="Send my request"))
+            self.submit(page.get_by_role("button", name="Send my request"))
             thanks = page.locator("main").inner_text()
             assert "Thank you" in thanks, f"the enrollment form answered: {thanks}"
             page.close()
@@ -378,7 +412,7 @@ class Walker:
         )
         if outcome is not None:
             action.get_by_label("Outcome").select_option(label=outcome)
-        submit(action.get_by_role("button", name=label, exact=True))
+        self.submit(action.get_by_role("button", name=label, exact=True))
         return self.expect_done(page, f"'{label}' on case {case_id}")
 
     def state_shown(self, user: User) -> str:
@@ -395,7 +429,7 @@ class Walker:
         section.get_by_label(re.compile("consulting teacher", re.I)).select_option(
             label=self.cast.ct.name
         )
-        submit(section.get_by_role("button", name="Propose"))
+        self.submit(section.get_by_role("button", name="Propose"))
         self.expect_done(page, "proposing the CT")
 
     def answer_proposal(self, member: User, case_id: int) -> None:
@@ -404,7 +438,7 @@ class Walker:
         page.goto(self.url("/"), wait_until=LOADED)
         page.get_by_role("link", name=f"Case {case_id}").click()
         page.get_by_label("Your answer").select_option(label="Approve")
-        submit(page.get_by_role("button", name="Send my answer"))
+        self.submit(page.get_by_role("button", name="Send my answer"))
         self.expect_done(page, "the committee's answer")
 
     def log_visits(
@@ -431,7 +465,7 @@ class Walker:
         form.get_by_label("Next steps").fill(VISIT_NEXT_STEPS)
         if principal_present:
             form.get_by_label("The principal took part").check()
-        submit(form.get_by_role("button", name="Save the visit"))
+        self.submit(form.get_by_role("button", name="Save the visit"))
         self.expect_done(page, f"a visit on case {case_id}")
 
     def add_evidence(self, user: User, case_id: int, text: str, standards) -> None:
@@ -450,7 +484,7 @@ class Walker:
         labelled.fill(text)
         if standards:
             form.get_by_label("Standards").select_option(label=list(standards))
-        submit(form.get_by_role("button", name="Add"))
+        self.submit(form.get_by_role("button", name="Add"))
         self.expect_done(page, f"evidence on case {case_id}")
 
     def recommend(self, case_id: int, step_label: str, rating: str) -> None:
@@ -464,8 +498,8 @@ class Walker:
         section.get_by_label("Rationale").fill(
             "Six months of visits and evidence show steady, real growth in practice."
         )
-        submit(section.get_by_role("button", name="Submit the recommendation"))
-        submit(page.get_by_role("button", name="Confirm and send to the panel"))
+        self.submit(section.get_by_role("button", name="Submit the recommendation"))
+        self.submit(page.get_by_role("button", name="Confirm and send to the panel"))
         self.expect_done(page, f"the recommendation on case {case_id}")
 
     # The panel
@@ -477,41 +511,41 @@ class Walker:
             page = self.login(self.cast.coordinator)
             page.goto(self.url("/"), wait_until=LOADED)
             page.get_by_role("link", name="Panel sessions").click()
-            submit(page.get_by_role("button", name="Schedule a session"))
+            self.submit(page.get_by_role("button", name="Schedule a session"))
             page.wait_for_url(re.compile(r"/panel/sessions/\d+$"))
             for member in self.cast.panel:
                 page.get_by_label("Member", exact=True).select_option(label=member.name)
                 page.get_by_label("Present?").select_option(label="Present")
-                submit(page.get_by_role("button", name="Record"))
+                self.submit(page.get_by_role("button", name="Record"))
                 self.expect_done(page, f"{member.name}'s attendance")
             self._session_url = page.url
         return self._session_url
 
     def put_on_agenda(self, case_id: int) -> None:
         page = self.login(self.cast.coordinator)
-        page.goto(self.panel_session(), wait_until=LOADED)
+        self.goto(page, self.panel_session())
         picker = page.get_by_label("Case ready for the panel")
         ready = picker.locator("option").all_inner_texts()
         picker.select_option(label=next(o for o in ready if o.startswith(f"#{case_id} ")))
-        submit(page.get_by_role("button", name="Add to the agenda"))
+        self.submit(page.get_by_role("button", name="Add to the agenda"))
         self.expect_done(page, f"case {case_id} on the agenda")
 
     def vote(self, member: User, case_id: int, option: str) -> None:
         """A seated member casts a sealed ballot (``option`` is its label)."""
         page = self.login(member)
-        page.goto(self.panel_session(), wait_until=LOADED)
+        self.goto(page, self.panel_session())
         item = page.get_by_test_id(f"agenda-item-{case_id}")
         item.get_by_label("Your vote").select_option(label=option)
-        submit(item.get_by_role("button", name="Cast my ballot"))
+        self.submit(item.get_by_role("button", name="Cast my ballot"))
         said = self.expect_done(page, f"{member.name}'s ballot")
         assert f"Your ballot is in: {option}" in said, said
 
     def close_vote(self, case_id: int) -> str:
         """The chair closes the vote; returns the decision as the agenda states it."""
         page = self.login(self.cast.chair)
-        page.goto(self.panel_session(), wait_until=LOADED)
+        self.goto(page, self.panel_session())
         item = page.get_by_test_id(f"agenda-item-{case_id}")
-        submit(item.get_by_role("button", name="Close the vote"))
+        self.submit(item.get_by_role("button", name="Close the vote"))
         self.expect_done(page, f"closing the vote on case {case_id}")
         return page.get_by_test_id(f"agenda-item-{case_id}").inner_text()
 
@@ -528,7 +562,7 @@ class Walker:
         if outcome is not None:
             card.get_by_label("Outcome that closes the case").select_option(label=outcome)
         card.get_by_label("Note").fill("Approved as the panel decided.")
-        submit(card.get_by_role("button", name="Record the decision"))
+        self.submit(card.get_by_role("button", name="Record the decision"))
         self.expect_done(page, f"the approval of case {case_id}")
 
     # Due process: status reports, the acknowledgment of the decision, the appeal
@@ -546,7 +580,7 @@ class Walker:
             form.get_by_label(standard, exact=True).select_option(label=rating)
         form.get_by_label("Your current view").fill("Lessons are better planned each week.")
         form.get_by_label("Sign with your name").fill(self.cast.ct.name)
-        submit(form.get_by_role("button", name="Sign and send the report"))
+        self.submit(form.get_by_role("button", name="Sign and send the report"))
         self.expect_done(page, f"the status report on case {case_id}")
         return True
 
@@ -555,7 +589,7 @@ class Walker:
         page = self.open_case(teacher, case_id)
         form = page.locator("form[data-testid^='report-ack-form-']").first
         form.get_by_label("Type your name to acknowledge").fill(teacher.name)
-        submit(form.get_by_role("button", name="Acknowledge receipt"))
+        self.submit(form.get_by_role("button", name="Acknowledge receipt"))
         self.expect_done(page, f"the teacher's acknowledgment of a report on case {case_id}")
 
     def acknowledge_decision(self, teacher: User, case_id: int) -> str:
@@ -565,7 +599,7 @@ class Walker:
         form = page.get_by_test_id("acknowledgment-form")
         form.get_by_label("Type your full name").fill(teacher.name)
         form.get_by_label("I understand that acknowledging receipt does not mean I agree").check()
-        submit(form.get_by_role("button", name="Acknowledge receipt"))
+        self.submit(form.get_by_role("button", name="Acknowledge receipt"))
         self.expect_done(page, f"the teacher's acknowledgment of the decision on case {case_id}")
         return page.get_by_test_id("acknowledgments").inner_text()
 
@@ -576,7 +610,7 @@ class Walker:
         form.get_by_label("Why you appeal the decision").fill(
             "The observations were all in one class period; I ask for a review."
         )
-        submit(form.get_by_role("button", name="File the appeal"))
+        self.submit(form.get_by_role("button", name="File the appeal"))
         self.expect_done(page, f"the appeal on case {case_id}")
 
     def decide_appeal(self, user: User, case_id: int, decision: str) -> str:
@@ -586,7 +620,7 @@ class Walker:
         form = page.get_by_test_id("appeal-decision-form")
         form.get_by_label("Decision on the appeal").select_option(label=decision)
         form.get_by_label("Reasons").fill("The record shows enough observations across classes.")
-        submit(form.get_by_role("button", name="Decide the appeal"))
+        self.submit(form.get_by_role("button", name="Decide the appeal"))
         self.expect_done(page, f"the decision on the appeal of case {case_id}")
         return page.get_by_test_id("appeal-result").inner_text()
 
@@ -595,7 +629,8 @@ class Walker:
     def teachers_case(self, teacher: User):
         """The teacher signs in and opens their case from their home page."""
         page = self.login(teacher)
-        page.goto(self.url("/"), wait_until=LOADED)
+        if page.url != self.url("/"):  # not there already (it was just read): no reload
+            page.goto(self.url("/"), wait_until=LOADED)
         page.get_by_test_id("my-case").get_by_role("link").first.click()
         return page
 
