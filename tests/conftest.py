@@ -69,6 +69,9 @@ def database_urls() -> Iterator[dict[str, str]]:
         with engine.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
             conn.execute(text(f'CREATE DATABASE "{name}"'))
+            # A test database need not outlive a crash of the server: commits do not wait
+            # for the disk (every test commits many times).
+            conn.execute(text(f'ALTER DATABASE "{name}" SET synchronous_commit = off'))
         engine.dispose()
     except Exception as exc:
         pytest.fail(
@@ -179,23 +182,51 @@ def client(app):
 
 @pytest.fixture(autouse=True)
 def _empty_tables(request) -> Iterator[None]:
-    """Start each database test from empty tables (truncated as the owner)."""
+    """Start each database test from empty tables and sequences, as the owner.
+
+    ``DELETE`` with the owner's triggers and keys off (``session_replication_role``), not
+    ``TRUNCATE``: a test leaves a few rows, and truncating fifty tables makes fresh files for
+    each and their indexes, about 100 ms a test against 15 ms. An owner that is not a
+    superuser may not switch the triggers off, and truncates instead.
+    """
     yield
     if "migrated" not in request.fixturenames:
         return
     urls = request.getfixturevalue("migrated")
     engine = _owner_engine(urls["owner"])
     with engine.begin() as conn:
-        tables = [
-            row[0]
-            for row in conn.execute(
+        conn.execute(text(_emptying(conn, urls["owner"])))
+
+
+_EMPTYING: dict[str, str] = {}
+
+
+def _emptying(conn, url: str) -> str:
+    """The statements that empty this database's tables (read once per database)."""
+    if url not in _EMPTYING:
+        tables = (
+            conn.execute(
                 text(
-                    "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
-                    "AND tablename <> 'alembic_version'"
+                    "SELECT quote_ident(tablename) FROM pg_tables WHERE schemaname = 'public' "
+                    "AND tablename <> 'alembic_version' ORDER BY tablename"
                 )
             )
-        ]
-        conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+            .scalars()
+            .all()
+        )
+        superuser = conn.execute(
+            text("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
+        ).scalar()
+        if superuser:
+            _EMPTYING[url] = (
+                "SET LOCAL session_replication_role = replica; "
+                + "".join(f"DELETE FROM {table}; " for table in tables)
+                + "SELECT setval(c.oid::regclass, 1, false) FROM pg_class c "
+                "WHERE c.relkind = 'S' AND c.relnamespace = 'public'::regnamespace"
+            )
+        else:
+            _EMPTYING[url] = f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"
+    return _EMPTYING[url]
 
 
 _ENGINES: dict[str, object] = {}
