@@ -7,6 +7,8 @@ from alembic import context
 from flask import current_app
 from sqlalchemy import create_engine
 
+from app.models.base import compared_on
+
 config = context.config
 fileConfig(config.config_file_name, disable_existing_loggers=False)
 logger = logging.getLogger("alembic.env")
@@ -37,6 +39,8 @@ def run_migrations_online() -> None:
     conf_args.setdefault("process_revision_directives", process_revision_directives)
     engine = _engine()
     with engine.connect() as connection:
+        # A constraint made on one database only is compared there alone (autogenerate).
+        conf_args.setdefault("include_object", compared_on(connection.dialect.name))
         context.configure(
             connection=connection,
             target_metadata=target_db.metadata,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from sqlalchemy import (
@@ -77,7 +78,9 @@ class TenantScoped:
             metadata,
             *args,
             PrimaryKeyConstraint("tenant_id", "id"),
-            UniqueConstraint("tenant_id", "id").ddl_if(dialect="sqlite"),
+            UniqueConstraint("tenant_id", "id", info={"only_on": "sqlite"}).ddl_if(
+                dialect="sqlite"
+            ),
             **kwargs,
         )
         # A sequence numbers integer ids (tenant_id comes from the tenant layer); the
@@ -89,6 +92,18 @@ class TenantScoped:
     @declared_attr.directive
     def __mapper_args__(cls) -> dict:
         return {"primary_key": [cls.__table__.c.id]}
+
+
+def compared_on(dialect: str) -> Callable[..., bool]:
+    """Alembic's ``include_object`` for ``dialect``: a constraint made on one database only
+    (``info["only_on"]``, as SQLite's ``UNIQUE (tenant_id, id)``) is compared there alone,
+    so neither database's comparison of the models with its schema finds it missing."""
+
+    def include(obj, name, type_, reflected, compare_to) -> bool:
+        only_on = getattr(obj, "info", {}).get("only_on")
+        return only_on is None or only_on == dialect
+
+    return include
 
 
 def tenant_key(column: str, table: str, *, ondelete: str | None = None) -> ForeignKeyConstraint:
