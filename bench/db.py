@@ -19,6 +19,8 @@ from flask import Flask
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from config import normalise_db_url
+
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/parley_bench"
 #: Uploads and built exports of the benchmark runs (never the repository's instance folder).
 UPLOADS = os.path.join(tempfile.gettempdir(), "parley-bench-uploads")
@@ -84,17 +86,9 @@ def urls() -> Urls:
 
     if os.environ.get("BENCH_CLUSTER"):
         return cluster_urls()
-    raw = os.environ.get("BENCH_DATABASE_URL") or DEFAULT_URL
-    for prefix in ("postgres://", "postgresql://"):
-        if raw.startswith(prefix):
-            raw = "postgresql+psycopg://" + raw[len(prefix) :]
-    owner = make_url(raw)
+    owner = make_url(normalise_db_url(os.environ.get("BENCH_DATABASE_URL") or DEFAULT_URL))
     app_user = owner.set(username=app_role_name(), password=None)
     return Urls(owner.render_as_string(False), app_user.render_as_string(False))
-
-
-def _psycopg(url: str) -> str:
-    return "postgresql+psycopg://" + url.removeprefix("postgresql://")
 
 
 def cluster_urls() -> Urls:
@@ -102,7 +96,7 @@ def cluster_urls() -> Urls:
     from bench import cluster
 
     settings = cluster.settings()
-    owner = _psycopg(cluster.url(cluster.PRIMARY_PORT, "postgres"))
+    owner = normalise_db_url(cluster.url(cluster.PRIMARY_PORT, "postgres"))
     extra = {
         key: settings[key]
         for key in (
@@ -113,8 +107,8 @@ def cluster_urls() -> Urls:
     }
     return Urls(
         owner,
-        _psycopg(settings["DATABASE_URL"]),
-        _psycopg(settings["PLATFORM_DATABASE_URL"]),
+        normalise_db_url(settings["DATABASE_URL"]),
+        normalise_db_url(settings["PLATFORM_DATABASE_URL"]),
         tuple(sorted(extra.items())),
         tuple(f"http://127.0.0.1:{port}" for port in cluster.WEB_PORTS),
         (f"127.0.0.1:{cluster.POOLER_PORT}", f"127.0.0.1:{cluster.PRIMARY_PORT}"),

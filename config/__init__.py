@@ -202,7 +202,7 @@ def load_settings(env_name: str | None = None, overrides: dict | None = None) ->
     cls = _CLASSES[name]
     settings = {key: getattr(cls, key) for key in dir(cls) if key.isupper()}
     if os.environ.get("DATABASE_URL"):
-        settings["SQLALCHEMY_DATABASE_URI"] = _normalise_db_url(os.environ["DATABASE_URL"])
+        settings["SQLALCHEMY_DATABASE_URI"] = normalise_db_url(os.environ["DATABASE_URL"])
     for key in _STRING_VARS:
         if key in os.environ:
             settings[key] = os.environ[key] or None
@@ -216,7 +216,7 @@ def load_settings(env_name: str | None = None, overrides: dict | None = None) ->
     settings.update(overrides or {})
     for key in ("MIGRATION_DATABASE_URL", *_URL_OF_BIND.values()):
         if settings.get(key):
-            settings[key] = _normalise_db_url(settings[key])
+            settings[key] = normalise_db_url(settings[key])
     _check(name, settings)
     settings["SQLALCHEMY_ENGINE_OPTIONS"] = _engine_options(settings)
     # A bind given as a dict takes no defaults from SQLALCHEMY_ENGINE_OPTIONS: each gets the
@@ -297,7 +297,7 @@ def _engine_options(settings: dict) -> dict:
     return options
 
 
-def _normalise_db_url(url: str) -> str:
+def normalise_db_url(url: str) -> str:
     """Accept the ``postgres://`` and ``postgresql://`` forms hosts hand out; use psycopg 3."""
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):

@@ -16,6 +16,7 @@ district set, both match nothing.
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from sqlalchemy import event, text
 from sqlalchemy.orm import Session
 
@@ -175,6 +176,17 @@ def app_role_sql(role: str) -> list[str]:
         f"GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO {role}",
         f"ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT USAGE, SELECT ON SEQUENCES TO {role}",
     ]
+
+
+def tenant_fk(op, table: str) -> sa.ForeignKeyConstraint:
+    """From a migration: ``table``'s ``tenant_id`` key to its district, named as the models
+    name it (a district's rows go with it)."""
+    return sa.ForeignKeyConstraint(
+        ["tenant_id"],
+        ["tenants.id"],
+        name=op.f(f"fk_{table}_tenant_id_tenants"),
+        ondelete="CASCADE",
+    )
 
 
 def protect_tables(op, tables: list[str]) -> None:

@@ -23,15 +23,6 @@ branch_labels = None
 depends_on = None
 
 
-def _tenant_fk(table: str) -> sa.ForeignKeyConstraint:
-    return sa.ForeignKeyConstraint(
-        ["tenant_id"],
-        ["tenants.id"],
-        name=op.f(f"fk_{table}_tenant_id_tenants"),
-        ondelete="CASCADE",
-    )
-
-
 def upgrade():
     op.create_table(
         "signing_keys",
@@ -42,7 +33,7 @@ def upgrade():
         sa.Column("created_at", app.models.base.UTCDateTime(timezone=True), nullable=False),
         sa.Column("retired_at", app.models.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("tenant_id", sa.Integer(), nullable=False),
-        _tenant_fk("signing_keys"),
+        rls.tenant_fk(op, "signing_keys"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_signing_keys")),
     )
     op.create_table(
@@ -62,7 +53,7 @@ def upgrade():
             name=op.f("fk_acknowledgments_case_id_cases"),
             ondelete="CASCADE",
         ),
-        _tenant_fk("acknowledgments"),
+        rls.tenant_fk(op, "acknowledgments"),
         sa.ForeignKeyConstraint(
             ["user_id"], ["users.id"], name=op.f("fk_acknowledgments_user_id_users")
         ),

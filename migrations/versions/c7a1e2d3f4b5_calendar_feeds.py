@@ -22,15 +22,6 @@ branch_labels = None
 depends_on = None
 
 
-def _tenant_fk(table: str) -> sa.ForeignKeyConstraint:
-    return sa.ForeignKeyConstraint(
-        ["tenant_id"],
-        ["tenants.id"],
-        name=op.f(f"fk_{table}_tenant_id_tenants"),
-        ondelete="CASCADE",
-    )
-
-
 def upgrade() -> None:
     """The feeds and the revisions, each behind the tenant policy."""
     op.create_table(
@@ -48,7 +39,7 @@ def upgrade() -> None:
             name=op.f("fk_calendar_feeds_user_id_users"),
             ondelete="CASCADE",
         ),
-        _tenant_fk("calendar_feeds"),
+        rls.tenant_fk(op, "calendar_feeds"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_calendar_feeds")),
         sa.UniqueConstraint("token_hash", name=op.f("uq_calendar_feeds_token_hash")),
     )
@@ -65,7 +56,7 @@ def upgrade() -> None:
         sa.Column("sequence", sa.Integer(), nullable=False),
         sa.Column("modified_at", app.models.base.UTCDateTime(timezone=True), nullable=False),
         sa.Column("tenant_id", sa.Integer(), nullable=False),
-        _tenant_fk("calendar_revisions"),
+        rls.tenant_fk(op, "calendar_revisions"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_calendar_revisions")),
         sa.UniqueConstraint(
             "tenant_id",

@@ -26,15 +26,6 @@ depends_on = None
 _TABLES = ["closed_days", "appeals", "appeal_votes", "appeal_reminders"]
 
 
-def _tenant_fk(table: str) -> sa.ForeignKeyConstraint:
-    return sa.ForeignKeyConstraint(
-        ["tenant_id"],
-        ["tenants.id"],
-        name=op.f(f"fk_{table}_tenant_id_tenants"),
-        ondelete="CASCADE",
-    )
-
-
 def _case_fk(table: str) -> sa.ForeignKeyConstraint:
     return sa.ForeignKeyConstraint(
         ["case_id"], ["cases.id"], name=op.f(f"fk_{table}_case_id_cases"), ondelete="CASCADE"
@@ -53,7 +44,7 @@ def upgrade():
         sa.Column("label", sa.String(length=120), nullable=False),
         _when("created_at"),
         sa.Column("tenant_id", sa.Integer(), nullable=False),
-        _tenant_fk("closed_days"),
+        rls.tenant_fk(op, "closed_days"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_closed_days")),
         sa.UniqueConstraint("tenant_id", "day", name=op.f("uq_closed_days_tenant_id_day")),
     )
@@ -80,7 +71,7 @@ def upgrade():
         sa.ForeignKeyConstraint(
             ["decided_by_id"], ["users.id"], name=op.f("fk_appeals_decided_by_id_users")
         ),
-        _tenant_fk("appeals"),
+        rls.tenant_fk(op, "appeals"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_appeals")),
         sa.UniqueConstraint("case_id", name=op.f("uq_appeals_case_id")),
     )
@@ -101,7 +92,7 @@ def upgrade():
         sa.ForeignKeyConstraint(
             ["user_id"], ["users.id"], name=op.f("fk_appeal_votes_user_id_users")
         ),
-        _tenant_fk("appeal_votes"),
+        rls.tenant_fk(op, "appeal_votes"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_appeal_votes")),
         sa.UniqueConstraint("appeal_id", "user_id", name=op.f("uq_appeal_votes_appeal_id_user_id")),
     )
@@ -113,7 +104,7 @@ def upgrade():
         _when("sent_at"),
         sa.Column("tenant_id", sa.Integer(), nullable=False),
         _case_fk("appeal_reminders"),
-        _tenant_fk("appeal_reminders"),
+        rls.tenant_fk(op, "appeal_reminders"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_appeal_reminders")),
         sa.UniqueConstraint("case_id", name=op.f("uq_appeal_reminders_case_id")),
     )

@@ -22,15 +22,6 @@ branch_labels = None
 depends_on = None
 
 
-def _tenant_fk(table: str) -> sa.ForeignKeyConstraint:
-    return sa.ForeignKeyConstraint(
-        ["tenant_id"],
-        ["tenants.id"],
-        name=op.f(f"fk_{table}_tenant_id_tenants"),
-        ondelete="CASCADE",
-    )
-
-
 def upgrade() -> None:
     op.create_table(
         "oneroster_role_mappings",
@@ -39,7 +30,7 @@ def upgrade() -> None:
         sa.Column("role", sa.String(length=40), nullable=False),
         sa.Column("updated_at", app.models.base.UTCDateTime(timezone=True), nullable=False),
         sa.Column("tenant_id", sa.Integer(), nullable=False),
-        _tenant_fk("oneroster_role_mappings"),
+        rls.tenant_fk(op, "oneroster_role_mappings"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_oneroster_role_mappings")),
         sa.UniqueConstraint(
             "tenant_id",
@@ -63,7 +54,7 @@ def upgrade() -> None:
             name=op.f("fk_oneroster_people_user_id_users"),
             ondelete="CASCADE",
         ),
-        _tenant_fk("oneroster_people"),
+        rls.tenant_fk(op, "oneroster_people"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_oneroster_people")),
         sa.UniqueConstraint(
             "tenant_id", "sourced_id", name=op.f("uq_oneroster_people_tenant_id_sourced_id")
