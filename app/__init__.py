@@ -27,7 +27,8 @@ def create_app(env_name: str | None = None, overrides: dict | None = None) -> Fl
     migrate.init_app(app, db, directory=str(Path(__file__).parent.parent / "migrations"))
     csrf.init_app(app)
 
-    # Importing registers the session events once per process.
+    # Importing registers the session and pool events once per process.
+    from app.core import pooled  # noqa: F401
     from app.tenants import resolution, rls, scoping  # noqa: F401
 
     resolution.init_app(app)

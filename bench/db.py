@@ -147,7 +147,7 @@ def bench_app(target: Urls, **overrides) -> Flask:
             dict(target.settings).get("DATABASE_TRANSACTION_POOLER")
         ),
         "REDIS_URL": None,
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "SQLALCHEMY_ENGINE_OPTIONS": {},
         "UPLOAD_ROOT": UPLOADS,
     }
     settings.update(overrides)

@@ -23,8 +23,8 @@ class ConfigurationError(RuntimeError):
 class Base:
     SECRET_KEY = "development-only-secret"
     SQLALCHEMY_DATABASE_URI = f"sqlite:///{_INSTANCE / 'parley.sqlite3'}"
-    #: Engine options of one deployment; ``load_settings`` adds the pre-ping and the
-    #: timeouts below under whatever is given here.
+    #: Engine options of one deployment; ``load_settings`` adds the timeouts below under
+    #: whatever is given here (pooled connections are checked by ``app.core.pooled``).
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}
     #: Seconds to wait for PostgreSQL to accept a connection (libpq counts at least 2), and
     #: for one statement to finish (0: the app sets none, so the role's or the server's own
@@ -54,6 +54,10 @@ class Base:
     DATABASE_TRANSACTION_POOLER = False
     REDIS_URL: str | None = None
     RQ_QUEUES = ("default", "mail", "exports")
+    #: Rows of one queue the relay hands over to one job, at most (unnamed queues: one). A
+    #: notice's own work is a few milliseconds, about what the queue's bookkeeping of one
+    #: job costs, so notices travel several to a job; an export is minutes, and travels alone.
+    RELAY_BATCH = {"mail": 20}
     MAIL_SERVER = "127.0.0.1"
     MAIL_PORT = 8025
     MAIL_USE_TLS = False
@@ -220,7 +224,7 @@ def load_settings(env_name: str | None = None, overrides: dict | None = None) ->
     _check(name, settings)
     settings["SQLALCHEMY_ENGINE_OPTIONS"] = _engine_options(settings)
     # A bind given as a dict takes no defaults from SQLALCHEMY_ENGINE_OPTIONS: each gets the
-    # same timeouts and pre-ping explicitly. A replica that is down must not hold a request
+    # same timeouts explicitly. A replica that is down must not hold a request
     # for the app's connect timeout: its reads fall back to the primary after a short wait.
     binds = {}
     for bind, key in _URL_OF_BIND.items():
@@ -273,15 +277,16 @@ def _plans_with_prices(plans: dict, price_ids: str | None) -> dict:
 def _engine_options(settings: dict) -> dict:
     """The engine options every environment needs, under the ones the settings give.
 
-    ``pool_pre_ping`` tests a pooled connection before lending it out, so one the server
-    closed (a restart, a failover, an idle timeout on the way) is replaced instead of
-    failing the request that drew it. PostgreSQL also gets the connect and statement
-    timeouts, so a database that accepts and never answers, or a runaway query, costs a
-    worker seconds. SQLite has neither: it is a file, and its lock wait is already bounded.
-    A server ``options`` string given by the deployment is kept, after the timeout, so
-    what it sets wins.
+    A pooled PostgreSQL connection is tested before it is lent (``app.core.pooled``: its
+    socket looked at, a ping after idleness), so one the server closed (a restart, a
+    failover, an idle timeout on the way) is replaced instead of failing the request that
+    drew it; ``pool_pre_ping``'s round trip per checkout is then not needed. PostgreSQL
+    also gets the connect and statement timeouts, so a database that accepts and never
+    answers, or a runaway query, costs a worker seconds. SQLite has none of these: it is a
+    file, and its lock wait is already bounded. A server ``options`` string given by the
+    deployment is kept, after the timeout, so what it sets wins.
     """
-    options = {"pool_pre_ping": True, **settings["SQLALCHEMY_ENGINE_OPTIONS"]}
+    options = dict(settings["SQLALCHEMY_ENGINE_OPTIONS"])
     if settings["SQLALCHEMY_DATABASE_URI"].startswith("postgres"):
         connect_args = dict(options.get("connect_args") or {})
         connect_args.setdefault("connect_timeout", int(settings["DATABASE_CONNECT_TIMEOUT"]))

@@ -115,7 +115,8 @@ def test_every_environment_tests_pooled_connections_and_bounds_waits(env_name, m
     monkeypatch.delenv("DATABASE_CONNECT_TIMEOUT", raising=False)
     monkeypatch.delenv("DATABASE_STATEMENT_TIMEOUT", raising=False)
     options = load_settings(env_name)["SQLALCHEMY_ENGINE_OPTIONS"]
-    assert options["pool_pre_ping"] is True
+    # Pooled connections are checked by app.core.pooled, without pre-ping's round trip.
+    assert "pool_pre_ping" not in options
     assert options["connect_args"] == {
         "connect_timeout": 5,
         "options": "-c statement_timeout=30000",
@@ -131,7 +132,6 @@ def test_timeouts_come_from_the_environment_and_keep_other_server_options(monkey
         "SQLALCHEMY_ENGINE_OPTIONS"
     ]
     assert options == {
-        "pool_pre_ping": True,
         "pool_size": 2,
         "connect_args": {
             "connect_timeout": 3,
@@ -162,9 +162,9 @@ def test_a_timeout_that_cannot_work_is_refused_by_name(monkeypatch, name, value,
         load_settings("development")
 
 
-def test_sqlite_gets_only_the_pre_ping(monkeypatch):
+def test_sqlite_gets_no_engine_options(monkeypatch):
     monkeypatch.delenv("DATABASE_URL", raising=False)
-    assert load_settings("development")["SQLALCHEMY_ENGINE_OPTIONS"] == {"pool_pre_ping": True}
+    assert load_settings("development")["SQLALCHEMY_ENGINE_OPTIONS"] == {}
 
 
 # Connections killed beneath the pool ---------------------------------------------------------

@@ -60,7 +60,7 @@ def test_a_pages_statements_are_prepared_on_its_connection(migrated, district):
     server-side (``pg_prepared_statements``); a GET that rolled back would lose them."""
     app = make_app(
         migrated,
-        SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True, "pool_size": 1, "max_overflow": 0},
+        SQLALCHEMY_ENGINE_OPTIONS={"pool_size": 1, "max_overflow": 0},
     )
     boston = district("boston", "boston_esp")
     reader = Browser(app, boston, boston.people["coordinator"])

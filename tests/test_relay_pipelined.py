@@ -1,5 +1,6 @@
 """The relay hands a batch of outbox rows to RQ over one Redis connection, in one
-transaction, each job named by its row; handing the same rows over again adds no job.
+transaction, as jobs of up to ``RELAY_BATCH`` rows each named by its first row; handing
+the same rows over again adds no job.
 
 What the relay sends is read from Redis itself (``MONITOR``), not from a stand-in.
 """
@@ -94,23 +95,40 @@ def test_a_batch_goes_over_one_connection_in_one_transaction_as_jobs_named_by_th
     redis_app,
     pending_welcomes,
 ):
+    size = redis_app.config["RELAY_BATCH"]["mail"]
+    assert 1 < size < ROWS
     with redis_app.app_context():
         redis = shared_connection()
         with _Watch(redis, "relay") as watch:
             assert relay(pending_welcomes, limit=ROWS) == ROWS
         mail = queue("mail")
-        assert sorted(mail.get_job_ids()) == sorted(pending_welcomes)
-        for job in Job.fetch_many(pending_welcomes, connection=redis):
-            assert job.args == (job.id,)
+        jobs = Job.fetch_many(mail.get_job_ids(), connection=redis)
+    carried = {job.id: job.args[0] for job in jobs}
+    # Every row in exactly one job, oldest first; each job full but the last, named by
+    # its first row, which every other row of it names as its batch.
+    assert sorted(i for ids in carried.values() for i in ids) == sorted(pending_welcomes)
+    assert sorted(len(ids) for ids in carried.values()) == [size, size]
+    assert all(job_id == ids[0] for job_id, ids in carried.items())
+    rows = {row.id: row for row in _outbox(redis_app)}
+    for job_id, ids in carried.items():
+        assert [rows[i].job_id for i in ids] == [job_id] * len(ids)
+        assert rows[job_id].batch_id is None
+        created = [rows[i].created_at for i in ids]
+        assert created == sorted(created)
+    assert max(rows[i].created_at for i in carried[jobs[0].id]) <= min(
+        rows[i].created_at for i in carried[jobs[1].id]
+    ) or max(rows[i].created_at for i in carried[jobs[1].id]) <= min(
+        rows[i].created_at for i in carried[jobs[0].id]
+    )
 
     clients = {client for client, _ in watch.commands}
     assert len(clients) == 1, clients  # the shared connection, and only it
     verbs = Counter(verb for _, verb in watch.commands)
-    assert (verbs["MULTI"], verbs["EXEC"], verbs["RPUSH"]) == (1, 1, ROWS)
-    assert all(row.status == "enqueued" for row in _outbox(redis_app))
+    assert (verbs["MULTI"], verbs["EXEC"], verbs["RPUSH"]) == (1, 1, ROWS // size)
+    assert all(row.status == "enqueued" for row in rows.values())
 
 
-def test_a_batch_handed_over_again_is_still_one_job_per_row_and_one_mail_each(
+def test_a_batch_handed_over_again_is_still_one_job_per_batch_and_one_mail_each(
     redis_app,
     pending_welcomes,
     owner_engine,
@@ -126,8 +144,10 @@ def test_a_batch_handed_over_again_is_still_one_job_per_row_and_one_mail_each(
     with redis_app.app_context():
         assert relay(pending_welcomes, limit=ROWS) == ROWS
         redis = shared_connection()
+        jobs = {row.job_id for row in _outbox(redis_app)}
+        assert len(jobs) == ROWS // redis_app.config["RELAY_BATCH"]["mail"]
         assert sorted(key.decode() for key in redis.keys("rq:job:*")) == sorted(
-            f"rq:job:{message_id}" for message_id in pending_welcomes
+            f"rq:job:{job_id}" for job_id in jobs
         )
 
     _work(redis_app)

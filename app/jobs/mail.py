@@ -2,8 +2,11 @@
 
 A job may run more than once (RQ delivers at least once; a worker may die mid-job and
 its job run again), so every recipient is looked up in ``sent_mails`` before the send
-and recorded, in its own commit, right after it: a run again skips everyone already
-told, and a crash repeats at most the one message in flight, with the same Message-ID.
+and recorded right after it, and the record is committed before anything else goes
+out: the next recipient's send, the job's end (its row marked done in the same commit,
+``app.jobs.runner``), or its failure (``commit_sent_record`` before the rollback). A run
+again skips everyone already told, and a crash repeats at most the one message in
+flight, with the same Message-ID.
 """
 
 from __future__ import annotations
@@ -35,6 +38,20 @@ def _already_sent(message_id: str, to: str) -> bool:
     )
 
 
+#: Set on the session while the record of a message that went out is not yet committed.
+_UNCOMMITTED_RECORD = "parley_uncommitted_sent_mail"
+
+
+def commit_sent_record() -> None:
+    """Commit the record of the message that went out last, if it is not committed yet.
+
+    The commit also keeps whatever the job wrote for that message (a reset link's hash):
+    what a person was sent is never rolled back by a later recipient's failure.
+    """
+    if db.session.info.pop(_UNCOMMITTED_RECORD, False):
+        uow.commit()
+
+
 def _send_once(
     message_id: str,
     tenant: Tenant,
@@ -44,17 +61,18 @@ def _send_once(
     *,
     already_sent: bool | None = None,
 ) -> None:
-    """Send unless this message already reached ``to``, and commit the record at once.
+    """Send unless this message already reached ``to``, and record it.
 
     ``already_sent`` is what the caller read for ``to`` in this run (a run holds its row
     alone, so nobody else records for it meanwhile); without it the record is looked up.
-    The commit also keeps whatever the job wrote for this message (a reset link's hash):
-    what a person was sent is never rolled back by a later recipient's failure.
+    The previous recipient's record commits before this send; this one's commits with the
+    next send, the job's end (one commit with its row done), or its failure.
     """
     if already_sent is None:
         already_sent = _already_sent(message_id, to)
     if already_sent:
         return
+    commit_sent_record()
     header = mailer.message_id_for(message_id, to)
     mailer.send(mailer.build_message(to, subject, body, message_id=header))
     db.session.add(
@@ -66,7 +84,8 @@ def _send_once(
             subject=subject,
         )
     )
-    uow.commit()
+    db.session.info[_UNCOMMITTED_RECORD] = True
+    uow.after_commit(lambda: db.session.info.pop(_UNCOMMITTED_RECORD, None))
 
 
 def send_welcome(payload: dict, message_id: str) -> None:

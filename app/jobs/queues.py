@@ -4,7 +4,7 @@ counts as running.
 A process keeps one Redis client per configured URL (``connection``), so the relay, the
 sweep and the worker reuse one pooled connection instead of opening one per call; the
 relay hands a whole batch of outbox rows over in one pipelined transaction
-(``enqueue_messages``).
+(``enqueue_batches``).
 """
 
 from __future__ import annotations
@@ -24,8 +24,8 @@ from app.core.redis import redis_connection
 
 #: Back-off between attempts; after the last one the job lands in RQ's failed registry.
 RETRY = Retry(max=4, interval=[10, 60, 300, 900])
-#: The function every job runs: it takes the outbox row's id and runs the row.
-RUNNER = "app.jobs.runner.run_message"
+#: The function every job runs: it takes its outbox rows' ids and runs each row.
+RUNNER = "app.jobs.runner.run_messages"
 
 _clients: dict[str, Redis] = {}
 _queues: dict[tuple[str, str], Queue] = {}
@@ -60,30 +60,30 @@ def queue(name: str, connection: Redis | None = None) -> Queue:
     return found
 
 
-def enqueue_messages(messages: Sequence[tuple[str, str]]) -> None:
-    """Hand ``(outbox id, queue name)`` pairs to RQ in one pipelined transaction.
+def enqueue_batches(jobs: Sequence[tuple[str, list[str]]]) -> None:
+    """Hand ``(queue name, outbox ids)`` jobs to RQ in one pipelined transaction.
 
-    Each job's id is its outbox row's id, so a row handed over again (a lost
+    Each job's id is its first row's id, so a batch handed over again (a lost
     acknowledgement) rewrites the same job rather than adding one; its queue may then
-    list the id twice, and the second run finds the row taken and stops. Either every
+    list the id twice, and the second run finds its rows taken and stops. Either every
     job is stored or, if Redis fails, none is and the caller keeps its rows pending.
     """
-    by_queue: dict[str, list[str]] = {}
-    for message_id, name in messages:
-        by_queue.setdefault(name, []).append(message_id)
+    by_queue: dict[str, list[list[str]]] = {}
+    for name, ids in jobs:
+        by_queue.setdefault(name, []).append(ids)
     with shared_connection().pipeline() as pipeline:
-        for name, ids in by_queue.items():
+        for name, batches in by_queue.items():
             queue(name).enqueue_many(
                 [
                     Queue.prepare_data(
                         RUNNER,
-                        (message_id,),
-                        job_id=message_id,
+                        (ids,),
+                        job_id=ids[0],
                         retry=RETRY,
                         result_ttl=86400,
                         failure_ttl=7 * 86400,
                     )
-                    for message_id in ids
+                    for ids in batches
                 ],
                 pipeline=pipeline,
             )

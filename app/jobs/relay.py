@@ -1,11 +1,13 @@
 """From the outbox to RQ: after each commit, and by the periodic sweep.
 
 The relay claims rows with ``FOR UPDATE SKIP LOCKED`` so two relays never hand
-over the same row; the RQ job id is the outbox id, so a row handed over twice
-(e.g. the sweep after a lost acknowledgement) is still one job, and the job
-itself checks the row before it acts. The sweep also hands over again the jobs
-of a worker that died, once RQ's heartbeat shows it (``_release_abandoned``).
-Without ``REDIS_URL`` jobs run inline.
+over the same row. Rows of one queue travel together, up to ``RELAY_BATCH`` of them to
+one RQ job (a notice's own work costs about what RQ's bookkeeping of a job does); the
+job's id is its first row's id, kept on the others as ``batch_id``, so a batch handed
+over twice (e.g. the sweep after a lost acknowledgement) is still one job, and the job
+claims each row before it acts. The sweep also hands over again the jobs of a worker
+that died, once RQ's heartbeat shows it (``_release_abandoned``). Without
+``REDIS_URL`` jobs run inline.
 """
 
 from __future__ import annotations
@@ -29,32 +31,60 @@ def relay(ids: list[str] | None = None, *, limit: int = 100) -> int:
     """Hand pending rows (these ``ids``, or the oldest ``limit``) to the queue.
 
     Returns how many were handed over. The rows are claimed and marked enqueued in one
-    statement and handed to RQ in one pipelined transaction before the commit, so a
-    Redis failure rolls the mark back and leaves them pending.
+    statement, grouped into their jobs (``batches``) and handed to RQ in one pipelined
+    transaction before the commit, so a Redis failure rolls the mark back and leaves them
+    pending.
     """
     if not current_app.config.get("REDIS_URL"):
         return _run_inline(ids, limit)
-    from app.jobs.queues import enqueue_messages
+    from app.jobs.queues import enqueue_batches
 
     with all_tenants():
         try:
             claimed = db.session.execute(
                 update(OutboxMessage)
                 .where(OutboxMessage.id.in_(_pending(ids, limit).scalar_subquery()))
-                .values(status="enqueued", enqueued_at=utcnow())
+                .values(status="enqueued", enqueued_at=utcnow(), batch_id=None)
                 .returning(OutboxMessage.id, OutboxMessage.queue, OutboxMessage.created_at)
                 .execution_options(synchronize_session=False)
             ).all()
             # Oldest first, as claimed: RETURNING follows no order of its own.
             claimed.sort(key=lambda row: row.created_at)
-            if claimed:
-                enqueue_messages([(row.id, row.queue) for row in claimed])
+            jobs = batches([(row.id, row.queue) for row in claimed])
+            for _, batch in jobs:
+                if len(batch) > 1:
+                    db.session.execute(
+                        update(OutboxMessage)
+                        .where(OutboxMessage.id.in_(batch[1:]))
+                        .values(batch_id=batch[0])
+                        .execution_options(synchronize_session=False)
+                    )
+            if jobs:
+                enqueue_batches(jobs)
             db.session.commit()
         except Exception as exc:  # Redis down: the rows stay pending for the sweep.
             db.session.rollback()
             current_app.logger.warning("outbox relay deferred: %s", exc)
             return 0
     return len(claimed)
+
+
+def batches(messages: list[tuple[str, str]]) -> list[tuple[str, list[str]]]:
+    """``(id, queue)`` pairs, oldest first, as the jobs that carry them: ``(queue, ids)``.
+
+    Each queue's rows in their order, cut every ``RELAY_BATCH[queue]`` rows (one per job
+    for a queue it does not name), so no row waits behind a later one.
+    """
+    sizes = current_app.config.get("RELAY_BATCH") or {}
+    jobs: list[tuple[str, list[str]]] = []
+    open_batch: dict[str, list[str]] = {}
+    for message_id, name in messages:
+        batch = open_batch.get(name)
+        if batch is None or len(batch) >= max(1, int(sizes.get(name, 1))):
+            batch = open_batch[name] = []
+            jobs.append((name, batch))
+        batch.append(message_id)
+    return jobs
 
 
 def _pending(ids: list[str] | None, limit: int):
@@ -109,12 +139,17 @@ def _release_abandoned() -> None:
             # Every running row's own queue too: this worker may serve fewer queues.
             queues = set(current_app.config["RQ_QUEUES"]) | {row.queue for row in running}
             live, expired = started_jobs(sorted(queues))
-            lost = [row for row in running if row.id not in live]
+            lost = [row for row in running if row.job_id not in live]
             if expired:
                 lost += _locked(
-                    OutboxMessage.status == "enqueued", OutboxMessage.id.in_(list(expired))
+                    OutboxMessage.status == "enqueued",
+                    or_(
+                        OutboxMessage.id.in_(list(expired)),
+                        OutboxMessage.batch_id.in_(list(expired)),
+                    ),
                 )
             released = [row.id for row in lost]
+            lost_jobs = {row.job_id for row in lost}
             for row in lost:
                 _release(row)
             db.session.commit()
@@ -131,7 +166,7 @@ def _release_abandoned() -> None:
         # RQ would otherwise retry them too, when a worker next cleans its registries (it
         # would find them running or done and stop, so this only saves the trip).
         try:
-            forget_started([entry for job_id in released for entry in expired.get(job_id, [])])
+            forget_started([entry for job_id in lost_jobs for entry in expired.get(job_id, [])])
         except Exception as exc:
             current_app.logger.warning("outbox sweep could not tidy RQ's registry: %s", exc)
 
@@ -174,8 +209,11 @@ def _requeue_lost() -> None:
                 .where(or_(OutboxMessage.enqueued_at.is_(None), OutboxMessage.enqueued_at < cutoff))
                 .with_for_update(skip_locked=True)
             ).scalars()
+            exists: dict[str, bool] = {}
             for row in rows:
-                if not job_exists(row.id):
+                if row.job_id not in exists:
+                    exists[row.job_id] = job_exists(row.job_id)
+                if not exists[row.job_id]:
                     row.status = "pending"
             db.session.commit()
         except Exception as exc:

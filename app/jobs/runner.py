@@ -1,9 +1,11 @@
-"""Running one outbox message: the entry point of every RQ job.
+"""Running outbox messages: the entry point of every RQ job.
 
-Idempotent because RQ delivers at least once: a run first claims its row
-(pending/enqueued -> running) in one UPDATE, so a second delivery of the same
-message finds it taken and stops; each handler also guards its own side effect
-(mail records what it sent to whom).
+Idempotent because RQ delivers at least once: a run first claims its rows
+(pending/enqueued -> running) in one UPDATE, so a second delivery of the same job
+finds them taken and stops; each handler also guards its own side effect (mail
+records what it sent to whom). A job carries one row or a batch of one queue's rows
+(``app.jobs.relay``): each row runs under its own district and commits on its own, so
+one row's failure leaves the others done.
 """
 
 from __future__ import annotations
@@ -22,44 +24,80 @@ MAX_ATTEMPTS = 5
 
 
 def run_message(message_id: str) -> str:
-    """Run the message's handler under its tenant; returns what happened, for the logs."""
+    """Run one message (a job of its own, or inline); returns what happened, for the logs."""
+    return run_messages([message_id])
+
+
+def run_messages(message_ids: list[str]) -> str:
+    """Run each runnable message of a job, in order, each under its tenant.
+
+    A row that fails is marked for its retry and the rest still run; the job then raises
+    the first failure, so RQ retries it later, and the retry finds only the failed rows
+    runnable (the done ones stay done).
+    """
     if not has_app_context():
         from app.jobs.worker import worker_app
 
         with worker_app().app_context():
-            return run_message(message_id)
-    from app.jobs.registry import JOBS
-
-    claimed = _claim(message_id)
-    if claimed is None:
+            return run_messages(message_ids)
+    claimed = _claim(message_ids)
+    if not claimed:
         return "not runnable (done, running elsewhere, or missing)"
-    job, payload, tenant_id = claimed
-    try:
-        with _scope_of(tenant_id):
-            JOBS[job](payload, message_id)
-        _finish(message_id, tenant_id, None)
-    except Exception as exc:
-        uow.rollback()  # files the handler stored go with its rows
-        _finish(message_id, tenant_id, f"{type(exc).__name__}: {exc}")
-        current_app.logger.warning("job %s (%s) failed: %s", message_id, job, exc)
-        raise
+    failures: list[Exception] = []
+    for message_id, job, payload, tenant_id in claimed:
+        try:
+            _run(message_id, job, payload, tenant_id)
+        except Exception as exc:
+            failures.append(exc)
+    if failures:
+        raise failures[0]
+    if len(claimed) < len(message_ids):
+        return f"done ({len(claimed)} of {len(message_ids)} runnable)"
     return "done"
 
 
-def _claim(message_id: str) -> tuple[str, dict, int | None] | None:
-    """Mark the message running, atomically: a second delivery finds it taken and stops."""
+def _run(message_id: str, job: str, payload: dict, tenant_id: int | None) -> None:
+    """The handler, then its row's status, under the row's district: when the handler
+    leaves its last write open (a mail's record), the two commit together."""
+    from app.jobs.mail import commit_sent_record
+    from app.jobs.registry import JOBS
+
+    with _scope_of(tenant_id):
+        try:
+            JOBS[job](payload, message_id)
+        except Exception as exc:
+            try:
+                commit_sent_record()  # a message that went out stays recorded
+            except Exception:
+                current_app.logger.exception("job %s: the record of a sent mail is lost", job)
+            uow.rollback()  # files the handler stored go with its rows
+            _finish(message_id, f"{type(exc).__name__}: {exc}")
+            current_app.logger.warning("job %s (%s) failed: %s", message_id, job, exc)
+            raise
+        _finish(message_id, None)
+
+
+def _claim(message_ids: list[str]) -> list[tuple[str, str, dict, int | None]]:
+    """Mark the messages running, atomically: a second delivery finds them taken and stops.
+
+    Returns the claimed ones as ``(id, job, payload, tenant id)``, in the job's order.
+    """
     with all_tenants():
-        claimed = db.session.execute(
+        rows = db.session.execute(
             update(OutboxMessage)
             .where(
-                OutboxMessage.id == message_id,
+                OutboxMessage.id.in_(message_ids),
                 OutboxMessage.status.in_(("pending", "enqueued")),
             )
             .values(status="running", attempts=OutboxMessage.attempts + 1, started_at=utcnow())
-            .returning(OutboxMessage.job, OutboxMessage.payload, OutboxMessage.tenant_id)
-        ).first()
+            .returning(
+                OutboxMessage.id, OutboxMessage.job, OutboxMessage.payload, OutboxMessage.tenant_id
+            )
+        ).all()
         db.session.commit()
-    return None if claimed is None else (claimed[0], dict(claimed[1]), claimed[2])
+    order = {message_id: n for n, message_id in enumerate(message_ids)}
+    rows.sort(key=lambda row: order[row[0]])
+    return [(row[0], row[1], dict(row[2]), row[3]) for row in rows]
 
 
 def _scope_of(tenant_id: int | None):
@@ -67,9 +105,10 @@ def _scope_of(tenant_id: int | None):
     return all_tenants() if tenant_id is None else tenant_scope(tenant_id)
 
 
-def _finish(message_id: str, tenant_id: int | None, error: str | None) -> None:
-    # Under the job's own scope: a district's row is visible to its district, so the
-    # handler's work and the row's status commit in one transaction on one connection.
+def _finish(message_id: str, error: str | None) -> None:
+    """Mark the row done, or runnable again after ``error``, under the job's own scope (a
+    district's row is visible to its district): the handler's work and the row's status
+    commit in one transaction on one connection."""
     if error is None:
         values = {"status": "done", "completed_at": utcnow(), "last_error": None}
     else:
@@ -79,14 +118,13 @@ def _finish(message_id: str, tenant_id: int | None, error: str | None) -> None:
             "status": case((OutboxMessage.attempts >= MAX_ATTEMPTS, "failed"), else_=retry_status),
             "last_error": error[:2000],
         }
-    with _scope_of(tenant_id):
-        # One statement, no read first: the claim already counted this attempt.
-        db.session.execute(
-            update(OutboxMessage)
-            .where(OutboxMessage.id == message_id)
-            .values(**values)
-            .execution_options(synchronize_session=False)
-        )
-        # The handler's work commits with its row's status, through the unit of work: what
-        # it asked for in the outbox is relayed, and files it replaced are deleted only now.
-        uow.commit()
+    # One statement, no read first: the claim already counted this attempt.
+    db.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message_id)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    # The handler's work commits with its row's status, through the unit of work: what
+    # it asked for in the outbox is relayed, and files it replaced are deleted only now.
+    uow.commit()

@@ -14,7 +14,8 @@ OUTBOX_STATUSES = ("pending", "enqueued", "running", "done", "failed")
 
 
 class OutboxMessage(db.Model):
-    """A job to run after commit. Its id is the RQ job id, so the row outlives the queue.
+    """A job to run after commit. Its id (or its batch's, ``job_id``) is the RQ job id, so
+    the row outlives the queue.
 
     Not tenant-scoped: the relay is a platform process that reads every tenant's
     rows. The payload holds ids only, never personnel data; the job sets the
@@ -37,6 +38,14 @@ class OutboxMessage(db.Model):
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_error: Mapped[str | None] = mapped_column(Text)
+    #: The queue job that carries this row when it shares one (the id of its batch's first
+    #: row, see ``app.jobs.relay``); empty when the row is its own job.
+    batch_id: Mapped[str | None] = mapped_column(String(36))
+
+    @property
+    def job_id(self) -> str:
+        """The id of the queue job that runs this row."""
+        return self.batch_id or self.id
 
 
 class SentMail(TenantScoped, db.Model):
