@@ -143,3 +143,28 @@ def test_an_old_batch_whose_job_is_still_queued_is_not_handed_over_again(batch, 
         assert sweep() == 0
         assert queue("mail").get_job_ids() == [ids[0]]
     assert {row.status for row in _rows(app).values()} == {"enqueued"}
+
+
+def test_a_batch_out_of_time_stops_and_leaves_its_unrun_rows_to_the_sweep(batch, monkeypatch):
+    """RQ's timeout stops the job itself: the row it interrupted is marked for its retry,
+    the rows after it are not started (they stay running until the sweep sees the job
+    gone), and the timeout reaches RQ."""
+    from rq.timeouts import JobTimeoutException
+
+    from app.jobs import registry
+
+    app, ids, sink = batch
+    welcome = registry.JOBS["mail.welcome"]
+
+    def slow_first(payload, message_id):
+        if message_id == ids[0]:
+            raise JobTimeoutException("Task exceeded maximum timeout value (540 seconds)")
+        welcome(payload, message_id)
+
+    monkeypatch.setitem(registry.JOBS, "mail.welcome", slow_first)
+    with app.app_context(), pytest.raises(JobTimeoutException):
+        run_messages(ids)
+    rows = _rows(app)
+    assert [rows[i].status for i in ids] == ["enqueued", "running", "running"]
+    assert "JobTimeoutException" in rows[ids[0]].last_error
+    assert sink.delivered == []

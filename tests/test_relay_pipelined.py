@@ -11,6 +11,7 @@ import threading
 from collections import Counter
 
 import pytest
+from rq import Queue
 from rq.job import Job
 from sqlalchemy import func, select, text
 
@@ -104,6 +105,8 @@ def test_a_batch_goes_over_one_connection_in_one_transaction_as_jobs_named_by_th
         mail = queue("mail")
         jobs = Job.fetch_many(mail.get_job_ids(), connection=redis)
     carried = {job.id: job.args[0] for job in jobs}
+    # Each row keeps the time it would have had as a job of its own.
+    assert {job.timeout for job in jobs} == {Queue.DEFAULT_TIMEOUT * size}
     # Every row in exactly one job, oldest first; each job full but the last, named by
     # its first row, which every other row of it names as its batch.
     assert sorted(i for ids in carried.values() for i in ids) == sorted(pending_welcomes)

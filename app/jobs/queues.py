@@ -79,6 +79,8 @@ def enqueue_batches(jobs: Sequence[tuple[str, list[str]]]) -> None:
                         RUNNER,
                         (ids,),
                         job_id=ids[0],
+                        # Each row keeps the time it would have had as a job of its own.
+                        timeout=Queue.DEFAULT_TIMEOUT * len(ids),
                         retry=RETRY,
                         result_ttl=86400,
                         failure_ttl=7 * 86400,

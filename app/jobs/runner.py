@@ -11,6 +11,7 @@ one row's failure leaves the others done.
 from __future__ import annotations
 
 from flask import current_app, has_app_context
+from rq.timeouts import JobTimeoutException
 from sqlalchemy import case, update
 
 from app.core import uow
@@ -47,6 +48,10 @@ def run_messages(message_ids: list[str]) -> str:
     for message_id, job, payload, tenant_id in claimed:
         try:
             _run(message_id, job, payload, tenant_id)
+        except JobTimeoutException:
+            # Out of time: the rows not yet run stay running, and the sweep hands them
+            # over again once the queue no longer counts this job as started.
+            raise
         except Exception as exc:
             failures.append(exc)
     if failures:
