@@ -132,3 +132,28 @@ def test_a_panelists_standing_is_worked_out_once_per_page(app, toledo_panel, cou
     # The case's own statement names the agenda in its packet rule; the others read it.
     agenda = [s for s in counted if _first_table(s) == "agenda_items"]
     assert len(agenda) == 1, [_first_table(s) for s in counted]
+
+
+def test_the_coordinators_page_ranks_any_roster_in_the_same_statements(app, toledo, count_queries):
+    """The CT suggestions read every CT's roles with the roster, not one person at a time."""
+    from app.services import users
+
+    case_id = to_support(app, toledo, "intervention", "unsatisfactory")
+    coordinator = Browser(app, toledo, toledo.people["coordinator"])
+    counts = []
+    for more in (0, 5):
+        with app.app_context(), tenant_scope(toledo.tenant.id):
+            for n in range(more):
+                users.create_user(
+                    toledo.tenant.id,
+                    email=f"ct-extra{n}@toledo.example.org",
+                    name=f"Extra CT {n}",
+                    roles=["consulting_teacher"],
+                )
+            uow.commit()
+        with count_queries() as counted:
+            page = coordinator.get(f"/cases/{case_id}")
+        assert page.status_code == 200
+        counts.append(len(counted))
+    assert "Extra CT 4" in page.text  # the ranking lists them
+    assert counts[0] == counts[1], f"{counts[0]} statements for the roster, {counts[1]} with 5 more"

@@ -7,6 +7,7 @@ from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload, lazyload
 
 from app.extensions import db
 from app.models.case import Case
@@ -31,12 +32,30 @@ class ProfileInput:
     languages: tuple[str, ...] = ()
 
 
-def profiles() -> list[ConsultingTeacher]:
-    return list(
-        db.session.execute(
-            select(ConsultingTeacher).join(ConsultingTeacher.user).order_by(User.name)
-        ).scalars()
-    )
+def profiles(*, for_ranking: bool = False) -> list[ConsultingTeacher]:
+    """The roster by name, each profile with its person and trainings; ``for_ranking``
+    brings each person's roles instead of the trainings (one statement for all of them,
+    not one per person)."""
+    query = select(ConsultingTeacher).join(ConsultingTeacher.user).order_by(User.name)
+    if for_ranking:
+        query = query.options(
+            lazyload(ConsultingTeacher.trainings),
+            joinedload(ConsultingTeacher.user).selectinload(User.role_grants),
+        )
+    return list(db.session.execute(query).scalars())
+
+
+def ct_choices() -> list[tuple[int, str]]:
+    """Every CT on the roster as (user id, name), by name: a filter's choices, in one
+    statement of two columns."""
+    return [
+        (row.user_id, row.name)
+        for row in db.session.execute(
+            select(ConsultingTeacher.user_id, User.name)
+            .join(User, User.id == ConsultingTeacher.user_id)
+            .order_by(User.name)
+        )
+    ]
 
 
 def profile_by_id(consulting_teacher_id: int) -> ConsultingTeacher | None:
@@ -226,7 +245,7 @@ def suggestions(case: Case) -> list[Suggestion]:
             term_active=row.in_term(today),
             home_school=row.home_school,
         )
-        for row in profiles()
+        for row in profiles(for_ranking=True)
         if row.user.active and "consulting_teacher" in row.user.roles
     ]
     return rank(profile, cts)

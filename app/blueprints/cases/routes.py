@@ -30,9 +30,7 @@ def _filters() -> tuple[CaseFilterForm, case_lists.CaseFilters]:
     latest = configs.latest_published()
     tracks = configs.config_of(latest).tracks if latest else {}
     form.track.choices = choices([("", "All tracks"), *((k, t.name) for k, t in tracks.items())])
-    form.ct_id.choices = choices(
-        [("", "Any CT"), *((p.user_id, p.user.name) for p in roster.profiles())]
-    )
+    form.ct_id.choices = choices([("", "Any CT"), *roster.ct_choices()])
     form.validate()
 
     def value(field):
