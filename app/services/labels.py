@@ -80,6 +80,9 @@ def _words(key: str | None) -> str:
 
 
 def _config(case: Case) -> ProgramConfig:
+    # Most cases are on the district's newest version, which the page reads anyway (its
+    # wording): read first, it is the case's version with no statement of its own.
+    configs.current_version()
     return configs.config_of(case.workflow_version)
 
 

@@ -32,27 +32,31 @@ from app.workflows import ProgramConfig
 
 
 def _config() -> ProgramConfig:
-    return _program(_version_query(survey=False, comments=False), {})[0]
+    """The district's configuration, from its newest published version as this request
+    (or job) read it once (``workflow_config.current_version``)."""
+    version = configs.current_version()
+    if version is None:
+        raise ValidationFailed({"year": ["The program has no published configuration yet."]})
+    return configs.config_of(version)
 
 
 @cache
-def _version_query(survey: bool, comments: bool) -> Select:
+def _version_query(comments: bool) -> Select:
     """The latest published version without its document (a published version's
     configuration is cached by id, so reading the document again per report and per
-    district of a network release only parsed JSON that was never used); with ``survey``,
-    the year's survey beside it (``surveys.year_round_query``, the ``year`` bound): the
-    two reads a year's figures start from, in one round trip."""
-    query = (
+    district of a network release only parsed JSON that was never used), with the year's
+    survey beside it (``surveys.year_round_query``, the ``year`` bound): the two reads a
+    year's figures start from, in one round trip."""
+    year_round = year_round_query(comments, counts=True).lateral("survey")
+    return (
         select(WorkflowVersion)
         .options(load_only(WorkflowVersion.status, WorkflowVersion.published_at))
         .where(WorkflowVersion.status == PUBLISHED)
         .order_by(WorkflowVersion.number.desc())
         .limit(1)
+        .add_columns(*year_round.c)
+        .outerjoin(year_round, true())
     )
-    if survey:
-        year_round = year_round_query(comments, counts=True).lateral("survey")
-        query = query.add_columns(*year_round.c).outerjoin(year_round, true())
-    return query
 
 
 def _program(query: Select, params: dict) -> tuple[ProgramConfig, tuple]:
@@ -84,7 +88,7 @@ def config_year_and_survey(
     PostgreSQL, ``portable_config_year_and_survey`` reads them."""
     if not sql_dialect.on_postgresql():
         return portable_config_year_and_survey(year_label, comments)
-    query = _version_query(survey=True, comments=comments)
+    query = _version_query(comments=comments)
     config, survey = _program(query, {"year": year_label})
     return *_school_year(config, year_label), counts_of(survey, comments)
 

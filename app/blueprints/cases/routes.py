@@ -27,7 +27,7 @@ def _filters() -> tuple[CaseFilterForm, case_lists.CaseFilters]:
     """The list's filters as asked; a filter with an error (shown beside its field) is left
     out, so a value the database could not compare never reaches it."""
     form = CaseFilterForm(request.args)
-    latest = configs.latest_published()
+    latest = configs.current_version()
     tracks = configs.config_of(latest).tracks if latest else {}
     form.track.choices = choices([("", "All tracks"), *((k, t.name) for k, t in tracks.items())])
     form.ct_id.choices = choices([("", "Any CT"), *roster.ct_choices()])
