@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import signal
 import tempfile
 from collections.abc import Iterator
 
@@ -46,6 +47,82 @@ DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 DEFAULT_REDIS = "redis://127.0.0.1:6379/0"
 #: Evidence files written by tests go to a folder of this process, never the repository.
 _UPLOADS = tempfile.mkdtemp(prefix="parley-uploads-")
+
+
+#: Modules whose tests share something a worker builds once (a module-scoped fixture, or the
+#: page walk's record of the pages walked so far): one worker runs all of each (``_Together``),
+#: so it is built once and no page is walked twice.
+_TOGETHER = (
+    "tests/browser/test_page_walk.py",
+    "tests/test_embedded_default.py",
+    "tests/test_replica_reads.py",
+    "tests/test_pooler.py",
+    "tests/test_languages.py",
+)
+
+#: The slowest tests first (measured with ``--durations``), in this order, so the two workers
+#: do not end on one long test while the other has nothing left: the rest follow in the order
+#: collected. A prefix of a node id; a test named by none keeps its place after these.
+_LONGEST_FIRST = (
+    "tests/browser/test_page_walk.py",
+    *(
+        f"tests/browser/test_preset_walks.py::test_each_track_walks_from_enrollment_to_its_"
+        f"decision[{preset}]"
+        for preset in ("rochester", "cincinnati", "montgomery", "san_juan", "toledo")
+    ),
+    "tests/test_embedded_default.py",
+    "tests/browser/test_preset_walks.py",
+    "tests/test_panel_state_machine.py::test_every_counted_ballot_is_from_an_eligible_voter",
+    "tests/exports/test_archive.py::test_memory_does_not_grow_with_the_number_of_rows",
+    "tests/test_panel.py::test_no_page_or_endpoint_shows_a_ballot_before_the_vote_closes",
+    "tests/test_cli.py::test_seed_demo_creates_three_districts",
+    "tests/browser/",
+    "tests/test_mail_crash.py",
+    "tests/test_form_fuzz.py",
+    "tests/test_api_fuzz.py",
+    "tests/test_migrations.py",
+    "tests/test_billing_concurrency.py",
+    "tests/test_authorization.py",
+    "tests/test_appeals.py",
+    "tests/workflows/test_properties.py",
+    "tests/exports/test_archive.py",
+    "tests/test_tenant_keys.py",
+    "tests/network/test_ledger_migration.py",
+    "tests/test_labels_not_keys.py",
+    "tests/test_replica_reads.py",
+    "tests/test_pooler.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The slowest first (``_LONGEST_FIRST``); which tests run, and what each checks, is
+    unchanged."""
+
+    def rank(item: pytest.Item) -> int:
+        return next(
+            (n for n, prefix in enumerate(_LONGEST_FIRST) if item.nodeid.startswith(prefix)),
+            len(_LONGEST_FIRST),
+        )
+
+    items.sort(key=rank)  # stable: within a rank, the order collected
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """``--dist loadgroup`` (pyproject's addopts): each test a unit of work, handed out in
+    the order collected to whichever worker is free, except that a module of ``_TOGETHER``
+    is one unit. (xdist's own ``xdist_group`` marks rename the node ids, which pytest 9 no
+    longer lets a plugin do, so they would group nothing.)"""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class _Together(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            module = nodeid.split("::", 1)[0]
+            return module if module in _TOGETHER else nodeid
+
+    return _Together(config, log)
 
 
 def _worker_index() -> int:
@@ -124,7 +201,7 @@ def make_app(database_urls: dict[str, str], **overrides) -> Flask:
         "MIGRATION_DATABASE_URL": database_urls["owner"],
         "PLATFORM_DATABASE_URL": database_urls["platform"],
         "REDIS_URL": None,
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "SQLALCHEMY_ENGINE_OPTIONS": {},
         "UPLOAD_ROOT": _UPLOADS,
     }
     settings.update(overrides)
@@ -134,18 +211,30 @@ def make_app(database_urls: dict[str, str], **overrides) -> Flask:
 
 
 @pytest.fixture(autouse=True)
+def _own_stop_signals() -> Iterator[None]:
+    """SIGTERM and SIGINT keep pytest's own handlers after a test that ran an RQ worker in
+    this process: RQ installs its own and never puts them back, so a later signal would stop
+    the test worker as if it were RQ's, leaving the tests it had not run unreported."""
+    handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
+    yield
+    for sig, handler in handlers.items():
+        if signal.getsignal(sig) is not handler:
+            signal.signal(sig, handler)
+
+
+@pytest.fixture(autouse=True)
 def _fresh_limits() -> Iterator[None]:
     """Each test starts with no counted requests (many tests sign in from the same address)."""
     yield
     from app.security import limits
 
     for app in _APPS:
-        # An app a test pointed at a Redis that is down on purpose has counted nothing.
-        with app.app_context(), contextlib.suppress(redis.exceptions.ConnectionError):
-            limits.reset()
-        # Every app keeps a pool of idle connections; closed after each test, so the apps a
-        # worker builds over a run never hold PostgreSQL's connection slots between tests.
-        with app.app_context():
+        with app.app_context():  # one context for both (each costs a little, times every app)
+            # An app a test pointed at a Redis that is down on purpose has counted nothing.
+            with contextlib.suppress(redis.exceptions.ConnectionError):
+                limits.reset()
+            # Every app keeps a pool of idle connections; closed after each test, so the apps
+            # a worker builds over a run never hold PostgreSQL's connection slots between tests.
             for engine in db.engines.values():
                 engine.dispose()
 
