@@ -341,3 +341,37 @@ def test_a_message_repeated_after_a_crash_before_its_record_has_the_same_message
     first, again = [m for m in inbox if m["To"] == RECIPIENTS[1]]
     assert first["Message-ID"] == again["Message-ID"]
     assert len({m["Message-ID"] for m in inbox}) == len(RECIPIENTS)
+
+
+def test_a_job_failing_between_two_sends_keeps_the_first_recorded(
+    migrated, redis_url, tmp_path, smtp_server, make_tenant, make_user, make_case, monkeypatch
+):
+    """The second recipient's mail cannot be written (its template fails) after the first
+    went out: the first's record survives the job's rollback, so the retry tells only the
+    other two."""
+    from app.jobs import mail
+
+    port, inbox = smtp_server
+    app, _ = _drill_app(migrated, redis_url, port, tmp_path)
+    message_id = _notice(app, make_tenant, make_user, make_case)
+    real = mail.render_template
+    calls = []
+
+    def second_fails(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise RuntimeError("the template could not be rendered")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(mail, "render_template", second_fails)
+    with app.app_context(), pytest.raises(RuntimeError):
+        run_message(message_id)
+    assert len(inbox) == 1
+    with app.app_context(), all_tenants():
+        recorded = db.session.execute(select(SentMail.recipient)).scalars().all()
+    assert recorded == [inbox[0]["To"]]
+
+    monkeypatch.setattr(mail, "render_template", real)
+    with app.app_context():
+        assert run_message(message_id) == "done"
+    _each_once_with_its_message_id(app, inbox, message_id)

@@ -4,14 +4,16 @@ A job may run more than once (RQ delivers at least once; a worker may die mid-jo
 its job run again), so every recipient is looked up in ``sent_mails`` before the send
 and recorded right after it, and the record is committed before anything else goes
 out: the next recipient's send, the job's end (its row marked done in the same commit,
-``app.jobs.runner``), or its failure (``commit_sent_record`` before the rollback). A run
+``app.jobs.runner``), or its failure (``_keeps_records``, before the runner's rollback). A run
 again skips everyone already told, and a crash repeats at most the one message in
 flight, with the same Message-ID.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
+from functools import wraps
 
 from flask import current_app, render_template
 from flask_babel import force_locale, gettext
@@ -42,7 +44,7 @@ def _already_sent(message_id: str, to: str) -> bool:
 _UNCOMMITTED_RECORD = "parley_uncommitted_sent_mail"
 
 
-def commit_sent_record() -> None:
+def _commit_sent_record() -> None:
     """Commit the record of the message that went out last, if it is not committed yet.
 
     The commit also keeps whatever the job wrote for that message (a reset link's hash):
@@ -50,6 +52,24 @@ def commit_sent_record() -> None:
     """
     if db.session.info.pop(_UNCOMMITTED_RECORD, False):
         uow.commit()
+
+
+def _keeps_records(handler: Callable[[dict, str], None]) -> Callable[[dict, str], None]:
+    """A mail job that fails after a send commits that send's record before the failure
+    reaches the runner (whose rollback would otherwise take the record with it)."""
+
+    @wraps(handler)
+    def run(payload: dict, message_id: str) -> None:
+        try:
+            handler(payload, message_id)
+        except Exception:
+            try:
+                _commit_sent_record()
+            except Exception:
+                current_app.logger.exception("mail %s: a sent mail went unrecorded", message_id)
+            raise
+
+    return run
 
 
 def _send_once(
@@ -72,7 +92,7 @@ def _send_once(
         already_sent = _already_sent(message_id, to)
     if already_sent:
         return
-    commit_sent_record()
+    _commit_sent_record()
     header = mailer.message_id_for(message_id, to)
     mailer.send(mailer.build_message(to, subject, body, message_id=header))
     db.session.add(
@@ -88,6 +108,7 @@ def _send_once(
     uow.after_commit(lambda: db.session.info.pop(_UNCOMMITTED_RECORD, None))
 
 
+@_keeps_records
 def send_welcome(payload: dict, message_id: str) -> None:
     """Welcome a new user to their district's portal, with the sign-in address."""
     user = db.session.execute(
@@ -113,6 +134,7 @@ def step_words(template: str) -> str:
     return text[:1].upper() + text[1:]
 
 
+@_keeps_records
 def send_case_notice(payload: dict, message_id: str) -> None:
     """Tell the people a transition concerns that their case changed (never the content).
 
@@ -173,6 +195,7 @@ def _notice_template(payload: dict, case: Case) -> tuple[str, dict]:
     return name, extra
 
 
+@_keeps_records
 def send_survey_invitation(payload: dict, message_id: str) -> None:
     """A personal survey link (or a reminder); the same link however often the job runs."""
     from app.models.survey import SurveyInvitation, SurveyRound
@@ -204,6 +227,7 @@ def send_survey_invitation(payload: dict, message_id: str) -> None:
     _send_once(message_id, tenant, person.email, subject, body)
 
 
+@_keeps_records
 def send_billing_notice(payload: dict, message_id: str) -> None:
     """Tell the district's program admins that its billing state changed."""
     from app.services.people import holders
@@ -227,6 +251,7 @@ def send_billing_notice(payload: dict, message_id: str) -> None:
         _send_once(message_id, tenant, admin.email, subject, body)
 
 
+@_keeps_records
 def send_password_reset(payload: dict, message_id: str) -> None:
     """Mail a fresh single-use link; a retry after a lost send makes a new one (the old dies)."""
     from app.models.user import PasswordReset
@@ -260,6 +285,7 @@ def send_password_reset(payload: dict, message_id: str) -> None:
     _send_once(message_id, tenant, user.email, subject, body)
 
 
+@_keeps_records
 def send_account_locked(payload: dict, message_id: str) -> None:
     """Tell a person their account was locked by failed sign-ins (perhaps not theirs)."""
     user = db.session.execute(

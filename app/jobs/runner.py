@@ -63,18 +63,14 @@ def run_messages(message_ids: list[str]) -> str:
 
 def _run(message_id: str, job: str, payload: dict, tenant_id: int | None) -> None:
     """The handler, then its row's status, under the row's district: when the handler
-    leaves its last write open (a mail's record), the two commit together."""
-    from app.jobs.mail import commit_sent_record
+    leaves its last write open (a mail's record), the two commit together; a handler that
+    fails keeps what it must itself (``app.jobs.mail``) before this rollback."""
     from app.jobs.registry import JOBS
 
     with _scope_of(tenant_id):
         try:
             JOBS[job](payload, message_id)
         except Exception as exc:
-            try:
-                commit_sent_record()  # a message that went out stays recorded
-            except Exception:
-                current_app.logger.exception("job %s: the record of a sent mail is lost", job)
             uow.rollback()  # files the handler stored go with its rows
             _finish(message_id, f"{type(exc).__name__}: {exc}")
             current_app.logger.warning("job %s (%s) failed: %s", message_id, job, exc)
