@@ -136,7 +136,10 @@ def test_a_visit_logged_offline_arrives_once_and_a_closed_case_is_a_conflict(
     with Offline(context) as offline:
         page.goto(f"{live_server}/t/toledo/cases/{first}")
         assert page.get_by_role("heading", level=1).inner_text().startswith("Person lee")
-        expect(page.get_by_test_id("offline-summary")).to_contain_text("You are offline")
+        # The worker marks the copy it serves, whatever the browser believes of the network.
+        expect(page.get_by_test_id("offline-summary")).to_contain_text(
+            "this page is the copy kept on this device"
+        )
         _log_visit(page, NOTES)
         page.wait_for_url(f"**/t/toledo/cases/{first}#offline-queue-heading")
         summary = page.get_by_test_id("offline-summary")
@@ -212,6 +215,29 @@ def test_a_visit_whose_answer_was_lost_is_stored_once(app, live_server, browser,
     page.reload()  # each load sends the queue
     _until(lambda: _queued(page) == 0, "the queue to be sent")
     assert len(_visits(app, toledo, case_id, NOTES)) == 1
+    context.close()
+
+
+def test_a_kept_page_says_so_when_the_server_cannot_be_reached_online(
+    app, live_server, browser, toledo
+):
+    """A school's Wi-Fi without the internet: the browser counts itself online, the server
+    cannot be reached, and the page served is the kept copy, which says so."""
+    case_id = to_support(app, toledo, "intervention", "unsatisfactory")
+    context = browser.new_context()
+    page = context.new_page()
+    _sign_in(page, live_server, toledo.people["ct"].email)
+    _until(lambda: f"/t/toledo/cases/{case_id}" in _kept_pages(page), "the case to be kept")
+    unreachable = lambda route: route.abort("addressunreachable")  # noqa: E731
+    context.route("**/*", unreachable)
+    page.goto(f"{live_server}/t/toledo/cases/{case_id}")
+    assert page.evaluate("navigator.onLine") is True
+    expect(page.get_by_test_id("offline-summary")).to_contain_text(
+        "The server could not be reached: this page is the copy kept on this device."
+    )
+    context.unroute("**/*", unreachable)
+    page.goto(f"{live_server}/t/toledo/cases/{case_id}")  # the server's own page again
+    expect(page.get_by_test_id("offline-queue")).to_be_hidden()
     context.close()
 
 

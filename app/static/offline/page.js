@@ -87,9 +87,12 @@
     var parts = [];
     if (waiting.length) parts.push(plural(waiting.length, "visit", "visits") + " waiting to be sent");
     if (refused.length) parts.push(plural(refused.length, "visit", "visits") + " not accepted");
-    var offline = !navigator.onLine;
-    summary.textContent = (offline ? "You are offline: this page is the copy kept on this device. " : "") +
-      (parts.length ? parts.join("; ") + "." : "");
+    var keptCopy = document.documentElement.hasAttribute("data-kept-copy");
+    var offline = !navigator.onLine || keptCopy;
+    var where = !navigator.onLine
+      ? "You are offline: this page is the copy kept on this device. "
+      : keptCopy ? "The server could not be reached: this page is the copy kept on this device. " : "";
+    summary.textContent = where + (parts.length ? parts.join("; ") + "." : "");
     var list = section.querySelector("[data-offline-items]");
     list.textContent = "";
     items.forEach(function (item) {

@@ -70,7 +70,7 @@ async function page(request, url) {
   } catch (offline) {
     var cache = await caches.open(store.names.pages);
     var kept = keep && (await cache.match(url.pathname, { ignoreVary: true, ignoreSearch: true }));
-    return kept || notKept();
+    return kept ? asKeptCopy(kept) : notKept();
   }
   if (signInPage(response)) {
     await store.forgetPages();
@@ -85,6 +85,13 @@ async function putPage(path, response) {
   var html = (await response.text()).replace(/<div class="flashes"[\s\S]*?<\/div>/, "");
   var cache = await caches.open(store.names.pages);
   await cache.put(path, new Response(html, { status: 200, headers: response.headers }));
+}
+
+/* The kept copy, marked as such: the page says it is the copy whatever the browser believes
+ * of the connection (a school's Wi-Fi without the internet still counts as online). */
+async function asKeptCopy(response) {
+  var html = (await response.text()).replace(/<html\b/, '<html data-kept-copy=""');
+  return new Response(html, { status: 200, headers: response.headers });
 }
 
 async function asset(request) {
