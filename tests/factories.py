@@ -127,15 +127,16 @@ def make_case(app):
 
 @pytest.fixture
 def count_queries(app):
-    """``with count_queries() as counted:`` counts the SQL statements a block sends."""
+    """``with count_queries() as counted:`` counts the SQL statements a block sends (to
+    the suite's app, or to ``of``, an app of the test's own)."""
     from contextlib import contextmanager
 
     from sqlalchemy import event
 
     @contextmanager
-    def _count():
+    def _count(of=None):
         counted = []
-        with app.app_context():
+        with (of or app).app_context():
             engine = db.engine
 
         def _on_execute(conn, cursor, statement, *args):

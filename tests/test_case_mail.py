@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from app.extensions import db
 from app.models.outbox import OutboxMessage, SentMail
@@ -83,3 +83,53 @@ def test_each_step_of_a_case_mails_its_people_once(migrated, redis_url, smtp_ser
     # Every message is recorded with the Message-ID it carried, and no two share one.
     assert sorted((m["To"], m["Message-ID"]) for m in inbox) == sorted(sent)
     assert len({m["Message-ID"] for m in inbox}) == len(inbox)
+
+
+def test_a_notice_reads_its_people_and_district_in_one_statement_planned_once(
+    migrated, redis_url, smtp_server, district, make_user, count_queries
+):
+    """A case notice sends one read before its sends (its people, its district and whom it
+    reached already), and PostgreSQL keeps one plan for that read: the statement is the same
+    whatever the case, so once prepared (its fifth run) and tried five times, it is planned
+    no more (``generic_plans``)."""
+    from app.core import outbox
+    from app.core.uow import commit
+    from app.jobs.runner import run_messages
+    from app.tenants.context import tenant_scope
+    from tests.casework import to_support
+
+    port, inbox = smtp_server
+    app = make_app(
+        migrated,
+        REDIS_URL=redis_url,  # queued for a worker, which the test runs itself
+        MAIL_SUPPRESS_SEND=False,
+        MAIL_PORT=port,
+        SQLALCHEMY_ENGINE_OPTIONS={"pool_size": 1, "max_overflow": 0},
+    )
+    toledo = district("toledo", "toledo")
+    toledo.people["teacher"] = make_user(toledo.tenant, "teacher", email="lee@toledo.org")
+    case_id = to_support(app, toledo, "intervention", "unsatisfactory")
+    with app.app_context(), tenant_scope(toledo.tenant.id):
+        ids = [
+            outbox.case_notice(case_id, toledo.tenant.id, "ct_assigned", ["assigned_ct"]).id
+            for _ in range(16)
+        ]
+        commit()
+    with app.app_context():
+        from app.core.redis import redis_connection
+
+        redis_connection().flushdb()
+        run_messages(ids[:1])
+        with count_queries(app) as sent:
+            run_messages(ids[1:])
+        with db.engine.connect() as conn:
+            plans = conn.execute(
+                text(
+                    "SELECT generic_plans, custom_plans FROM pg_prepared_statements "
+                    "WHERE statement LIKE '%FROM users JOIN cases%sent_mails%'"
+                )
+            ).all()
+    reads = [s for s in sent if s.lstrip().upper().startswith("SELECT")]
+    assert len(reads) == 15, reads  # one read a notice
+    assert Counter(m["To"] for m in inbox) == {toledo.people["ct"].email: 16}
+    assert plans and plans[0].generic_plans >= 1, plans

@@ -18,7 +18,6 @@ from functools import wraps
 from flask import current_app, render_template
 from flask_babel import force_locale, gettext
 from sqlalchemy import and_, select
-from sqlalchemy.orm import lazyload
 
 from app import i18n
 from app.core import uow
@@ -138,40 +137,38 @@ def step_words(template: str) -> str:
 def send_case_notice(payload: dict, message_id: str) -> None:
     """Tell the people a transition concerns that their case changed (never the content).
 
-    Evaluation details stay in the portal; the e-mail names the step and links there.
-    Two statements before the first send: the case with its district, and the people with
-    whether this message already reached each (a notice is the busiest job there is).
+    Evaluation details stay in the portal; the e-mail names the step and links there, and
+    its template is given the case's number, nothing of the case itself. One statement
+    before the first send: the people with whether this message already reached each,
+    beside the district (a notice is the busiest job there is).
     """
-    found = db.session.execute(
-        select(Case, Tenant)
-        .join(Tenant, Tenant.id == Case.tenant_id)
-        .where(Case.id == payload["case_id"])
-        # The notice names the case; its configuration, people and deadlines stay unread.
-        .options(lazyload("*"))
-    ).first()
-    if found is None:
-        return
-    case, tenant = found
-    step = step_words(payload["template"])
-    subject = f"{tenant.name}: {step}"
-    template, extra = _notice_template(payload, case)
+    case_id = payload["case_id"]
     told = (
-        recipients_query(case, payload["to"])
-        .outerjoin(
+        recipients_query(case_id, payload["to"])
+        .join_from(Case, Tenant, Tenant.id == Case.tenant_id)
+        .outerjoin_from(
+            User,
             SentMail,
             and_(SentMail.outbox_id == message_id, SentMail.recipient == User.email),
         )
-        .add_columns(SentMail.id.is_not(None))
+        .add_columns(Tenant, SentMail.id.is_not(None))
     )
-    for person, already_sent in db.session.execute(told).all():
+    rows = db.session.execute(told).all()
+    if not rows:
+        return  # no such case, or nobody it names to tell
+    tenant = rows[0][1]
+    step = step_words(payload["template"])
+    subject = f"{tenant.name}: {step}"
+    template, extra = _notice_template(payload, case_id)
+    for person, _tenant, already_sent in rows:
         with force_locale(i18n.for_person(person, tenant)):
             body = render_template(
-                template, user=person, tenant=tenant, step=step, case=case, **extra
+                template, user=person, tenant=tenant, step=step, case_id=case_id, **extra
             )
         _send_once(message_id, tenant, person.email, subject, body, already_sent=already_sent)
 
 
-def _notice_template(payload: dict, case: Case) -> tuple[str, dict]:
+def _notice_template(payload: dict, case_id: int) -> tuple[str, dict]:
     """A step with its own template (``mail/<template>.txt``) uses it, with what the notice
     names (a status report, the day an appeal window closes); every other step uses the one
     generic notice. Either way the mail says that something happened, never its content."""
@@ -189,7 +186,7 @@ def _notice_template(payload: dict, case: Case) -> tuple[str, dict]:
 
         extra["report"] = db.session.execute(
             select(StatusReport).where(
-                StatusReport.id == report_id, StatusReport.case_id == case.id
+                StatusReport.id == report_id, StatusReport.case_id == case_id
             )
         ).scalar_one_or_none()
     return name, extra

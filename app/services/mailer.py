@@ -16,8 +16,11 @@ import smtplib
 import threading
 import time
 from collections.abc import Mapping
+from email.headerregistry import BaseHeader
 from email.message import EmailMessage
+from email.policy import default as default_policy
 from email.utils import parseaddr
+from functools import lru_cache
 from pathlib import Path
 from typing import NamedTuple
 
@@ -47,13 +50,24 @@ def build_message(
     to: str, subject: str, body: str, *, message_id: str | None = None
 ) -> EmailMessage:
     message = EmailMessage()
-    message["From"] = current_app.config["MAIL_DEFAULT_SENDER"]
-    message["To"] = to
-    message["Subject"] = subject
+    message["From"] = _header("From", current_app.config["MAIL_DEFAULT_SENDER"])
+    message["To"] = _header("To", to)
+    message["Subject"] = _header("Subject", subject)
     if message_id:
         message["Message-ID"] = message_id
     message.set_content(body)
     return message
+
+
+@lru_cache(maxsize=1024)
+def _header(name: str, value: str) -> BaseHeader:
+    """A header as the message's policy parses it, parsed once per value.
+
+    The sender, a district's subjects and a caseload's addresses repeat from one notice to
+    the next, and parsing an address header cost more than the rest of the message; a
+    parsed header is an immutable string, so the message takes it as it is.
+    """
+    return default_policy.header_factory(name, value)
 
 
 def send(message: EmailMessage) -> None:
