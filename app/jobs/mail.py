@@ -156,7 +156,7 @@ def send_case_notice(payload: dict, message_id: str) -> None:
     rows = db.session.execute(told).all()
     if not rows:
         return  # no such case, or nobody it names to tell
-    tenant = rows[0][1]
+    tenant = rows[0].Tenant
     step = step_words(payload["template"])
     subject = f"{tenant.name}: {step}"
     template, extra = _notice_template(payload, case_id)

@@ -89,9 +89,9 @@
     if (refused.length) parts.push(plural(refused.length, "visit", "visits") + " not accepted");
     var keptCopy = document.documentElement.hasAttribute("data-kept-copy");
     var offline = !navigator.onLine || keptCopy;
-    var where = !navigator.onLine
-      ? "You are offline: this page is the copy kept on this device. "
-      : keptCopy ? "The server could not be reached: this page is the copy kept on this device. " : "";
+    var where = "";
+    if (!navigator.onLine) where = "You are offline: this page is the copy kept on this device. ";
+    else if (keptCopy) where = "The server could not be reached: this page is the copy kept on this device. ";
     summary.textContent = where + (parts.length ? parts.join("; ") + "." : "");
     var list = section.querySelector("[data-offline-items]");
     list.textContent = "";
