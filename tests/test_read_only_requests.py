@@ -8,7 +8,9 @@ from sqlalchemy import event, text
 from sqlalchemy.exc import InternalError
 
 from app.extensions import db
+from app.models.tenant import Tenant
 from app.models.user import User
+from app.tenants import resolution
 from app.tenants.context import tenant_scope
 from tests.casework import Browser
 from tests.conftest import make_app
@@ -52,7 +54,31 @@ def test_a_page_sets_its_scope_once_and_commits(app, district):
     scopes = [s for s in sent if "set_config" in s]
     assert len(scopes) == 1, scopes
     assert "transaction_read_only" in scopes[0]
+    # The district's lookup carries the scope: no statement of its own for it.
+    assert scopes[0] is sent[0] and "FROM tenants" in scopes[0], sent[:2]
     assert ends and ends[0] == "commit", ends
+
+
+def test_a_closed_districts_lookup_sets_no_scope(app, make_tenant):
+    """The lookup that carries the scope sets a district's id only when the district is
+    open: the 404 of a suspended one runs with the scope as empty as before."""
+    tenant = make_tenant("closing")
+    with app.app_context():
+        db.session.get(Tenant, tenant.id).status = "suspended"
+        db.session.commit()
+    setting = text("SELECT current_setting('app.tenant_id', true)")
+    with app.test_request_context("/t/closing/login"):
+        found, sent = resolution._lookup("closing")
+        assert found is not None and found.id == tenant.id and sent
+        assert db.session.execute(setting).scalar() == ""
+        db.session.rollback()
+    with app.app_context():
+        db.session.get(Tenant, tenant.id).status = "active"
+        db.session.commit()
+    with app.test_request_context("/t/closing/login"):
+        found, sent = resolution._lookup("closing")
+        assert db.session.execute(setting).scalar() == str(tenant.id)
+        db.session.rollback()
 
 
 def test_a_pages_statements_are_prepared_on_its_connection(migrated, district):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import event, func, select, text
 from sqlalchemy.exc import DBAPIError
 
 from app.extensions import db
@@ -47,6 +47,35 @@ def test_orm_queries_see_only_the_current_tenant(app, pair):
         assert joined == 1
         with all_tenants():
             assert db.session.execute(select(func.count(User.id))).scalar() == 2
+
+
+def test_one_statement_run_in_turn_under_two_scopes_asks_for_each_district(app, pair):
+    """The scope's criteria is one option whose district is read as each statement runs:
+    the same statement, compiled once, asks for the district in scope each time (seen in
+    the parameters sent, so row-level security cannot be what answers)."""
+    a, b, user_a, user_b = pair
+    statement = select(User.email).order_by(User.id)
+    sent: list[dict] = []
+    with app.app_context():
+        engine = db.engine
+
+        def note(conn, cursor, sql, parameters, context, executemany):
+            if "FROM users" in sql:
+                sent.append(parameters)
+
+        event.listen(engine, "before_cursor_execute", note)
+        try:
+            read = []
+            for tenant in (a, b, a):
+                with tenant_scope(tenant.id):
+                    read.append(db.session.execute(statement).scalars().all())
+            db.session.rollback()
+            read.append(db.session.execute(statement).scalars().all())
+        finally:
+            event.remove(engine, "before_cursor_execute", note)
+    assert read == [[user_a.email], [user_b.email], [user_a.email], []]
+    asked = [p["parley_scope_tenant_id"] for p in sent]
+    assert asked == [a.id, b.id, a.id, -1]
 
 
 def test_with_no_tenant_in_scope_scoped_queries_find_nothing(app, pair):

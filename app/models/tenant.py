@@ -10,7 +10,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 from app.extensions import db
 from app.models.base import UTCDateTime, utcnow
 
-TENANT_STATUSES = ("active", "suspended")
+#: The status of a district whose portal is open (the other one: "suspended").
+OPEN = "active"
+TENANT_STATUSES = (OPEN, "suspended")
 
 
 class Tenant(db.Model):
@@ -52,7 +54,7 @@ class Tenant(db.Model):
 
     @property
     def is_open(self) -> bool:
-        return self.status == "active"
+        return self.status == OPEN
 
     def __repr__(self) -> str:
         return f"<Tenant {self.slug}>"

@@ -48,14 +48,16 @@ def require_tenant_id() -> int:
     return tenant_id
 
 
-def _activate(scope: Scope):
+def _activate(scope: Scope, sent: bool = False):
     # What was written under the scope being left goes out under it, before the switch.
     _flush_pending()
     if scope.all_tenants:
         _enter_platform_work()
     unchanged = scope == _scope.get()
     token = _scope.set(scope)
-    if unchanged:  # a service re-entering its caller's scope (the audit trail) sends nothing
+    # A service re-entering its caller's scope (the audit trail) sends nothing; nor does a
+    # request whose district's lookup set the scope in the same statement.
+    if unchanged or sent:
         return token
     try:
         _sync_database_setting()
@@ -115,9 +117,13 @@ def carry_scope(items: Iterable[T]) -> Iterator[T]:
     return _generate()
 
 
-def enter_request_scope(tenant_id: int):
-    """Set the scope for the rest of a request; ``leave_request_scope`` undoes it."""
-    return _activate(Scope(tenant_id=tenant_id))
+def enter_request_scope(tenant_id: int, sent: bool = False):
+    """Set the scope for the rest of a request; ``leave_request_scope`` undoes it.
+
+    ``sent``: the open transaction already carries the scope (the district's lookup set it,
+    ``app.tenants.rls.scope_columns``), so nothing more goes to the database.
+    """
+    return _activate(Scope(tenant_id=tenant_id), sent)
 
 
 def leave_request_scope(token) -> None:

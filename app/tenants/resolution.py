@@ -14,9 +14,9 @@ from sqlalchemy import select
 
 from app.core.limits import MAX_ID
 from app.extensions import db
-from app.models.tenant import Tenant
+from app.models.tenant import OPEN, Tenant
 from app.tenants.context import enter_request_scope, leave_request_scope
-from app.tenants.rls import DISTRICT_PENDING
+from app.tenants.rls import DISTRICT_PENDING, scope_columns
 
 SLUG_ARG = "tenant_slug"
 
@@ -51,17 +51,25 @@ def _resolve(endpoint: str | None, values: dict | None) -> None:
     slug = values.pop(SLUG_ARG)
     known = isinstance(slug, str) and SLUG_PATTERN.match(slug)
     g.setdefault(DISTRICT_PENDING, True)  # the scope is sent once, with the district
-    tenant = (
-        db.session.execute(select(Tenant).where(Tenant.slug == slug)).scalar_one_or_none()
-        if known
-        else None
-    )
+    tenant, sent = _lookup(slug) if known else (None, False)
     g.pop(DISTRICT_PENDING, None)
     if tenant is None or not tenant.is_open:
         g.unknown_tenant_slug = slug
         abort(404, description="tenant")
     g.tenant = tenant
-    g.tenant_scope_token = enter_request_scope(tenant.id)
+    g.tenant_scope_token = enter_request_scope(tenant.id, sent=sent)
+
+
+def _lookup(slug: str) -> tuple[Tenant | None, bool]:
+    """The district of ``slug``, and whether its lookup also set the request's scope (on
+    PostgreSQL the one statement does both: ``rls.scope_columns``)."""
+    statement = select(Tenant).where(Tenant.slug == slug)
+    if db.session.get_bind().dialect.name != "postgresql":
+        return db.session.execute(statement).scalar_one_or_none(), False
+    row = db.session.execute(
+        statement.add_columns(*scope_columns(Tenant.id, Tenant.status == OPEN))
+    ).first()
+    return (row[0], True) if row is not None else (None, False)
 
 
 def _add_slug(endpoint: str, values: dict) -> None:

@@ -79,6 +79,28 @@ def _set_scope_on_begin(session: Session, transaction, connection) -> None:
     connection.execute(statement, _scope_params())
 
 
+def scope_columns(tenant_id: sa.ColumnElement, admitted: sa.ColumnElement) -> list:
+    """The scope as columns of the statement that finds the request's district, so a
+    district's request sends no statement of its own for it (one round trip a page).
+
+    The district's id goes into ``app.tenant_id`` only when ``admitted`` holds for its row
+    (an open district): a closed one's lookup leaves the scope empty, as it was. Its
+    read-only flag is the request's, as ``_set_scope_on_begin`` would have sent it.
+    """
+    tenant = sa.case((admitted, sa.cast(tenant_id, sa.Text)), else_=sa.literal_column("''"))
+    columns = [_set_config("app.tenant_id", tenant), _set_config("app.all_tenants", "'off'")]
+    if _scope_statement() is _SET_SCOPE_READ_ONLY:
+        columns.append(_set_config("transaction_read_only", "'on'"))
+    return columns
+
+
+def _set_config(name: str, value) -> sa.ColumnElement:
+    # Names and fixed values written into the statement, so it reads as what it sets.
+    if isinstance(value, str):
+        value = sa.literal_column(value)
+    return sa.func.set_config(sa.literal_column(f"'{name}'"), value, sa.true())
+
+
 def sync_current_transaction() -> None:
     """Re-send the scope when it changes inside an open transaction (on its one connection,
     see ``app.tenants.session``)."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from itertools import chain
 
-from sqlalchemy import event
+from sqlalchemy import Integer, bindparam, event
 from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
 
 from app.models.base import TenantScoped
@@ -18,6 +18,22 @@ from app.tenants.context import current_scope
 
 #: An id no tenant has: with no tenant in scope, scoped queries match nothing.
 _NO_TENANT = -1
+
+
+def _scoped_tenant_id() -> int:
+    """The district a statement runs for, read as the statement executes."""
+    tenant_id = current_scope().tenant_id
+    return tenant_id if tenant_id is not None else _NO_TENANT
+
+
+#: ``tenant_id = <the district in scope>`` for every scoped class of a statement. One option
+#: for every statement: its parameter's value is read from the scope each time a statement
+#: executes (``callable_``), so building the criteria, and its share of each statement's
+#: cache key, is not paid again per statement (about a fifth of a simple read's time).
+_TENANT_ID = bindparam("parley_scope_tenant_id", callable_=_scoped_tenant_id, type_=Integer)
+_IN_SCOPE = with_loader_criteria(
+    TenantScoped, lambda cls: cls.tenant_id == _TENANT_ID, include_aliases=True
+)
 
 
 class CrossTenantWrite(RuntimeError):
@@ -28,17 +44,9 @@ class CrossTenantWrite(RuntimeError):
 def _scope_statement(state: ORMExecuteState) -> None:
     if state.is_column_load or not (state.is_select or state.is_update or state.is_delete):
         return
-    scope = current_scope()
-    if scope.all_tenants:
+    if current_scope().all_tenants:
         return
-    tenant_id = scope.tenant_id if scope.tenant_id is not None else _NO_TENANT
-    state.statement = state.statement.options(
-        with_loader_criteria(
-            TenantScoped,
-            lambda cls: cls.tenant_id == tenant_id,
-            include_aliases=True,
-        )
-    )
+    state.statement = state.statement.options(_IN_SCOPE)
 
 
 @event.listens_for(Session, "before_flush")
