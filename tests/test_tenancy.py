@@ -12,7 +12,7 @@ from app.models.tenant import Tenant
 from app.models.user import User
 from app.tenants.context import all_tenants, tenant_scope
 from app.tenants.rls import app_role_name
-from app.tenants.scoping import CrossTenantWrite
+from app.tenants.scoping import CrossTenantWrite, ScopedStatementAcrossTenants, scoped
 
 
 @pytest.fixture
@@ -76,6 +76,19 @@ def test_one_statement_run_in_turn_under_two_scopes_asks_for_each_district(app, 
     assert read == [[user_a.email], [user_b.email], [user_a.email], []]
     asked = [p["parley_scope_tenant_id"] for p in sent]
     assert asked == [a.id, b.id, a.id, -1]
+
+
+def test_a_statement_built_scoped_reads_its_district_and_is_refused_across_districts(app, pair):
+    """A statement built once with the scope on it (``scoped``) asks for the district in
+    scope as it runs, and refuses to run across districts rather than find nothing."""
+    a, b, user_a, user_b = pair
+    statement = scoped(select(User.email))
+    with app.app_context():
+        for tenant, user in ((a, user_a), (b, user_b)):
+            with tenant_scope(tenant.id):
+                assert db.session.execute(statement).scalars().all() == [user.email]
+        with all_tenants(), pytest.raises(ScopedStatementAcrossTenants):
+            db.session.execute(statement)
 
 
 def test_with_no_tenant_in_scope_scoped_queries_find_nothing(app, pair):

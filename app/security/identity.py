@@ -12,12 +12,13 @@ import time
 
 from flask import Flask, current_app, flash, g, request, session
 from flask_login import UserMixin, login_user
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
 from app.extensions import db, login_manager
 from app.models.user import PlatformUser, User
 from app.tenants.context import current_tenant_id
+from app.tenants.scoping import scoped
 
 
 class TenantPrincipal(UserMixin):
@@ -131,16 +132,16 @@ def _load_from_session(user_id: str):
     return None
 
 
+#: The user and their roles in one statement, built once: every request reads it.
+_USER_WITH_ROLES = scoped(
+    select(User).options(joinedload(User.role_grants)).where(User.id == bindparam("user_id"))
+)
+
+
 def _user_with_roles(user_id: int) -> User | None:
     """The user and their roles in one statement: every page reads the roles (the menu, the
     access checks), so loading them apart cost a second round trip on every request."""
-    return (
-        db.session.execute(
-            select(User).options(joinedload(User.role_grants)).where(User.id == user_id)
-        )
-        .unique()
-        .scalar_one_or_none()
-    )
+    return db.session.execute(_USER_WITH_ROLES, {"user_id": user_id}).unique().scalar_one_or_none()
 
 
 def _load_from_bearer(req):

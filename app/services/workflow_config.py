@@ -19,6 +19,7 @@ from app.services import audit
 from app.services.actors import Actor, current_actor
 from app.services.errors import NotFound, ValidationFailed
 from app.tenants.context import require_tenant_id
+from app.tenants.scoping import scoped
 from app.workflows import (
     ActorFacts,
     CaseFacts,
@@ -161,14 +162,18 @@ def current_version() -> WorkflowVersion | None:
     return versions[tenant_id]
 
 
+#: Built once: nearly every page reads the district's wording from its newest version.
+_LATEST_PUBLISHED = scoped(
+    select(WorkflowVersion)
+    .where(WorkflowVersion.status == PUBLISHED)
+    .order_by(WorkflowVersion.number.desc())
+    .limit(1)
+)
+
+
 def latest_published() -> WorkflowVersion | None:
     """The district's newest published version (its document loads when read)."""
-    return db.session.execute(
-        select(WorkflowVersion)
-        .where(WorkflowVersion.status == PUBLISHED)
-        .order_by(WorkflowVersion.number.desc())
-        .limit(1)
-    ).scalar_one_or_none()
+    return db.session.execute(_LATEST_PUBLISHED).scalar_one_or_none()
 
 
 def published_versions() -> list[WorkflowVersion]:

@@ -8,11 +8,13 @@ for the current tenant, so templates don't pass it either.
 from __future__ import annotations
 
 import re
+from functools import cache
 
 from flask import Flask, abort, g
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 
 from app.core.limits import MAX_ID
+from app.core.uow import reads_only
 from app.extensions import db
 from app.models.tenant import OPEN, Tenant
 from app.tenants.context import enter_request_scope, leave_request_scope
@@ -63,13 +65,19 @@ def _resolve(endpoint: str | None, values: dict | None) -> None:
 def _lookup(slug: str) -> tuple[Tenant | None, bool]:
     """The district of ``slug``, and whether its lookup also set the request's scope (on
     PostgreSQL the one statement does both: ``rls.scope_columns``)."""
-    statement = select(Tenant).where(Tenant.slug == slug)
-    if db.session.get_bind().dialect.name != "postgresql":
-        return db.session.execute(statement).scalar_one_or_none(), False
-    row = db.session.execute(
-        statement.add_columns(*scope_columns(Tenant.id, Tenant.status == OPEN))
-    ).first()
-    return (row[0], True) if row is not None else (None, False)
+    postgres = db.session.get_bind().dialect.name == "postgresql"
+    statement = _lookup_statement(postgres, postgres and reads_only())
+    row = db.session.execute(statement, {"slug": slug}).first()
+    return (row[0], postgres) if row is not None else (None, False)
+
+
+@cache
+def _lookup_statement(with_scope: bool, read_only: bool) -> Select:
+    """The district's lookup, built once per kind: every request of a district sends it."""
+    statement = select(Tenant).where(Tenant.slug == bindparam("slug"))
+    if not with_scope:
+        return statement
+    return statement.add_columns(*scope_columns(Tenant.id, Tenant.status == OPEN, read_only))
 
 
 def _add_slug(endpoint: str, values: dict) -> None:

@@ -79,17 +79,18 @@ def _set_scope_on_begin(session: Session, transaction, connection) -> None:
     connection.execute(statement, _scope_params())
 
 
-def scope_columns(tenant_id: sa.ColumnElement, admitted: sa.ColumnElement) -> list:
+def scope_columns(tenant_id: sa.ColumnElement, admitted: sa.ColumnElement, read_only: bool) -> list:
     """The scope as columns of the statement that finds the request's district, so a
     district's request sends no statement of its own for it (one round trip a page).
 
     The district's id goes into ``app.tenant_id`` only when ``admitted`` holds for its row
-    (an open district): a closed one's lookup leaves the scope empty, as it was. Its
-    read-only flag is the request's, as ``_set_scope_on_begin`` would have sent it.
+    (an open district): a closed one's lookup leaves the scope empty, as it was.
+    ``read_only``: the request only reads (``app.core.uow.reads_only``), so its transaction
+    refuses writes, as the scope's own statement would have set it.
     """
     tenant = sa.case((admitted, sa.cast(tenant_id, sa.Text)), else_=sa.literal_column("''"))
     columns = [_set_config("app.tenant_id", tenant), _set_config("app.all_tenants", "'off'")]
-    if _scope_statement() is _SET_SCOPE_READ_ONLY:
+    if read_only:
         columns.append(_set_config("transaction_read_only", "'on'"))
     return columns
 
