@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, fields
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import Row, select
+from sqlalchemy import Row, bindparam, select
 
 from app.extensions import db
 from app.models.assignment import Assignment, AssignmentReview
@@ -31,6 +31,7 @@ from app.services import workflow_config as configs
 from app.services.assignment_ranking import Suggestion
 from app.services.case_permissions import Sections, principal_evaluates, sections
 from app.services.panel.ballots import option_label
+from app.tenants.scoping import scoped
 from app.workflows import ActionOption, ProgramConfig, Track
 from app.workflows.facts import visit_shortfalls
 
@@ -170,20 +171,7 @@ class VisitLine:
 
 def _visits(case: Case, config: ProgramConfig, *, for_teacher: bool) -> list[VisitLine]:
     """Newest first, as ``support.visits`` lists them, each saying why it does not count."""
-    rows = db.session.execute(
-        select(
-            Visit.visit_type,
-            Visit.visited_on,
-            Visit.planned,
-            Visit.duration_minutes,
-            Visit.notes,
-            Visit.focus_standards,
-            Visit.next_steps,
-            Visit.shared_with_teacher,
-        )
-        .where(Visit.case_id == case.id)
-        .order_by(Visit.visited_on.desc())
-    ).all()
+    rows = db.session.execute(_VISITS, {"case_id": case.id}).all()
     period = support.support_period(case)
     lines = []
     for row in rows:
@@ -203,59 +191,82 @@ def _visits(case: Case, config: ProgramConfig, *, for_teacher: bool) -> list[Vis
 
 
 def _goals(case: Case) -> Sequence[Row]:
-    return db.session.execute(
-        select(Goal.id, Goal.text, Goal.progress).where(Goal.case_id == case.id).order_by(Goal.id)
-    ).all()
+    return db.session.execute(_GOALS, {"case_id": case.id}).all()
 
 
 def _evidence(case: Case) -> Sequence[Row]:
-    return db.session.execute(
-        select(
-            Evidence.id,
-            Evidence.text,
-            Evidence.file_name,
-            Evidence.standards,
-            Evidence.created_at,
-            User.name.label("author_name"),
-        )
-        .outerjoin(User, User.id == Evidence.author_id)
-        .where(Evidence.case_id == case.id)
-        .order_by(Evidence.id.desc())
-    ).all()
+    return db.session.execute(_EVIDENCE, {"case_id": case.id}).all()
 
 
 def _recommendation(case: Case) -> Row | None:
     """The latest recommendation (a CT may write it again until the panel has the case)."""
-    return db.session.execute(
-        select(
-            Recommendation.rating,
-            Recommendation.rationale,
-            Recommendation.submitted_at,
-            User.name.label("author_name"),
-        )
-        .outerjoin(User, User.id == Recommendation.author_id)
-        .where(Recommendation.case_id == case.id)
-        .order_by(Recommendation.id.desc())
-        .limit(1)
-    ).first()
+    return db.session.execute(_RECOMMENDATION, {"case_id": case.id}).first()
 
 
 def _history(case: Case) -> Sequence[Row]:
     """Every proposal and assignment, newest first; the committee's answers are read only
     for a proposal still waiting (``_reviews``), not for every one."""
-    return db.session.execute(
-        select(
-            Assignment.id,
-            Assignment.status,
-            Assignment.reason,
-            Assignment.proposed_at,
-            Assignment.ended_at,
-            User.name.label("ct_name"),
-        )
-        .outerjoin(User, User.id == Assignment.ct_id)
-        .where(Assignment.case_id == case.id)
-        .order_by(Assignment.id.desc())
-    ).all()
+    return db.session.execute(_HISTORY, {"case_id": case.id}).all()
+
+
+# The sections' reads, built once (``scoped``): every case page sends them, and a statement
+# built for each request cost as much in Python again as the one kept.
+_CASE_ID = bindparam("case_id")
+_VISITS = scoped(
+    select(
+        Visit.visit_type,
+        Visit.visited_on,
+        Visit.planned,
+        Visit.duration_minutes,
+        Visit.notes,
+        Visit.focus_standards,
+        Visit.next_steps,
+        Visit.shared_with_teacher,
+    )
+    .where(Visit.case_id == _CASE_ID)
+    .order_by(Visit.visited_on.desc())
+)
+_GOALS = scoped(
+    select(Goal.id, Goal.text, Goal.progress).where(Goal.case_id == _CASE_ID).order_by(Goal.id)
+)
+_EVIDENCE = scoped(
+    select(
+        Evidence.id,
+        Evidence.text,
+        Evidence.file_name,
+        Evidence.standards,
+        Evidence.created_at,
+        User.name.label("author_name"),
+    )
+    .outerjoin(User, User.id == Evidence.author_id)
+    .where(Evidence.case_id == _CASE_ID)
+    .order_by(Evidence.id.desc())
+)
+_RECOMMENDATION = scoped(
+    select(
+        Recommendation.rating,
+        Recommendation.rationale,
+        Recommendation.submitted_at,
+        User.name.label("author_name"),
+    )
+    .outerjoin(User, User.id == Recommendation.author_id)
+    .where(Recommendation.case_id == _CASE_ID)
+    .order_by(Recommendation.id.desc())
+    .limit(1)
+)
+_HISTORY = scoped(
+    select(
+        Assignment.id,
+        Assignment.status,
+        Assignment.reason,
+        Assignment.proposed_at,
+        Assignment.ended_at,
+        User.name.label("ct_name"),
+    )
+    .outerjoin(User, User.id == Assignment.ct_id)
+    .where(Assignment.case_id == _CASE_ID)
+    .order_by(Assignment.id.desc())
+)
 
 
 def _reviews(assignment_id: int) -> Sequence[Row]:
