@@ -21,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from app.core import outbox
 from app.extensions import db
@@ -37,6 +37,7 @@ from app.services.appeal_panel import appeal_panel, panel_case_ids, vote_refusal
 from app.services.case_permissions import NotAllowed, require
 from app.services.errors import Conflict, ValidationFailed
 from app.services.writing import written
+from app.tenants.scoping import scoped
 from app.workflows import ProgramConfig
 from app.workflows.model import AppealRules
 from app.workflows.panel import DecisionRule
@@ -75,9 +76,13 @@ def window_closes_on(case: Case) -> date | None:
     return calendar.working_days_after(approval.decided_at.date(), rules.window_working_days)
 
 
+#: Built once (``scoped``): every case page asks whether its decision is under appeal.
+_APPEAL_OF = scoped(select(Appeal).where(Appeal.case_id == bindparam("case_id")))
+
+
 def appeal_of(case: Case) -> Appeal | None:
     """The appeal of the decision on ``case``, if the teacher filed one."""
-    return db.session.execute(select(Appeal).where(Appeal.case_id == case.id)).scalar_one_or_none()
+    return db.session.execute(_APPEAL_OF, {"case_id": case.id}).scalar_one_or_none()
 
 
 # -- filing --------------------------------------------------------------------------------

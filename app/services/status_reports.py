@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import lazyload
 
 from app.core import outbox
@@ -32,6 +32,7 @@ from app.services import workflow_config as configs
 from app.services.actors import Actor
 from app.services.case_permissions import require
 from app.services.errors import Conflict, NotFound, ValidationFailed
+from app.tenants.scoping import scoped
 from app.workflows import ProgramConfig
 from app.workflows.facts import visit_shortfalls
 from app.workflows.model import StatusReportRules
@@ -349,18 +350,22 @@ class Section:
     statement: str = signatures.STATEMENT
 
 
+#: A case's reports, built once (``scoped``): every case page reads them. The case is
+#: already loaded: its row (and its joined people) is not fetched again.
+_OF_CASE = scoped(
+    select(StatusReport)
+    .options(lazyload(StatusReport.case))
+    .where(StatusReport.case_id == bindparam("case_id"))
+    .order_by(StatusReport.due_on, StatusReport.id)
+)
+
+
 def for_page(case: Case, reader: User) -> Section | None:
     """What the case page shows ``reader`` in the status reports section; None while there
     is nothing to show."""
     config = configs.config_of(case.workflow_version)
     rules = config.tracks[case.track_key].status_reports
-    reports = db.session.execute(
-        select(StatusReport)
-        # The case is already loaded: its rows (and their joined people) are not fetched again.
-        .options(lazyload(StatusReport.case))
-        .where(StatusReport.case_id == case.id)
-        .order_by(StatusReport.due_on, StatusReport.id)
-    ).scalars()
+    reports = db.session.execute(_OF_CASE, {"case_id": case.id}).scalars()
     visible = [r for r in reports if may_read(r, reader)]
     staff = bool(reader.roles & PROGRAM_STAFF) or reader.id == case.ct_id
     if not visible and not (staff and rules is not None):
