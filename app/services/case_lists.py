@@ -11,7 +11,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import defaultload, defer, lazyload, selectinload
 
 from app.exports.cells import csv_writer
@@ -20,6 +20,7 @@ from app.models.case import Case, CaseDeadline
 from app.models.support import Visit
 from app.models.user import User
 from app.services.case_access import visible_cases
+from app.tenants.scoping import scoped
 from app.workflows import ProgramConfig
 
 
@@ -133,6 +134,16 @@ class CtDay:
         )
 
 
+#: The planned visits of a CT's open cases, built once (``scoped``): every CT's home reads them.
+_CT_PLANNED_VISITS = scoped(
+    select(Visit)
+    .join(Case, Case.id == Visit.case_id)
+    .options(AUTHOR_NAME_ONLY)
+    .where(Case.ct_id == bindparam("ct_id"), Case.closed_at.is_(None), Visit.planned.is_(True))
+    .order_by(Visit.visited_on)
+)
+
+
 def ct_day(ct: User, today: date | None = None) -> CtDay:
     """A CT's day: today's and this week's visits across the caseload, overdue logs, and
     the status reports due soon or overdue (open cases only)."""
@@ -140,15 +151,7 @@ def ct_day(ct: User, today: date | None = None) -> CtDay:
 
     today = today or date.today()
     week_end = today + timedelta(days=6 - today.weekday())
-    rows = list(
-        db.session.execute(
-            select(Visit)
-            .join(Case, Case.id == Visit.case_id)
-            .options(AUTHOR_NAME_ONLY)
-            .where(Case.ct_id == ct.id, Case.closed_at.is_(None), Visit.planned.is_(True))
-            .order_by(Visit.visited_on)
-        ).scalars()
-    )
+    rows = list(db.session.execute(_CT_PLANNED_VISITS, {"ct_id": ct.id}).scalars())
     reports_due, reports_overdue = status_reports.due(ct, today)
     return CtDay(
         today=[v for v in rows if v.visited_on == today],

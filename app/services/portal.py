@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import selectinload
 
 from app.extensions import db
@@ -14,6 +14,7 @@ from app.models.case import Case
 from app.models.support import Visit
 from app.models.user import User
 from app.services import case_access, case_lists
+from app.tenants.scoping import scoped
 
 
 @dataclass
@@ -31,26 +32,13 @@ def home_for(user: User) -> Home:
     home = Home()
     roles = user.roles
     if "teacher" in roles:
-        home.my_cases = _cases(Case.teacher_id == user.id)
-        home.upcoming = list(
-            db.session.execute(
-                select(Visit)
-                .join(Case, Case.id == Visit.case_id)
-                .options(case_lists.AUTHOR_NAME_ONLY)
-                .where(
-                    Case.teacher_id == user.id,
-                    Case.closed_at.is_(None),  # a closed case has no meetings ahead
-                    Visit.planned.is_(True),
-                    Visit.visited_on >= date.today(),
-                )
-                .order_by(Visit.visited_on)
-            ).scalars()
-        )
+        home.my_cases = _read(_TEACHERS_CASES, user_id=user.id)
+        home.upcoming = _read(_TEACHERS_MEETINGS, user_id=user.id, today=date.today())
     if "consulting_teacher" in roles:
-        home.caseload = _cases(Case.ct_id == user.id, Case.closed_at.is_(None))
+        home.caseload = _read(_CASELOAD, user_id=user.id)
         home.day = case_lists.ct_day(user)
     if "principal" in roles:
-        home.school_cases = _cases(case_access.seen_as_principal(user))
+        home.school_cases = _read(_cases(case_access.seen_as_principal(user)))
     if roles & {"coordinator", "program_admin"}:
         home.intake_waiting = db.session.execute(
             select(func.count()).select_from(case_lists.intake_queue().subquery())
@@ -69,16 +57,32 @@ def home_for(user: User) -> Home:
     return home
 
 
-def _cases(*conditions) -> list[Case]:
-    return list(
-        db.session.execute(
-            select(Case)
-            .where(*conditions)
-            .options(
-                selectinload(Case.deadlines),
-                case_lists.WITHOUT_DOCUMENT,
-                *case_lists.NAMES_ONLY,
-            )
-            .order_by(Case.id.desc())
-        ).scalars()
+def _cases(*conditions) -> Select:
+    return (
+        select(Case)
+        .where(*conditions)
+        .options(selectinload(Case.deadlines), case_lists.WITHOUT_DOCUMENT, *case_lists.NAMES_ONLY)
+        .order_by(Case.id.desc())
     )
+
+
+def _read(statement: Select, **values) -> list:
+    return list(db.session.execute(statement, values).scalars())
+
+
+# What a teacher's and a CT's home read, built once (``scoped``): most homes are theirs.
+_USER_ID = bindparam("user_id")
+_TEACHERS_CASES = scoped(_cases(Case.teacher_id == _USER_ID))
+_TEACHERS_MEETINGS = scoped(
+    select(Visit)
+    .join(Case, Case.id == Visit.case_id)
+    .options(case_lists.AUTHOR_NAME_ONLY)
+    .where(
+        Case.teacher_id == _USER_ID,
+        Case.closed_at.is_(None),  # a closed case has no meetings ahead
+        Visit.planned.is_(True),
+        Visit.visited_on >= bindparam("today"),
+    )
+    .order_by(Visit.visited_on)
+)
+_CASELOAD = scoped(_cases(Case.ct_id == _USER_ID, Case.closed_at.is_(None)))
