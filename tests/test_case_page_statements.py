@@ -157,3 +157,29 @@ def test_the_coordinators_page_ranks_any_roster_in_the_same_statements(app, tole
         counts.append(len(counted))
     assert "Extra CT 4" in page.text  # the ranking lists them
     assert counts[0] == counts[1], f"{counts[0]} statements for the roster, {counts[1]} with 5 more"
+
+
+def test_a_case_page_builds_only_the_forms_its_reader_is_shown(app, toledo, monkeypatch):
+    """Each section's form is built when the page draws it: the teacher's page builds none
+    of the coordinator's forms (proposing a CT, asking for information, reopening), the
+    coordinator's does."""
+    from flask_wtf import FlaskForm
+
+    built: list[str] = []
+    build = FlaskForm.__init__
+
+    def counted(self, *args, **kwargs):
+        built.append(type(self).__name__)
+        build(self, *args, **kwargs)
+
+    monkeypatch.setattr(FlaskForm, "__init__", counted)
+    case_id = to_support(app, toledo, "intervention", "unsatisfactory")
+    coordinators = {"ProposeForm", "InformationRequestForm", "ReopenForm"}
+    teacher = Browser(app, toledo, toledo.people["teacher"])
+    built.clear()
+    assert teacher.get(f"/cases/{case_id}").status_code == 200
+    assert built and not coordinators & set(built), built
+    coordinator = Browser(app, toledo, toledo.people["coordinator"])
+    built.clear()
+    assert coordinator.get(f"/cases/{case_id}").status_code == 200
+    assert {"ProposeForm", "InformationRequestForm"} <= set(built), built
