@@ -213,16 +213,7 @@ def _history(case: Case) -> Sequence[Row]:
 # built for each request cost as much in Python again as the one kept.
 _CASE_ID = bindparam("case_id")
 _VISITS = scoped(
-    select(
-        Visit.visit_type,
-        Visit.visited_on,
-        Visit.planned,
-        Visit.duration_minutes,
-        Visit.notes,
-        Visit.focus_standards,
-        Visit.next_steps,
-        Visit.shared_with_teacher,
-    )
+    select(*support.VISIT_RECORD, Visit.shared_with_teacher)
     .where(Visit.case_id == _CASE_ID)
     .order_by(Visit.visited_on.desc())
 )

@@ -87,21 +87,25 @@ class VisitFacts:
     principal_present: bool
 
 
+#: The columns of a visit that ``visit_shortfalls`` judges: what every read of visits that
+#: says whether each one counts selects (the guards' facts, the case page).
+VISIT_RECORD = (
+    Visit.visit_type,
+    Visit.visited_on,
+    Visit.planned,
+    Visit.duration_minutes,
+    Visit.notes,
+    Visit.focus_standards,
+    Visit.next_steps,
+)
+
+
 def visit_facts(case: Case, today: date) -> VisitFacts:
     """Count the visits that count, in one query, and the months of support."""
     config = configs.config_of(case.workflow_version)
     period = support_period(case, today)
     rows = db.session.execute(
-        select(
-            Visit.visit_type,
-            Visit.visited_on,
-            Visit.planned,
-            Visit.duration_minutes,
-            Visit.notes,
-            Visit.focus_standards,
-            Visit.next_steps,
-            Visit.principal_present,
-        ).where(Visit.case_id == case.id)
+        select(*VISIT_RECORD, Visit.principal_present).where(Visit.case_id == case.id)
     ).all()
     counted = Counter(
         row.visit_type for row in rows if not visit_shortfalls(row, config.visit_types, period)
