@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from app.extensions import db
 from app.models.base import utcnow
@@ -25,6 +25,7 @@ from app.services import workflow_config as configs
 from app.services.actors import Actor
 from app.services.errors import Conflict, ValidationFailed
 from app.services.panel import eligibility
+from app.tenants.scoping import scoped
 from app.workflows import ProgramConfig
 from app.workflows import decision as rules_engine
 from app.workflows.vocabulary import BALLOT_WORDS
@@ -72,15 +73,22 @@ def _ballot_of(item: AgendaItem, member_id: int) -> Ballot | None:
     ).scalar_one_or_none()
 
 
+#: Built once (``scoped``): a member's session page reads their own ballots.
+_OWN_BALLOTS = scoped(
+    select(Ballot).where(
+        Ballot.member_id == bindparam("member_id"),
+        Ballot.item_id.in_(bindparam("item_ids", expanding=True)),
+    )
+)
+
+
 def own_ballots(member: PanelMember, items: Sequence[AgendaItem]) -> dict[int, Ballot]:
     """``member``'s own ballots on ``items``, keyed by item id, in one statement (only
     ever shown to their author)."""
     if not items:
         return {}
     rows = db.session.execute(
-        select(Ballot).where(
-            Ballot.member_id == member.id, Ballot.item_id.in_([i.id for i in items])
-        )
+        _OWN_BALLOTS, {"member_id": member.id, "item_ids": [i.id for i in items]}
     ).scalars()
     return {b.item_id: b for b in rows}
 

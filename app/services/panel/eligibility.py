@@ -22,7 +22,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Select, and_, exists, false, func, or_, select
+from sqlalchemy import Select, and_, bindparam, exists, false, func, or_, select
 
 from app.extensions import db
 from app.models.assignment import Assignment
@@ -32,6 +32,7 @@ from app.models.support import Evidence
 from app.models.user import RoleGrant, User
 from app.security.roles import PANEL_STAFF
 from app.services import workflow_config as configs
+from app.tenants.scoping import scoped
 from app.workflows import ProgramConfig
 
 #: Why someone is a party to a case: they never vote on it, whatever the configuration.
@@ -88,16 +89,31 @@ class ItemFacts:
         return self.item.status != "open"
 
 
+# Built once (``scoped``): every panel page and every vote reads them.
+_SEATED = scoped(
+    select(PanelMember)
+    .join(PanelMember.user)
+    .where(
+        User.active.is_(True),
+        PanelMember.user_id.in_(select(RoleGrant.user_id).where(RoleGrant.role == "panel_member")),
+    )
+    .order_by(PanelMember.constituency, User.name)
+)
+_CASE_IDS = bindparam("case_ids", expanding=True)
+_COACHES = scoped(
+    select(Assignment.case_id, Assignment.ct_id).where(
+        Assignment.case_id.in_(_CASE_IDS), Assignment.started_at.is_not(None)
+    )
+)
+_AUTHORS = scoped(
+    select(Evidence.case_id, Evidence.author_id).where(Evidence.case_id.in_(_CASE_IDS))
+)
+
+
 def seated_roster(session: PanelSession) -> dict[int, PanelMember]:
     """Members who hold a seat for the session: a term covering its date, an active
     account and the panel-member role today (a revoked role empties the seat)."""
-    holders = select(RoleGrant.user_id).where(RoleGrant.role == "panel_member")
-    rows = db.session.execute(
-        select(PanelMember)
-        .join(PanelMember.user)
-        .where(User.active.is_(True), PanelMember.user_id.in_(holders))
-        .order_by(PanelMember.constituency, User.name)
-    ).scalars()
+    rows = db.session.execute(_SEATED).scalars()
     return {m.id: m for m in rows if m.serves_on(session.meets_on)}
 
 
@@ -116,15 +132,9 @@ def parties_by_case(cases: Iterable[Case]) -> dict[int, dict[int, str]]:
         return {}
     coaches: dict[int, list[int]] = defaultdict(list)
     authors: dict[int, list[int]] = defaultdict(list)
-    for case_id, ct_id in db.session.execute(
-        select(Assignment.case_id, Assignment.ct_id).where(
-            Assignment.case_id.in_(ids), Assignment.started_at.is_not(None)
-        )
-    ):
+    for case_id, ct_id in db.session.execute(_COACHES, {"case_ids": ids}):
         coaches[case_id].append(ct_id)
-    for case_id, author_id in db.session.execute(
-        select(Evidence.case_id, Evidence.author_id).where(Evidence.case_id.in_(ids))
-    ):
+    for case_id, author_id in db.session.execute(_AUTHORS, {"case_ids": ids}):
         authors[case_id].append(author_id)
     return {c.id: _parties(c, coaches[c.id], authors[c.id]) for c in cases}
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from app.core import outbox
 from app.extensions import db
@@ -22,6 +22,7 @@ from app.services import workflow_config as configs
 from app.services.actors import Actor
 from app.services.errors import Conflict, NotFound, ValidationFailed
 from app.services.panel import eligibility
+from app.tenants.scoping import scoped
 
 # Sessions and agenda -------------------------------------------------------------------
 
@@ -263,14 +264,16 @@ def latest_items(case_ids: list[int]) -> dict[int, AgendaItem]:
     return {item.case_id: item for item in rows}
 
 
+#: Built once (``scoped``): every panel session page counts its items' ballots.
+_BALLOT_COUNTS = scoped(
+    select(Ballot.item_id, func.count())
+    .where(Ballot.item_id.in_(bindparam("item_ids", expanding=True)))
+    .group_by(Ballot.item_id)
+)
+
+
 def ballot_counts(item_ids: list[int]) -> dict[int, int]:
     """Ballots in per agenda item (never their content), in one query."""
     if not item_ids:
         return {}
-    return dict(
-        db.session.execute(
-            select(Ballot.item_id, func.count())
-            .where(Ballot.item_id.in_(item_ids))
-            .group_by(Ballot.item_id)
-        ).all()
-    )
+    return dict(db.session.execute(_BALLOT_COUNTS, {"item_ids": item_ids}).all())
