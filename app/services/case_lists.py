@@ -162,17 +162,19 @@ def ct_day(ct: User, today: date | None = None) -> CtDay:
     )
 
 
+#: Built once (``scoped``): every page of a case list counts its cases' visits.
+_VISIT_COUNTS = scoped(
+    select(Visit.case_id, func.count())
+    .where(Visit.case_id.in_(bindparam("case_ids", expanding=True)), Visit.planned.is_(False))
+    .group_by(Visit.case_id)
+)
+
+
 def visit_counts(case_ids: list[int]) -> dict[int, int]:
     """Logged visits per case, for a whole page of cases in one query."""
     if not case_ids:
         return {}
-    return dict(
-        db.session.execute(
-            select(Visit.case_id, func.count())
-            .where(Visit.case_id.in_(case_ids), Visit.planned.is_(False))
-            .group_by(Visit.case_id)
-        ).all()
-    )
+    return dict(db.session.execute(_VISIT_COUNTS, {"case_ids": case_ids}).all())
 
 
 def configs_in_use() -> dict[int, ProgramConfig]:

@@ -18,6 +18,7 @@ from app.services import workflow_config as configs
 from app.services.actors import Actor
 from app.services.assignment_ranking import CaseProfile, CtProfile, Suggestion, rank
 from app.services.errors import ValidationFailed
+from app.tenants.scoping import scoped
 
 
 @dataclass(frozen=True)
@@ -45,17 +46,18 @@ def profiles(*, for_ranking: bool = False) -> list[ConsultingTeacher]:
     return list(db.session.execute(query).scalars())
 
 
+#: Built once (``scoped``): every case list offers the roster as a filter.
+_CT_CHOICES = scoped(
+    select(ConsultingTeacher.user_id, User.name)
+    .join(User, User.id == ConsultingTeacher.user_id)
+    .order_by(User.name)
+)
+
+
 def ct_choices() -> list[tuple[int, str]]:
     """Every CT on the roster as (user id, name), by name: a filter's choices, in one
     statement of two columns."""
-    return [
-        (row.user_id, row.name)
-        for row in db.session.execute(
-            select(ConsultingTeacher.user_id, User.name)
-            .join(User, User.id == ConsultingTeacher.user_id)
-            .order_by(User.name)
-        )
-    ]
+    return [(row.user_id, row.name) for row in db.session.execute(_CT_CHOICES)]
 
 
 def profile_by_id(consulting_teacher_id: int) -> ConsultingTeacher | None:
