@@ -37,13 +37,15 @@ def profiles(*, for_ranking: bool = False) -> list[ConsultingTeacher]:
     """The roster by name, each profile with its person and trainings; ``for_ranking``
     brings each person's roles instead of the trainings (one statement for all of them,
     not one per person)."""
-    query = select(ConsultingTeacher).join(ConsultingTeacher.user).order_by(User.name)
-    if for_ranking:
-        query = query.options(
-            lazyload(ConsultingTeacher.trainings),
-            joinedload(ConsultingTeacher.user).selectinload(User.role_grants),
-        )
-    return list(db.session.execute(query).scalars())
+    return list(db.session.execute(_FOR_RANKING if for_ranking else _PROFILES).scalars())
+
+
+# Built once (``scoped``): the coordinator's case page ranks the roster on every read.
+_PROFILES = scoped(select(ConsultingTeacher).join(ConsultingTeacher.user).order_by(User.name))
+_FOR_RANKING = _PROFILES.options(
+    lazyload(ConsultingTeacher.trainings),
+    joinedload(ConsultingTeacher.user).selectinload(User.role_grants),
+)
 
 
 #: Built once (``scoped``): every case list offers the roster as a filter.
@@ -200,14 +202,18 @@ def add_training(
     return record
 
 
+#: Built once (``scoped``): the coordinator's case page weighs every CT's load.
+_OPEN_CASES_BY_CT = scoped(
+    select(Case.ct_id, Case.workflow_version_id, Case.track_key, func.count())
+    .where(Case.ct_id.is_not(None), Case.closed_at.is_(None))
+    .group_by(Case.ct_id, Case.workflow_version_id, Case.track_key)
+)
+
+
 def loads() -> dict[int, int]:
     """Each CT's current load: the caseload weights of their open cases, in one query per
     published version in use (weights live in each case's own configuration)."""
-    rows = db.session.execute(
-        select(Case.ct_id, Case.workflow_version_id, Case.track_key, func.count())
-        .where(Case.ct_id.is_not(None), Case.closed_at.is_(None))
-        .group_by(Case.ct_id, Case.workflow_version_id, Case.track_key)
-    ).all()
+    rows = db.session.execute(_OPEN_CASES_BY_CT).all()
     total: dict[int, int] = {}
     for ct_id, version_id, track_key, count in rows:
         weight = _weight(version_id, track_key)
