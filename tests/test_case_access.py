@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 
 import pytest
@@ -232,3 +233,37 @@ def test_an_induction_request_stays_in_the_intake_queue_until_it_is_accepted(
     case = make_case(d.tenant, teacher, "induction", state=state)
     page = Browser(app, d, d.people["coordinator"]).get("/cases/intake").text
     assert f"/cases/{case.id}" in page
+
+
+def test_the_case_page_finds_exactly_the_cases_the_lists_show_each_person(app, boston, make_user):
+    """A case page's own statement (built once for staff and for a case's own people, per
+    request for a panel member) admits each person to exactly the cases ``visible_cases``
+    lists for them: the two rules cannot drift apart."""
+    from sqlalchemy import select
+
+    from app.services import case_access
+    from app.services.errors import NotFound
+
+    d, _par, _pa = boston
+    people = {**d.people, "panelist": make_user(d.tenant, "panel_member", email="pm@boston.org")}
+    roles_seen = set()
+    with app.app_context(), tenant_scope(d.tenant.id):
+        every = db.session.execute(select(Case.id)).scalars().all()
+        assert len(every) >= 2
+        for key, person in people.items():
+            user = db.session.get(User, person.id)
+            roles_seen |= user.roles
+            listed = set(
+                db.session.execute(
+                    case_access.visible_cases(user).with_only_columns(Case.id)
+                ).scalars()
+            )
+            found = set()
+            for case_id in every:
+                with contextlib.suppress(NotFound):
+                    found.add(case_access.visible_case(case_id, user).id)
+            assert found == listed, key
+        db.session.rollback()
+    assert {"coordinator", "teacher", "consulting_teacher", "principal", "panel_member"} <= (
+        roles_seen
+    )

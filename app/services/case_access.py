@@ -6,7 +6,7 @@ confirm that it exists.
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, Select, and_, or_, select
+from sqlalchemy import ColumnElement, Select, and_, bindparam, or_, select
 from sqlalchemy.orm import joinedload
 
 from app.extensions import db
@@ -15,6 +15,7 @@ from app.models.user import User
 from app.models.workflow import WorkflowVersion
 from app.security.roles import PROGRAM_STAFF
 from app.services.errors import NotFound
+from app.tenants.scoping import scoped
 
 
 def visible_cases(user: User) -> Select:
@@ -22,17 +23,27 @@ def visible_cases(user: User) -> Select:
     query = select(Case)
     if user.roles & PROGRAM_STAFF:
         return query
-    seen = [Case.teacher_id == user.id, Case.ct_id == user.id, seen_as_principal(user)]
+    seen = _cases_of_their_own(user.id)
     if "panel_member" in user.roles:
         seen.append(Case.id.in_(_packets_for(user)))
     return query.where(or_(*seen))
+
+
+def _cases_of_their_own(user_id) -> list[ColumnElement[bool]]:
+    """The cases someone sees as their teacher, their CT or their school's principal;
+    ``user_id`` a value or a bound parameter."""
+    return [Case.teacher_id == user_id, Case.ct_id == user_id, _seen_as_principal(user_id)]
 
 
 def seen_as_principal(user: User) -> ColumnElement[bool]:
     """The cases ``user`` sees as the principal of the case's school: those whose track
     shares something with the principal (``case_permissions.principal_sees``, stored on
     the case when it opens)."""
-    return and_(Case.principal_id == user.id, Case.principal_can_see.is_(True))
+    return _seen_as_principal(user.id)
+
+
+def _seen_as_principal(user_id) -> ColumnElement[bool]:
+    return and_(Case.principal_id == user_id, Case.principal_can_see.is_(True))
 
 
 def _packets_for(user: User) -> Select:
@@ -63,17 +74,32 @@ def visible_case(case_id: int, user: User) -> Case:
 
     The version's document is left unread: a case runs under a published version, whose
     configuration ``workflow_config.config_of`` keeps once parsed, so every case page read
-    and decoded the whole document for nothing.
+    and decoded the whole document for nothing. The statement is built once for program
+    staff and for someone who is not on the panel (``_CASE_FOR_STAFF``, ``_CASE_OF_THEIR_OWN``:
+    the same rules as ``visible_cases``); a panel member's, whose packets follow the panel's
+    rules, is built for the request.
     """
-    query = (
-        visible_cases(user)
-        .where(Case.id == case_id)
-        .options(
-            joinedload(Case.deadlines),
-            joinedload(Case.workflow_version).defer(WorkflowVersion.document),
-        )
-    )
-    case = db.session.execute(query).unique().scalar_one_or_none()
+    if user.roles & PROGRAM_STAFF:
+        statement = _CASE_FOR_STAFF
+    elif "panel_member" not in user.roles:
+        statement = _CASE_OF_THEIR_OWN
+    else:
+        statement = visible_cases(user).where(_CASE_ID).options(*_WITH_DEADLINES)
+    values = {"case_id": case_id, "user_id": user.id}
+    case = db.session.execute(statement, values).unique().scalar_one_or_none()
     if case is None:
         raise NotFound({"case": ["Not found."]})
     return case
+
+
+_CASE_ID = Case.id == bindparam("case_id")
+_WITH_DEADLINES = (
+    joinedload(Case.deadlines),
+    joinedload(Case.workflow_version).defer(WorkflowVersion.document),
+)
+_CASE_FOR_STAFF = scoped(select(Case).where(_CASE_ID).options(*_WITH_DEADLINES))
+_CASE_OF_THEIR_OWN = scoped(
+    select(Case)
+    .where(_CASE_ID, or_(*_cases_of_their_own(bindparam("user_id"))))
+    .options(*_WITH_DEADLINES)
+)
