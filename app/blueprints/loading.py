@@ -12,7 +12,6 @@ from flask import abort, current_app, request
 from sqlalchemy import Select
 
 from app.core.limits import MAX_ID
-from app.extensions import db
 
 if TYPE_CHECKING:
     from app.models.assignment import Assignment
@@ -111,11 +110,7 @@ def agenda_item_or_404(panel_session_id: int, case_id: int) -> tuple[PanelSessio
 def paginate(query: Select, per_page: int | None = None):
     """One page of ``query`` (``?page=``), with the counts the pager macro shows."""
     # Pages past the last are empty; one beyond any OFFSET PostgreSQL takes is one of them.
+    from app.services.paging import page_of
+
     page = min(request.args.get("page", 1, type=int), MAX_ID)
-    return db.paginate(
-        query,
-        page=page,
-        per_page=per_page or current_app.config["PAGE_SIZE"],
-        max_per_page=200,
-        error_out=False,
-    )
+    return page_of(query, page, per_page or current_app.config["PAGE_SIZE"])
