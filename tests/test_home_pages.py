@@ -65,3 +65,18 @@ def test_the_program_admin_reaches_everyday_pages_from_home(app, toledo):
         "Billing",
     ):
         assert label in home
+
+
+def test_only_the_caseload_reads_deadlines(app, toledo, make_user, make_case, count_queries):
+    """The teacher's home shows no deadline, so it reads none; the CT's caseload shows each
+    case's next one."""
+    teacher, _case_id = _case_with_a_meeting_ahead(app, toledo, make_user, make_case)
+    soon = (date.today() + timedelta(days=3)).isoformat()
+    reader = Browser(app, toledo, teacher)
+    with count_queries() as teachers:
+        assert "Upcoming meetings" in reader.get("/").text
+    assert not [sql for sql in teachers if "case_deadlines" in sql]
+    ct = Browser(app, toledo, toledo.people["ct"])
+    with count_queries() as cts:
+        assert soon in ct.get("/").text
+    assert [sql for sql in cts if "case_deadlines" in sql]

@@ -72,11 +72,14 @@ class Case(TenantScoped, db.Model):
     teacher: Mapped[User] = relationship(foreign_keys=[teacher_id], lazy="joined")
     ct: Mapped[User | None] = relationship(foreign_keys=[ct_id], lazy="joined")
     principal: Mapped[User | None] = relationship(foreign_keys=[principal_id], lazy="joined")
+    #: Read when asked for: most pages that load cases (a teacher's home, a panel's agenda,
+    #: a principal's list) show none of them; a list that shows each case's next deadline
+    #: loads them with ``selectinload`` (one statement for the page, see ``case_lists``).
     deadlines: Mapped[list[CaseDeadline]] = relationship(
         foreign_keys="CaseDeadline.case_id",
         back_populates="case",
         cascade="all, delete-orphan",
-        lazy="selectin",
+        lazy="select",
     )
 
 
