@@ -401,3 +401,21 @@ def test_the_password_and_lock_mails_are_written_in_the_persons_language(
     locked_es = mails[("ana@boston.org", "Boston Schools: acceso bloqueado")]
     assert "Se desbloquea sola a las" in locked_es and "locked" not in locked_es
     assert "It unlocks by itself at" in mails[("ben@boston.org", "Boston Schools: sign-in locked")]
+
+
+def test_a_forms_own_messages_follow_each_requests_language(app, boston):
+    """WTForms' messages come from a catalogue read once per language, never the language
+    of an earlier request."""
+    client = app.test_client()
+    for language, message, other in (
+        ("es", "No es un valor entero válido.", "Not a valid integer value."),
+        ("en", "Not a valid integer value.", "No es un valor entero válido."),
+        ("es", "No es un valor entero válido.", "Not a valid integer value."),
+    ):
+        form = client.get(f"/t/{boston.slug}/enroll?lang={language}")
+        refused = client.post(
+            f"/t/{boston.slug}/enroll?lang={language}",
+            data={"csrf_token": csrf_token(form.text), "years_of_service": "twelve"},
+        )
+        assert refused.status_code == 400
+        assert message in refused.text and other not in refused.text

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import cache
 from urllib.parse import urlsplit
 
+from babel.support import Translations
+from flask import current_app
+from flask_babel import get_locale
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from werkzeug.datastructures import CombinedMultiDict, MultiDict
@@ -21,12 +25,21 @@ from wtforms import (
     widgets,
 )
 from wtforms.fields.choices import SelectChoice
+from wtforms.i18n import messages_path
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
 from wtforms.widgets import HiddenInput
 
 from app.security.passwords import MIN_PASSWORD_LENGTH
 from app.security.roles import TENANT_ROLES
 from app.workflows import vocabulary
+
+
+@cache
+def wtforms_messages(locale: str) -> Translations:
+    """WTForms' own messages ("Not a valid integer value.") in one language, read from disk
+    once per process. Flask-WTF reads and parses the catalogue again on every request that
+    builds a form, a few percent of a page with forms."""
+    return Translations.load(messages_path(), [locale], domain="wtforms")
 
 
 class Form(FlaskForm):
@@ -50,6 +63,12 @@ class Form(FlaskForm):
                 [(k, v) for k, v in request.files.items(multi=True) if k in file_fields]
             )
             return CombinedMultiDict((files, request.form))
+
+        def get_translations(self, form):
+            """Flask-WTF's choice of language (the request's), from the catalogue read once."""
+            if not current_app.config.get("WTF_I18N_ENABLED", True):
+                return super().get_translations(form)
+            return wtforms_messages(str(get_locale() or "en"))
 
         def render_field(self, field, render_kw):
             """Hidden fields are drawn without an ``id``: a page with several forms would
