@@ -80,3 +80,29 @@ def test_only_the_caseload_reads_deadlines(app, toledo, make_user, make_case, co
     with count_queries() as cts:
         assert soon in ct.get("/").text
     assert [sql for sql in cts if "case_deadlines" in sql]
+
+
+def test_the_caseload_reads_each_next_deadline_in_its_own_statement(
+    app, toledo, make_user, make_case, count_queries
+):
+    """The CT's caseload and the case list show each case's next deadline without a
+    statement of their own for deadlines; a deadline already past is not "next"."""
+    _teacher, case_id = _case_with_a_meeting_ahead(app, toledo, make_user, make_case)
+    soon = date.today() + timedelta(days=3)
+    with app.app_context(), tenant_scope(toledo.tenant.id):
+        db.session.add(
+            CaseDeadline(
+                tenant_id=toledo.tenant.id,
+                case_id=case_id,
+                key="past",
+                due_on=date.today() - timedelta(days=1),
+            )
+        )
+        uow.commit()
+    for who, path in (("ct", "/"), ("coordinator", "/cases/")):
+        with count_queries() as sent:
+            page = Browser(app, toledo, toledo.people[who]).get(path).text
+        assert soon.isoformat() in page
+        assert (date.today() - timedelta(days=1)).isoformat() not in page
+        reads = [sql for sql in sent if "case_deadlines" in sql]
+        assert len(reads) == 1 and "FROM cases" in reads[0], reads

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy import Date, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship
 
 from app.extensions import db
 from app.models.base import TenantScoped, UTCDateTime, tenant_key, utcnow
@@ -65,6 +65,12 @@ class Case(TenantScoped, db.Model):
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     notes: Mapped[str | None] = mapped_column(Text)
+    #: A list's next deadline of the case, read in the list's own statement
+    #: (``case_lists.WITH_NEXT_DEADLINE``); None when the case has none ahead, or when the
+    #: statement that loaded the case did not ask for it.
+    next_due_on: Mapped[date | None] = query_expression()
+    #: That deadline's ``moved_from``.
+    next_due_moved_from: Mapped[date | None] = query_expression()
 
     workflow_version: Mapped[WorkflowVersion] = relationship(
         foreign_keys=[workflow_version_id], lazy="joined"
@@ -73,8 +79,8 @@ class Case(TenantScoped, db.Model):
     ct: Mapped[User | None] = relationship(foreign_keys=[ct_id], lazy="joined")
     principal: Mapped[User | None] = relationship(foreign_keys=[principal_id], lazy="joined")
     #: Read when asked for: most pages that load cases (a teacher's home, a panel's agenda,
-    #: a principal's list) show none of them; a list that shows each case's next deadline
-    #: loads them with ``selectinload`` (one statement for the page, see ``case_lists``).
+    #: a principal's list) show none of them, and a list shows only each case's next one
+    #: (``next_due_on``).
     deadlines: Mapped[list[CaseDeadline]] = relationship(
         foreign_keys="CaseDeadline.case_id",
         back_populates="case",

@@ -11,8 +11,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from sqlalchemy import Select, bindparam, func, select
-from sqlalchemy.orm import defaultload, defer, lazyload, selectinload
+from sqlalchemy import ScalarSelect, Select, bindparam, func, select
+from sqlalchemy.orm import defaultload, defer, lazyload, selectinload, with_expression
 
 from app.exports.cells import csv_writer
 from app.extensions import db
@@ -47,8 +47,40 @@ NAMES_ONLY = tuple(
 AUTHOR_NAME_ONLY = defaultload(Visit.author).lazyload(User.role_grants)
 
 
-def filtered(user: User, filters: CaseFilters) -> Select:
-    query = visible_cases(user).options(selectinload(Case.deadlines), WITHOUT_DOCUMENT, *NAMES_ONLY)
+def _next_deadline(column) -> ScalarSelect:
+    """``column`` of the case's next deadline from today (``next_deadline``'s choice, the
+    earliest, then the first scheduled), none once the case is closed."""
+    return (
+        select(column)
+        .where(
+            CaseDeadline.case_id == Case.id,
+            Case.closed_at.is_(None),
+            CaseDeadline.due_on >= bindparam("deadlines_from", callable_=date.today),
+        )
+        .order_by(CaseDeadline.due_on, CaseDeadline.id)
+        .limit(1)
+        .correlate(Case)
+        .scalar_subquery()
+    )
+
+
+#: A list's "Next deadline" column, read in the list's own statement: loading every
+#: deadline of every row as objects (a second statement) to show one date cost more than
+#: the rest of the list's reads together. A case already loaded earlier in the same session
+#: keeps what it was loaded with, so a list reads its cases first.
+WITH_NEXT_DEADLINE = (
+    with_expression(Case.next_due_on, _next_deadline(CaseDeadline.due_on)),
+    with_expression(Case.next_due_moved_from, _next_deadline(CaseDeadline.moved_from)),
+)
+
+
+def filtered(user: User, filters: CaseFilters, every_deadline: bool = False) -> Select:
+    """The cases ``user`` may see that match ``filters``, newest first, each with its next
+    deadline (``Case.next_due_on``); with ``every_deadline``, all of them too (the API's
+    list gives each case's deadlines)."""
+    query = visible_cases(user).options(*WITH_NEXT_DEADLINE, WITHOUT_DOCUMENT, *NAMES_ONLY)
+    if every_deadline:
+        query = query.options(selectinload(Case.deadlines))
     if filters.track:
         query = query.where(Case.track_key == filters.track)
     if filters.state:
@@ -68,7 +100,9 @@ def filtered(user: User, filters: CaseFilters) -> Select:
 
 
 def next_deadline(case: Case) -> CaseDeadline | None:
-    """The case's next dated deadline; none once the case is closed (nothing is due)."""
+    """The case's next dated deadline; none once the case is closed (nothing is due). The
+    case page asks here, with every deadline of its one case loaded; lists read the same
+    choice in their own statement (``WITH_NEXT_DEADLINE``)."""
     if case.closed_at is not None:
         return None
     upcoming = [d for d in case.deadlines if d.due_on >= date.today()]
@@ -89,10 +123,10 @@ CSV_COLUMNS = (
 
 
 def table_rows(cases: Iterable[Case]) -> Iterator[list]:
-    """The list as rows of values, the header first: what the CSV and XLSX exports hold."""
+    """The list as rows of values, the header first: what the CSV and XLSX exports hold
+    (``cases`` as ``filtered`` reads them, with their next deadline)."""
     yield list(CSV_COLUMNS)
     for case in cases:
-        deadline = next_deadline(case)
         yield [
             case.id,
             case.teacher.name,
@@ -102,7 +136,7 @@ def table_rows(cases: Iterable[Case]) -> Iterator[list]:
             case.ct.name if case.ct else "",
             case.enrolled_on.isoformat(),
             case.outcome or "",
-            deadline.due_on.isoformat() if deadline else "",
+            case.next_due_on.isoformat() if case.next_due_on else "",
         ]
 
 

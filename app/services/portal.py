@@ -6,7 +6,6 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy import Select, bindparam, func, select
-from sqlalchemy.orm import selectinload
 
 from app.extensions import db
 from app.models.assignment import Assignment, AssignmentReview
@@ -58,8 +57,7 @@ def home_for(user: User) -> Home:
 
 
 def _cases(*conditions) -> Select:
-    """Cases with their people by name, newest first. Only the caseload shows each case's
-    next deadline, so only it loads deadlines (a statement more for every page it is on)."""
+    """Cases with their people by name, newest first (only the caseload shows deadlines)."""
     return (
         select(Case)
         .where(*conditions)
@@ -88,5 +86,5 @@ _TEACHERS_MEETINGS = scoped(
     .order_by(Visit.visited_on)
 )
 _CASELOAD = scoped(
-    _cases(Case.ct_id == _USER_ID, Case.closed_at.is_(None)).options(selectinload(Case.deadlines))
+    _cases(Case.ct_id == _USER_ID, Case.closed_at.is_(None)).options(*case_lists.WITH_NEXT_DEADLINE)
 )

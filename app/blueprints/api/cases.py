@@ -43,7 +43,9 @@ def _detail(case) -> dict:
 def cases_list():
     args = load_args(CaseFilterSchema())
     args.pop("page")  # read by the pager
-    page = paginate(case_lists.filtered(current_user.user, case_lists.CaseFilters(**args)))
+    page = paginate(
+        case_lists.filtered(current_user.user, case_lists.CaseFilters(**args), every_deadline=True)
+    )
     return CasePageSchema().dump(page_body(page))
 
 

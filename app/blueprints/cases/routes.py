@@ -60,7 +60,6 @@ def index():
         form=form,
         can_intake=bool(current_user.roles & {"coordinator", "program_admin"}),
         can_export=bool(current_user.roles & PROGRAM_STAFF),
-        next_deadline=case_lists.next_deadline,
         visits=case_lists.visit_counts([c.id for c in page.items]),
     ), (400 if _errors(form) else 200)
 

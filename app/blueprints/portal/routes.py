@@ -6,7 +6,7 @@ from flask import Blueprint, render_template
 from flask_login import current_user
 
 from app.security.roles import TENANT_ROLES
-from app.services import case_lists, portal
+from app.services import portal
 
 bp = Blueprint("portal", __name__, url_prefix="/t/<tenant_slug>")
 
@@ -18,7 +18,6 @@ def home():
         "portal/home.html",
         roles=held,
         home=portal.home_for(current_user.user),
-        next_deadline=case_lists.next_deadline,
     )
 
 
