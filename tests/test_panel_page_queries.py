@@ -146,3 +146,28 @@ def test_the_api_session_reads_as_much_for_8_items_as_for_2(
         counts.append(len(counted))
     assert counts[0] == counts[1], f"{counts[0]} statements for 2 items, {counts[1]} for 8"
     assert len(body.get_json()["items"]) == SEEN[who][0]
+
+
+def test_only_a_coordinator_s_session_page_reads_the_cases_ready_for_a_panel(
+    app, toledo_panel, make_user, monkeypatch
+):
+    """The agenda and attendance forms are a coordinator's: a member's page does not read
+    the cases ready for a panel to offer them."""
+    setup = toledo_panel
+    sid = _session(app, setup)
+    _add_items(app, setup, sid, make_user, ("open",))
+    asked: list[int] = []
+    ready = panel.sessions.ready_cases
+
+    def counted():
+        asked.append(1)
+        return ready()
+
+    monkeypatch.setattr(panel.sessions, "ready_cases", counted)
+    member = Browser(app, setup.district, setup.members["teacher2"])
+    assert member.get(f"/panel/sessions/{sid}").status_code == 200
+    assert not asked
+    coordinator = Browser(app, setup.district, setup.district.people["coordinator"])
+    page = coordinator.get(f"/panel/sessions/{sid}")
+    assert page.status_code == 200 and asked
+    assert 'name="member_id"' in page.text

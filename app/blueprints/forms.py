@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 from functools import cache
+from typing import Any
 from urllib.parse import urlsplit
 
 from babel.support import Translations
@@ -12,6 +14,7 @@ from flask_babel import get_locale
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from werkzeug.datastructures import CombinedMultiDict, MultiDict
+from werkzeug.local import LocalProxy
 from wtforms import (
     BooleanField,
     DecimalField,
@@ -76,6 +79,27 @@ class Form(FlaskForm):
             if isinstance(field.widget, HiddenInput):
                 render_kw = {"id": False, **render_kw}
             return super().render_field(field, render_kw)
+
+
+def fresh(form_class, fill: Callable[[Any], None] | None = None) -> Any:
+    """A form drawn empty beside the one that was posted. Flask-WTF would fill every form
+    from the request, so a refused evidence form's ``text`` reappeared in the goal form
+    and the teacher's response; only the posted form keeps what was typed.
+
+    Built (and given its choices by ``fill``) the first time the page's template reads it:
+    a reader sees only the sections they may use, and building every section's form for
+    every reader was a tenth of the case page's time (and the panel session's agenda form,
+    shown to coordinators alone, read every case ready for a panel).
+    """
+
+    @cache
+    def build():
+        form = form_class(formdata=None)
+        if fill is not None:
+            fill(form)
+        return form
+
+    return LocalProxy(build)
 
 
 class FiniteDecimalField(DecimalField):

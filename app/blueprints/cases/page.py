@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import cache
 from typing import Any
 
 from flask import render_template
 from flask_login import current_user
-from werkzeug.local import LocalProxy
 
 from app.blueprints.cases.forms import (
     ActionForm,
@@ -24,28 +22,9 @@ from app.blueprints.cases.forms import (
     VisitForm,
     choices,
 )
+from app.blueprints.forms import fresh
 from app.services import case_page
 from app.services.panel.ballots import option_label
-
-
-def fresh(form_class, fill: Callable[[Any], None] | None = None) -> Any:
-    """A form drawn empty beside the one that was posted. Flask-WTF would fill every form
-    from the request, so a refused evidence form's ``text`` reappeared in the goal form
-    and the teacher's response; only the posted form keeps what was typed.
-
-    Built (and given its choices by ``fill``) the first time the page's template reads it:
-    a reader sees only the sections they may use, and building every section's form for
-    every reader was a tenth of the case page's time.
-    """
-
-    @cache
-    def build():
-        form = form_class(formdata=None)
-        if fill is not None:
-            fill(form)
-        return form
-
-    return LocalProxy(build)
 
 
 def _form(posted: dict, name: str, form_class, fill: Callable[[Any], None] | None = None):

@@ -6,7 +6,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from app.blueprints.cases.forms import choices
-from app.blueprints.forms import flash_errors, flash_invalid, perform
+from app.blueprints.forms import flash_errors, flash_invalid, fresh, perform
 from app.blueprints.loading import (
     agenda_item_or_404,
     case_or_404,
@@ -96,13 +96,18 @@ def schedule():
 def session(panel_session_id: int):
     user = current_user.user
     page = panel.session_page.session_page(panel_session_or_404(panel_session_id), user)
-    agenda_form = AgendaForm()
-    agenda_form.case_id.choices = choices(
-        (c.id, f"#{c.id} {c.teacher.name} ({labels.track_name(c)})")
-        for c in panel.sessions.ready_cases()
-    )
-    attendance_form = AttendanceForm()
-    attendance_form.member_id.choices = choices((m.id, m.user.name) for m in page.roster.values())
+
+    def ready(form: AgendaForm) -> None:
+        form.case_id.choices = choices(
+            (c.id, f"#{c.id} {c.teacher.name} ({labels.track_name(c)})")
+            for c in panel.sessions.ready_cases()
+        )
+
+    def members(form: AttendanceForm) -> None:
+        form.member_id.choices = choices((m.id, m.user.name) for m in page.roster.values())
+
+    # Coordinators alone are shown these two: built when the template reads them.
+    agenda_form, attendance_form = fresh(AgendaForm, ready), fresh(AttendanceForm, members)
     return render_template(
         "panel/session.html",
         session=page.session,
@@ -115,7 +120,6 @@ def session(panel_session_id: int):
         present=page.present,
         agenda_form=agenda_form,
         attendance_form=attendance_form,
-        conflict_form=ConflictForm(),
         is_coordinator="coordinator" in user.roles,
         status_reports=page.status_reports,
     )
