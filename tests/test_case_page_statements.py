@@ -183,3 +183,19 @@ def test_a_case_page_builds_only_the_forms_its_reader_is_shown(app, toledo, monk
     built.clear()
     assert coordinator.get(f"/cases/{case_id}").status_code == 200
     assert {"ProposeForm", "InformationRequestForm"} <= set(built), built
+
+
+def test_pages_do_not_read_password_hashes(app, toledo, count_queries):
+    """A case's people come with its rows, but what only signing in reads (the password
+    hash, failed sign-ins, the lock) stays in the database unless signing in asks."""
+    case_id = to_support(app, toledo, "intervention", "unsatisfactory")
+    for who, path in (
+        ("coordinator", f"/cases/{case_id}"),
+        ("ct", "/"),
+        ("coordinator", "/cases/"),
+        ("teacher", "/"),
+    ):
+        reader = Browser(app, toledo, toledo.people[who])  # signs in: reads them
+        with count_queries() as sent:
+            assert reader.get(path).status_code == 200
+        assert sent and not [sql for sql in sent if "password_hash" in sql], (who, path)

@@ -10,6 +10,11 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.extensions import db
 from app.models.base import TenantScoped, UTCDateTime, tenant_key, utcnow
 
+#: The columns only signing in (and the account's own page) reads, loaded together when one
+#: of them is read. A person comes with every case they are on (its teacher, CT, principal),
+#: so the rest of the portal no longer carries password hashes in every case's rows.
+SIGN_IN = {"deferred": True, "deferred_group": "sign_in"}
+
 
 class User(TenantScoped, db.Model):
     """A person in one district. E-mail is unique within the tenant only."""
@@ -24,21 +29,21 @@ class User(TenantScoped, db.Model):
     email: Mapped[str] = mapped_column(String(254))
     #: The identity provider's never-reassigned ``sub`` for this person, linked at their first
     #: single sign-on: later sign-ins match it, so an address handed to someone else is refused.
-    sso_subject: Mapped[str | None] = mapped_column(String(255))
+    sso_subject: Mapped[str | None] = mapped_column(String(255), **SIGN_IN)
     name: Mapped[str] = mapped_column(String(200))
     #: The school a teacher or principal works in (matches cases to their principal).
     school: Mapped[str | None] = mapped_column(String(200))
     #: The language this person chose to read the portal and their mail in (None: not chosen).
     preferred_language: Mapped[str | None] = mapped_column(String(8))
-    password_hash: Mapped[str | None] = mapped_column(String(255))
+    password_hash: Mapped[str | None] = mapped_column(String(255), **SIGN_IN)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     #: Bumped whenever sessions and tokens must end at once (disable, role removed, password).
     session_version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), **SIGN_IN)
     #: Failed password sign-ins since the last success; enough of them lock the account.
-    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
-    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0, **SIGN_IN)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), **SIGN_IN)
 
     role_grants: Mapped[list[RoleGrant]] = relationship(
         foreign_keys="RoleGrant.user_id",
