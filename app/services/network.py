@@ -43,6 +43,7 @@ from app.services.reports import (
     plausibly_open,
 )
 from app.tenants.context import require_tenant_id
+from app.tenants.scoping import scoped
 from app.workflows.vocabulary import NETWORK_GROUPS, TRACK_KINDS
 
 MINIMUM = 10
@@ -260,7 +261,7 @@ def _cases_with_decisions() -> Select:
         .limit(1)
         .lateral("decision")
     )
-    return (
+    return scoped(
         select(
             *_TEACHER_YEAR_COLUMNS,
             decision.c.decision_id,
@@ -287,7 +288,7 @@ def portable_cases_with_decisions() -> Select:
         .scalar_subquery()
     )
     decision = aliased(AgendaItem, name="decision")
-    return (
+    return scoped(
         select(
             *_TEACHER_YEAR_COLUMNS,
             decision.id.label("decision_id"),
@@ -418,7 +419,7 @@ def publish(year: str, noise: privacy.Noise | None = None) -> NetworkRelease | N
 def _member_and_year() -> Select:
     """The membership, the ledger row of the bound ``year`` (if any) and the district's
     name, in one statement built once."""
-    return (
+    return scoped(
         select(NetworkMembership, PrivacySpend, Tenant.name)
         .select_from(NetworkMembership)
         .outerjoin(PrivacySpend, PrivacySpend.year == bindparam("year"))

@@ -28,6 +28,7 @@ from app.services import sql_dialect
 from app.services import workflow_config as configs
 from app.services.errors import ValidationFailed
 from app.services.surveys import counts_of, portable_counts, year_round_query
+from app.tenants.scoping import scoped
 from app.workflows import ProgramConfig
 
 
@@ -48,7 +49,7 @@ def _version_query(comments: bool) -> Select:
     survey beside it (``surveys.year_round_query``, the ``year`` bound): the two reads a
     year's figures start from, in one round trip."""
     year_round = year_round_query(comments, counts=True).lateral("survey")
-    return (
+    return scoped(
         select(WorkflowVersion)
         .options(load_only(WorkflowVersion.status, WorkflowVersion.published_at))
         .where(WorkflowVersion.status == PUBLISHED)
@@ -142,7 +143,7 @@ def _year_records(year_label: str):
 @cache
 def _records_query() -> Select:
     """The statement behind ``_year_records``, built once (the year's days are bound)."""
-    return (
+    return scoped(
         select(
             Case.id,
             Case.track_key,
@@ -251,15 +252,17 @@ def _groups_query() -> Select:
     # The name by a lookup per group, not a join: joined, the planner hashes every user
     # of the district (thousands) to name a few dozen consulting teachers.
     name = select(User.name).where(User.id == grouped.c.ct_id).scalar_subquery()
-    return select(
-        grouped.c.track_key,
-        name,
-        grouped.c.report_group,
-        grouped.c.active,
-        grouped.c.counted,
-        grouped.c.participants,
-        grouped.c.support_days,
-        grouped.c.reversed,
+    return scoped(
+        select(
+            grouped.c.track_key,
+            name,
+            grouped.c.report_group,
+            grouped.c.active,
+            grouped.c.counted,
+            grouped.c.participants,
+            grouped.c.support_days,
+            grouped.c.reversed,
+        )
     )
 
 
