@@ -199,3 +199,29 @@ def test_pages_do_not_read_password_hashes(app, toledo, count_queries):
         with count_queries() as sent:
             assert reader.get(path).status_code == 200
         assert sent and not [sql for sql in sent if "password_hash" in sql], (who, path)
+
+
+def test_the_ranking_offers_only_active_people_who_hold_the_role(app, toledo):
+    """A CT who was disabled, or whose role was taken away, keeps a roster profile but is
+    not offered a case; the others are."""
+    from app.services import users
+
+    case_id = to_support(app, toledo, "intervention", "unsatisfactory")
+    with app.app_context(), tenant_scope(toledo.tenant.id):
+        made = {
+            name: users.create_user(
+                toledo.tenant.id,
+                email=f"{name.lower()}@toledo.example.org",
+                name=f"{name} Rankable",
+                roles=["consulting_teacher"],
+            )
+            for name in ("Kept", "Disabled", "Former")
+        }
+        users.set_active(made["Disabled"], False)
+        users.set_roles(made["Former"], ["teacher"])
+        uow.commit()
+    page = Browser(app, toledo, toledo.people["coordinator"]).get(f"/cases/{case_id}").text
+    ranked = page[page.index("<h3>Suggestions</h3>") :]
+    ranked = ranked[: ranked.index("</table>")]
+    assert "Kept Rankable" in ranked
+    assert "Disabled Rankable" not in ranked and "Former Rankable" not in ranked

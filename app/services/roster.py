@@ -7,12 +7,12 @@ from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import joinedload, lazyload
+from sqlalchemy.orm import lazyload
 
 from app.extensions import db
 from app.models.case import Case
 from app.models.roster import ConsultingTeacher, TrainingRecord
-from app.models.user import User
+from app.models.user import RoleGrant, User
 from app.services import audit
 from app.services import workflow_config as configs
 from app.services.actors import Actor
@@ -33,18 +33,25 @@ class ProfileInput:
     languages: tuple[str, ...] = ()
 
 
-def profiles(*, for_ranking: bool = False) -> list[ConsultingTeacher]:
-    """The roster by name, each profile with its person and trainings; ``for_ranking``
-    brings each person's roles instead of the trainings (one statement for all of them,
-    not one per person)."""
-    return list(db.session.execute(_FOR_RANKING if for_ranking else _PROFILES).scalars())
+def profiles() -> list[ConsultingTeacher]:
+    """The roster by name, each profile with its person and trainings."""
+    return list(db.session.execute(_PROFILES).scalars())
 
 
 # Built once (``scoped``): the coordinator's case page ranks the roster on every read.
 _PROFILES = scoped(select(ConsultingTeacher).join(ConsultingTeacher.user).order_by(User.name))
-_FOR_RANKING = _PROFILES.options(
-    lazyload(ConsultingTeacher.trainings),
-    joinedload(ConsultingTeacher.user).selectinload(User.role_grants),
+#: The profiles a case may be offered to (an active person who holds the role), each with
+#: its person's name: who may be ranked is asked of the database, so neither the people nor
+#: their roles come back as objects (loading every CT's roles was most of the ranking).
+_RANKED = scoped(
+    select(ConsultingTeacher, User.name)
+    .join(User, User.id == ConsultingTeacher.user_id)
+    .where(
+        User.active.is_(True),
+        User.id.in_(select(RoleGrant.user_id).where(RoleGrant.role == "consulting_teacher")),
+    )
+    .options(lazyload(ConsultingTeacher.user), lazyload(ConsultingTeacher.trainings))
+    .order_by(User.name)
 )
 
 
@@ -243,7 +250,7 @@ def suggestions(case: Case) -> list[Suggestion]:
     cts = [
         CtProfile(
             ct_id=row.user_id,
-            name=row.user.name,
+            name=name,
             caseload_limit=row.caseload_limit,
             current_load=current.get(row.user_id, 0),
             schools=frozenset(row.schools),
@@ -253,7 +260,6 @@ def suggestions(case: Case) -> list[Suggestion]:
             term_active=row.in_term(today),
             home_school=row.home_school,
         )
-        for row in profiles(for_ranking=True)
-        if row.user.active and "consulting_teacher" in row.user.roles
+        for row, name in db.session.execute(_RANKED)
     ]
     return rank(profile, cts)
