@@ -328,6 +328,21 @@ def distribution(year_label: str) -> dict[str, int]:
     return months_distribution(year, records)
 
 
+#: The span of years with cases (``years_with_data``), built once (``scoped``).
+_SPAN = scoped(
+    select(
+        func.min(Case.started_on),
+        func.max(Case.started_on),
+        func.max(Case.ended_on),
+        func.count(Case.id).filter(
+            Case.started_on.is_not(None),
+            Case.ended_on.is_(None),
+            or_(Case.external_id.is_(None), Case.started_on >= bindparam("cutoff", type_=Date)),
+        ),
+    )
+)
+
+
 def years_with_data() -> list[str]:
     """School-year labels from the first case's start to the latest year a case was in:
     its latest start, its latest end, or this year while a case is still open (a case that
@@ -336,19 +351,7 @@ def years_with_data() -> list[str]:
     this year with years that count nobody."""
     config = _config()
     first, latest_start, latest_end, still_open = db.session.execute(
-        select(
-            func.min(Case.started_on),
-            func.max(Case.started_on),
-            func.max(Case.ended_on),
-            func.count(Case.id).filter(
-                Case.started_on.is_not(None),
-                Case.ended_on.is_(None),
-                or_(
-                    Case.external_id.is_(None),
-                    Case.started_on >= open_import_cutoff(date.today(), config),
-                ),
-            ),
-        )
+        _SPAN, {"cutoff": open_import_cutoff(date.today(), config)}
     ).one()
     if first is None:
         return []

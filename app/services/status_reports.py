@@ -272,12 +272,18 @@ def _seated_reader(report: StatusReport, reader: User) -> bool:
 
 def on_session(session: PanelSession, reader: User) -> list[StatusReport]:
     """The reports placed on ``session`` for reading that ``reader`` may read."""
-    rows = db.session.execute(
-        select(StatusReport)
-        .where(StatusReport.session_id == session.id, StatusReport.submitted_at.is_not(None))
-        .order_by(StatusReport.submitted_at, StatusReport.id)
-    ).scalars()
+    rows = db.session.execute(_ON_SESSION, {"session_id": session.id}).scalars()
     return [r for r in rows if may_read(r, reader)]
+
+
+#: The reports placed on a session, built once (``scoped``): every session page reads them.
+_ON_SESSION = scoped(
+    select(StatusReport)
+    .where(
+        StatusReport.session_id == bindparam("session_id"), StatusReport.submitted_at.is_not(None)
+    )
+    .order_by(StatusReport.submitted_at, StatusReport.id)
+)
 
 
 #: A CT's unwritten reports of open cases due by a day, built once (``scoped``): every CT's

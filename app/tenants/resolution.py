@@ -19,6 +19,7 @@ from app.extensions import db
 from app.models.tenant import OPEN, Tenant
 from app.tenants.context import enter_request_scope, leave_request_scope
 from app.tenants.rls import DISTRICT_PENDING, scope_columns
+from app.tenants.scoping import scoped
 
 SLUG_ARG = "tenant_slug"
 
@@ -73,11 +74,16 @@ def _lookup(slug: str) -> tuple[Tenant | None, bool]:
 
 @cache
 def _lookup_statement(with_scope: bool, read_only: bool) -> Select:
-    """The district's lookup, built once per kind: every request of a district sends it."""
+    """The district's lookup, built once per kind: every request of a district sends it.
+    With the scope's criteria on it (``scoped``) though districts are not a district's data:
+    the scoping event would otherwise add them to a new copy on every request, whose cache
+    key SQLAlchemy computed again (a sixth of the lookup's time)."""
     statement = select(Tenant).where(Tenant.slug == bindparam("slug"))
-    if not with_scope:
-        return statement
-    return statement.add_columns(*scope_columns(Tenant.id, Tenant.status == OPEN, read_only))
+    if with_scope:
+        statement = statement.add_columns(
+            *scope_columns(Tenant.id, Tenant.status == OPEN, read_only)
+        )
+    return scoped(statement)
 
 
 def _add_slug(endpoint: str, values: dict) -> None:

@@ -189,19 +189,25 @@ def _drop_ballot(item: AgendaItem, member: PanelMember) -> None:
 
 
 def item_for_case(case: Case) -> AgendaItem | None:
-    return db.session.execute(
-        select(AgendaItem)
-        .where(AgendaItem.case_id == case.id)
-        .order_by(AgendaItem.id.desc())
-        .limit(1)
-    ).scalar_one_or_none()
+    """The case's latest agenda item (a guard's fact on the case page), or None."""
+    return db.session.execute(_LATEST_ITEM, {"case_id": case.id}).scalar_one_or_none()
+
+
+_LATEST_ITEM = scoped(
+    select(AgendaItem)
+    .where(AgendaItem.case_id == bindparam("case_id"))
+    .order_by(AgendaItem.id.desc())
+    .limit(1)
+)
 
 
 def by_id(panel_session_id: int) -> PanelSession | None:
     """One session of the district, or None."""
-    return db.session.execute(
-        select(PanelSession).where(PanelSession.id == panel_session_id)
-    ).scalar_one_or_none()
+    return db.session.execute(_BY_ID, {"id": panel_session_id}).scalar_one_or_none()
+
+
+#: Built once (``scoped``): every session page and action finds its session so.
+_BY_ID = scoped(select(PanelSession).where(PanelSession.id == bindparam("id")))
 
 
 def get_item(session: PanelSession, case_id: int) -> AgendaItem:
