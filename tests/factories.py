@@ -174,3 +174,32 @@ def live_server_for():
     yield _serve
     for server in servers:
         server.shutdown()
+
+
+@pytest.fixture
+def built_per_request():
+    """Where each statement that reached the scoping event without the scope came from
+    (its last three functions of the app's own): a statement built per request or job."""
+    import traceback
+
+    from sqlalchemy import event
+    from sqlalchemy.orm import Session
+
+    from app.tenants import scoping
+    from app.tenants.context import current_scope
+
+    found: list[str] = []
+
+    def note(state) -> None:
+        if state.is_column_load or not (state.is_select or state.is_update or state.is_delete):
+            return
+        # Across districts the event adds nothing, so nothing is built anew there.
+        if not current_scope().all_tenants and not scoping._carries_scope(state.statement):
+            ours = [f for f in traceback.extract_stack() if "/app/" in f.filename]
+            found.append(" < ".join(f"{f.name}" for f in ours[-3:][::-1]))
+
+    event.listen(Session, "do_orm_execute", note, insert=True)
+    try:
+        yield found
+    finally:
+        event.remove(Session, "do_orm_execute", note)

@@ -10,34 +10,8 @@ on its filters and is built per request. A statement added to one of these pages
 
 from __future__ import annotations
 
-import traceback
-
-import pytest
-from sqlalchemy import event
-from sqlalchemy.orm import Session
-
-from app.tenants import scoping
 from tests.casework import Browser, to_support
 from tests.panelwork import session_with_case
-
-
-@pytest.fixture
-def built_per_request():
-    """Where each statement that reached the scoping event without the scope came from."""
-    found: list[str] = []
-
-    def note(state) -> None:
-        if state.is_column_load or not (state.is_select or state.is_update or state.is_delete):
-            return
-        if not scoping._carries_scope(state.statement):
-            ours = [f for f in traceback.extract_stack() if "/app/" in f.filename]
-            found.append(" < ".join(f"{f.name}" for f in ours[-3:][::-1]))
-
-    event.listen(Session, "do_orm_execute", note, insert=True)
-    try:
-        yield found
-    finally:
-        event.remove(Session, "do_orm_execute", note)
 
 
 def test_the_everyday_pages_build_their_statements_once(

@@ -12,13 +12,14 @@ from __future__ import annotations
 
 from flask import current_app, has_app_context
 from rq.timeouts import JobTimeoutException
-from sqlalchemy import case, update
+from sqlalchemy import bindparam, case, update
 
 from app.core import uow
 from app.extensions import db
 from app.models.base import utcnow
 from app.models.outbox import OutboxMessage
-from app.tenants.context import all_tenants, tenant_scope
+from app.tenants.context import all_tenants, current_scope, tenant_scope
+from app.tenants.scoping import scoped
 
 #: Matches RQ's retry policy (one attempt plus four retries); then the row is marked failed.
 MAX_ATTEMPTS = 5
@@ -84,21 +85,32 @@ def _claim(message_ids: list[str]) -> list[tuple[str, str, dict, int | None]]:
     Returns the claimed ones as ``(id, job, payload, tenant id)``, in the job's order.
     """
     with all_tenants():
-        rows = db.session.execute(
-            update(OutboxMessage)
-            .where(
-                OutboxMessage.id.in_(message_ids),
-                OutboxMessage.status.in_(("pending", "enqueued")),
-            )
-            .values(status="running", attempts=OutboxMessage.attempts + 1, started_at=utcnow())
-            .returning(
-                OutboxMessage.id, OutboxMessage.job, OutboxMessage.payload, OutboxMessage.tenant_id
-            )
-        ).all()
+        rows = db.session.execute(_CLAIM, {"ids": message_ids, "now": utcnow()}).all()
         db.session.commit()
     order = {message_id: n for n, message_id in enumerate(message_ids)}
     rows.sort(key=lambda row: order[row[0]])
     return [(row[0], row[1], dict(row[2]), row[3]) for row in rows]
+
+
+# Every job claims its rows and marks each done: built once, so neither is built again
+# and given a new cache key for every notice (the busiest path a worker has).
+_CLAIM = (
+    update(OutboxMessage)
+    .where(
+        OutboxMessage.id.in_(bindparam("ids", expanding=True)),
+        OutboxMessage.status.in_(("pending", "enqueued")),
+    )
+    .values(status="running", attempts=OutboxMessage.attempts + 1, started_at=bindparam("now"))
+    .returning(OutboxMessage.id, OutboxMessage.job, OutboxMessage.payload, OutboxMessage.tenant_id)
+)
+_DONE = (
+    update(OutboxMessage)
+    .where(OutboxMessage.id == bindparam("message_id"))
+    .values(status="done", completed_at=bindparam("now"), last_error=None)
+    .execution_options(synchronize_session=False)
+)
+#: ``_DONE`` for a district's job, with the scope the event would otherwise add anew.
+_DONE_IN_DISTRICT = scoped(_DONE)
 
 
 def _scope_of(tenant_id: int | None):
@@ -110,22 +122,22 @@ def _finish(message_id: str, error: str | None) -> None:
     """Mark the row done, or runnable again after ``error``, under the job's own scope (a
     district's row is visible to its district): the handler's work and the row's status
     commit in one transaction on one connection."""
+    # One statement, no read first: the claim already counted this attempt.
     if error is None:
-        values = {"status": "done", "completed_at": utcnow(), "last_error": None}
+        done = _DONE if current_scope().all_tenants else _DONE_IN_DISTRICT
+        db.session.execute(done, {"message_id": message_id, "now": utcnow()})
     else:
         # Runnable again: RQ's retry runs "enqueued" rows; inline mode's sweep, "pending" ones.
         retry_status = "enqueued" if current_app.config.get("REDIS_URL") else "pending"
-        values = {
-            "status": case((OutboxMessage.attempts >= MAX_ATTEMPTS, "failed"), else_=retry_status),
-            "last_error": error[:2000],
-        }
-    # One statement, no read first: the claim already counted this attempt.
-    db.session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.id == message_id)
-        .values(**values)
-        .execution_options(synchronize_session=False)
-    )
+        db.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == message_id)
+            .values(
+                status=case((OutboxMessage.attempts >= MAX_ATTEMPTS, "failed"), else_=retry_status),
+                last_error=error[:2000],
+            )
+            .execution_options(synchronize_session=False)
+        )
     # The handler's work commits with its row's status, through the unit of work: what
     # it asked for in the outbox is relayed, and files it replaced are deleted only now.
     uow.commit()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import Select, false, or_, select
+from sqlalchemy import BindParameter, Select, false, or_, select
 
 from app.models.case import Case
 from app.models.user import RoleGrant, User
@@ -18,12 +18,13 @@ _RELATION_COLUMNS = {
 }
 
 
-def recipients_query(case_id: int, names: Iterable[str]) -> Select:
+def recipients_query(case_id: int | BindParameter, names: Iterable[str]) -> Select:
     """Active users a notice about case ``case_id`` goes to, each once, in e-mail order.
 
     A statement, not a list, joined to the case it reads the people from: a mail job
     adds the case's district and whom the message already reached, so one round trip
-    answers all of them. No user is listed when the case is not there."""
+    answers all of them. No user is listed when the case is not there. ``case_id`` may be
+    a bound parameter, for a statement built once."""
     names = set(names)
     columns = [getattr(Case, column) for name, column in _RELATION_COLUMNS.items() if name in names]
     roles = sorted(names & TENANT_ROLE_KEYS)
