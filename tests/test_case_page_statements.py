@@ -50,13 +50,18 @@ def _first_table(statement: str) -> str:
 
 
 def test_the_signed_in_person_and_their_roles_are_one_statement(app, toledo, count_queries):
+    """The person, their roles and the district's newest published version (every page's
+    labels and titles read it) come in one statement; no page reads the version again."""
     case_id = to_support(app, toledo, "intervention", "unsatisfactory")
-    teacher = Browser(app, toledo, toledo.people["teacher"])
-    with count_queries() as counted:
-        assert teacher.get(f"/cases/{case_id}").status_code == 200
-    reading_roles = [s for s in counted if "role_grants" in _tables(s)]
-    assert len(reading_roles) == 1, reading_roles
-    assert _tables(reading_roles[0]) == {"users", "role_grants"}
+    for who, path in (("teacher", f"/cases/{case_id}"), ("ct", "/"), ("coordinator", "/cases/")):
+        reader = Browser(app, toledo, toledo.people[who])
+        with count_queries() as counted:
+            assert reader.get(path).status_code == 200
+        reading_roles = [s for s in counted if "role_grants" in _tables(s)]
+        assert len(reading_roles) == 1, reading_roles
+        assert _tables(reading_roles[0]) == {"users", "role_grants", "workflow_versions"}
+        versions = [s for s in counted if _first_table(s) == "workflow_versions"]
+        assert versions == [], (who, path)
 
 
 def test_the_teachers_page_reads_nothing_only_guards_or_evaluators_read(app, toledo, count_queries):

@@ -17,6 +17,8 @@ from sqlalchemy.orm import joinedload
 
 from app.extensions import db, login_manager
 from app.models.user import PlatformUser, User
+from app.models.workflow import WorkflowVersion
+from app.services import workflow_config as configs
 from app.tenants.context import current_tenant_id
 from app.tenants.scoping import scoped
 
@@ -132,16 +134,28 @@ def _load_from_session(user_id: str):
     return None
 
 
-#: The user and their roles in one statement, built once: every request reads it.
+#: The user and their roles in one statement, built once: every request reads it. With
+#: them, the district's newest published version (its document stays behind), which nearly
+#: every page reads for its labels and titles: one round trip fewer per page.
 _USER_WITH_ROLES = scoped(
-    select(User).options(joinedload(User.role_grants)).where(User.id == bindparam("user_id"))
+    select(User, WorkflowVersion)
+    .outerjoin(WorkflowVersion, WorkflowVersion.id == configs.NEWEST_PUBLISHED_ID)
+    .options(joinedload(User.role_grants))
+    .where(User.id == bindparam("user_id"))
 )
 
 
 def _user_with_roles(user_id: int) -> User | None:
     """The user and their roles in one statement: every page reads the roles (the menu, the
-    access checks), so loading them apart cost a second round trip on every request."""
-    return db.session.execute(_USER_WITH_ROLES, {"user_id": user_id}).unique().scalar_one_or_none()
+    access checks), so loading them apart cost a second round trip on every request. The
+    newest published version read beside them is noted for the request
+    (``workflow_config.note_current``)."""
+    row = db.session.execute(_USER_WITH_ROLES, {"user_id": user_id}).unique().one_or_none()
+    if row is None:
+        return None
+    user, version = row
+    configs.note_current(version)
+    return user
 
 
 def _load_from_bearer(req):

@@ -162,13 +162,28 @@ def current_version() -> WorkflowVersion | None:
     return versions[tenant_id]
 
 
-#: Built once: nearly every page reads the district's wording from its newest version.
-_LATEST_PUBLISHED = scoped(
-    select(WorkflowVersion)
+#: The id of the district's newest published version, for a statement to join.
+NEWEST_PUBLISHED_ID = (
+    select(WorkflowVersion.id)
     .where(WorkflowVersion.status == PUBLISHED)
     .order_by(WorkflowVersion.number.desc())
     .limit(1)
+    .scalar_subquery()
 )
+
+#: Built once: nearly every page reads the district's wording from its newest version.
+_LATEST_PUBLISHED = scoped(select(WorkflowVersion).where(WorkflowVersion.id == NEWEST_PUBLISHED_ID))
+
+
+def note_current(version: WorkflowVersion | None) -> None:
+    """The newest published version as a statement that joined ``NEWEST_PUBLISHED_ID`` read
+    it (the signed-in person's own, at the start of every request): ``current_version``
+    then sends no statement of its own for the rest of the request."""
+    from flask import g
+
+    from app.tenants.context import require_tenant_id
+
+    g.setdefault(_CURRENT, {})[require_tenant_id()] = version
 
 
 def latest_published() -> WorkflowVersion | None:
