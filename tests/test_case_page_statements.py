@@ -188,6 +188,13 @@ def test_a_case_page_builds_only_the_forms_its_reader_is_shown(app, toledo, monk
     built.clear()
     assert coordinator.get(f"/cases/{case_id}").status_code == 200
     assert {"ProposeForm", "InformationRequestForm"} <= set(built), built
+    # Only the CT logs visits: nobody else's page builds the visit form to ask whether it
+    # was refused.
+    assert "VisitForm" not in built
+    ct = Browser(app, toledo, toledo.people["ct"])
+    built.clear()
+    assert ct.get(f"/cases/{case_id}").status_code == 200
+    assert "VisitForm" in built
 
 
 def test_pages_do_not_read_password_hashes(app, toledo, count_queries):

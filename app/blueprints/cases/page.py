@@ -76,6 +76,9 @@ def render_case(case, status: int = 200, **forms):
         "cases/show.html",
         **page.context(),
         placeholders=ActionForm.PLACEHOLDERS,
+        # The forms sent back with errors, by name: the page asks this, not a fresh form,
+        # whether a section it does not show was refused (a fresh form has no errors).
+        refused=frozenset(forms),
         action_form=_form(forms, "action_form", ActionForm),
         visit_form=_form(forms, "visit_form", VisitForm, fill_config),
         goal_form=_form(forms, "goal_form", GoalForm),
