@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from datetime import date
 
 from sqlalchemy import bindparam, func, select
+from sqlalchemy.orm import defaultload
 
 from app.core import outbox
 from app.extensions import db
@@ -206,8 +207,20 @@ def by_id(panel_session_id: int) -> PanelSession | None:
     return db.session.execute(_BY_ID, {"id": panel_session_id}).scalar_one_or_none()
 
 
-#: Built once (``scoped``): every session page and action finds its session so.
-_BY_ID = scoped(select(PanelSession).where(PanelSession.id == bindparam("id")))
+#: Built once (``scoped``): every session page and action finds its session so. Its
+#: agenda's cases come with their teachers (the page and the minutes name them); their CTs,
+#: principals and versions are read when asked for (a version is nearly always the
+#: district's newest, which the request has read already).
+_AGENDA_CASE = defaultload(PanelSession.items).defaultload(AgendaItem.case)
+_BY_ID = scoped(
+    select(PanelSession)
+    .where(PanelSession.id == bindparam("id"))
+    .options(
+        _AGENDA_CASE.lazyload(Case.ct),
+        _AGENDA_CASE.lazyload(Case.principal),
+        _AGENDA_CASE.lazyload(Case.workflow_version),
+    )
+)
 
 
 def get_item(session: PanelSession, case_id: int) -> AgendaItem:
