@@ -118,8 +118,9 @@ def test_the_report_reads_its_figures_in_two_statements(app, district, count_que
 
 
 def test_the_page_reads_each_years_figures_once(app, district, count_queries):
-    """The year shown is also a column of the trend: its participants are counted once, and
-    the years with data are read once, whatever the page shows of them."""
+    """The year shown is also a column of the trend: its participants are counted once, the
+    trend's other years together in one statement, and the years with data are read once,
+    whatever the page shows of them."""
     from app.services import reports
     from app.tenants.context import tenant_scope
 
@@ -134,11 +135,39 @@ def test_the_page_reads_each_years_figures_once(app, district, count_queries):
     assert page.status_code == 200 and len(years) > 1
     grouped = [s for s in statements if "participant.counted" in s]
     ranges = [s for s in statements if "min(cases.started_on)" in s]
-    assert len(grouped) == len(years), len(grouped)
+    assert len(years) > 2 and len(grouped) == 2, len(grouped)
     assert len(ranges) == 1, len(ranges)
     # The trend shown is the one the service computes alone.
     for participants in expected["participants"]:
         assert f"<td>{participants}</td>" in page.text
+
+
+def test_the_trends_years_read_together_are_each_years_report(app, district):
+    """``annuals`` reads every year's groups and survey at once; each year's report is the
+    one ``annual`` gives alone, but for the survey's comments (the trend shows none)."""
+    from app.services import reports
+    from app.tenants.context import tenant_scope
+    from tests.test_surveys import ANSWERS, _import
+
+    pap = district("bostonpap", "boston_pap_2007")
+    assert _post(app, pap, HEADER + HISTORY + LONG_OPEN).status_code == 200
+    answers = ANSWERS + (
+        "R1,2009-06-01,agree,agree,strongly_agree,agree,agree,agree,Great\n"
+        "R2,2009-06-03,disagree,,agree,strongly_disagree,agree,agree,\n"
+    )
+    assert _import(app, pap, answers).status_code == 200
+    with app.app_context(), tenant_scope(pap.tenant.id):
+        labels = reports.years_with_data()
+        together = reports.annuals(labels)
+        alone = {label: reports.annual(label) for label in labels}
+    assert len(labels) > 2 and list(together) == labels
+    with_survey = 0
+    for label in labels:
+        if alone[label]["survey"] is not None:
+            with_survey += 1
+            alone[label]["survey"]["comments"] = []
+        assert together[label] == alone[label], label
+    assert with_survey, "no year had a survey to compare"
 
 
 def test_the_portable_report_off_postgresql_gives_the_same_figures(app, district, monkeypatch):

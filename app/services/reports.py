@@ -7,7 +7,20 @@ import calendar
 from datetime import date
 from functools import cache
 
-from sqlalchemy import BindParameter, Date, Select, bindparam, func, or_, select, true
+from sqlalchemy import (
+    ColumnElement,
+    Date,
+    Select,
+    String,
+    and_,
+    bindparam,
+    column,
+    func,
+    or_,
+    select,
+    true,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import load_only
 
 from app.extensions import db
@@ -27,7 +40,7 @@ from app.reports.survey import SurveyCounts
 from app.services import sql_dialect
 from app.services import workflow_config as configs
 from app.services.errors import ValidationFailed
-from app.services.surveys import counts_of, portable_counts, year_round_query
+from app.services.surveys import counts_of, portable_counts, year_round_of, year_round_query
 from app.tenants.scoping import scoped
 from app.workflows import ProgramConfig
 
@@ -163,19 +176,32 @@ def _year_groups(config: ProgramConfig, year: SchoolYear) -> tuple[list[Particip
     groups (see ``ParticipantGroup``) and how many open imported cases were left out. The
     report reads tens of rows this way instead of one per case. Off PostgreSQL,
     ``portable_group_rows`` counts the same groups."""
-    params = {
-        "start": year.start,
-        "end": year.end,
-        "cutoff": open_import_cutoff(year.end, config),
-    }
+    return _groups_of_years(config, [year])[year.label]
+
+
+def _groups_of_years(
+    config: ProgramConfig, years: list[SchoolYear]
+) -> dict[str, tuple[list[ParticipantGroup], int]]:
+    """``_year_groups`` of every year in ``years``, by label: on PostgreSQL one statement
+    for all of them (the trend's years no longer cost a statement each)."""
+    bounds = [(y.label, y.start, y.end, open_import_cutoff(y.end, config)) for y in years]
+    rows: dict[str, list] = {label: [] for label, *_ in bounds}
     if sql_dialect.on_postgresql():
-        rows = db.session.execute(_groups_query(), params)
+        labels, starts, ends, cutoffs = (list(column) for column in zip(*bounds, strict=True))
+        params = {"labels": labels, "starts": starts, "ends": ends, "cutoffs": cutoffs}
+        for label, *row in db.session.execute(_groups_query(), params):
+            rows[label].append(row)
     else:
-        rows = portable_group_rows(**params)
+        for label, start, end, cutoff in bounds:
+            rows[label] = portable_group_rows(start, end, cutoff)
+    return {label: _groups_of(label, year_rows) for label, year_rows in rows.items()}
+
+
+def _groups_of(label: str, rows) -> tuple[list[ParticipantGroup], int]:
     groups, left_out = [], 0
     for track, teacher, group, active, counted, participants, days, reversed_ in rows:
         if reversed_:
-            raise ValueError(f"{reversed_} cases of {year.label} end before they start")
+            raise ValueError(f"{reversed_} cases of {label} end before they start")
         if not counted:
             left_out += participants
             continue
@@ -217,28 +243,56 @@ def portable_group_rows(start: date, end: date, cutoff: date) -> list[tuple]:
     ]
 
 
+#: The school years a statement counts, a row each, from four bound arrays of equal length.
+_YEARS = (
+    func.unnest(
+        bindparam("labels", type_=ARRAY(String)),
+        bindparam("starts", type_=ARRAY(Date)),
+        bindparam("ends", type_=ARRAY(Date)),
+        bindparam("cutoffs", type_=ARRAY(Date)),
+    )
+    .table_valued(
+        column("label", String), column("start", Date), column("end", Date), column("cutoff", Date)
+    )
+    .render_derived()
+)
+
+
 @cache
 def _groups_query() -> Select:
-    """The statement behind ``_year_groups``, built once. Each participant is counted by
-    the rules ``annual_report`` applies to one case (``_is_participant``, ``_support_days``,
-    ``_outcome_group``) and ``plausibly_open``, written in SQL; a test checks that both
-    give the same report."""
-    start, end = bindparam("start", type_=Date), bindparam("end", type_=Date)
-    case = select(
-        Case.track_key,
-        Case.ct_id,
-        Case.report_group,
-        or_(Case.ended_on.is_(None), Case.ended_on > end).label("active"),
-        or_(
-            Case.external_id.is_(None),
-            Case.ended_on.is_not(None),
-            Case.started_on >= bindparam("cutoff", type_=Date),
-        ).label("counted"),
-        (func.least(func.coalesce(Case.ended_on, end), end) - Case.started_on).label("days"),
-        (Case.ended_on < Case.started_on).label("reversed"),
-    ).where(*participants_between(start, end))
+    """The statement behind ``_groups_of_years``, built once, for any number of years (the
+    bound arrays of ``_YEARS``). Each participant is counted by the rules ``annual_report``
+    applies to one case (``_is_participant``, ``_support_days``, ``_outcome_group``) and
+    ``plausibly_open``, written in SQL; a test checks that both give the same report."""
+    year = _YEARS
+    start, end = year.c.start, year.c.end
+    case = (
+        select(
+            year.c.label,
+            Case.track_key,
+            Case.ct_id,
+            Case.report_group,
+            or_(Case.ended_on.is_(None), Case.ended_on > end).label("active"),
+            or_(
+                Case.external_id.is_(None),
+                Case.ended_on.is_not(None),
+                Case.started_on >= year.c.cutoff,
+            ).label("counted"),
+            (func.least(func.coalesce(Case.ended_on, end), end) - Case.started_on).label("days"),
+            (Case.ended_on < Case.started_on).label("reversed"),
+        )
+        .select_from(year)
+        .join(Case, and_(*participants_between(start, end)))
+    )
     case = case.subquery("participant")
-    keys = (case.c.track_key, case.c.ct_id, case.c.report_group, case.c.active, case.c.counted)
+    keys = (
+        case.c.label,
+        case.c.track_key,
+        case.c.ct_id,
+        case.c.report_group,
+        case.c.active,
+        case.c.counted,
+    )
     grouped = (
         select(
             *keys,
@@ -254,6 +308,7 @@ def _groups_query() -> Select:
     name = select(User.name).where(User.id == grouped.c.ct_id).scalar_subquery()
     return scoped(
         select(
+            grouped.c.label,
             grouped.c.track_key,
             name,
             grouped.c.report_group,
@@ -295,7 +350,7 @@ def _months_before(day: date, months: int) -> date:
     return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
-def participants_between(start: date | BindParameter, end: date | BindParameter) -> tuple:
+def participants_between(start: date | ColumnElement, end: date | ColumnElement) -> tuple:
     """Cases whose support overlaps the year from ``start`` to ``end`` (the report's
     participants), as SQL conditions; the days may be bound parameters of a statement
     built once."""
@@ -311,7 +366,16 @@ def annual(year_label: str) -> dict:
     with ``open_imports_left_out``: how many open imported cases were not counted, and the
     configured limit that left them out, so the report can say so."""
     config, year, survey = config_year_and_survey(year_label)
-    participants, left_out = _year_groups(config, year)
+    return _report(config, year, *_year_groups(config, year), survey)
+
+
+def _report(
+    config: ProgramConfig,
+    year: SchoolYear,
+    participants: list[ParticipantGroup],
+    left_out: int,
+    survey: SurveyCounts | None,
+) -> dict:
     groups = list(config.report_groups)
     groups += sorted({g.report_group for g in participants if g.report_group} - set(groups))
     report = annual_report_of_groups(year, participants, groups, survey)
@@ -320,6 +384,36 @@ def annual(year_label: str) -> dict:
         "months": config.report.open_imported_case_months,
     }
     return report
+
+
+def annuals(year_labels: list[str]) -> dict[str, dict]:
+    """The reports of several years, by label, for the trend: the same figures as ``annual``
+    for each, without the survey's comments (the trend shows none). On PostgreSQL in two
+    statements whatever the number of years (every year's groups, every year's survey),
+    where the years one by one took two each."""
+    if not year_labels:
+        return {}
+    if not sql_dialect.on_postgresql():
+        return {label: annual(label) for label in year_labels}
+    config = _config()
+    years = [_school_year(config, label)[1] for label in year_labels]
+    groups = _groups_of_years(config, years)
+    rows = db.session.execute(_surveys_query(), {"labels": list(year_labels)})
+    surveys = {row[0]: counts_of(tuple(row[1:]), comments=False) for row in rows}
+    return {y.label: _report(config, y, *groups[y.label], surveys.get(y.label)) for y in years}
+
+
+@cache
+def _surveys_query() -> Select:
+    """Each bound year's survey (``surveys.year_round_of``, its comments left behind), a row
+    per year, built once."""
+    year = (
+        func.unnest(bindparam("labels", type_=ARRAY(String)))
+        .table_valued(column("label", String))
+        .render_derived()
+    )
+    survey = year_round_of(year.c.label, comments=False, counts=True).lateral("survey")
+    return scoped(select(year.c.label, *survey.c).select_from(year).outerjoin(survey, true()))
 
 
 def distribution(year_label: str) -> dict[str, int]:
@@ -369,9 +463,10 @@ def years_with_data() -> list[str]:
 def trend(years: list[str] | None = None, known: dict[str, dict] | None = None) -> dict:
     """Every year's report side by side. A page that has already read the ``years`` and
     built some reports (``known``, by year) passes them: the same figures, not read twice."""
-    known = known or {}
+    known = dict(known or {})
     years = years_with_data() if years is None else years
-    return compare_years([known[label] if label in known else annual(label) for label in years])
+    known |= annuals([label for label in years if label not in known])
+    return compare_years([known[label] for label in years])
 
 
 def default_year(years: list[str] | None = None) -> str:

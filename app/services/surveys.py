@@ -18,7 +18,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
 
 from flask import current_app
-from sqlalchemy import Select, bindparam, cast, func, select, true, update
+from sqlalchemy import ColumnElement, Select, bindparam, cast, func, select, true, update
 from sqlalchemy.dialects.postgresql import JSONB, aggregate_order_by
 from sqlalchemy.engine import Row
 
@@ -342,6 +342,12 @@ _QUESTIONNAIRE = (
 def year_round_query(comments: bool, counts: bool) -> Select:
     """The statement behind ``_year_round``, built once per shape (the ``year`` is bound),
     for a caller that reads the survey beside other figures in one statement."""
+    return year_round_of(bindparam("year"), comments, counts)
+
+
+def year_round_of(year: ColumnElement, comments: bool, counts: bool) -> Select:
+    """``year_round_query`` for the school year ``year`` names: a bound parameter, or a
+    column of an outer statement that reads several years' rounds at once (``LATERAL``)."""
     answered = [SurveyResponse.round_id == SurveyRound.id]
     stats = [func.count().label("responses")]
     if comments:
@@ -362,7 +368,7 @@ def year_round_query(comments: bool, counts: bool) -> Select:
         )
         .select_from(SurveyRound)
         .join(responses, true())
-        .where(SurveyRound.year == bindparam("year"))
+        .where(SurveyRound.year == year)
         .order_by(responses.c.responses.desc(), SurveyRound.survey_key)
         .limit(1)
     )
