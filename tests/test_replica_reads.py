@@ -8,6 +8,7 @@ and migrated once per worker that runs these tests.
 from __future__ import annotations
 
 import itertools
+import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -91,6 +92,11 @@ def district_with_history(app, district, pair):
     return pap
 
 
+def _reads_cases(sql: str) -> bool:
+    """Whether a statement reads the cases table (from it, or joined to years' bounds)."""
+    return re.search(r"\b(FROM|JOIN) cases\b", sql) is not None
+
+
 def test_the_report_reads_from_the_replica_and_a_write_never_goes_there(
     app, pair, district_with_history
 ):
@@ -100,8 +106,8 @@ def test_the_report_reads_from_the_replica_and_a_write_never_goes_there(
         page = coordinator.get("/reports/annual?year=2009-2010")
     assert page.status_code == 200
     assert "Teachers supported</dt><dd>3" in page.text.replace("\n", "")
-    assert any("FROM cases" in sql for sql in on_replica), on_replica
-    assert not any("FROM cases" in sql for sql in on_primary), on_primary
+    assert any(_reads_cases(sql) for sql in on_replica), on_replica
+    assert not any(_reads_cases(sql) for sql in on_primary), on_primary
     assert 'data-testid="replica-lag"' not in page.text
 
     api = Api(app, pap, pap.people["coordinator"])
@@ -109,7 +115,7 @@ def test_the_report_reads_from_the_replica_and_a_write_never_goes_there(
         report = api.get("/reports/annual?year=2009-2010")
         chart = coordinator.get("/reports/annual.svg?year=2009-2010&chart=outcomes")
     assert report.json["participants"] == 3 and chart.status_code == 200
-    assert sum("FROM cases" in sql for sql in on_replica) >= 2
+    assert sum(_reads_cases(sql) for sql in on_replica) >= 2
 
     # A write (a sign-in records itself; an import writes cases) never touches the replica.
     with statements(app, "replica") as on_replica:
@@ -168,7 +174,7 @@ def test_a_replica_that_is_down_sends_the_reads_to_the_primary(app, pair, distri
             page = coordinator.get("/reports/annual?year=2009-2010")
         assert page.status_code == 200
         assert "Teachers supported</dt><dd>3" in page.text.replace("\n", "")
-        assert any("FROM cases" in sql for sql in on_primary)
+        assert any(_reads_cases(sql) for sql in on_primary)
         health = app.test_client().get("/healthz")
         assert health.status_code == 200, health.json
         assert health.json["replica"].startswith("down")
@@ -179,4 +185,4 @@ def test_a_replica_that_is_down_sends_the_reads_to_the_primary(app, pair, distri
     pair.caught_up()
     with statements(app, "replica") as on_replica:
         assert coordinator.get("/reports/annual?year=2009-2010").status_code == 200
-    assert any("FROM cases" in sql for sql in on_replica)
+    assert any(_reads_cases(sql) for sql in on_replica)
