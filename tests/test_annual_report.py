@@ -142,11 +142,9 @@ def test_the_page_reads_each_years_figures_once(app, district, count_queries):
         assert f"<td>{participants}</td>" in page.text
 
 
-def test_the_trends_years_read_together_are_each_years_report(app, district):
-    """``annuals`` reads every year's groups and survey at once; each year's report is the
-    one ``annual`` gives alone, but for the survey's comments (the trend shows none)."""
-    from app.services import reports
-    from app.tenants.context import tenant_scope
+def _history_with_survey(app, district):
+    """Boston's PAP with its history, a case open too long to count, and two survey
+    responses in 2008-2009 (one with a comment)."""
     from tests.test_surveys import ANSWERS, _import
 
     pap = district("bostonpap", "boston_pap_2007")
@@ -156,6 +154,16 @@ def test_the_trends_years_read_together_are_each_years_report(app, district):
         "R2,2009-06-03,disagree,,agree,strongly_disagree,agree,agree,\n"
     )
     assert _import(app, pap, answers).status_code == 200
+    return pap
+
+
+def test_the_trends_years_read_together_are_each_years_report(app, district):
+    """``annuals`` reads every year's groups and survey at once; each year's report is the
+    one ``annual`` gives alone, but for the survey's comments (the trend shows none)."""
+    from app.services import reports
+    from app.tenants.context import tenant_scope
+
+    pap = _history_with_survey(app, district)
     with app.app_context(), tenant_scope(pap.tenant.id):
         labels = reports.years_with_data()
         together = reports.annuals(labels)
@@ -176,15 +184,8 @@ def test_the_portable_report_off_postgresql_gives_the_same_figures(app, district
     it gives the same groups and the same report in every year, survey included."""
     from app.services import reports, sql_dialect
     from app.tenants.context import tenant_scope
-    from tests.test_surveys import ANSWERS, _import
 
-    pap = district("bostonpap", "boston_pap_2007")
-    assert _post(app, pap, HEADER + HISTORY + LONG_OPEN).status_code == 200
-    answers = ANSWERS + (
-        "R1,2009-06-01,agree,agree,strongly_agree,agree,agree,agree,Great\n"
-        "R2,2009-06-03,disagree,,agree,strongly_disagree,agree,agree,\n"
-    )
-    assert _import(app, pap, answers).status_code == 200
+    pap = _history_with_survey(app, district)
     with app.app_context(), tenant_scope(pap.tenant.id):
         labels = reports.years_with_data()
         assert "2008-2009" in labels and "2009-2010" in labels
