@@ -101,7 +101,8 @@ _WRITTEN = (
     "prev_hash",
     "hash",
 )
-_APPEND = insert(AuditEvent)
+#: On the table, not the class: the ORM's bulk insert cost more than the round trip.
+_APPEND = insert(AuditEvent.__table__)
 
 
 @event.listens_for(Session, "after_transaction_end")
