@@ -13,6 +13,7 @@ from flask import Flask
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 
 from app import create_app
+from app.core.startup import freeze_startup_objects
 
 bare = Flask("bare")
 
@@ -24,3 +25,4 @@ def hello() -> str:
 
 parley = create_app()
 app = DispatcherMiddleware(parley, {"/bare": bare})
+freeze_startup_objects()  # as ``wsgi.py`` does
