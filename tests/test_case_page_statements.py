@@ -237,3 +237,27 @@ def test_the_ranking_offers_only_active_people_who_hold_the_role(app, toledo):
     ranked = ranked[: ranked.index("</table>")]
     assert "Kept Rankable" in ranked
     assert "Disabled Rankable" not in ranked and "Former Rankable" not in ranked
+
+
+def test_the_cts_page_reads_visits_and_evidence_once_for_sections_and_buttons(
+    app, toledo, count_queries
+):
+    """The CT sees the visits and the evidence, and the guards of the CT's steps count
+    both: one read of each serves the sections and the buttons, and the buttons still
+    count every visit (the refusal names the count)."""
+    case_id = to_support(app, toledo, "intervention", "unsatisfactory")
+    _grow(app, toledo, case_id, 3)
+    ct = Browser(app, toledo, toledo.people["ct"])
+    with count_queries() as counted:
+        page = ct.get(f"/cases/{case_id}")
+    assert page.status_code == 200
+    firsts = [_first_table(s) for s in counted]
+    assert firsts.count("visits") == 1, counted
+    assert firsts.count("evidence") == 1, counted
+    with app.app_context(), tenant_scope(toledo.tenant.id):
+        case = db.session.get(Case, case_id)
+        (own,) = cases.options(case, db.session.get(User, toledo.people["ct"].id))
+    assert not own.enabled and own.reasons
+    for reason in own.reasons:
+        assert reason in page.text
+    assert "Evidence 2" in page.text and "Notes 2" in page.text

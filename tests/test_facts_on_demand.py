@@ -196,3 +196,36 @@ def test_a_guarded_step_refuses_then_passes_on_the_facts_of_the_moment(app, tole
         assert option.enabled
         assert cases.apply(case, "end_support", ct).to_state == "recommendation"
         db.session.rollback()
+
+
+def test_facts_counted_from_rows_given_match_their_own_read_and_send_nothing(
+    app, toledo, count_queries
+):
+    """The case page hands the guards the visits and evidence its sections read: the facts
+    from those rows are the facts from their own read, and cost no statement."""
+    from app.services.case_page import _EVIDENCE, _VISITS
+
+    case_id = to_support(app, toledo, "intervention", "unsatisfactory")
+    with app.app_context(), tenant_scope(toledo.tenant.id):
+        case, (ct,) = _loaded(case_id, toledo.people["ct"].id)
+        support.log_visit(case, ct, support.VisitInput("observation", TODAY, **COMPLETE))
+        support.log_visit(
+            case,
+            ct,
+            support.VisitInput("observation", TODAY, principal_present=True, **COMPLETE),
+        )
+        support.add_evidence(case, ct, "Walkthrough notes", [], None)
+        visits = db.session.execute(_VISITS, {"case_id": case.id}).all()
+        evidence = db.session.execute(_EVIDENCE, {"case_id": case.id}).all()
+        own = cases.case_facts(case)
+        given = cases.case_facts(
+            case, reads=cases.SharedReads(visits=lambda: visits, evidence=lambda: evidence)
+        )
+        names = ("visits_by_type", "principal_consulted", "tagged_standards")
+        with count_queries() as counted:
+            from_rows = [getattr(given, name) for name in names]
+        assert counted == []
+        assert from_rows == [getattr(own, name) for name in names]
+        assert from_rows == [{"observation": 2}, True, frozenset()]
+        assert len(evidence) == 1
+        db.session.rollback()

@@ -106,7 +106,17 @@ def case_page(case: Case, user: User) -> CasePage:
     seen = sections(case, user, track.shared_with_principal, relations)
     history = _history(case) if seen.assignment else []
     pending = next((a for a in history if a.status == "proposed"), None)
-    actions = cases.options(case, user, actor)
+    # The visits and evidence the reader's sections show, read once for the sections and
+    # the action buttons' guards alike (each when first asked; a reader who does not see a
+    # section leaves the guards to read their own).
+    visit_rows = cases.once(lambda: db.session.execute(_VISITS, {"case_id": case.id}).all())
+    evidence_rows = cases.once(lambda: _evidence(case))
+    shows_visits = seen.visit_summary or seen.visit_notes
+    reads = cases.SharedReads(
+        visits=visit_rows if shows_visits else None,
+        evidence=evidence_rows if seen.evidence else None,
+    )
+    actions = cases.options(case, user, actor, reads)
     step = cases.recommendation_step(track, case.state)
     reports = status_reports.for_page(case, user)
     reminded = "assigned_ct" in relations or bool(user.roles & PROGRAM_STAFF)
@@ -130,11 +140,11 @@ def case_page(case: Case, user: User) -> CasePage:
         },
         deadlines=cases.deadlines(case),
         next_deadline=case_lists.next_deadline(case),
-        visits=_visits(case, config, for_teacher=not seen.evidence)
-        if (seen.visit_summary or seen.visit_notes)
+        visits=_visits(case, config, visit_rows(), for_teacher=not seen.evidence)
+        if shows_visits
         else [],
         goals=_goals(case) if seen.goals else [],
-        evidence=_evidence(case) if seen.evidence else [],
+        evidence=evidence_rows() if seen.evidence else [],
         recommendation=_recommendation(case) if seen.recommendation else None,
         history=history,
         pending=pending,
@@ -169,9 +179,10 @@ class VisitLine:
     not_counted_because: tuple[str, ...]
 
 
-def _visits(case: Case, config: ProgramConfig, *, for_teacher: bool) -> list[VisitLine]:
+def _visits(
+    case: Case, config: ProgramConfig, rows: Sequence[Row], *, for_teacher: bool
+) -> list[VisitLine]:
     """Newest first, as ``support.visits`` lists them, each saying why it does not count."""
-    rows = db.session.execute(_VISITS, {"case_id": case.id}).all()
     period = support.support_period(case)
     lines = []
     for row in rows:
@@ -213,7 +224,7 @@ def _history(case: Case) -> Sequence[Row]:
 # built for each request cost as much in Python again as the one kept.
 _CASE_ID = bindparam("case_id")
 _VISITS = scoped(
-    select(*support.VISIT_RECORD, Visit.shared_with_teacher)
+    select(*support.VISIT_RECORD, Visit.principal_present, Visit.shared_with_teacher)
     .where(Visit.case_id == _CASE_ID)
     .order_by(Visit.visited_on.desc())
 )
@@ -227,6 +238,7 @@ _EVIDENCE = scoped(
         Evidence.file_name,
         Evidence.standards,
         Evidence.created_at,
+        Evidence.author_role,
         User.name.label("author_name"),
     )
     .outerjoin(User, User.id == Evidence.author_id)

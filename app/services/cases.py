@@ -7,12 +7,12 @@ event and the outbox rows in the caller's transaction.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import Row, bindparam, select
 
 from app.extensions import db
 from app.models.base import utcnow
@@ -24,6 +24,7 @@ from app.services import workflow_config as configs
 from app.services.actors import Actor
 from app.services.errors import Conflict, ValidationFailed
 from app.tenants.context import require_tenant_id
+from app.tenants.scoping import scoped
 from app.workflows import (
     ActionOption,
     ActorFacts,
@@ -114,18 +115,34 @@ def actor_facts(case: Case, user: User) -> ActorFacts:
     return ActorFacts(roles=user.roles, relations=relations(case, user))
 
 
-def case_facts(case: Case, payload: Mapping[str, Any] | None = None) -> FactsOnDemand:
+@dataclass(frozen=True)
+class SharedReads:
+    """Rows of the case a caller reads anyway, each a function run once when first asked
+    (``once``): the case page's visits and evidence sections. The visits' rows carry
+    ``support.VISIT_RECORD`` and ``principal_present``; the evidence's ``author_role`` and
+    ``standards``. None: the facts read their own."""
+
+    visits: Callable[[], Sequence[Row]] | None = None
+    evidence: Callable[[], Sequence[Row]] | None = None
+
+
+def case_facts(
+    case: Case, payload: Mapping[str, Any] | None = None, reads: SharedReads | None = None
+) -> FactsOnDemand:
     """What the guards see, each fact read from the database only when a guard reads it.
 
     A fact costs one query, shared by the facts it answers (the visits give the visits
     counted and part of whether the principal was consulted; the evidence, the rest and the
     standards tagged). Build one for each evaluation: its answers hold until the next write,
     and eligibility is checked at the moment of acting, never from an earlier answer.
+    ``reads``: rows the caller reads in this evaluation anyway (the case page's sections),
+    counted from instead of asking again.
     """
     today = date.today()
     track = configs.config_of(case.workflow_version).tracks[case.track_key]
-    visits = _once(lambda: _visit_facts(case, today))
-    evidence = _once(lambda: _evidence_facts(case))
+    shared = reads or SharedReads()
+    visits = once(lambda: _visit_facts(case, today, shared.visits))
+    evidence = once(lambda: _evidence_facts(case, shared.evidence))
     given = {
         "today": today,
         "outcome": case.outcome,
@@ -157,7 +174,7 @@ def case_facts(case: Case, payload: Mapping[str, Any] | None = None) -> FactsOnD
 _T = TypeVar("_T")
 
 
-def _once(load: Callable[[], _T]) -> Callable[[], _T]:
+def once(load: Callable[[], _T]) -> Callable[[], _T]:
     """``load``, run the first time it is asked and remembered after: one query serves every
     fact that reads it, within one set of facts."""
     kept: list[_T] = []
@@ -170,10 +187,10 @@ def _once(load: Callable[[], _T]) -> Callable[[], _T]:
     return get
 
 
-def _visit_facts(case: Case, today: date):
+def _visit_facts(case: Case, today: date, rows: Callable[[], Sequence[Row]] | None):
     from app.services import support  # support imports this module
 
-    return support.visit_facts(case, today)
+    return support.visit_facts(case, today, rows() if rows is not None else None)
 
 
 def _support_period(case: Case, today: date):
@@ -182,13 +199,20 @@ def _support_period(case: Case, today: date):
     return support.support_period(case, today)
 
 
-def _evidence_facts(case: Case) -> tuple[bool, frozenset[str]]:
+def _evidence_facts(
+    case: Case, rows: Callable[[], Sequence[Row]] | None
+) -> tuple[bool, frozenset[str]]:
     """Whether the principal added evidence, and every standard evidence is tagged to."""
-    rows = db.session.execute(
-        select(Evidence.author_role, Evidence.standards).where(Evidence.case_id == case.id)
-    ).all()
-    by_principal = any(role == "principal" for role, _ in rows)
-    return by_principal, frozenset(tag for _, tags in rows for tag in tags or ())
+    read = rows() if rows is not None else db.session.execute(_EVIDENCE_FACTS, {"case_id": case.id})
+    pairs = [(row.author_role, row.standards) for row in read]
+    by_principal = any(role == "principal" for role, _ in pairs)
+    return by_principal, frozenset(tag for _, tags in pairs for tag in tags or ())
+
+
+#: What ``_evidence_facts`` counts from when no one read the evidence already; built once.
+_EVIDENCE_FACTS = scoped(
+    select(Evidence.author_role, Evidence.standards).where(Evidence.case_id == bindparam("case_id"))
+)
 
 
 def _has_recommendation(case: Case) -> bool:
@@ -216,15 +240,19 @@ def _panel_decided(case: Case) -> bool:
     return panel_decided(case)
 
 
-def options(case: Case, user: User, actor: ActorFacts | None = None) -> list[ActionOption]:
+def options(
+    case: Case, user: User, actor: ActorFacts | None = None, reads: SharedReads | None = None
+) -> list[ActionOption]:
     """The actions ``user`` may take on ``case`` now, with why blocked ones are blocked.
 
     ``actor`` is ``actor_facts(case, user)`` when the caller has it already (the case page
-    does): a panel member's relations cost queries of the panel's agenda.
+    does): a panel member's relations cost queries of the panel's agenda. ``reads``: see
+    ``case_facts``.
     """
     config = configs.config_of(case.workflow_version)
     actor = actor if actor is not None else actor_facts(case, user)
-    return available_actions(config, case.track_key, case.state, actor, case_facts(case))
+    facts = case_facts(case, reads=reads)
+    return available_actions(config, case.track_key, case.state, actor, facts)
 
 
 def apply(

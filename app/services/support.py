@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import BinaryIO
 from uuid import UUID
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Row, bindparam, select
 from sqlalchemy.exc import IntegrityError
 
 from app.core import outbox
@@ -107,11 +107,14 @@ _VISITS_OF_CASE = scoped(
 )
 
 
-def visit_facts(case: Case, today: date) -> VisitFacts:
-    """Count the visits that count, in one query, and the months of support."""
+def visit_facts(case: Case, today: date, rows: Sequence[Row] | None = None) -> VisitFacts:
+    """Count the visits that count, in one query (none when the caller gives the case's
+    visits as ``rows``: ``VISIT_RECORD`` and ``principal_present``), and the months of
+    support."""
     config = configs.config_of(case.workflow_version)
     period = support_period(case, today)
-    rows = db.session.execute(_VISITS_OF_CASE, {"case_id": case.id}).all()
+    if rows is None:
+        rows = db.session.execute(_VISITS_OF_CASE, {"case_id": case.id}).all()
     counted = Counter(
         row.visit_type for row in rows if not visit_shortfalls(row, config.visit_types, period)
     )
