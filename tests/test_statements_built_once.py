@@ -28,11 +28,13 @@ def test_the_everyday_pages_build_their_statements_once(
         "ct": district.people["ct"],
         "coordinator": district.people["coordinator"],
         "chair": setup.members["teacher1"],
+        "principal": district.people["principal"],
     }
     pages = [
         ("teacher", "/"),
         ("teacher", f"/cases/{setup.case_id}"),
         ("ct", "/"),
+        ("principal", "/"),
         ("ct", f"/cases/{setup.case_id}"),
         ("coordinator", f"/cases/{setup.case_id}"),
         ("supported", "/"),

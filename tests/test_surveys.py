@@ -400,3 +400,17 @@ def test_no_one_is_reminded_in_the_week_the_links_went_out(app, pap):
     first = (date.today() + timedelta(days=1)).isoformat()
     assert f"the first reminders are due on {first}" in page
     assert _reminders_queued(app) == 0
+
+
+def test_the_years_survey_read_alone_is_built_once(app, pap, built_per_request):
+    """The export job and the report's pieces read a year's survey on its own: the statement
+    comes built with the scope, so nothing is copied and keyed again per read."""
+    assert _import(app, pap, ANSWERS + "R1,2009-06-01,agree,agree,agree,agree,agree,agree,\n")
+    with app.app_context(), tenant_scope(pap.tenant.id):
+        surveys.record_for("2008-2009")
+        surveys.counts_for("2008-2009")
+        built_per_request.clear()
+        record = surveys.record_for("2008-2009")
+        counted = surveys.counts_for("2008-2009", comments=False)
+    assert record is not None and counted.responses == 1
+    assert built_per_request == []

@@ -6,6 +6,8 @@ confirm that it exists.
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import ColumnElement, Select, and_, bindparam, or_, select
 from sqlalchemy.orm import joinedload
 
@@ -32,17 +34,13 @@ def visible_cases(user: User) -> Select:
 def _cases_of_their_own(user_id) -> list[ColumnElement[bool]]:
     """The cases someone sees as their teacher, their CT or their school's principal;
     ``user_id`` a value or a bound parameter."""
-    return [Case.teacher_id == user_id, Case.ct_id == user_id, _seen_as_principal(user_id)]
+    return [Case.teacher_id == user_id, Case.ct_id == user_id, seen_as_principal(user_id)]
 
 
-def seen_as_principal(user: User) -> ColumnElement[bool]:
-    """The cases ``user`` sees as the principal of the case's school: those whose track
+def seen_as_principal(user_id: Any) -> ColumnElement[bool]:
+    """The cases someone sees as the principal of the case's school: those whose track
     shares something with the principal (``case_permissions.principal_sees``, stored on
-    the case when it opens)."""
-    return _seen_as_principal(user.id)
-
-
-def _seen_as_principal(user_id) -> ColumnElement[bool]:
+    the case when it opens); ``user_id`` a value or a bound parameter."""
     return and_(Case.principal_id == user_id, Case.principal_can_see.is_(True))
 
 

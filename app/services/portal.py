@@ -37,7 +37,7 @@ def home_for(user: User) -> Home:
         home.caseload = _read(_CASELOAD, user_id=user.id)
         home.day = case_lists.ct_day(user)
     if "principal" in roles:
-        home.school_cases = _read(_cases(case_access.seen_as_principal(user)))
+        home.school_cases = _read(_PRINCIPALS_CASES, user_id=user.id)
     if roles & {"coordinator", "program_admin"}:
         home.intake_waiting = db.session.execute(
             select(func.count()).select_from(case_lists.intake_queue().subquery())
@@ -70,7 +70,7 @@ def _read(statement: Select, **values) -> list:
     return list(db.session.execute(statement, values).scalars())
 
 
-# What a teacher's and a CT's home read, built once (``scoped``): most homes are theirs.
+# What a teacher's, a CT's and a principal's home read, built once (``scoped``).
 _USER_ID = bindparam("user_id")
 _TEACHERS_CASES = scoped(_cases(Case.teacher_id == _USER_ID))
 _TEACHERS_MEETINGS = scoped(
@@ -85,6 +85,7 @@ _TEACHERS_MEETINGS = scoped(
     )
     .order_by(Visit.visited_on)
 )
+_PRINCIPALS_CASES = scoped(_cases(case_access.seen_as_principal(_USER_ID)))
 _CASELOAD = scoped(
     _cases(Case.ct_id == _USER_ID, Case.closed_at.is_(None)).options(*case_lists.WITH_NEXT_DEADLINE)
 )

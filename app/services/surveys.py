@@ -35,6 +35,7 @@ from app.services import workflow_config as configs
 from app.services.actors import Actor
 from app.services.errors import Conflict, NotFound, ValidationFailed
 from app.tenants.context import current_tenant_id, require_tenant_id
+from app.tenants.scoping import scoped
 
 #: How long a link stays open, and how often non-respondents are reminded.
 OPEN_FOR = timedelta(days=30)
@@ -401,7 +402,14 @@ def _year_round(year: str, comments: bool, counts: bool) -> Row | None:
     statement, counted by PostgreSQL (``counts``: a list of [statement, answer, count]).
     Read as ``jsonb``, a response that named a statement twice counts once, with its last
     answer, as it does once loaded into Python."""
-    return db.session.execute(year_round_query(comments, counts), {"year": year}).first()
+    return db.session.execute(_year_round_alone(comments, counts), {"year": year}).first()
+
+
+@cache
+def _year_round_alone(comments: bool, counts: bool) -> Select:
+    """``year_round_query`` read on its own, with the scope's criteria on it (``scoped``;
+    inside another statement the outer one carries them)."""
+    return scoped(year_round_query(comments, counts))
 
 
 def counts_for(year: str, comments: bool = True) -> SurveyCounts | None:
@@ -488,11 +496,7 @@ def _record_of(row: Row | None) -> SurveyRecord | None:
     they came."""
     if row is None:
         return None
-    answers = db.session.execute(
-        select(SurveyResponse.answers, SurveyResponse.comment)
-        .where(SurveyResponse.round_id == row.id)
-        .order_by(SurveyResponse.submitted_on, SurveyResponse.id)
-    ).all()
+    answers = db.session.execute(_ANSWERS_OF_ROUND, {"round_id": row.id}).all()
     return SurveyRecord(
         key=row.survey_key,
         title=row.title,
@@ -503,6 +507,14 @@ def _record_of(row: Row | None) -> SurveyRecord | None:
         answers=tuple(dict(a) for a, _ in answers),
         comments=tuple(c for _, c in answers if c),
     )
+
+
+#: Built once (``scoped``): a round's answers in the order they came.
+_ANSWERS_OF_ROUND = scoped(
+    select(SurveyResponse.answers, SurveyResponse.comment)
+    .where(SurveyResponse.round_id == bindparam("round_id"))
+    .order_by(SurveyResponse.submitted_on, SurveyResponse.id)
+)
 
 
 def imported_round(key: str, year: str, sent: int) -> SurveyRound:
