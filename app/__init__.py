@@ -28,7 +28,7 @@ def create_app(env_name: str | None = None, overrides: dict | None = None) -> Fl
     csrf.init_app(app)
 
     # Importing registers the session and pool events once per process.
-    from app.core import pooled  # noqa: F401
+    from app.core import cursor, pooled  # noqa: F401
     from app.tenants import resolution, rls, scoping  # noqa: F401
 
     resolution.init_app(app)

@@ -290,7 +290,6 @@ def _engine_options(settings: dict) -> dict:
     if settings["SQLALCHEMY_DATABASE_URI"].startswith("postgres"):
         connect_args = dict(options.get("connect_args") or {})
         connect_args.setdefault("connect_timeout", int(settings["DATABASE_CONNECT_TIMEOUT"]))
-        connect_args.setdefault("cursor_factory", _cursor_class())
         statement_ms = int(settings["DATABASE_STATEMENT_TIMEOUT"] * 1000)
         if settings.get("DATABASE_TRANSACTION_POOLER"):
             # The pooler hands each transaction any server connection: a statement psycopg
@@ -301,13 +300,6 @@ def _engine_options(settings: dict) -> dict:
             connect_args["options"] = server.strip()
         options["connect_args"] = connect_args
     return options
-
-
-def _cursor_class() -> type:
-    """psycopg's cursor with a description built when read (``app.core.cursor``)."""
-    from app.core.cursor import Cursor
-
-    return Cursor
 
 
 def normalise_db_url(url: str) -> str:

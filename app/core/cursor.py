@@ -7,7 +7,8 @@ statement it compiled before, looks only at whether there is one: the columns co
 its cached result metadata. On a page that read a district, a person and a case (wide
 rows) that was about a tenth of its Python time. Here the description is a sequence whose
 length is the result's, and whose columns are psycopg's own, built the first time anyone
-reads them; ``tests/test_cursor.py`` holds it to psycopg's.
+reads them; ``tests/test_cursor.py`` holds it to psycopg's. Every pooled psycopg
+connection gets it as it is made (``_use_lazy_description``), whatever its engine.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from typing import Any
 import psycopg
 from psycopg import pq
 from psycopg._column import Column
+from sqlalchemy import event
+from sqlalchemy.pool import Pool
 
 #: Result statuses that carry columns even when there are none (psycopg's own rule).
 _WITH_COLUMNS = (
@@ -80,3 +83,9 @@ class Cursor(psycopg.Cursor):
         if result is not None and (result.nfields or result.status in _WITH_COLUMNS):
             return Description(self, result)
         return None
+
+
+@event.listens_for(Pool, "connect")
+def _use_lazy_description(dbapi_connection: Any, record: Any) -> None:
+    if isinstance(dbapi_connection, psycopg.Connection):
+        dbapi_connection.cursor_factory = Cursor
