@@ -41,6 +41,18 @@ def _grow(app, d, case_id: int, n: int) -> None:
         uow.commit()
 
 
+def _grown_case_page(app, d, who: str, n: int, count_queries):
+    """A case in support grown by ``n`` rows of each section, and its page as ``who`` reads
+    it: the case's id, the page and the statements it sent."""
+    case_id = to_support(app, d, "intervention", "unsatisfactory")
+    _grow(app, d, case_id, n)
+    reader = Browser(app, d, d.people[who])
+    with count_queries() as counted:
+        page = reader.get(f"/cases/{case_id}")
+    assert page.status_code == 200
+    return case_id, page, counted
+
+
 def _tables(statement: str) -> set[str]:
     return {t for pair in re.findall(r"\bFROM (\w+)|\bJOIN (\w+)", statement) for t in pair if t}
 
@@ -67,12 +79,7 @@ def test_the_signed_in_person_and_their_roles_are_one_statement(app, toledo, cou
 def test_the_teachers_page_reads_nothing_only_guards_or_evaluators_read(app, toledo, count_queries):
     """No step of the teacher's has a guard, and the teacher sees no evidence,
     recommendation, assignment or panel: none of those tables is read for their page."""
-    case_id = to_support(app, toledo, "intervention", "unsatisfactory")
-    _grow(app, toledo, case_id, 2)
-    teacher = Browser(app, toledo, toledo.people["teacher"])
-    with count_queries() as counted:
-        page = teacher.get(f"/cases/{case_id}")
-    assert page.status_code == 200
+    _, page, counted = _grown_case_page(app, toledo, "teacher", 2, count_queries)
     read = set().union(*(_tables(s) for s in counted))
     assert read & {"evidence", "recommendations", "assignments", "agenda_items"} == set()
     visits = [s for s in counted if "visits" in _tables(s)]
@@ -245,12 +252,7 @@ def test_the_cts_page_reads_visits_and_evidence_once_for_sections_and_buttons(
     """The CT sees the visits and the evidence, and the guards of the CT's steps count
     both: one read of each serves the sections and the buttons, and the buttons still
     count every visit (the refusal names the count)."""
-    case_id = to_support(app, toledo, "intervention", "unsatisfactory")
-    _grow(app, toledo, case_id, 3)
-    ct = Browser(app, toledo, toledo.people["ct"])
-    with count_queries() as counted:
-        page = ct.get(f"/cases/{case_id}")
-    assert page.status_code == 200
+    case_id, page, counted = _grown_case_page(app, toledo, "ct", 3, count_queries)
     firsts = [_first_table(s) for s in counted]
     assert firsts.count("visits") == 1, counted
     assert firsts.count("evidence") == 1, counted
