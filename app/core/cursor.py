@@ -4,8 +4,8 @@ psycopg builds ``cursor.description`` afresh on every access, a ``Column`` per r
 column, each reading the result's name, type and sizes from libpq (a known cost:
 psycopg/psycopg#446, #457). SQLAlchemy reads the description once per statement but, for a
 statement it compiled before, looks only at whether there is one: the columns come from
-its cached result metadata. On a page that read a district, a person and a case (wide
-rows) that was about a tenth of its Python time. Here the description is a sequence whose
+its cached result metadata. Building them was 3-4% of every page's time (both cursors
+alternating in one process, ``docs/scaling.md``). Here the description is a sequence whose
 length is the result's, and whose columns are psycopg's own, built the first time anyone
 reads them; ``tests/test_cursor.py`` holds it to psycopg's. Every pooled psycopg
 connection gets it as it is made (``_use_lazy_description``), whatever its engine.
@@ -64,9 +64,6 @@ class Description(Sequence):
             source = _Source(self._cursor, self._result)
             self._columns = [Column(source, i) for i in range(self._result.nfields)]
         return self._columns
-
-    def __eq__(self, other: object) -> bool:
-        return list(self) == list(other) if isinstance(other, Sequence) else NotImplemented
 
     def __repr__(self) -> str:
         return repr(self.columns)

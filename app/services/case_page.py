@@ -109,7 +109,7 @@ def case_page(case: Case, user: User) -> CasePage:
     # The visits and evidence the reader's sections show, read once for the sections and
     # the action buttons' guards alike (each when first asked; a reader who does not see a
     # section leaves the guards to read their own).
-    visit_rows = cases.once(lambda: db.session.execute(_VISITS, {"case_id": case.id}).all())
+    visit_rows = cases.once(lambda: _visit_rows(case))
     evidence_rows = cases.once(lambda: _evidence(case))
     shows_visits = seen.visit_summary or seen.visit_notes
     reads = cases.SharedReads(
@@ -199,6 +199,10 @@ def _visits(
             )
         )
     return lines
+
+
+def _visit_rows(case: Case) -> Sequence[Row]:
+    return db.session.execute(_VISITS, {"case_id": case.id}).all()
 
 
 def _goals(case: Case) -> Sequence[Row]:
