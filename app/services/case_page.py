@@ -10,7 +10,6 @@ from typing import Any
 
 from sqlalchemy import Row, bindparam, select
 
-from app.extensions import db
 from app.models.assignment import Assignment, AssignmentReview
 from app.models.case import Case, CaseDeadline
 from app.models.support import Evidence, Goal, Recommendation, Visit
@@ -31,6 +30,7 @@ from app.services import workflow_config as configs
 from app.services.assignment_ranking import Suggestion
 from app.services.case_permissions import Sections, principal_evaluates, sections
 from app.services.panel.ballots import option_label
+from app.tenants import reads
 from app.tenants.scoping import scoped
 from app.workflows import ActionOption, ProgramConfig, Track
 from app.workflows.facts import visit_shortfalls
@@ -160,9 +160,10 @@ def case_page(case: Case, user: User) -> CasePage:
     )
 
 
-# The sections, read as rows of the columns the page shows. The page only reads them: an
-# entity would bring every column, its author's whole row (password hash included) and
-# the identity map's bookkeeping, and the committee's answers to every past proposal.
+# The sections, read as rows of the columns the page shows, on the request's connection
+# (``reads``). The page only reads them: an entity would bring every column, its author's
+# whole row (password hash included) and the identity map's bookkeeping, and the
+# committee's answers to every past proposal.
 
 
 @dataclass(frozen=True)
@@ -202,26 +203,26 @@ def _visits(
 
 
 def _visit_rows(case: Case) -> Sequence[Row]:
-    return db.session.execute(_VISITS, {"case_id": case.id}).all()
+    return reads.rows(_VISITS, {"case_id": case.id})
 
 
 def _goals(case: Case) -> Sequence[Row]:
-    return db.session.execute(_GOALS, {"case_id": case.id}).all()
+    return reads.rows(_GOALS, {"case_id": case.id})
 
 
 def _evidence(case: Case) -> Sequence[Row]:
-    return db.session.execute(_EVIDENCE, {"case_id": case.id}).all()
+    return reads.rows(_EVIDENCE, {"case_id": case.id})
 
 
 def _recommendation(case: Case) -> Row | None:
     """The latest recommendation (a CT may write it again until the panel has the case)."""
-    return db.session.execute(_RECOMMENDATION, {"case_id": case.id}).first()
+    return reads.first(_RECOMMENDATION, {"case_id": case.id})
 
 
 def _history(case: Case) -> Sequence[Row]:
     """Every proposal and assignment, newest first; the committee's answers are read only
     for a proposal still waiting (``_reviews``), not for every one."""
-    return db.session.execute(_HISTORY, {"case_id": case.id}).all()
+    return reads.rows(_HISTORY, {"case_id": case.id})
 
 
 # The sections' reads, built once (``scoped``): every case page sends them, and a statement
@@ -277,7 +278,7 @@ _HISTORY = scoped(
 
 
 def _reviews(assignment_id: int) -> Sequence[Row]:
-    return db.session.execute(
+    return reads.rows(
         select(
             AssignmentReview.approve,
             AssignmentReview.comment,
@@ -286,7 +287,7 @@ def _reviews(assignment_id: int) -> Sequence[Row]:
         .outerjoin(User, User.id == AssignmentReview.member_id)
         .where(AssignmentReview.assignment_id == assignment_id)
         .order_by(AssignmentReview.id)
-    ).all()
+    )
 
 
 def _report_reminders(case: Case, section: status_reports.Section | None) -> dict[int, str]:

@@ -65,18 +65,27 @@ def _carries_scope(statement: Executable) -> bool:
     return any(option is _IN_SCOPE for option in statement._with_options)
 
 
+def in_scope(statement: S) -> S:
+    """``statement`` as it may run now: with the district's criteria in a district's scope
+    (added unless it carries them), unchanged across districts, where one built for a
+    district (``scoped``) is refused. The session's reads come here through the event
+    below; rows read on the connection (``app.tenants.reads``) directly."""
+    if current_scope().all_tenants:
+        if _carries_scope(statement):
+            raise ScopedStatementAcrossTenants(
+                "a statement built for one district's scope ran across districts"
+            )
+        return statement
+    return statement if _carries_scope(statement) else statement.options(_IN_SCOPE)
+
+
 @event.listens_for(Session, "do_orm_execute")
 def _scope_statement(state: ORMExecuteState) -> None:
     if state.is_column_load or not (state.is_select or state.is_update or state.is_delete):
         return
-    if current_scope().all_tenants:
-        if _carries_scope(state.statement):
-            raise ScopedStatementAcrossTenants(
-                "a statement built for one district's scope ran across districts"
-            )
-        return
-    if not _carries_scope(state.statement):
-        state.statement = state.statement.options(_IN_SCOPE)
+    scoped_now = in_scope(state.statement)
+    if scoped_now is not state.statement:
+        state.statement = scoped_now
 
 
 @event.listens_for(Session, "before_flush")
