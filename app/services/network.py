@@ -42,6 +42,7 @@ from app.services.reports import (
     participants_between,
     plausibly_open,
 )
+from app.tenants import reads
 from app.tenants.context import require_tenant_id
 from app.tenants.scoping import scoped
 from app.workflows.vocabulary import NETWORK_GROUPS, TRACK_KINDS
@@ -199,7 +200,7 @@ def teacher_years(
     cases = (
         _cases_with_decisions() if sql_dialect.on_postgresql() else portable_cases_with_decisions()
     )
-    for case in db.session.execute(cases, bounds):
+    for case in reads.execute(cases, bounds):
         case_id, teacher_id, track_key, started_on, ended_on, _, external_id, *_ = case
         if kind_of.get(track_key, "") not in kinds:
             continue

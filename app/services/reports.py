@@ -41,6 +41,7 @@ from app.services import sql_dialect
 from app.services import workflow_config as configs
 from app.services.errors import ValidationFailed
 from app.services.surveys import counts_of, portable_counts, year_round_of, year_round_query
+from app.tenants import reads
 from app.tenants.scoping import scoped
 from app.workflows import ProgramConfig
 
@@ -131,7 +132,7 @@ def _year_records(year_label: str):
     # Only the columns a record needs, and only the year's participants: loading whole
     # cases brought their eager relations (the configuration document of every row) and
     # every earlier year, which made a district with ten years of history take seconds.
-    rows = db.session.execute(_records_query(), {"start": year.start, "end": year.end}).all()
+    rows = reads.rows(_records_query(), {"start": year.start, "end": year.end})
     kinds = {key: track.kind for key, track in config.tracks.items()}
     cutoff = open_import_cutoff(year.end, config)
     records, left_out = [], 0
@@ -189,7 +190,7 @@ def _groups_of_years(
     if sql_dialect.on_postgresql():
         labels, starts, ends, cutoffs = (list(column) for column in zip(*bounds, strict=True))
         params = {"labels": labels, "starts": starts, "ends": ends, "cutoffs": cutoffs}
-        for label, *row in db.session.execute(_groups_query(), params):
+        for label, *row in reads.execute(_groups_query(), params):
             rows[label].append(row)
     else:
         for label, start, end, cutoff in bounds:
@@ -398,7 +399,7 @@ def annuals(year_labels: list[str]) -> dict[str, dict]:
     config = _config()
     years = [_school_year(config, label)[1] for label in year_labels]
     groups = _groups_of_years(config, years)
-    rows = db.session.execute(_surveys_query(), {"labels": list(year_labels)})
+    rows = reads.execute(_surveys_query(), {"labels": list(year_labels)})
     surveys = {row[0]: counts_of(tuple(row[1:]), comments=False) for row in rows}
     return {y.label: _report(config, y, *groups[y.label], surveys.get(y.label)) for y in years}
 
@@ -444,7 +445,7 @@ def years_with_data() -> list[str]:
     imported case past the configured limit is not still open: it would stretch the list to
     this year with years that count nobody."""
     config = _config()
-    first, latest_start, latest_end, still_open = db.session.execute(
+    first, latest_start, latest_end, still_open = reads.execute(
         _SPAN, {"cutoff": open_import_cutoff(date.today(), config)}
     ).one()
     if first is None:
