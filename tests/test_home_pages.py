@@ -3,6 +3,7 @@ and the program admin reaches every everyday page from home."""
 
 from __future__ import annotations
 
+import html
 from datetime import date, timedelta
 
 import pytest
@@ -11,7 +12,7 @@ from app.core import uow
 from app.extensions import db
 from app.models.base import utcnow
 from app.models.case import Case, CaseDeadline
-from app.services import support
+from app.services import labels, support
 from app.tenants.context import tenant_scope
 from tests.casework import Browser
 
@@ -106,3 +107,33 @@ def test_the_caseload_reads_each_next_deadline_in_its_own_statement(
         assert (date.today() - timedelta(days=1)).isoformat() not in page
         reads = [sql for sql in sent if "case_deadlines" in sql]
         assert len(reads) == 1 and "FROM cases" in reads[0], reads
+
+
+def test_the_homes_name_the_people_and_say_the_programs_words(app, toledo, make_user, make_case):
+    """The teacher's home names their CT and their case's track and state in the program's
+    words, and their meeting's kind; the CT's caseload names the teacher, with the same
+    words and the next deadline. Read as rows, they must still say what the objects said."""
+    teacher, case_id = _case_with_a_meeting_ahead(app, toledo, make_user, make_case)
+    ct = toledo.people["ct"]
+    with app.app_context(), tenant_scope(toledo.tenant.id):
+        case = db.session.get(Case, case_id)
+        track_words, state_words = labels.track_name(case), labels.state_label(case)
+        meeting_words = labels.visit_type_label("observation")
+    home = html.unescape(Browser(app, toledo, teacher).get("/").text)
+    assert f"{track_words} #{case_id}" in home
+    assert state_words in home
+    assert ct.name in home
+    assert f"{(date.today() + timedelta(days=3)).isoformat()}: {meeting_words}" in home
+    caseload = html.unescape(Browser(app, toledo, ct).get("/").text)
+    row = caseload[caseload.index(teacher.name) :]
+    row = row[: row.index("</tr>")]
+    assert track_words in row and state_words in row
+    assert (date.today() + timedelta(days=3)).isoformat() in row
+
+
+def test_a_case_without_a_ct_says_one_will_be_assigned(app, toledo, make_user, make_case):
+    teacher = make_user(toledo.tenant, "teacher", email="waiting@toledo.org")
+    make_case(toledo.tenant, teacher, "intervention")
+    home = html.unescape(Browser(app, toledo, teacher).get("/").text)
+    assert "will be assigned" in home
+    assert toledo.people["ct"].name not in home

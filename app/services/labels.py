@@ -13,8 +13,11 @@ from __future__ import annotations
 
 from flask import g
 from flask_babel import get_locale, gettext
+from sqlalchemy import Row
 
+from app.extensions import db
 from app.models.case import Case
+from app.models.workflow import WorkflowVersion
 from app.services import workflow_config as configs
 from app.workflows import ProgramConfig
 
@@ -79,38 +82,49 @@ def _words(key: str | None) -> str:
     return (key or "").replace("_", " ").capitalize()
 
 
-def _config(case: Case) -> ProgramConfig:
-    # Most cases are on the district's newest version, which the page reads anyway (its
-    # wording): read first, it is the case's version with no statement of its own.
+def _version(case: Case | Row) -> WorkflowVersion:
+    """The version a case follows; ``case`` a case, or a list's row with its
+    ``workflow_version_id``. Most cases are on the district's newest version, which the page
+    reads anyway (its wording): read first, it is the case's version with no statement of
+    its own."""
     configs.current_version()
-    return configs.config_of(case.workflow_version)
+    if isinstance(case, Case):
+        return case.workflow_version
+    return db.session.get(WorkflowVersion, case.workflow_version_id)
 
 
-def track_name(case: Case) -> str:
+def _config(case: Case | Row) -> ProgramConfig:
+    return configs.config_of(_version(case))
+
+
+def track_name(case: Case | Row) -> str:
     """The case's track as the program names it ("Peer Assistance and Review (PAR)")."""
-    track = _config(case).tracks.get(case.track_key)
+    version = _version(case)
+    track = configs.config_of(version).tracks.get(case.track_key)
     english = track.name if track else _words(case.track_key)
-    return _translated(case.workflow_version, ("tracks", case.track_key, "name"), english)
+    return _translated(version, ("tracks", case.track_key, "name"), english)
 
 
-def state_label(case: Case) -> str:
+def state_label(case: Case | Row) -> str:
     """The case's state as the program names it."""
     return state_label_of(case, case.state)
 
 
-def state_label_of(case: Case, state: str) -> str:
+def state_label_of(case: Case | Row, state: str) -> str:
     """Any state of the case's track, by its label."""
-    track = _config(case).tracks.get(case.track_key)
+    version = _version(case)
+    track = configs.config_of(version).tracks.get(case.track_key)
     found = track.states.get(state) if track else None
     english = found.label if found else _words(state)
-    return _translated(case.workflow_version, ("tracks", case.track_key, "states", state), english)
+    return _translated(version, ("tracks", case.track_key, "states", state), english)
 
 
 def outcome_label(case: Case) -> str:
     """The outcome the case closed with, as its program names it."""
-    found = _config(case).outcomes.get(case.outcome)
+    version = _version(case)
+    found = configs.config_of(version).outcomes.get(case.outcome)
     english = found.label if found else _words(case.outcome)
-    return _translated(case.workflow_version, ("outcomes", case.outcome), english)
+    return _translated(version, ("outcomes", case.outcome), english)
 
 
 def visit_type_label(key: str) -> str:

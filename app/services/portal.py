@@ -1,26 +1,38 @@
-"""What each person's home page shows: their own work first, in a few fixed queries."""
+"""What each person's home page shows: their own work first, in a few fixed queries.
+
+The teacher's and the CT's sections are rows of the columns the page shows, read on the
+request's connection (``app.tenants.reads``): the home page reads nothing back, and whole
+cases and visits cost several times their columns (every column, the identity map's
+bookkeeping, a loader per attribute).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import Select, bindparam, func, select
+from sqlalchemy import Row, Select, bindparam, func, select
+from sqlalchemy.orm import aliased
 
 from app.extensions import db
 from app.models.assignment import Assignment, AssignmentReview
-from app.models.case import Case
+from app.models.case import Case, CaseDeadline
 from app.models.support import Visit
 from app.models.user import User
 from app.services import case_access, case_lists
+from app.tenants import reads
 from app.tenants.scoping import scoped
 
 
 @dataclass
 class Home:
-    my_cases: list[Case] = field(default_factory=list)
-    upcoming: list[Visit] = field(default_factory=list)
-    caseload: list[Case] = field(default_factory=list)
+    #: Rows: id, workflow_version_id, track_key, state, status_note, ct_name.
+    my_cases: list[Row] = field(default_factory=list)
+    #: Rows: visited_on, visit_type.
+    upcoming: list[Row] = field(default_factory=list)
+    #: Rows: id, workflow_version_id, track_key, state, teacher_name, next_due_on,
+    #: next_due_moved_from.
+    caseload: list[Row] = field(default_factory=list)
     day: case_lists.CtDay | None = None
     school_cases: list[Case] = field(default_factory=list)
     intake_waiting: int = 0
@@ -31,10 +43,12 @@ def home_for(user: User) -> Home:
     home = Home()
     roles = user.roles
     if "teacher" in roles:
-        home.my_cases = _read(_TEACHERS_CASES, user_id=user.id)
-        home.upcoming = _read(_TEACHERS_MEETINGS, user_id=user.id, today=date.today())
+        home.my_cases = list(reads.rows(_TEACHERS_CASES, {"user_id": user.id}))
+        home.upcoming = list(
+            reads.rows(_TEACHERS_MEETINGS, {"user_id": user.id, "today": date.today()})
+        )
     if "consulting_teacher" in roles:
-        home.caseload = _read(_CASELOAD, user_id=user.id)
+        home.caseload = list(reads.rows(_CASELOAD, {"user_id": user.id}))
         home.day = case_lists.ct_day(user)
     if "principal" in roles:
         home.school_cases = _read(_PRINCIPALS_CASES, user_id=user.id)
@@ -72,11 +86,23 @@ def _read(statement: Select, **values) -> list:
 
 # What a teacher's, a CT's and a principal's home read, built once (``scoped``).
 _USER_ID = bindparam("user_id")
-_TEACHERS_CASES = scoped(_cases(Case.teacher_id == _USER_ID))
+_CT = aliased(User)
+_TEACHERS_CASES = scoped(
+    select(
+        Case.id,
+        Case.workflow_version_id,
+        Case.track_key,
+        Case.state,
+        Case.status_note,
+        _CT.name.label("ct_name"),
+    )
+    .outerjoin(_CT, _CT.id == Case.ct_id)
+    .where(Case.teacher_id == _USER_ID)
+    .order_by(Case.id.desc())
+)
 _TEACHERS_MEETINGS = scoped(
-    select(Visit)
+    select(Visit.visited_on, Visit.visit_type)
     .join(Case, Case.id == Visit.case_id)
-    .options(case_lists.AUTHOR_NAME_ONLY)
     .where(
         Case.teacher_id == _USER_ID,
         Case.closed_at.is_(None),  # a closed case has no meetings ahead
@@ -87,5 +113,16 @@ _TEACHERS_MEETINGS = scoped(
 )
 _PRINCIPALS_CASES = scoped(_cases(case_access.seen_as_principal(_USER_ID)))
 _CASELOAD = scoped(
-    _cases(Case.ct_id == _USER_ID, Case.closed_at.is_(None)).options(*case_lists.WITH_NEXT_DEADLINE)
+    select(
+        Case.id,
+        Case.workflow_version_id,
+        Case.track_key,
+        Case.state,
+        User.name.label("teacher_name"),
+        case_lists.next_deadline_column(CaseDeadline.due_on).label("next_due_on"),
+        case_lists.next_deadline_column(CaseDeadline.moved_from).label("next_due_moved_from"),
+    )
+    .join(User, User.id == Case.teacher_id)
+    .where(Case.ct_id == _USER_ID, Case.closed_at.is_(None))
+    .order_by(Case.id.desc())
 )

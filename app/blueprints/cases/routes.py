@@ -53,7 +53,7 @@ def _errors(form: CaseFilterForm) -> dict[str, list[str]]:
 @bp.get("/")
 def index():
     form, filters = _filters()
-    page = paginate(case_lists.filtered(current_user.user, filters))
+    page = paginate(case_lists.listed(current_user.user, filters))
     return render_template(
         "cases/index.html",
         page=page,
