@@ -15,9 +15,7 @@ from flask import g
 from flask_babel import get_locale, gettext
 from sqlalchemy import Row
 
-from app.extensions import db
 from app.models.case import Case
-from app.models.workflow import WorkflowVersion
 from app.services import workflow_config as configs
 from app.workflows import ProgramConfig
 
@@ -82,15 +80,13 @@ def _words(key: str | None) -> str:
     return (key or "").replace("_", " ").capitalize()
 
 
-def _version(case: Case | Row) -> WorkflowVersion:
+def _version(case: Case | Row):
     """The version a case follows; ``case`` a case, or a list's row with its
     ``workflow_version_id``. Most cases are on the district's newest version, which the page
     reads anyway (its wording): read first, it is the case's version with no statement of
     its own."""
     configs.current_version()
-    if isinstance(case, Case):
-        return case.workflow_version
-    return db.session.get(WorkflowVersion, case.workflow_version_id)
+    return configs.version_of(case)
 
 
 def _config(case: Case | Row) -> ProgramConfig:

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import Any
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import lazyload
@@ -32,6 +33,7 @@ from app.services import workflow_config as configs
 from app.services.actors import Actor
 from app.services.case_permissions import require
 from app.services.errors import Conflict, NotFound, ValidationFailed
+from app.tenants import reads
 from app.tenants.scoping import scoped
 from app.workflows import ProgramConfig
 from app.workflows.facts import visit_shortfalls
@@ -288,9 +290,20 @@ _ON_SESSION = scoped(
 
 #: A CT's unwritten reports of open cases due by a day, built once (``scoped``): every CT's
 #: home reads them.
+#: Rows of what the CT's day shows of each, and what its reminder window is read from.
 _DUE_OF_CT = scoped(
-    select(StatusReport)
+    select(
+        StatusReport.id,
+        StatusReport.case_id,
+        StatusReport.label,
+        StatusReport.due_on,
+        StatusReport.moved_from,
+        Case.workflow_version_id,
+        Case.track_key,
+        User.name.label("teacher_name"),
+    )
     .join(Case, Case.id == StatusReport.case_id)
+    .join(User, User.id == Case.teacher_id)
     .where(
         Case.ct_id == bindparam("ct_id"),
         Case.closed_at.is_(None),
@@ -305,21 +318,20 @@ def due(ct: User, today: date | None = None) -> tuple[list, list]:
     """A CT's unwritten reports on open cases: (due within the track's reminder window,
     overdue), earliest first. A closed case's reports are never listed."""
     today = today or date.today()
-    rows = db.session.execute(
-        _DUE_OF_CT, {"ct_id": ct.id, "until": today + timedelta(days=30)}
-    ).scalars()
+    rows = reads.rows(_DUE_OF_CT, {"ct_id": ct.id, "until": today + timedelta(days=30)})
     soon, overdue = [], []
     for report in rows:
         if report.due_on < today:
             overdue.append(report)
-        elif report.due_on <= today + timedelta(days=remind_days(report.case)):
+        elif report.due_on <= today + timedelta(days=remind_days(report)):
             soon.append(report)
     return soon, overdue
 
 
-def remind_days(case: Case) -> int:
-    """How many days ahead of a report's due date its CT is reminded (the track's rule)."""
-    rules = configs.config_of(case.workflow_version).tracks[case.track_key].status_reports
+def remind_days(case: Any) -> int:
+    """How many days ahead of a report's due date its CT is reminded (the track's rule);
+    ``case`` a case, or a row with its version and track (``configs.version_of``)."""
+    rules = configs.config_of(configs.version_of(case)).tracks[case.track_key].status_reports
     return rules.remind_days_before if rules else StatusReportRules().remind_days_before
 
 

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models.base import utcnow
+from app.models.case import Case
 from app.models.workflow import DRAFT, PUBLISHED, WorkflowVersion
 from app.services import audit
 from app.services.actors import Actor, current_actor
@@ -236,6 +238,18 @@ def current() -> ProgramConfig:
     if row is None:
         raise NotFound({"_schema": ["This district has not published its program yet."]})
     return config_of(row)
+
+
+def version_of(case: Any) -> WorkflowVersion:
+    """The version ``case`` follows: a case's own, or for a list's row, the one its
+    ``workflow_version_id`` names. Nearly every case is on the district's newest version,
+    which the request has read already (``current_version``): then no statement is sent."""
+    if isinstance(case, Case):
+        return case.workflow_version
+    current = current_version()
+    if current is not None and current.id == case.workflow_version_id:
+        return current
+    return db.session.get(WorkflowVersion, case.workflow_version_id)
 
 
 def config_of(row: WorkflowVersion) -> ProgramConfig:
