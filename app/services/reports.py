@@ -21,7 +21,6 @@ from sqlalchemy import (
     true,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.orm import load_only
 
 from app.extensions import db
 from app.models.case import Case
@@ -64,8 +63,7 @@ def _version_query(comments: bool) -> Select:
     year's figures start from, in one round trip."""
     year_round = year_round_query(comments, counts=True).lateral("survey")
     return scoped(
-        select(WorkflowVersion)
-        .options(load_only(WorkflowVersion.status, WorkflowVersion.published_at))
+        select(WorkflowVersion.id, WorkflowVersion.published_at)
         .where(WorkflowVersion.status == PUBLISHED)
         .order_by(WorkflowVersion.number.desc())
         .limit(1)
@@ -75,11 +73,12 @@ def _version_query(comments: bool) -> Select:
 
 
 def _program(query: Select, params: dict) -> tuple[ProgramConfig, tuple]:
-    """The configuration from a ``_version_query`` and the rest of its row."""
-    row = db.session.execute(query, params).first()
+    """The configuration from a ``_version_query`` and the rest of its row (a row of
+    columns: the version is known by its id and publication, its configuration cached)."""
+    row = reads.first(query, params)
     if row is None:
         raise ValidationFailed({"year": ["The program has no published configuration yet."]})
-    return configs.config_of(row[0]), tuple(row[1:])
+    return configs.published_config(row[0], row[1]), tuple(row[2:])
 
 
 def year_and_records(year_label: str):

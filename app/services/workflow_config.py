@@ -255,12 +255,14 @@ def version_of(case: Any) -> WorkflowVersion:
 def config_of(row: WorkflowVersion) -> ProgramConfig:
     """The engine's view of a version; published versions never change, so it is cached."""
     if row.is_published:
-        return _published_config(row.id, row.published_at)
+        return published_config(row.id, row.published_at)
     return check(row.document)
 
 
 @lru_cache(maxsize=256)
-def _published_config(version_id: int, published_at) -> ProgramConfig:
+def published_config(version_id: int, published_at) -> ProgramConfig:
+    """A published version's configuration by its id and publication time (a statement that
+    read only those columns needs no object for it)."""
     # Keyed by id and publication time: a published row is immutable, so this never goes stale.
     row = db.session.execute(
         select(WorkflowVersion).where(WorkflowVersion.id == version_id)
