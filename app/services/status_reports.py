@@ -289,8 +289,8 @@ _ON_SESSION = scoped(
 
 
 #: A CT's unwritten reports of open cases due by a day, built once (``scoped``): every CT's
-#: home reads them.
-#: Rows of what the CT's day shows of each, and what its reminder window is read from.
+#: home reads them, as rows of what the CT's day shows of each and what its reminder
+#: window is read from.
 _DUE_OF_CT = scoped(
     select(
         StatusReport.id,
