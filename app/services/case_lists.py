@@ -84,13 +84,13 @@ def filtered(user: User, filters: CaseFilters, every_deadline: bool = False) -> 
     return _matching(query, filters)
 
 
+#: The columns a list's row of a case carries for its link, track and state in the
+#: program's words (``labels`` takes such a row as it takes a case).
+CASE_ROW = (Case.id, Case.workflow_version_id, Case.track_key, Case.state)
 _TEACHER, _CT = aliased(User), aliased(User)
 #: What the case list shows of each case: the columns, as rows (``listed``).
 _LISTED = (
-    Case.id,
-    Case.workflow_version_id,
-    Case.track_key,
-    Case.state,
+    *CASE_ROW,
     Case.school,
     _TEACHER.name.label("teacher_name"),
     _CT.name.label("ct_name"),

@@ -88,14 +88,7 @@ def _read(statement: Select, **values) -> list:
 _USER_ID = bindparam("user_id")
 _CT = aliased(User)
 _TEACHERS_CASES = scoped(
-    select(
-        Case.id,
-        Case.workflow_version_id,
-        Case.track_key,
-        Case.state,
-        Case.status_note,
-        _CT.name.label("ct_name"),
-    )
+    select(*case_lists.CASE_ROW, Case.status_note, _CT.name.label("ct_name"))
     .outerjoin(_CT, _CT.id == Case.ct_id)
     .where(Case.teacher_id == _USER_ID)
     .order_by(Case.id.desc())
@@ -114,10 +107,7 @@ _TEACHERS_MEETINGS = scoped(
 _PRINCIPALS_CASES = scoped(_cases(case_access.seen_as_principal(_USER_ID)))
 _CASELOAD = scoped(
     select(
-        Case.id,
-        Case.workflow_version_id,
-        Case.track_key,
-        Case.state,
+        *case_lists.CASE_ROW,
         User.name.label("teacher_name"),
         case_lists.next_deadline_column(CaseDeadline.due_on).label("next_due_on"),
         case_lists.next_deadline_column(CaseDeadline.moved_from).label("next_due_moved_from"),
