@@ -62,7 +62,13 @@ def counting(app: Flask) -> Iterator[list[str]]:
 
 @cache
 def signed_in_client(app: Flask, slug: str, email: str) -> FlaskClient:
-    """A signed-in client, one per person (sign-ins are rate-limited, as they should be)."""
+    """A signed-in client, one per person (sign-ins are rate-limited, as they should be).
+
+    It follows the sign-in's redirect, as a browser does: the page it lands on gives the
+    session its CSRF token, and the cookie the client holds after it is the one a browser
+    sends from then on. (The sign-in's own cookie has no token yet: a request sent with it
+    makes a token and a new cookie every time, which a browser's requests never do.)
+    """
     client = app.test_client()
     form = client.get(f"/t/{slug}/login")
     token = _CSRF.search(form.text).group(1)
@@ -71,6 +77,9 @@ def signed_in_client(app: Flask, slug: str, email: str) -> FlaskClient:
     )
     if answer.status_code != 302:
         raise RuntimeError(f"{email} could not sign in ({answer.status_code})")
+    landed = client.get(answer.location)
+    if landed.status_code != 200:
+        raise RuntimeError(f"{email} signed in but {answer.location} answered {landed.status_code}")
     return client
 
 

@@ -152,3 +152,17 @@ def test_measure_gives_the_page_and_its_floor(app, district):
     assert floor.statements == expected
     assert floor.page_ms > 0 and floor.sql_ms > 0 and floor.template_ms > 0
     assert floor.ratio == pytest.approx(floor.page_ms / (floor.sql_ms + floor.template_ms))
+
+
+def test_a_measured_request_carries_the_cookie_a_browser_would(app, district):
+    """The page is timed with the session a browser holds once it has seen a page: one
+    with its CSRF token. With the sign-in's own cookie every timed request made a new token
+    and signed a new cookie, work a browser's requests never cause."""
+    for name in ("teacher home", "case page (its CT)"):
+        email, path = district[name]
+        client = queries.signed_in_client(app, SLUG, email)
+        cookie = client.get_cookie(app.config["SESSION_COOKIE_NAME"])
+        environ = {"HTTP_COOKIE": f"{cookie.key}={cookie.value}"}
+        answer = app.test_client(use_cookies=False).get(path, environ_base=environ)
+        assert answer.status_code == 200
+        assert "Set-Cookie" not in answer.headers, name
