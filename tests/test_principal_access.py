@@ -81,7 +81,10 @@ def test_a_principal_sees_the_case_they_referred_when_the_track_shares_it(app, m
     principal = Browser(app, d, d.people["principal"])
 
     assert case_id in _listed(principal.get("/cases/").text)
-    assert case_id in _listed(principal.get("/").text)  # the portal's home
+    home = principal.get("/").text  # the portal's home, naming the teacher
+    assert case_id in _listed(home)
+    school = home.split('id="school-heading"', 1)[1].split("</section>", 1)[0]
+    assert d.people["teacher"].name in school
     page = principal.get(f"/cases/{case_id}")
     assert page.status_code == 200
     assert "Plan lessons with clear objectives" in page.text  # goals: shared

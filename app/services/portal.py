@@ -1,9 +1,9 @@
 """What each person's home page shows: their own work first, in a few fixed queries.
 
-The teacher's and the CT's sections are rows of the columns the page shows, read on the
-request's connection (``app.tenants.reads``): the home page reads nothing back, and whole
-cases and visits cost several times their columns (every column, the identity map's
-bookkeeping, a loader per attribute).
+The teacher's, the CT's and the principal's sections are rows of the columns the page
+shows, read on the request's connection (``app.tenants.reads``): the home page reads nothing
+back, and whole cases and visits cost several times their columns (every column, the
+identity map's bookkeeping, a loader per attribute).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import Row, Select, bindparam, func, select
+from sqlalchemy import Row, bindparam, func, select
 from sqlalchemy.orm import aliased
 
 from app.extensions import db
@@ -34,7 +34,8 @@ class Home:
     #: next_due_moved_from.
     caseload: list[Row] = field(default_factory=list)
     day: case_lists.CtDay | None = None
-    school_cases: list[Case] = field(default_factory=list)
+    #: Rows: id, workflow_version_id, track_key, state, teacher_name.
+    school_cases: list[Row] = field(default_factory=list)
     intake_waiting: int = 0
     proposals_to_answer: list[Assignment] = field(default_factory=list)
 
@@ -51,7 +52,7 @@ def home_for(user: User) -> Home:
         home.caseload = list(reads.rows(_CASELOAD, {"user_id": user.id}))
         home.day = case_lists.ct_day(user)
     if "principal" in roles:
-        home.school_cases = _read(_PRINCIPALS_CASES, user_id=user.id)
+        home.school_cases = list(reads.rows(_PRINCIPALS_CASES, {"user_id": user.id}))
     if roles & {"coordinator", "program_admin"}:
         home.intake_waiting = db.session.execute(
             select(func.count()).select_from(case_lists.intake_queue().subquery())
@@ -68,20 +69,6 @@ def home_for(user: User) -> Home:
             ).scalars()
         )
     return home
-
-
-def _cases(*conditions) -> Select:
-    """Cases with their people by name, newest first (only the caseload shows deadlines)."""
-    return (
-        select(Case)
-        .where(*conditions)
-        .options(case_lists.WITHOUT_DOCUMENT, *case_lists.NAMES_ONLY)
-        .order_by(Case.id.desc())
-    )
-
-
-def _read(statement: Select, **values) -> list:
-    return list(db.session.execute(statement, values).scalars())
 
 
 # What a teacher's, a CT's and a principal's home read, built once (``scoped``).
@@ -104,7 +91,12 @@ _TEACHERS_MEETINGS = scoped(
     )
     .order_by(Visit.visited_on)
 )
-_PRINCIPALS_CASES = scoped(_cases(case_access.seen_as_principal(_USER_ID)))
+_PRINCIPALS_CASES = scoped(
+    select(*case_lists.CASE_ROW, User.name.label("teacher_name"))
+    .join(User, User.id == Case.teacher_id)
+    .where(case_access.seen_as_principal(_USER_ID))
+    .order_by(Case.id.desc())
+)
 _CASELOAD = scoped(
     select(
         *case_lists.CASE_ROW,
