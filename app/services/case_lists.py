@@ -238,7 +238,7 @@ def visit_counts(case_ids: list[int]) -> dict[int, int]:
     """Logged visits per case, for a whole page of cases in one query."""
     if not case_ids:
         return {}
-    return dict(db.session.execute(_VISIT_COUNTS, {"case_ids": case_ids}).all())
+    return dict(reads.rows(_VISIT_COUNTS, {"case_ids": case_ids}))
 
 
 def configs_in_use() -> dict[int, ProgramConfig]:

@@ -18,6 +18,7 @@ from app.services import workflow_config as configs
 from app.services.actors import Actor
 from app.services.assignment_ranking import CaseProfile, CtProfile, Suggestion, rank
 from app.services.errors import ValidationFailed
+from app.tenants import reads
 from app.tenants.scoping import scoped
 
 
@@ -66,7 +67,7 @@ _CT_CHOICES = scoped(
 def ct_choices() -> list[tuple[int, str]]:
     """Every CT on the roster as (user id, name), by name: a filter's choices, in one
     statement of two columns."""
-    return [(row.user_id, row.name) for row in db.session.execute(_CT_CHOICES)]
+    return [(row.user_id, row.name) for row in reads.execute(_CT_CHOICES)]
 
 
 def profile_by_id(consulting_teacher_id: int) -> ConsultingTeacher | None:
@@ -220,7 +221,7 @@ _OPEN_CASES_BY_CT = scoped(
 def loads() -> dict[int, int]:
     """Each CT's current load: the caseload weights of their open cases, in one query per
     published version in use (weights live in each case's own configuration)."""
-    rows = db.session.execute(_OPEN_CASES_BY_CT).all()
+    rows = reads.rows(_OPEN_CASES_BY_CT)
     total: dict[int, int] = {}
     for ct_id, version_id, track_key, count in rows:
         weight = _weight(version_id, track_key)

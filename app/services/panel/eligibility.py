@@ -32,6 +32,7 @@ from app.models.support import Evidence
 from app.models.user import RoleGrant, User
 from app.security.roles import PANEL_STAFF
 from app.services import workflow_config as configs
+from app.tenants import reads
 from app.tenants.scoping import scoped
 from app.workflows import ProgramConfig
 
@@ -132,9 +133,9 @@ def parties_by_case(cases: Iterable[Case]) -> dict[int, dict[int, str]]:
         return {}
     coaches: dict[int, list[int]] = defaultdict(list)
     authors: dict[int, list[int]] = defaultdict(list)
-    for case_id, ct_id in db.session.execute(_COACHES, {"case_ids": ids}):
+    for case_id, ct_id in reads.execute(_COACHES, {"case_ids": ids}):
         coaches[case_id].append(ct_id)
-    for case_id, author_id in db.session.execute(_AUTHORS, {"case_ids": ids}):
+    for case_id, author_id in reads.execute(_AUTHORS, {"case_ids": ids}):
         authors[case_id].append(author_id)
     return {c.id: _parties(c, coaches[c.id], authors[c.id]) for c in cases}
 

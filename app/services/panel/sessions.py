@@ -23,6 +23,7 @@ from app.services import workflow_config as configs
 from app.services.actors import Actor
 from app.services.errors import Conflict, NotFound, ValidationFailed
 from app.services.panel import eligibility
+from app.tenants import reads
 from app.tenants.scoping import scoped
 
 # Sessions and agenda -------------------------------------------------------------------
@@ -295,4 +296,4 @@ def ballot_counts(item_ids: list[int]) -> dict[int, int]:
     """Ballots in per agenda item (never their content), in one query."""
     if not item_ids:
         return {}
-    return dict(db.session.execute(_BALLOT_COUNTS, {"item_ids": item_ids}).all())
+    return dict(reads.rows(_BALLOT_COUNTS, {"item_ids": item_ids}))
