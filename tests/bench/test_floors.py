@@ -144,11 +144,22 @@ def test_a_statement_with_other_parameters_reads_other_rows(app, district):
         floors.check(capture, replayed, capture.counted)
 
 
-def test_measure_gives_the_page_and_its_floor(app, district):
+def test_measure_gives_the_page_and_its_floor(app, district, monkeypatch):
+    """The template's renders alone are sampled between the page's calls, as its replays
+    are: one captured request for the check, then one per repeat."""
     email, path = district["case page (coordinator)"]
     client = queries.signed_in_client(app, SLUG, email)
     expected = queries.count_page(app, SLUG, email, path.removeprefix(f"/t/{SLUG}"))
+    captured = []
+    real_capture = floors.capture_page
+
+    def capture_page(*args):
+        captured.append(args)
+        return real_capture(*args)
+
+    monkeypatch.setattr(floors, "capture_page", capture_page)
     floor = floors.measure(app, client, path, expected, repeats=3)
+    assert len(captured) == 1 + 3
     assert floor.statements == expected
     assert floor.page_ms > 0 and floor.sql_ms > 0 and floor.template_ms > 0
     assert floor.ratio == pytest.approx(floor.page_ms / (floor.sql_ms + floor.template_ms))
