@@ -10,11 +10,14 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+#: How many objects are set aside, and how many a full collection still walks (the
+#: collector's generations hold only what is not frozen): counted, not timed, so a loaded
+#: machine cannot fail it (``docs/scaling.md`` has the pause it saves, measured).
 _PROBE = (
-    "import gc, time\n"
+    "import gc\n"
     "import {module}\n"
-    "began = time.perf_counter(); gc.collect()\n"
-    "print(gc.get_freeze_count(), (time.perf_counter() - began) * 1000)\n"
+    "gc.collect()\n"
+    "print(gc.get_freeze_count(), len(gc.get_objects()))\n"
 )
 
 
@@ -37,9 +40,8 @@ def test_the_entry_points_freeze_the_apps_objects(module, migrated):
         timeout=120,
     )
     assert done.returncode == 0, done.stderr[-2000:]
-    frozen, collection_ms = done.stdout.split()[-2:]
+    frozen, walked = (int(n) for n in done.stdout.split()[-2:])
     # Building the app makes some 300,000 objects; all of them are set aside.
-    assert int(frozen) > 100_000
-    # What is left for a full collection is the little made since (milliseconds, not the
-    # hundreds a walk of everything took).
-    assert float(collection_ms) < 50
+    assert frozen > 100_000
+    # What is left for a full collection is the little made since: a small share of it.
+    assert walked < frozen // 20
