@@ -250,3 +250,16 @@ def test_the_document_declares_each_limit(client):
     assert declared[("Propose", "reason")] == 500
     assert declared[("ReviewIn", "comment")] == 1000
     assert declared[("FinalDecisionIn", "note")] == 2000
+
+
+def test_a_columns_length_is_read_by_its_table_and_name():
+    """The schemas name the column they check by table and name; a name that is not a
+    column, or a column without a length, is refused where the schema is defined."""
+    from app.services import lengths
+
+    assert lengths.of("cases.school") == Case.school.type.length
+    assert lengths.of("ballots.option") == Ballot.option.type.length
+    with pytest.raises(KeyError):
+        lengths.of("cases.no_such_column")
+    with pytest.raises(ValueError):
+        lengths.of("cases.id")

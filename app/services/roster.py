@@ -212,7 +212,7 @@ def add_training(
 
 #: Built once (``scoped``): the coordinator's case page weighs every CT's load.
 _OPEN_CASES_BY_CT = scoped(
-    select(Case.ct_id, Case.workflow_version_id, Case.track_key, func.count())
+    select(Case.ct_id, Case.workflow_version_id, Case.track_key, func.count().label("open_cases"))
     .where(Case.ct_id.is_not(None), Case.closed_at.is_(None))
     .group_by(Case.ct_id, Case.workflow_version_id, Case.track_key)
 )
@@ -221,19 +221,12 @@ _OPEN_CASES_BY_CT = scoped(
 def loads() -> dict[int, int]:
     """Each CT's current load: the caseload weights of their open cases, in one query per
     published version in use (weights live in each case's own configuration)."""
-    rows = reads.rows(_OPEN_CASES_BY_CT)
     total: dict[int, int] = {}
-    for ct_id, version_id, track_key, count in rows:
-        weight = _weight(version_id, track_key)
-        total[ct_id] = total.get(ct_id, 0) + weight * count
+    for row in reads.rows(_OPEN_CASES_BY_CT):
+        config = configs.config_of(configs.version_of(row))
+        weight = config.tracks[row.track_key].caseload_weight
+        total[row.ct_id] = total.get(row.ct_id, 0) + weight * row.open_cases
     return total
-
-
-def _weight(version_id: int, track_key: str) -> int:
-    from app.models.workflow import WorkflowVersion
-
-    version = db.session.get(WorkflowVersion, version_id)
-    return configs.config_of(version).tracks[track_key].caseload_weight
 
 
 def suggestions(case: Case) -> list[Suggestion]:

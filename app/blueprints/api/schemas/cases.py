@@ -11,7 +11,6 @@ from app.blueprints.api.schemas.common import (
     fits,
     row_id,
 )
-from app.models.case import Case
 
 
 class DeadlineSchema(Schema):
@@ -64,9 +63,9 @@ class CaseListSchema(Schema):
 
 class CaseOpenSchema(Schema):
     teacher_id = row_id(required=True)
-    track = fields.String(required=True, validate=fits(Case.track_key))
-    school = fields.String(load_default=None, validate=fits(Case.school))
-    latest_rating = fields.String(load_default=None, validate=fits(Case.latest_rating))
+    track = fields.String(required=True, validate=fits("cases.track_key"))
+    school = fields.String(load_default=None, validate=fits("cases.school"))
+    latest_rating = fields.String(load_default=None, validate=fits("cases.latest_rating"))
     principal_id = row_id(load_default=None, allow_none=True)
 
 

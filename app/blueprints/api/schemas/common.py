@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, validate
-from sqlalchemy.orm import QueryableAttribute
 from werkzeug.datastructures import FileStorage
 
 from app.core.limits import MAX_ID
+from app.services import lengths
 
 
 def row_id(**kwargs) -> fields.Integer:
@@ -33,13 +33,14 @@ class MaxLength(validate.Length):
         return value
 
 
-def fits(column: QueryableAttribute) -> MaxLength:
-    """The length check for a string stored in ``column`` (``String(200)``: 200).
+def fits(column: str) -> MaxLength:
+    """The length check for a string stored in ``column``, ``"table.column"``
+    (``String(200)``: 200; ``lengths.of``).
 
     A longer value would make the database refuse the whole request without naming the
     field; this refuses it as a 422 that does.
     """
-    return MaxLength(column.type.length)
+    return MaxLength(lengths.of(column))
 
 
 class ErrorSchema(Schema):

@@ -6,7 +6,6 @@ from marshmallow import Schema, fields, validate
 
 from app.blueprints.api.schemas.common import FileField, fits
 from app.core.limits import MAX_ID
-from app.models.survey import SurveyRound
 from app.workflows.vocabulary import TRACK_KINDS
 
 _ATTACH_CSV = {"required": "Attach the CSV as the multipart field 'file'."}
@@ -18,8 +17,8 @@ class CaseImportInSchema(Schema):
 
 class SurveyImportInSchema(Schema):
     file = FileField(required=True, error_messages=_ATTACH_CSV)
-    survey = fields.String(required=True, validate=fits(SurveyRound.survey_key))
-    year = fields.String(required=True, validate=fits(SurveyRound.year))
+    survey = fields.String(required=True, validate=fits("survey_rounds.survey_key"))
+    year = fields.String(required=True, validate=fits("survey_rounds.year"))
     sent = fields.Integer(required=True, validate=validate.Range(min=0, max=MAX_ID))
 
 

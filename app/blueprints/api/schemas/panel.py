@@ -5,8 +5,6 @@ from __future__ import annotations
 from marshmallow import Schema, fields
 
 from app.blueprints.api.schemas.common import MaxLength, PersonSchema, fits, row_id
-from app.models.case import Case
-from app.models.panel import Ballot, PanelMember, PanelSession
 
 
 class PanelMemberSchema(Schema):
@@ -24,7 +22,7 @@ class PanelMemberSchema(Schema):
 
 class PanelMemberInSchema(Schema):
     user_id = row_id(required=True)
-    constituency = fields.String(required=True, validate=fits(PanelMember.constituency))
+    constituency = fields.String(required=True, validate=fits("panel_members.constituency"))
     is_chair = fields.Boolean(load_default=False)
     alternate = fields.Boolean(
         load_default=False,
@@ -76,7 +74,7 @@ class PanelSessionListSchema(Schema):
 
 class PanelSessionInSchema(Schema):
     meets_on = fields.Date(required=True)
-    location = fields.String(load_default=None, validate=fits(PanelSession.location))
+    location = fields.String(load_default=None, validate=fits("panel_sessions.location"))
 
 
 class AgendaInSchema(Schema):
@@ -89,11 +87,11 @@ class AttendanceInSchema(Schema):
 
 
 class BallotInSchema(Schema):
-    option = fields.String(required=True, allow_none=True, validate=fits(Ballot.option))
+    option = fields.String(required=True, allow_none=True, validate=fits("ballots.option"))
 
 
 class FinalDecisionInSchema(Schema):
     approve = fields.Boolean(required=True)
     # Stored as text of any length; the limit is the page's (FinalDecisionForm).
     note = fields.String(load_default=None, validate=MaxLength(2000))
-    outcome = fields.String(load_default=None, validate=fits(Case.outcome))
+    outcome = fields.String(load_default=None, validate=fits("cases.outcome"))

@@ -5,20 +5,18 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from app.blueprints.api.schemas.common import FileField, MaxLength, PersonSchema, fits, row_id
-from app.models.case import Case
-from app.models.support import Recommendation, Visit
 
 
 class EnrollmentSchema(Schema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
     email = fields.String(required=True, metadata={"format": "email"})  # checked by the service
     school = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    track = fields.String(required=True, validate=fits(Case.track_key))
+    track = fields.String(required=True, validate=fits("cases.track_key"))
     letter = fields.String(required=True, validate=validate.Length(min=1, max=5000))
-    subject = fields.String(load_default=None, validate=fits(Case.subject))
-    grade = fields.String(load_default=None, validate=fits(Case.grade))
-    preferred_language = fields.String(load_default=None, validate=fits(Case.preferred_language))
-    latest_rating = fields.String(load_default=None, validate=fits(Case.latest_rating))
+    subject = fields.String(load_default=None, validate=fits("cases.subject"))
+    grade = fields.String(load_default=None, validate=fits("cases.grade"))
+    preferred_language = fields.String(load_default=None, validate=fits("cases.preferred_language"))
+    latest_rating = fields.String(load_default=None, validate=fits("cases.latest_rating"))
     years_of_service = fields.Integer(load_default=None, validate=validate.Range(0, 60))
     permanent_status = fields.Boolean(load_default=None)
     source = fields.String(
@@ -52,7 +50,7 @@ class ConsultingTeacherListSchema(Schema):
 
 
 class VisitInSchema(Schema):
-    visit_type = fields.String(required=True, validate=fits(Visit.visit_type))
+    visit_type = fields.String(required=True, validate=fits("visits.visit_type"))
     visited_on = fields.Date(required=True)
     duration_minutes = fields.Integer(load_default=None, validate=validate.Range(1, 600))
     focus_standards = fields.List(fields.String(), load_default=list)
@@ -120,7 +118,7 @@ class GoalSchema(Schema):
 
 
 class RecommendationInSchema(Schema):
-    rating = fields.String(required=True, validate=fits(Recommendation.rating))
+    rating = fields.String(required=True, validate=fits("recommendations.rating"))
     rationale = fields.String(required=True, validate=MaxLength(10000))  # as on the page
     evidence_ids = fields.List(row_id(), load_default=list)
 
