@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from datetime import date
 
 from sqlalchemy import bindparam, func, select
-from sqlalchemy.orm import defaultload
+from sqlalchemy.orm import joinedload, lazyload
 
 from app.core import outbox
 from app.extensions import db
@@ -205,18 +205,24 @@ _LATEST_ITEM = scoped(
 
 def by_id(panel_session_id: int) -> PanelSession | None:
     """One session of the district, or None."""
-    return db.session.execute(_BY_ID, {"id": panel_session_id}).scalar_one_or_none()
+    return db.session.execute(_BY_ID, {"id": panel_session_id}).unique().scalar_one_or_none()
 
 
-#: Built once (``scoped``): every session page and action finds its session so. Its
-#: agenda's cases come with their teachers (the page and the minutes name them); their CTs,
-#: principals and versions are read when asked for (a version is nearly always the
-#: district's newest, which the request has read already).
-_AGENDA_CASE = defaultload(PanelSession.items).defaultload(AgendaItem.case)
+#: Built once (``scoped``): every session page and action finds its session so. Its agenda
+#: comes in the same statement, each item with its case, the case's teacher and the item's
+#: recusals (joined: a separate load per collection built and keyed a new statement each
+#: time, most of the session's load); its attendance, a handful of rows, in one statement
+#: when asked for (joined beside the agenda it would multiply the agenda's rows). The
+#: cases' CTs, principals and versions are read when asked for (a version is nearly always
+#: the district's newest, which the request has read already).
+_AGENDA = joinedload(PanelSession.items)
+_AGENDA_CASE = _AGENDA.defaultload(AgendaItem.case)
 _BY_ID = scoped(
     select(PanelSession)
     .where(PanelSession.id == bindparam("id"))
     .options(
+        _AGENDA.joinedload(AgendaItem.recusals),
+        lazyload(PanelSession.attendance),
         _AGENDA_CASE.lazyload(Case.ct),
         _AGENDA_CASE.lazyload(Case.principal),
         _AGENDA_CASE.lazyload(Case.workflow_version),
