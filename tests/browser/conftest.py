@@ -6,6 +6,7 @@ import socket
 import threading
 
 import pytest
+from playwright.sync_api import expect
 from werkzeug.serving import make_server
 
 from tests.conftest import make_app
@@ -24,6 +25,13 @@ CHROMIUM_ARGS = [
     "--renderer-process-limit=1",
     "--disable-features=ProactivelySwapBrowsingInstance,BackForwardCache",
 ]
+
+
+#: How long an ``expect`` waits for a page to show what it should: the tests' own waits
+#: (``_until``), not Playwright's 5 s. The suite runs Chromium beside another worker on two
+#: cores, where a page's script (the offline summary reads the device's queue first) has
+#: taken longer than 5 s; a page that never shows it still fails, 15 s later.
+expect.set_options(timeout=15_000)
 
 
 def _free_port() -> int:
