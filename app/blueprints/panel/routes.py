@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
@@ -112,7 +114,9 @@ def session(panel_session_id: int):
         "panel/session.html",
         session=page.session,
         items=page.items,
-        ballot_forms={row.item.id: _ballot_form(row.item, row.choices) for row in page.items},
+        # Built when the template draws one: a closed item, or one the reader may not vote
+        # on, draws none (a long agenda of closed items built a form for each).
+        ballot_forms={row.item.id: _ballot_to_draw(row.item, row.choices) for row in page.items},
         # Items this reader sits out are not shown: the page says so instead of "none".
         not_shown=page.not_shown,
         sees_session=page.sees_session,
@@ -125,13 +129,22 @@ def session(panel_session_id: int):
     )
 
 
-def _ballot_form(item, offered: list[tuple[str, str]] | None = None) -> BallotForm:
-    """The ballot starts on no choice: a vote (or an abstention) is always chosen.
-    ``offered`` is the item's ballot choices when the page has read them already."""
-    form = BallotForm(prefix=f"item{item.id}")
-    offered = panel.ballots.ballot_choices(item) if offered is None else offered
+def _offer(form: BallotForm, offered: list[tuple[str, str]]) -> None:
+    """The ballot starts on no choice: a vote (or an abstention) is always chosen."""
     form.option.choices = choices([("", "Choose your vote"), *offered])
+
+
+def _ballot_form(item) -> BallotForm:
+    """An item's ballot as it was posted."""
+    form = BallotForm(prefix=f"item{item.id}")
+    _offer(form, panel.ballots.ballot_choices(item))
     return form
+
+
+def _ballot_to_draw(item, offered: list[tuple[str, str]]) -> BallotForm:
+    """An item's empty ballot for the page, built when the template first reads it
+    (``fresh``); ``offered`` is the item's ballot choices, which the page has read."""
+    return fresh(partial(BallotForm, prefix=f"item{item.id}"), partial(_offer, offered=offered))
 
 
 @bp.post("/sessions/<int:panel_session_id>/agenda")

@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, func, inspect, select
 from sqlalchemy.orm import joinedload, lazyload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.core import outbox
 from app.extensions import db
@@ -204,17 +205,20 @@ _LATEST_ITEM = scoped(
 
 
 def by_id(panel_session_id: int) -> PanelSession | None:
-    """One session of the district, or None."""
-    return db.session.execute(_BY_ID, {"id": panel_session_id}).unique().scalar_one_or_none()
+    """One session of the district with its agenda and its attendance, or None."""
+    found = db.session.execute(_BY_ID, {"id": panel_session_id}).unique().scalar_one_or_none()
+    if found is not None and "attendance" not in inspect(found).dict:
+        present = db.session.execute(_ATTENDANCE, {"session_id": found.id}).scalars().all()
+        set_committed_value(found, "attendance", list(present))
+    return found
 
 
 #: Built once (``scoped``): every session page and action finds its session so. Its agenda
 #: comes in the same statement, each item with its case, the case's teacher and the item's
 #: recusals (joined: a separate load per collection built and keyed a new statement each
-#: time, most of the session's load); its attendance, a handful of rows, in one statement
-#: when asked for (joined beside the agenda it would multiply the agenda's rows). The
-#: cases' CTs, principals and versions are read when asked for (a version is nearly always
-#: the district's newest, which the request has read already).
+#: time, most of the session's load). The cases' CTs, principals and versions are read when
+#: asked for (a version is nearly always the district's newest, which the request has read
+#: already).
 _AGENDA = joinedload(PanelSession.items)
 _AGENDA_CASE = _AGENDA.defaultload(AgendaItem.case)
 _BY_ID = scoped(
@@ -228,6 +232,12 @@ _BY_ID = scoped(
         _AGENDA_CASE.lazyload(Case.workflow_version),
     )
 )
+#: The session's attendance, a handful of rows, in a statement of its own built once and
+#: given to the session as its loaded collection (``set_committed_value``). Joined beside
+#: the agenda it would multiply the agenda's rows; loaded by the relationship, its
+#: statement would carry the agenda's loader options, whose cache key SQLAlchemy computed
+#: again on every request (twice a plain read's time).
+_ATTENDANCE = scoped(select(Attendance).where(Attendance.session_id == bindparam("session_id")))
 
 
 def get_item(session: PanelSession, case_id: int) -> AgendaItem:
