@@ -119,7 +119,7 @@ def _pairs(choices_: Iterable) -> Iterable[tuple[str, str]]:
 
 
 #: Words the teacher reads that are written where they are shared with other pages (the
-#: enrollment form's class, the acknowledgment and response forms, the survey service's
+#: enrollment form's class, the acknowledgment, response and appeal forms, the survey service's
 #: messages): declared here so the catalogues carry them; pages translate them at render.
 FORM_WORDS = (
     N_("Type your full name"),
@@ -137,6 +137,10 @@ FORM_WORDS = (
     N_("Your response"),
     N_("Write your response."),
     N_("Your response is kept with the decision; it does not change it."),
+    N_("Why you appeal the decision"),
+    N_("Say why you appeal the decision."),
+    # Review: legal wording: what filing an appeal does to the decision.
+    N_("Filing puts the decision under appeal; it stands until the appeal is decided."),
     N_("Your answers have been received. Each link works once, so there is nothing more to do."),
     N_("This link is not valid. Check that it was copied whole from the e-mail."),
     N_("Answer at least one statement, or write a comment, before sending."),

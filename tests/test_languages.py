@@ -25,9 +25,18 @@ from app.services import surveys
 from app.services.actors import Actor
 from app.tenants.context import all_tenants, tenant_scope
 from app.workflows import load_preset, validate
-from tests.casework import Browser
+from tests.casework import Browser, errors_beside
 from tests.conftest import make_app
 from tests.factories import csrf_token
+from tests.test_appeals import (
+    _decide,
+    _decided,
+    _file,
+    _section,
+    _today,
+    _window_ending,
+    _working,
+)
 from tests.test_panel import _pdf_text
 from tests.test_surveys import YEAR, _answer
 from tests.test_surveys import pap as pap  # the Boston 2007 district fixture
@@ -240,6 +249,47 @@ def test_the_spanish_teacher_reads_and_signs_the_decision_in_spanish(app, decide
     assert letter.status_code == 200
     text = _pdf_text(letter.data)
     assert "la decisi" in text and "Calificaci" in text and "Acuses de recibo" in text
+
+
+def test_the_spanish_teacher_reads_the_appeal_window_and_appeals_in_spanish(app, awaiting_approval):
+    """The appeal section speaks the teacher's language: the window and who decides, the
+    form and its refusal, then the appeal as filed (the deadline and the right to appeal
+    are the wording a teacher must not miss)."""
+    d = _decided(app, awaiting_approval, "cincinnati")
+    _offer(app, d.district.tenant, ["en", "es"])
+    _prefer(app, d.district.tenant, d.teacher, "es")
+    closes_on = _today()
+    while not _working(closes_on, set()):
+        closes_on += timedelta(days=1)
+    _window_ending(app, d, closes_on)
+    browser = Browser(app, d.district, d.teacher)
+    section = _section(browser.get(f"/cases/{d.case_id}").text)
+    assert "Apelación de la decisión" in section
+    assert f"Puede apelar hasta el {closes_on.isoformat()} (10 días hábiles" in section
+    assert "La apelación la resuelve el Superintendent." in section
+    assert "Por qué apela la decisión" in section and "Presentar la apelación" in section
+    assert "You may appeal" not in section and "File the appeal" not in section
+
+    empty = _file(app, d, grounds="   ")
+    assert empty.status_code == 400
+    assert "Diga por qué apela la decisión." in errors_beside(empty.text, "grounds")
+
+    assert _file(app, d).status_code == 302
+    page = browser.get(f"/cases/{d.case_id}").text
+    filed = _section(page)
+    assert "En apelación" in filed and "La decisión está en apelación." in filed
+    assert "Sigue vigente hasta que el Superintendent resuelva la apelación" in filed
+    assert "Presentada" in filed and "Los motivos" in filed
+    assert 'data-testid="under-appeal-tag">En apelación<' in page
+    assert "under appeal" not in filed.lower()
+
+    # Decided: the result in the teacher's language first; the decision's own words are its
+    # record, kept as written and marked as English.
+    denied = {"appeal_decision": "deny", "appeal_note": "The record supports the decision."}
+    assert _decide(app, d, d.authority, denied).status_code == 302
+    result = _section(browser.get(f"/cases/{d.case_id}").text)
+    assert "Apelación denegada" in result and "Resolución" in result
+    assert '<span lang="en">Denied by the Superintendent' in result
 
 
 def test_the_survey_reads_in_spanish_with_the_documents_statements(app, pap):

@@ -18,19 +18,22 @@ transaction, by a notice that names the step and never the content.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
+from flask_babel import gettext
 from sqlalchemy import bindparam, select
 
 from app.core import outbox
 from app.extensions import db
+from app.i18n import N_
 from app.models.appeal import Appeal, AppealVote
 from app.models.base import utcnow
 from app.models.case import Case
 from app.models.user import User
 from app.security.roles import PROGRAM_STAFF
-from app.services import audit, calendar, cases, decision_letter
+from app.services import audit, calendar, cases, decision_letter, labels
 from app.services import workflow_config as configs
 from app.services.actors import Actor
 from app.services.appeal_panel import appeal_panel, panel_case_ids, vote_refusal, votes_on
@@ -52,7 +55,13 @@ NAME_MAX = 200
 REMIND_WORKING_DAYS = 2
 
 FILED, GRANTED, DENIED = "filed", "granted", "denied"
-STATUS_WORDS = {FILED: "Under appeal", GRANTED: "Appeal granted", DENIED: "Appeal denied"}
+#: An appeal's state in words, marked for the catalogues: the page shows them in its reader's
+#: language (the teacher reads the section in theirs).
+STATUS_WORDS = {
+    FILED: N_("Under appeal"),
+    GRANTED: N_("Appeal granted"),
+    DENIED: N_("Appeal denied"),
+}
 #: The choice a decision, an award or a vote makes, in words.
 CHOICES = (("grant", "Grant the appeal"), ("deny", "Deny the appeal: the decision stands"))
 
@@ -306,7 +315,8 @@ class AppealSection:
     """What the case page's appeal section shows one reader."""
 
     body: str
-    #: Who decides, in words ("the Superintendent", "an appeal panel", "an outside arbiter").
+    #: Who decides, in the reader's language ("the Superintendent", "an appeal panel", "an
+    #: outside arbiter").
     body_words: str
     closes_on: date | None
     #: The window's length in working days, as the track sets it.
@@ -339,7 +349,7 @@ class AppealSection:
 
     @property
     def status_words(self) -> str | None:
-        return STATUS_WORDS[self.appeal.status] if self.appeal else None
+        return gettext(STATUS_WORDS[self.appeal.status]) if self.appeal else None
 
 
 def for_page(case: Case, reader: User) -> AppealSection | None:
@@ -368,11 +378,11 @@ def for_page(case: Case, reader: User) -> AppealSection | None:
     mine = next((v.vote for v in votes if v.user_id == reader.id), None)
     return AppealSection(
         body=body,
-        body_words=_body_words(case, body),
+        body_words=_body_words(case, body, gettext),
         closes_on=closes_on,
         working_days=rules.window_working_days if rules else None,
         appeal=appeal,
-        outcome_label=config.outcomes[case.outcome].label if case.outcome else None,
+        outcome_label=labels.outcome_label(case) if case.outcome else None,
         granted_label=config.outcomes[rules.granted_outcome].label if rules else "",
         may_file=(
             teacher
@@ -417,10 +427,21 @@ def _on_appeal_panel(case: Case, reader: User) -> bool:
     )
 
 
-def _body_words(case: Case, body: str) -> str:
+def _body_words(case: Case, body: str, say: Callable[..., str] | None = None) -> str:
+    """Who decides ``body``'s appeals, in words: in English for a refusal (the API's
+    errors are English), in the reader's language for the page (``say=gettext``)."""
+    say = say or _english
     if body == "final_authority":
-        return f"the {_authority(case)}"
-    return {"appeal_panel": "an appeal panel", "arbiter": "an outside arbiter"}[body]
+        return say(_THE_AUTHORITY, authority=_authority(case))
+    return say(_BODY_WORDS[body])
+
+
+_THE_AUTHORITY = N_("the %(authority)s")
+_BODY_WORDS = {"appeal_panel": N_("an appeal panel"), "arbiter": N_("an outside arbiter")}
+
+
+def _english(text: str, **values: str) -> str:
+    return text % values if values else text
 
 
 # -- shared --------------------------------------------------------------------------------
