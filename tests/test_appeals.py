@@ -223,6 +223,50 @@ def test_empty_or_control_character_grounds_are_refused(app, decided):
     assert _appeals(app, decided) == []
 
 
+def test_the_list_and_the_api_say_which_decisions_are_under_appeal(app, decided):
+    """A decision is not final while its window is open or its appeal waits: the API's case
+    says so to the readers the page says it to, and the lists filter on it."""
+    closes_on = _today() + timedelta(days=7)
+    while not _working(closes_on, set()):
+        closes_on += timedelta(days=1)
+    _window_ending(app, decided, closes_on)
+    teacher = Api(app, decided.district, decided.teacher)
+    coordinator = decided.district.people["coordinator"]
+
+    open_window = teacher.get(f"/cases/{decided.case_id}").json["appeal"]
+    assert open_window == {
+        "decided_by": "final_authority",
+        "window_closes_on": closes_on.isoformat(),
+        "window_open": True,
+        "status": None,
+        "filed_on": None,
+        "decided_on": None,
+    }
+    staff = Api(app, decided.district, coordinator)
+    assert staff.get("/cases?under_appeal=true").json["items"] == []
+    listed = Browser(app, decided.district, coordinator).get("/cases/?under_appeal=y")
+    assert listed.status_code == 200 and f">{decided.case_id}</a>" not in listed.text
+
+    assert _file(app, decided).status_code == 302
+    filed = teacher.get(f"/cases/{decided.case_id}").json["appeal"]
+    assert (filed["status"], filed["filed_on"]) == ("filed", _today().isoformat())
+    assert [c["id"] for c in staff.get("/cases?under_appeal=true").json["items"]] == [
+        decided.case_id
+    ]
+    listed = Browser(app, decided.district, coordinator).get("/cases/?under_appeal=y")
+    assert f">{decided.case_id}</a>" in listed.text
+    # The panel's chair reads the case but not its appeal (the page shows them none).
+    chair = _user(app, decided, f"chair@{decided.district.slug}.org")
+    seen = Api(app, decided.district, chair).get(f"/cases/{decided.case_id}")
+    assert seen.status_code == 200 and seen.json["appeal"] is None
+
+    denied = {"appeal_decision": "deny", "appeal_note": "The record supports the decision."}
+    assert _decide(app, decided, decided.authority, denied).status_code == 302
+    settled = teacher.get(f"/cases/{decided.case_id}").json["appeal"]
+    assert (settled["status"], settled["decided_on"]) == ("denied", _today().isoformat())
+    assert staff.get("/cases?under_appeal=true").json["items"] == []
+
+
 # -- the final authority decides ----------------------------------------------------------
 
 

@@ -33,6 +33,8 @@ class CaseFilters:
     school: str | None = None
     year: int | None = None  # the calendar year the case was enrolled in
     open_only: bool = False
+    #: Only cases whose approved decision is under appeal (filed, not yet decided).
+    under_appeal: bool = False
 
 
 #: Lists never show the configuration, and the case model joins its version eagerly: every
@@ -126,7 +128,17 @@ def _matching(query: Select, filters: CaseFilters) -> Select:
         )
     if filters.open_only:
         query = query.where(Case.closed_at.is_(None))
+    if filters.under_appeal:
+        query = query.where(_under_appeal())
     return query.order_by(Case.id.desc())
+
+
+def _under_appeal():
+    """A case whose decision's appeal waits for its deciding body."""
+    from app.models.appeal import Appeal
+    from app.services.appeals import FILED  # the appeals service reads lists itself
+
+    return select(Appeal.case_id).where(Appeal.case_id == Case.id, Appeal.status == FILED).exists()
 
 
 def next_deadline(case: Case) -> CaseDeadline | None:

@@ -9,6 +9,7 @@ from app.blueprints.api.helpers import load, load_args, page_body
 from app.blueprints.api.schemas.cases import (
     ActionOptionSchema,
     ActionRequestSchema,
+    AppealStateSchema,
     CaseDetailSchema,
     CaseFilterSchema,
     CaseOpenSchema,
@@ -16,7 +17,7 @@ from app.blueprints.api.schemas.cases import (
 )
 from app.blueprints.api.spec import documented
 from app.blueprints.loading import case_or_404, paginate, user_or_404
-from app.services import case_lists, cases
+from app.services import appeals, case_lists, cases
 from app.services.actors import current_actor
 
 
@@ -26,6 +27,8 @@ def _detail(case) -> dict:
 
     body = CaseDetailSchema().dump(case)
     body["actions"] = ActionOptionSchema(many=True).dump(cases.options(case, current_user.user))
+    appeal = appeals.for_page(case, current_user.user)
+    body["appeal"] = AppealStateSchema().dump(appeal) if appeal is not None else None
     track = configs.config_of(case.workflow_version).tracks[case.track_key]
     if not sections(case, current_user.user, track.shared_with_principal).recommendation:
         for field in ("recommended_rating", "panel_rating", "final_rating"):
@@ -36,7 +39,7 @@ def _detail(case) -> dict:
 @bp.get("/t/<tenant_slug>/cases")
 @documented(
     "The cases you may see, newest first, a page at a time; filters: track, state, ct_id, "
-    "school, year (enrolled), open",
+    "school, year (enrolled), open, under_appeal",
     query=CaseFilterSchema,
     response=CasePageSchema,
 )

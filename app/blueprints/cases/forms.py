@@ -225,6 +225,9 @@ class CaseFilterForm(Form):
     )
     school = StringField("School", validators=[Optional(), Length(max=200)])
     year = IntegerField("Year enrolled", validators=[Optional(), NumberRange(2000, 2100)])
+    under_appeal = BooleanField(
+        "Under appeal", description="Only cases whose decision's appeal is not yet decided."
+    )
 
 
 class ActionForm(Form):

@@ -42,6 +42,7 @@ def _filters() -> tuple[CaseFilterForm, case_lists.CaseFilters]:
         ct_id=value(form.ct_id),
         school=value(form.school),
         year=value(form.year),
+        under_appeal=bool(form.under_appeal.data),
     )
     return form, filters
 

@@ -44,13 +44,44 @@ class CaseSchema(Schema):
     deadlines = fields.List(fields.Nested(DeadlineSchema))
 
 
+class AppealStateSchema(Schema):
+    """Where the approved decision stands on appeal, for the readers the case page shows it
+    to: a decision is not final while its window is open or an appeal waits."""
+
+    decided_by = fields.String(
+        attribute="body",
+        metadata={"description": "final_authority, appeal_panel or arbiter"},
+    )
+    window_closes_on = fields.Date(attribute="closes_on", allow_none=True)
+    window_open = fields.Boolean()
+    status = fields.Function(
+        lambda section: section.appeal.status if section.appeal else None,
+        allow_none=True,
+        metadata={"description": "null while no appeal is filed; filed, granted or denied"},
+    )
+    filed_on = fields.Function(
+        lambda section: section.appeal.filed_at.date().isoformat() if section.appeal else None,
+        allow_none=True,
+    )
+    decided_on = fields.Function(
+        lambda section: (
+            section.appeal.decided_at.date().isoformat()
+            if section.appeal and section.appeal.decided_at
+            else None
+        ),
+        allow_none=True,
+    )
+
+
 class CaseDetailSchema(CaseSchema):
-    """The detail adds the actions, and the ratings for readers who see the recommendation."""
+    """The detail adds the actions, the ratings for readers who see the recommendation, and
+    the decision's appeal for those who see it (null otherwise, or with no decision)."""
 
     actions = fields.List(fields.Nested(ActionOptionSchema))
     recommended_rating = fields.String(allow_none=True)
     panel_rating = fields.String(allow_none=True)
     final_rating = fields.String(allow_none=True)
+    appeal = fields.Nested(AppealStateSchema, allow_none=True)
 
 
 class CasePageSchema(PageSchema):
@@ -81,3 +112,4 @@ class CaseFilterSchema(PageQuerySchema):
     school = fields.String(load_default=None)
     year = fields.Integer(load_default=None, validate=validate.Range(2000, 2100))
     open_only = fields.Boolean(load_default=False, data_key="open")
+    under_appeal = fields.Boolean(load_default=False)
