@@ -348,6 +348,20 @@ class AppealSection:
         return self.closes_on is not None and utcnow().date() <= self.closes_on
 
     @property
+    def status(self) -> str | None:
+        """The appeal's state (filed, granted, denied); None while none is filed."""
+        return self.appeal.status if self.appeal else None
+
+    @property
+    def filed_on(self) -> date | None:
+        return self.appeal.filed_at.date() if self.appeal else None
+
+    @property
+    def decided_on(self) -> date | None:
+        decided = self.appeal.decided_at if self.appeal else None
+        return decided.date() if decided else None
+
+    @property
     def status_words(self) -> str | None:
         return gettext(STATUS_WORDS[self.appeal.status]) if self.appeal else None
 

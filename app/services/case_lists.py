@@ -136,7 +136,7 @@ def _matching(query: Select, filters: CaseFilters) -> Select:
 def _under_appeal():
     """A case whose decision's appeal waits for its deciding body."""
     from app.models.appeal import Appeal
-    from app.services.appeals import FILED  # the appeals service reads lists itself
+    from app.services.appeals import FILED  # here: the appeals service's imports reach lists
 
     return select(Appeal.case_id).where(Appeal.case_id == Case.id, Appeal.status == FILED).exists()
 

@@ -54,23 +54,12 @@ class AppealStateSchema(Schema):
     )
     window_closes_on = fields.Date(attribute="closes_on", allow_none=True)
     window_open = fields.Boolean()
-    status = fields.Function(
-        lambda section: section.appeal.status if section.appeal else None,
+    status = fields.String(
         allow_none=True,
         metadata={"description": "null while no appeal is filed; filed, granted or denied"},
     )
-    filed_on = fields.Function(
-        lambda section: section.appeal.filed_at.date().isoformat() if section.appeal else None,
-        allow_none=True,
-    )
-    decided_on = fields.Function(
-        lambda section: (
-            section.appeal.decided_at.date().isoformat()
-            if section.appeal and section.appeal.decided_at
-            else None
-        ),
-        allow_none=True,
-    )
+    filed_on = fields.Date(allow_none=True)
+    decided_on = fields.Date(allow_none=True)
 
 
 class CaseDetailSchema(CaseSchema):
