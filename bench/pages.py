@@ -1,7 +1,9 @@
 """Pages: each beside its floor in one process, then under load (gunicorn, 2 workers, wrk).
 
 In process (``bench/floors.py``), every page's median time is compared with its floor: its
-own SQL replayed prepared plus its template rendered alone with the same context. Under load,
+own SQL replayed prepared plus its template rendered alone with the same context; beside them,
+for the record, the least signed-in page (``LEAST_PAGE``), whose time above its floor every
+page pays before its own work. Under load,
 the four pages the issue measured on 2026-11-23 are compared with that day's throughput, and
 each is measured right after the bare route (``bench/serve.py``) in the same gunicorn, whose
 figure is reported beside for the record. wrk keeps one connection per worker (closed loop: a
@@ -62,6 +64,15 @@ class Page:
     baseline_rps: float | None = None
     #: How many times ``baseline_rps`` the page must serve now.
     gain: float = OTHER_GAIN
+    #: Whether its time / floor is judged (``MAX_FLOOR_RATIO``); the least page is measured
+    #: for what it tells of the others.
+    judged: bool = True
+
+
+#: The page that does nothing but what every signed-in page does: the district's lookup, the
+#: person with their roles, a small form of its own (changing one's password), the read-only
+#: transaction's commit. What it costs above its floor, every page pays above its own.
+LEAST_PAGE = "least signed-in page (own password form)"
 
 
 def pages_of(target: Urls, slug: str) -> list[Page]:
@@ -113,6 +124,7 @@ def pages_of(target: Urls, slug: str) -> list[Page]:
         Page("case page (its teacher)", teacher, case),
         Page("panel session (its chair)", chair, f"{base}/panel/sessions/{session_id}"),
         Page("annual report (coordinator)", coordinator, f"{base}/reports/annual"),
+        Page(LEAST_PAGE, teacher, f"{base}/account/password", judged=False),
     ]
 
 
@@ -132,11 +144,12 @@ def floor_measures(
             f" (SQL {floor.sql_ms:.1f} + template {floor.template_ms:.1f});"
             f" {floor.statements} statements + {floor.scope_statements} scope"
         )
-        measures.append(
-            at_most(
-                "pages", f"{page.name}: time / floor", floor.ratio, MAX_FLOOR_RATIO, "x", detail
-            )
-        )
+        name = f"{page.name}: time / floor"
+        if page.judged:
+            measures.append(at_most("pages", name, floor.ratio, MAX_FLOOR_RATIO, "x", detail))
+        else:
+            detail += f"; {floor.page_ms - floor.floor_ms:.1f} ms above it, paid by every page"
+            measures.append(info("pages", name, floor.ratio, "x", detail))
     return measures, raw
 
 

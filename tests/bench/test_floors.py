@@ -17,7 +17,7 @@ from sqlalchemy.engine import make_url
 from bench import floors, queries
 from bench.db import Urls
 from bench.generate import Scale, generate, network_specs
-from bench.pages import pages_of
+from bench.pages import LEAST_PAGE, floor_measures, pages_of
 
 SLUG = "district-001"
 
@@ -177,3 +177,33 @@ def test_a_measured_request_carries_the_cookie_a_browser_would(app, district):
         answer = app.test_client(use_cookies=False).get(path, environ_base=environ)
         assert answer.status_code == 200
         assert "Set-Cookie" not in answer.headers, name
+
+
+def test_the_least_page_sends_only_what_every_signed_in_page_sends(app, district):
+    """Its cost above its floor is read as what every page pays before its own work, so it
+    must do no work of its own: its statements are the ones each other page opens with."""
+    least = _capture(app, district, LEAST_PAGE)
+    read_from = [" ".join(s.sql.split()).split(" FROM ")[1].split()[0] for s in least.statements]
+    assert read_from == ["tenants", "users"]
+    for name in ("teacher home", "case page (its CT)", "coordinator case list"):
+        page = _capture(app, district, name)
+        assert [s.sql for s in page.statements[:2]] == [s.sql for s in least.statements], name
+
+
+def test_every_page_is_judged_but_the_least_one(app, district, migrated):
+    """The least page is measured for the record, with what it pays above its floor; every
+    other page's time / floor is judged against the target."""
+    pages = pages_of(Urls(owner=migrated["owner"], app=migrated["app"]), SLUG)
+    measures, raw = floor_measures(app, SLUG, pages, repeats=2)
+    by_name = {m.name.removesuffix(": time / floor"): m for m in measures}
+    assert set(by_name) == {page.name for page in pages}
+    for name, measure in by_name.items():
+        floor = raw[name]
+        floor_ms = floor["sql_ms"] + floor["template_ms"]
+        assert measure.value == floor["page_ms"] / floor_ms
+        if name == LEAST_PAGE:
+            assert measure.passed is None and measure.target == ""
+            above = f"{floor['page_ms'] - floor_ms:.1f} ms above it, paid by every page"
+            assert measure.detail.endswith(above)
+        else:
+            assert measure.passed is not None and measure.target == "<= 1.5x", name
