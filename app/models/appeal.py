@@ -11,6 +11,9 @@ from app.extensions import db
 from app.models.base import TenantScoped, UTCDateTime, tenant_key, utcnow
 from app.models.user import User
 
+#: An appeal's states: filed, then granted or denied by its body.
+FILED, GRANTED, DENIED = "filed", "granted", "denied"
+
 
 class ClosedDay(TenantScoped, db.Model):
     """A weekday the district is closed (a holiday, a break): it is not a working day, so
@@ -50,7 +53,7 @@ class Appeal(TenantScoped, db.Model):
     #: final_authority, appeal_panel or arbiter.
     body: Mapped[str] = mapped_column(String(20))
     #: filed -> granted | denied
-    status: Mapped[str] = mapped_column(String(20), default="filed")
+    status: Mapped[str] = mapped_column(String(20), default=FILED)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     #: Who decided (the final authority) or recorded the decision (the coordinator).
     decided_by_id: Mapped[int | None] = mapped_column()

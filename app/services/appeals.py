@@ -28,7 +28,7 @@ from sqlalchemy import bindparam, select
 from app.core import outbox
 from app.extensions import db
 from app.i18n import N_
-from app.models.appeal import Appeal, AppealVote
+from app.models.appeal import DENIED, FILED, GRANTED, Appeal, AppealVote
 from app.models.base import utcnow
 from app.models.case import Case
 from app.models.user import User
@@ -54,7 +54,6 @@ NAME_MAX = 200
 #: How many working days before the window closes the teacher is reminded.
 REMIND_WORKING_DAYS = 2
 
-FILED, GRANTED, DENIED = "filed", "granted", "denied"
 #: An appeal's state in words, marked for the catalogues: the page shows them in its reader's
 #: language (the teacher reads the section in theirs).
 STATUS_WORDS = {

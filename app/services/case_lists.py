@@ -16,6 +16,7 @@ from sqlalchemy.orm import aliased, defaultload, defer, lazyload, selectinload, 
 
 from app.exports.cells import csv_writer
 from app.extensions import db
+from app.models.appeal import FILED, Appeal
 from app.models.case import Case, CaseDeadline
 from app.models.support import Visit
 from app.models.user import User
@@ -135,9 +136,6 @@ def _matching(query: Select, filters: CaseFilters) -> Select:
 
 def _under_appeal():
     """A case whose decision's appeal waits for its deciding body."""
-    from app.models.appeal import Appeal
-    from app.services.appeals import FILED  # here: the appeals service's imports reach lists
-
     return select(Appeal.case_id).where(Appeal.case_id == Case.id, Appeal.status == FILED).exists()
 
 
